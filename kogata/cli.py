@@ -1,0 +1,156 @@
+"""The `kogata` command: a thin layer that parses arguments and calls the library."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kogata.errors import InputError, KogataError, SchemaError
+
+
+def _read_schema(path: str) -> dict:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"cannot read schema file {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"schema file {path} is not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SchemaError(f"schema file {path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+
+
+def _prompt_text(prompt: str) -> str:
+    return sys.stdin.read() if prompt == "-" else prompt
+
+
+model_option = click.option("--model", "-m", default=None, help="Model name or alias (see `kogata models`).")
+threads_option = click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
+guard_option = click.option("--glyph-guard/--no-glyph-guard", default=True, show_default=True,
+                            help="Ban Han characters that Japanese does not use.")
+
+
+@click.group()
+@click.version_option(package_name="kogata")
+def cli() -> None:
+    """kogata (小型): a small, Japanese-first language model system that runs offline on a CPU."""
+
+
+@cli.command()
+@click.argument("prompt")
+@model_option
+@click.option("--max-tokens", type=int, default=512, show_default=True)
+@click.option("--temperature", type=float, default=0.0, show_default=True)
+@click.option("--seed", type=int, default=None, help="Sampling seed (for temperature > 0).")
+@click.option("--json-schema", "schema_file", type=click.Path(dir_okay=False), default=None,
+              help="Constrain the answer to this JSON schema file; prints validated JSON or fails.")
+@click.option("--system", default=None, help="System message (default: answer in Japanese).")
+@threads_option
+@guard_option
+def generate(prompt: str, model: str | None, max_tokens: int, temperature: float, seed: int | None,
+             schema_file: str | None, system: str | None, threads: int | None, glyph_guard: bool) -> None:
+    """Answer PROMPT (use - to read it from standard input), streaming to stdout."""
+    from kogata.engine import generate_json, load, stream_generate
+    from kogata.engine.generate import to_messages
+
+    messages = to_messages(_prompt_text(prompt), system)  # refuse an empty prompt before loading anything
+    schema = _read_schema(schema_file) if schema_file else None
+    if schema is not None:
+        from kogata.engine.schema import check_schema
+
+        check_schema(schema)  # before the model loads: a bad schema costs nothing
+    llm = load(model, threads=threads, glyph_guard=glyph_guard)
+    if schema is not None:
+        value = generate_json(llm, messages, schema, max_tokens=max_tokens, temperature=temperature,
+                              seed=seed)
+        click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+        return
+    for piece in stream_generate(llm, messages, max_tokens=max_tokens, temperature=temperature, seed=seed):
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+
+
+@cli.command()
+@model_option
+@click.option("--max-tokens", type=int, default=512, show_default=True)
+@click.option("--temperature", type=float, default=0.0, show_default=True)
+@click.option("--system", default=None, help="System message (default: answer in Japanese).")
+@threads_option
+@guard_option
+def chat(model: str | None, max_tokens: int, temperature: float, system: str | None, threads: int | None,
+         glyph_guard: bool) -> None:
+    """Interactive multi-turn chat. /reset forgets the history, /exit (or Ctrl-D) leaves."""
+    from kogata.engine import load, stream_generate
+    from kogata.engine.generate import to_messages
+
+    llm = load(model, threads=threads, glyph_guard=glyph_guard)
+    history: list[dict[str, str]] = []
+    click.echo(f"{llm.spec.name} — /reset で履歴を消去、/exit で終了", err=True)
+    while True:
+        try:
+            line = input(">>> ")
+        except EOFError:
+            break
+        if line.strip() in ("/exit", "/quit"):
+            break
+        if line.strip() == "/reset":
+            history.clear()
+            continue
+        if not line.strip():
+            continue
+        history.append({"role": "user", "content": line})
+        pieces = []
+        for piece in stream_generate(llm, to_messages(history, system), max_tokens=max_tokens,
+                                     temperature=temperature):
+            pieces.append(piece)
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+        sys.stdout.write("\n")
+        history.append({"role": "assistant", "content": "".join(pieces)})
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def models(as_json: bool) -> None:
+    """List the known models and their state on disk."""
+    from kogata.engine import DEFAULT_MODEL
+    from kogata.engine.store import states
+
+    rows = states()
+    if as_json:
+        click.echo(json.dumps([dict(r.to_dict(), default=r.spec.name == DEFAULT_MODEL) for r in rows],
+                              ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        mark = "*" if r.spec.name == DEFAULT_MODEL else " "
+        click.echo(f"{mark} {r.spec.name:<20} {r.state:<14} {r.spec.size / 1e6:>6.0f} MB  {r.spec.licence:<18} "
+                   f"{r.spec.good_for}")
+        if r.detail:
+            click.echo(f"  {'':<20} {r.detail}")
+    click.echo("(* default)")
+
+
+def main() -> None:
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except KogataError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

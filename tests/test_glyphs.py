@@ -1,0 +1,31 @@
+from kogata.engine import gguf, store
+from kogata.engine.model import banned_token_ids, token_texts
+from kogata.engine.registry import get_spec
+from kogata.ja.glyphs import is_non_japanese_han, non_japanese_chars
+
+
+def test_simplified_chinese_is_flagged_and_japanese_is_not():
+    for ch in "药气过轻结们这说":
+        assert is_non_japanese_han(ch), ch
+    for ch in "薬気過軽結叶弥痒脉𠮷髙﨑鰻あア、。A1":
+        assert not is_non_japanese_han(ch), ch
+    assert non_japanese_chars("药物过敏と气苦しさ、轻微な结核") == ["药", "过", "气", "轻", "结"]
+    assert non_japanese_chars("薬物過敏と息苦しさ、軽微な結核") == []
+
+
+def test_gguf_vocabulary_is_read_without_loading_tensors():
+    path = store.ensure(get_spec("small"), progress=False)
+    meta = gguf.read_metadata(path)
+    assert meta["general.architecture"] == "qwen2"
+    texts = token_texts(meta)
+    assert len(texts) == len(meta["tokenizer.ggml.tokens"]) > 150_000
+    assert "気" in texts and "气" in texts  # both are single tokens in Qwen's vocabulary
+
+
+def test_banned_tokens_cover_chinese_only_tokens_of_the_default_model():
+    path = store.ensure(get_spec(), progress=False)
+    texts = token_texts(gguf.read_metadata(path))
+    banned = set(banned_token_ids(str(path)))
+    assert texts.index("药") in banned and texts.index("气") in banned
+    assert texts.index("過") not in banned and texts.index("気") not in banned
+    assert 10_000 < len(banned) < 20_000  # about 8 % of the vocabulary
