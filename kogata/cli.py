@@ -113,6 +113,100 @@ def chat(model: str | None, max_tokens: int, temperature: float, system: str | N
         history.append({"role": "assistant", "content": "".join(pieces)})
 
 
+def write_output(text: str, out: str | None) -> None:
+    """Print, or write to `out` atomically (a temporary file renamed into place: never a half-written file)."""
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    import os
+    import tempfile
+
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    click.echo(f"wrote {target}", err=True)
+
+
+@cli.command()
+@click.argument("transcript")
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "fhir"]), default="md", show_default=True)
+@model_option
+@click.option("--adapter", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="A LoRA adapter (GGUF file) to apply for this chart.")
+@click.option("--out", default=None, help="Write to this file (atomically) instead of standard output.")
+@click.option("--encoding", default=None, help="Encoding of a transcript that is not UTF-8 (e.g. cp932).")
+@click.option("--show-unsupported", is_flag=True, help="Also render lines the verifier could not tie to the words.")
+@threads_option
+def karte(transcript: str, fmt: str, model: str | None, adapter: str | None, out: str | None, encoding: str | None,
+          show_unsupported: bool, threads: int | None) -> None:
+    """Write an evidence-linked SOAP chart from a consultation TRANSCRIPT (text or JSON; - for stdin)."""
+    from kogata.engine import load
+    from kogata.tasks.karte import karte as write_chart
+    from kogata.transcript import read_transcript
+
+    visit = read_transcript(transcript, encoding=encoding)  # bad input fails before the model loads
+    llm = load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
+    chart = write_chart(visit, model=llm, adapter="cli" if adapter else None)
+    if fmt == "json":
+        text = json.dumps(chart.to_dict(), ensure_ascii=False, indent=2)
+    elif fmt == "fhir":
+        from kogata.render.fhir import chart_bundle
+
+        text = json.dumps(chart_bundle(chart, show_unsupported=show_unsupported), ensure_ascii=False, indent=2)
+    else:
+        from kogata.render.markdown import chart_markdown
+
+        text = chart_markdown(chart, show_unsupported=show_unsupported)
+    write_output(text, out)
+
+
+@cli.group(name="eval")
+def eval_group() -> None:
+    """Measure quality on evaluation data (prints a table, writes per-item JSON)."""
+
+
+@eval_group.command(name="karte")
+@click.option("--data", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Folder of consultations with reference charts (default: data/consultations).")
+@click.option("--split", type=click.Choice(["test", "train", "all"]), default="test", show_default=True)
+@model_option
+@click.option("--adapter", default=None, type=click.Path(dir_okay=False, exists=True))
+@click.option("--limit", type=int, default=None, help="Only the first N consultations.")
+@click.option("--out", default=None, help="Write the full results (every chart) as JSON here.")
+@threads_option
+def eval_karte(data: str | None, split: str, model: str | None, adapter: str | None, limit: int | None,
+               out: str | None, threads: int | None) -> None:
+    """Chart quality on the synthetic consultations: recall, unsupported lines, inventions, speed."""
+    from kogata.engine import load
+    from kogata.tasks.karte.evaluate import DEFAULT_DATA, evaluate
+
+    llm = load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
+    result = evaluate(Path(data) if data else DEFAULT_DATA, split=None if split == "all" else split, model=llm,
+                      adapter="cli" if adapter else None, limit=limit)
+    click.echo(f"{'id':<5}{'dept':<10}{'chars':>6}{'recall':>8}{'items':>6}{'unsup':>6}{'invent':>7}{'denied':>7}{'sec':>7}")
+    for r in result["cases"]:
+        if "error" in r:
+            click.echo(f"{r['id']:<5}ERROR {r['error']}")
+            continue
+        click.echo(f"{r['id']:<5}{r['department'][:8]:<10}{r['chars']:>6}{r['recall']:>8.2f}{r['items']:>6}"
+                   f"{r['unsupported']:>6}{len(r['invented_drugs']) + len(r['invented_doses']):>7}"
+                   f"{len(r['denied_as_present']):>7}{r['seconds']:>7.1f}")
+    s = result["summary"]
+    click.echo(f"\n{s['consultations']} consultations ({result['model']}): key-fact recall {s['key_fact_recall']:.3f}, "
+               f"unsupported {s['unsupported_rate']:.3f}, invented drugs/doses {s['invented_drugs_or_doses']}, "
+               f"denied shown as present {s['denied_shown_as_present']}, non-Japanese glyphs {s['non_japanese_glyphs']}, "
+               f"valid contract {s['valid_contract']:.0%}, {s['seconds_per_chart']:.1f} s/chart, errors {s['errors']}")
+    if out:
+        write_output(json.dumps(result, ensure_ascii=False, indent=2), out)
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def models(as_json: bool) -> None:

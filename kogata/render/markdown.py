@@ -1,0 +1,33 @@
+"""A chart as a readable Japanese SOAP note in Markdown, each line followed by its evidence numbers."""
+from __future__ import annotations
+
+from kogata.tasks.karte.chart import Chart
+from kogata.tasks.karte.schema import SECTION_NAMES, SECTIONS
+
+_STATUS = {"suspected": "疑い", "confirmed": "確定", "history": "既往"}
+
+
+def _ids(ids: list[int]) -> str:
+    return f"〔発言 {', '.join(map(str, ids))}〕" if ids else ""
+
+
+def chart_markdown(chart: Chart, *, show_unsupported: bool = False) -> str:
+    """Unsupported lines are left out unless `show_unsupported` (then marked ⚠); a count is always shown."""
+    out = ["# カルテ下書き（SOAP）", "",
+           f"発言数 {len(chart.transcript.utterances)}／モデル {chart.model}／{chart.seconds:.1f} 秒"
+           "　※ 自動生成の下書きです。署名前に医師が確認してください。", ""]
+    for section, items in chart.items(show_unsupported=show_unsupported).items():
+        out.append(f"## {section}（{SECTION_NAMES[section]}）")
+        out += [f"- {'⚠ ' if not i.supported else ''}{i.text} {_ids(i.evidence)}" for i in items] or ["- 記載なし"]
+        out.append("")
+    if chart.problems:
+        out.append("## 問題リスト")
+        out += [f"- {p['name']}（{_STATUS[p['status']]}、ICD-10 {p['icd10']}） {_ids(p['evidence'])}" for p in chart.problems]
+        out.append("")
+    hidden = [w for w in chart.warnings]
+    if hidden:
+        verb = "⚠ を付けて表示" if show_unsupported else "非表示（--show-unsupported で表示）"
+        out.append(f"## 検証：根拠を確認できなかった行 {len(hidden)} 件（{verb}）")
+        out += [f"- 「{w['item']}」：{w['message']}" for w in hidden]
+        out.append("")
+    return "\n".join(out)

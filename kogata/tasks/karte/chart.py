@@ -1,0 +1,183 @@
+"""Consultation → chart: read facts from the words, let the model draft the narrative, verify every line.
+
+    chart = karte("visit.txt")            # or a Transcript, bytes, or "-" for standard input
+    print(chart.to_dict())                # the JSON contract (kogata.tasks.karte.schema.CHART_SCHEMA)
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kogata.engine import Model, load
+from kogata.ja import find_findings, find_quantities
+from kogata.ja.drugs import find_drugs
+from kogata.tasks.karte import facts as fact_rules
+from kogata.tasks.karte.draft import draft
+from kogata.tasks.karte.schema import SECTIONS
+from kogata.transcript import Transcript, read_transcript
+from kogata.verify import EvidenceIndex, clean
+
+
+@dataclass
+class Item:
+    text: str
+    evidence: list[int]
+    supported: bool = True
+    problems: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "evidence": self.evidence, "supported": self.supported}
+
+
+@dataclass
+class Chart:
+    transcript: Transcript
+    soap: dict[str, list[Item]]
+    medications: list[dict]
+    allergies: list[dict]
+    vitals: list[dict]
+    problems: list[dict]
+    negatives: list[dict]
+    seconds: float = 0.0
+    model: str = ""
+
+    @property
+    def warnings(self) -> list[dict]:
+        return [{"message": "; ".join(item.problems), "item": item.text}
+                for section in SECTIONS for item in self.soap[section] if not item.supported]
+
+    def items(self, *, show_unsupported: bool = False) -> dict[str, list[Item]]:
+        return {s: [i for i in self.soap[s] if i.supported or show_unsupported] for s in SECTIONS}
+
+    def to_dict(self) -> dict:
+        return {"soap": {s: [i.to_dict() for i in self.soap[s]] for s in SECTIONS},
+                "medications": self.medications, "allergies": self.allergies, "vitals": self.vitals,
+                "problems": self.problems, "negatives": self.negatives, "warnings": self.warnings}
+
+
+def _vitals_line(vitals: list[dict]) -> Item | None:
+    if not vitals:
+        return None
+    parts = [f"{v['name']} {v['value']}{'' if v['unit'] == '/分' and v['name'] == '脈拍' else ''}{v['unit']}" for v in vitals]
+    evidence = sorted({i for v in vitals for i in v["evidence"]})
+    return Item("、".join(parts) + "。", evidence)
+
+
+def _medication_line(med: dict) -> Item:
+    name = med["name"] + (f"（{med['brand']}）" if med["brand"] else "")
+    details = " ".join(x for x in (med["dose"], med["frequency"], med["duration"]) if x)
+    return Item(f"{name}{' ' + details if details else ''} {fact_rules.status_word(med['status'])}。", list(med["evidence"]))
+
+
+_FILLERS = re.compile(r"^(?:えっと|えーと|えー|あー|あの|あのー|うーん|まあ|はい)[、,]?\s*")
+_QUESTION = re.compile(r"(?:か|[?？])[。」]?$")
+
+
+def _drafted(lines: list[dict]) -> list[Item]:
+    """The model's lines for one section, without questions it copied and without leading fillers."""
+    items = []
+    for line in lines:
+        text = line["text"].strip()
+        while (stripped := _FILLERS.sub("", text)) != text:
+            text = stripped
+        if len(text) < 2 or _QUESTION.search(text):
+            continue
+        items.append(Item(text, sorted(set(line["evidence"]))))
+    return items
+
+
+def _recite(index: EvidenceIndex, item: Item, asserts_findings: bool) -> Item:
+    """Keep a line whose cited words support it; otherwise look for the utterance (or two neighbours) that
+    does, since a small model often quotes the right words under the wrong number. A line no utterance
+    supports keeps its citation and its problems."""
+    item.problems = index.check(item.text, item.evidence, asserts_findings=asserts_findings)
+    if not item.problems:
+        return item
+    ids = list(index.said)
+    candidates = [[i] for i in ids] + [[a, b] for a, b in zip(ids, ids[1:])]
+    for evidence in candidates:
+        if not index.check(item.text, evidence, asserts_findings=asserts_findings):
+            return Item(item.text, evidence)
+    return item
+
+
+def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, list[dict]]) -> dict[str, list[Item]]:
+    soap: dict[str, list[Item]] = {s: [] for s in SECTIONS}
+    drafted = {s: [_recite(index, item, s != "P") for item in _drafted(lines[s])] for s in SECTIONS}
+    denied_terms = {n["finding"] for n in found.negatives}
+    vital_values = {v["value"] for v in found.vitals}
+    med_names = {m["name"] for m in found.medications}
+
+    # S: the patient's story as drafted, then what was denied, allergies and the medicines already taken
+    for item in drafted["S"]:
+        said = find_findings(clean(item.text))
+        if said and all(f.negated and f.term in denied_terms for f in said):
+            continue  # repeated below as a denied finding, with its question and answer cited
+        soap["S"].append(item)
+    if found.negatives:
+        soap["S"].append(Item("、".join(n["finding"] for n in found.negatives) + "なし。",
+                              sorted({i for n in found.negatives for i in n["evidence"]})))
+    for allergy in found.allergies:
+        soap["S"].append(Item(f"アレルギー：{allergy['substance']}（{allergy['reaction']}）。", allergy["evidence"]))
+    for med in found.medications:
+        if med["status"] == "current":
+            soap["S"].append(_medication_line(med))
+
+    # O: measurements read from the words, then the examination as drafted (without repeating the numbers)
+    if (line := _vitals_line(found.vitals)) is not None:
+        soap["O"].append(line)
+    for item in drafted["O"]:
+        numbers = {q.value for q in find_quantities(clean(item.text))}
+        if numbers and numbers <= vital_values:
+            continue
+        soap["O"].append(item)
+
+    # A: the assessment as drafted, and any diagnosis the doctor named that the draft left out
+    soap["A"] = drafted["A"]
+    assessed = clean(" ".join(i.text for i in drafted["A"]))
+    for problem in found.problems:
+        if problem["status"] != "history" and problem["name"] not in assessed:
+            suffix = "の疑い" if problem["status"] == "suspected" else ""
+            soap["A"].append(Item(f"{problem['name']}{suffix}。", problem["evidence"]))
+
+    # P: prescriptions and changes read from the words, then the rest of the plan as drafted
+    for med in found.medications:
+        if med["status"] != "current":
+            soap["P"].append(_medication_line(med))
+    for item in drafted["P"]:
+        if {m.value.generic for m in find_drugs(clean(item.text))} & med_names:
+            continue
+        soap["P"].append(item)
+
+    for section in SECTIONS:  # drop exact repeats (a long visit drafted in chunks can say a thing twice)
+        seen: set[str] = set()
+        soap[section] = [i for i in soap[section] if not (i.text in seen or seen.add(i.text))]
+        for item in soap[section]:
+            item.problems = index.check(item.text, item.evidence, asserts_findings=section != "P")
+            item.supported = not item.problems
+    return soap
+
+
+def karte(source: Transcript | str | Path | bytes, *, model: Model | str | None = None,
+          adapter: str | None = None, encoding: str | None = None) -> Chart:
+    """Write an evidence-linked SOAP chart draft from a consultation.
+
+    Args:
+        source: a Transcript, a path to a transcript file (text `医師：…` lines or JSON utterances),
+            its bytes, or "-" for standard input.
+        model: a loaded Model, or a model name to load (None: the default model).
+        adapter: a LoRA adapter loaded with the model, for this chart only.
+        encoding: the transcript file's encoding when it is not UTF-8 (e.g. "cp932").
+    """
+    start = time.perf_counter()
+    transcript = source if isinstance(source, Transcript) else read_transcript(source, encoding=encoding)
+    llm = model if isinstance(model, Model) else load(model)
+    index = EvidenceIndex(transcript)
+    found = fact_rules.extract(index)
+    lines = draft(llm, list(index.said.values()), adapter=adapter)
+    soap = _assemble(index, found, lines)
+    return Chart(transcript=transcript, soap=soap, medications=found.medications, allergies=found.allergies,
+                 vitals=found.vitals, problems=found.problems, negatives=found.negatives,
+                 seconds=time.perf_counter() - start, model=llm.spec.name)

@@ -1,0 +1,119 @@
+"""`kogata eval karte`: chart quality on the synthetic consultations in data/consultations.
+
+Per consultation and overall: key-fact recall (a fact counts when one shown line holds all its
+`must_contain` strings), unsupported-item rate, invented drugs and doses (named in shown lines or the
+medication list but said nowhere in the visit), denied findings shown as present, non-Japanese glyphs,
+charts valid against the JSON contract, and seconds per chart.
+"""
+from __future__ import annotations
+
+import json
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from kogata.engine import Model, load
+from kogata.engine.schema import validation_errors
+from kogata.ja import find_findings, find_quantities
+from kogata.ja.drugs import find_drugs
+from kogata.ja.glyphs import non_japanese_chars
+from kogata.tasks.karte.chart import Chart, karte
+from kogata.tasks.karte.schema import CHART_SCHEMA, SECTIONS
+from kogata.transcript import read_transcript
+from kogata.verify import EvidenceIndex, clean
+
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "data" / "consultations"
+_DOSE_UNITS = {"mg", "g", "mL", "μg", "単位", "錠", "カプセル", "包"}
+
+
+@dataclass
+class Case:
+    id: str
+    transcript: Path
+    reference: dict
+
+
+def cases(data: Path = DEFAULT_DATA, split: str | None = "test") -> list[Case]:
+    found = []
+    for ref_path in sorted(Path(data).glob("*.json")):
+        reference = json.loads(ref_path.read_text(encoding="utf-8"))
+        if split and reference.get("split") != split:
+            continue
+        found.append(Case(reference["id"], ref_path.with_suffix(".txt"), reference))
+    return found
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def score(chart: Chart, reference: dict) -> dict:
+    """Scores for one chart against its reference (see the module docstring)."""
+    index = EvidenceIndex(chart.transcript)
+    shown = [i for s in SECTIONS for i in chart.soap[s] if i.supported]
+    lines = [_nfkc(i.text) for i in shown]
+    recalled = [f for f in reference["key_facts"] if any(all(_nfkc(m) in line for m in f["must_contain"]) for line in lines)]
+
+    said_drugs = set().union(*(s.drugs for s in index.said.values()))
+    said_quantities = set().union(*(s.quantities for s in index.said.values()))
+    named = {m.value.generic for i in shown for m in find_drugs(clean(i.text))} | {m["name"] for m in chart.medications}
+    invented_drugs = sorted(named - said_drugs)
+    invented_doses = sorted({f"{q.value}{q.unit}" for i in shown for q in find_quantities(clean(i.text))
+                             if q.unit in _DOSE_UNITS and (q.value, q.unit) not in said_quantities})
+    denied_present = sorted({f.term for s in ("S", "O", "A") for i in chart.soap[s] if i.supported
+                             for f in find_findings(clean(i.text)) if not f.negated and f.term in index.denied})
+    all_text = " ".join(i.text for s in SECTIONS for i in chart.soap[s])
+    forbidden = [w for w in reference.get("must_not_appear", []) if _nfkc(w) in _nfkc(" ".join(lines))]
+    items = sum(len(chart.soap[s]) for s in SECTIONS)
+    return {
+        "id": reference["id"], "department": reference.get("department", ""), "chars": chart.transcript.char_count,
+        "key_facts": len(reference["key_facts"]), "recalled": len(recalled),
+        "recall": len(recalled) / len(reference["key_facts"]) if reference["key_facts"] else 1.0,
+        "missed": [f["fact"] for f in reference["key_facts"] if f not in recalled],
+        "items": items, "unsupported": items - len(shown),
+        "invented_drugs": invented_drugs, "invented_doses": invented_doses, "denied_as_present": denied_present,
+        "non_japanese": non_japanese_chars(all_text), "must_not_appear_shown": forbidden,
+        "contract_errors": validation_errors(chart.to_dict(), CHART_SCHEMA), "seconds": chart.seconds,
+    }
+
+
+def summarise(rows: list[dict]) -> dict:
+    n = len(rows) or 1
+    items = sum(r["items"] for r in rows) or 1
+    return {
+        "consultations": len(rows),
+        "key_fact_recall": sum(r["recalled"] for r in rows) / (sum(r["key_facts"] for r in rows) or 1),
+        "unsupported_rate": sum(r["unsupported"] for r in rows) / items,
+        "invented_drugs_or_doses": sum(len(r["invented_drugs"]) + len(r["invented_doses"]) for r in rows),
+        "denied_shown_as_present": sum(len(r["denied_as_present"]) for r in rows),
+        "non_japanese_glyphs": sum(len(r["non_japanese"]) for r in rows),
+        "must_not_appear_shown": sum(len(r["must_not_appear_shown"]) for r in rows),
+        "valid_contract": sum(not r["contract_errors"] for r in rows) / n,
+        "seconds_per_chart": sum(r["seconds"] for r in rows) / n,
+        "errors": sum(1 for r in rows if "error" in r),
+    }
+
+
+def evaluate(data: Path = DEFAULT_DATA, *, split: str | None = "test", model: Model | str | None = None,
+             adapter: str | None = None, limit: int | None = None, progress: bool = True) -> dict:
+    """Chart every consultation of `split` and score it; an error in one case is recorded, not raised."""
+    llm = model if isinstance(model, Model) else load(model, progress=progress)
+    selected = cases(data, split)[:limit]
+    rows = []
+    for case in tqdm(selected, desc="karte eval", disable=not progress, unit="visit"):
+        start = time.perf_counter()
+        try:
+            chart = karte(read_transcript(case.transcript), model=llm, adapter=adapter)
+            row = score(chart, case.reference)
+            row["chart"] = chart.to_dict()
+        except Exception as e:  # one bad case must not end the run
+            row = {"id": case.id, "error": f"{type(e).__name__}: {e}", "key_facts": len(case.reference["key_facts"]),
+                   "recalled": 0, "items": 0, "unsupported": 0, "invented_drugs": [], "invented_doses": [],
+                   "denied_as_present": [], "non_japanese": [], "must_not_appear_shown": [],
+                   "contract_errors": ["no chart"], "seconds": time.perf_counter() - start}
+        rows.append(row)
+    return {"model": llm.spec.name, "adapter": adapter, "split": split, "data": str(data),
+            "summary": summarise(rows), "cases": rows}

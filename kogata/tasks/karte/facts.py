@@ -1,0 +1,194 @@
+"""Facts read straight from the words, without the model: vitals, medications, allergies, denied
+symptoms and problem names. Each comes with the ids of the utterances that state it, so these lines are
+evidence-linked by construction; the model is left to write the narrative lines around them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kogata.ja.diseases import find_diseases
+from kogata.ja.drugs import find_drugs
+from kogata.verify import EvidenceIndex, Said
+
+# name, pattern on cleaned text (value in group 1), unit
+_VITALS = [
+    ("体温", re.compile(r"(?:体温|熱)[^。\d]{0,8}?(\d{2}(?:\.\d)?)℃"), "℃"),
+    ("血圧", re.compile(r"(\d{2,3}/\d{2,3}) ?mmHg"), "mmHg"),
+    ("脈拍", re.compile(r"(?:脈拍?|心拍数?|HR)[^。\d]{0,8}?(\d{2,3})(?![\d/.])"), "/分"),
+    ("SpO2", re.compile(r"SpO2[^。\d]{0,8}?(\d{2,3})"), "%"),
+    ("呼吸数", re.compile(r"呼吸数[^。\d]{0,8}?(\d{1,2})(?!\d)"), "/分"),
+    ("HbA1c", re.compile(r"HbA1c[^。\d]{0,8}?(\d{1,2}(?:\.\d)?)"), "%"),
+    ("血糖", re.compile(r"血糖(?:値)?[^。\d]{0,8}?(\d{2,3})(?!\d)"), "mg/dL"),
+    ("体重", re.compile(r"体重[^。\d]{0,8}?(\d{2,3}(?:\.\d)?) ?(?:kg|キロ)"), "kg"),
+]
+_BARE_TEMPERATURE = re.compile(r"(?<![\d.])(3[4-9]|4[0-2])(\.\d)?℃")
+
+_DOSE = re.compile(r"\d+(?:\.\d+)?(?:mg|g|mL|μg|単位|錠|カプセル|包|枚|本|滴|パフ|吸入)")
+_FREQUENCY = re.compile(r"1日\d回(?:毎食後|朝夕食後|朝食後|夕食後|就寝前|寝る前)?|毎食後|朝夕|朝食後|夕食後|就寝前|寝る前|頓用|頓服|\d+時間おき|週\d回")
+_DURATION = re.compile(r"\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
+_STATUS_CUES = [  # strongest first
+    ("stopped", re.compile(r"中止|やめ|止め|中断|飲まなくて|終了")),
+    ("changed", re.compile(r"増や|増量|減ら|減量|変更|変え|切り替え|に上げ|に下げ")),
+    ("prescribed", re.compile(r"出し|処方|始め|追加|開始|飲んでください|使ってください|貼ってください|塗ってください|出ます|お渡し")),
+    ("current", re.compile(r"飲んで|服用|使って|続け|内服|貼って|塗って")),
+]
+_STATUS_WORD = {"prescribed": "処方", "changed": "変更", "stopped": "中止", "current": "内服中"}
+
+_REACTIONS = re.compile(r"蕁麻疹|じんましん|じんま疹|発疹|湿疹|かゆ|痒|腫れ|息苦し|呼吸困難|アナフィラキシー|ショック|赤く|ブツブツ")
+_ALLERGENS = re.compile(r"ペニシリン|セフェム|ニューキノロン|造影剤|ヨード|アスピリン|NSAIDs|ラテックス|卵|小麦|そば|蕎麦|エビ|えび|カニ|かに|牛乳|乳製品|ピーナッツ|落花生|大豆|スギ|花粉|ダニ|ハウスダスト|猫|犬")
+_ALLERGY_PAST = re.compile(r"出た|出まし|なった|なりまし|ありまし|起き|アレルギー")
+_ASKS_ALLERGY = re.compile(r"アレルギー")
+_DENIAL = re.compile(r"ない|ありません|ございません|いいえ|特に|なし|無い")
+_SUSPECTED = re.compile(r"疑|かもしれ|可能性|思います|でしょう|考えられ|否定でき|おそらく|恐らく")
+_HISTORY = re.compile(r"既往|以前|昔|前に|持病|治療中|通院中|飲んで|言われて")
+_RISK_AFTER = re.compile(r"[のをに]?(?:原因|予防|防|リスク|危険|なる|なり|起こ|可能性は低)")
+_NEGATED_AFTER = re.compile(r"(?:は|も)?(?:ない|ありません|なさそう|否定|違う|ではない|じゃない)")
+
+
+@dataclass
+class Facts:
+    vitals: list[dict] = field(default_factory=list)
+    medications: list[dict] = field(default_factory=list)
+    allergies: list[dict] = field(default_factory=list)
+    negatives: list[dict] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[。!?！？])", text) if s.strip()]
+
+
+def vitals(said: list[Said]) -> list[dict]:
+    """Measurements said by the doctor or nurse (a patient's home reading belongs to S, in their words)."""
+    found: dict[str, dict] = {}
+    for s in said:
+        if not s.clinician:
+            continue
+        for name, pattern, unit in _VITALS:
+            m = pattern.search(s.text)
+            if m and name not in found:
+                found[name] = {"name": name, "value": m.group(1), "unit": unit, "evidence": [s.id]}
+        if "体温" not in found and (m := _BARE_TEMPERATURE.search(s.text)):
+            found["体温"] = {"name": "体温", "value": m.group(1) + (m.group(2) or ""), "unit": "℃", "evidence": [s.id]}
+    order = [name for name, _, _ in _VITALS]
+    return sorted(found.values(), key=lambda v: order.index(v["name"]))
+
+
+def _is_allergy_talk(s: Said) -> bool:
+    reaction = _REACTIONS.search(s.text)
+    allergen = _ALLERGENS.search(s.text) or find_drugs(s.text)
+    return bool(reaction and (_ALLERGY_PAST.search(s.text) or allergen)) or "アレルギー" in s.text
+
+
+def medications(said: list[Said]) -> list[dict]:
+    by_name: dict[str, dict] = {}
+    rank = {status: i for i, (status, _) in enumerate(_STATUS_CUES)}
+    for s in said:
+        if _is_allergy_talk(s) and not s.clinician:
+            continue  # 「ペニシリンで蕁麻疹が出た」 is an allergy, not a medication
+        for sentence in _sentences(s.text):
+            mentions = find_drugs(sentence)
+            for k, m in enumerate(mentions):
+                end = mentions[k + 1].span[0] if k + 1 < len(mentions) and mentions[k + 1].value != m.value else len(sentence)
+                scope = sentence[m.span[1]:end]
+                status = next((st for st, cue in _STATUS_CUES if cue.search(sentence)), None)
+                if status is None:
+                    status = "current" if not s.clinician else "prescribed"
+                drug = m.value
+                med = by_name.setdefault(drug.generic, {"name": drug.generic, "brand": "", "dose": "", "frequency": "",
+                                                        "duration": "", "status": status, "evidence": []})
+                if m.surface != drug.generic and not med["brand"]:
+                    med["brand"] = m.surface
+                changing = status == "changed"
+                for key, pattern in (("dose", _DOSE), ("frequency", _FREQUENCY), ("duration", _DURATION)):
+                    values = pattern.findall(scope)
+                    if values and (not med[key] or (changing and key == "dose")):
+                        med[key] = values[-1] if changing else values[0]  # a change states the new dose last
+                if rank[status] < rank[med["status"]]:
+                    med["status"] = status
+                if s.id not in med["evidence"]:
+                    med["evidence"].append(s.id)
+    return list(by_name.values())
+
+
+def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
+    """Allergies the patient side reports, and (separately) the ids of an answered 「アレルギーはない」."""
+    found: list[dict] = []
+    denied: list[int] = []
+    previous: Said | None = None
+    for s in said:
+        if not s.clinician:
+            asked = previous is not None and previous.clinician and _ASKS_ALLERGY.search(previous.text)
+            reaction = _REACTIONS.search(s.text)
+            substances = [m.value.generic for m in find_drugs(s.text)] + _ALLERGENS.findall(s.text)
+            if substances and reaction and (_ALLERGY_PAST.search(s.text) or asked):
+                evidence = ([previous.id] if asked else []) + [s.id]
+                for substance in dict.fromkeys(substances):
+                    found.append({"substance": substance, "reaction": reaction.group(0), "evidence": evidence})
+            elif asked and not substances and _DENIAL.search(s.text):
+                denied = [previous.id, s.id]
+        previous = s
+    return found, denied
+
+
+def negatives(index: EvidenceIndex) -> list[dict]:
+    """Symptoms the patient side denied (and never affirmed), with the question that was answered."""
+    out: list[dict] = []
+    said = list(index.said.values())
+    for k, s in enumerate(said):
+        if s.clinician:
+            continue
+        question = said[k - 1] if k and said[k - 1].clinician else None
+        terms = [f.term for f in s.findings if f.negated]
+        if not s.findings and question is not None and _DENIAL.search(s.text):
+            terms = [f.term for f in question.findings]  # 「ないです」 answering 「息苦しさはありますか」
+        for term in dict.fromkeys(terms):
+            if term in index.denied and not any(n["finding"] == term for n in out):
+                asked = question is not None and any(f.term == term for f in question.findings)
+                out.append({"finding": term, "evidence": ([question.id] if asked else []) + [s.id]})
+    return out
+
+
+def problems(said: list[Said]) -> list[dict]:
+    found: dict[str, dict] = {}
+    for s in said:
+        if _is_allergy_talk(s):
+            continue  # an allergic reaction is recorded as an allergy, not as a problem
+        for sentence in _sentences(s.text):
+            if s.clinician and re.search(r"(?:か|[?？])[。」]?$", sentence.strip()):
+                continue  # a question (「アレルギーはありますか」) names a disease without finding it
+            sentence = re.sub(r"(急性|慢性|軽度|重度|軽症|重症)の", r"\1", sentence)  # 急性の気管支炎 → 急性気管支炎
+            for m in find_diseases(sentence):
+                after = sentence[m.span[1]:]
+                if _RISK_AFTER.match(after):
+                    continue  # 「脳梗塞の原因になる」「脳梗塞を予防する」: a risk talked about, not a diagnosis
+                if _NEGATED_AFTER.match(after.lstrip("をが")) or re.match(r"[をが]?(?:疑う|示唆する)[^。]*(?:ない|ありません)", after):
+                    continue  # 「肺炎を疑うような音はない」: ruled out, not a problem
+                if not s.clinician:
+                    status = "history" if _HISTORY.search(sentence) else None
+                    if status is None:
+                        continue  # the patient naming a disease is not a diagnosis
+                else:
+                    status = ("history" if _HISTORY.search(sentence) and not _SUSPECTED.search(sentence)
+                              else "suspected" if _SUSPECTED.search(sentence) else "confirmed")
+                disease = m.value
+                if disease.name not in found:
+                    found[disease.name] = {"name": disease.name, "icd10": disease.icd10, "status": status,
+                                           "evidence": [s.id]}
+                elif s.id not in found[disease.name]["evidence"]:
+                    found[disease.name]["evidence"].append(s.id)
+    # a shorter name inside a longer one found too (気管支炎 in 急性気管支炎) is the same problem
+    names = list(found)
+    return [p for n, p in found.items() if not any(n != other and n in other for other in names)]
+
+
+def extract(index: EvidenceIndex) -> Facts:
+    said = list(index.said.values())
+    found_allergies, _ = allergies(said)
+    return Facts(vitals=vitals(said), medications=medications(said), allergies=found_allergies,
+                 negatives=negatives(index), problems=problems(said))
+
+
+def status_word(status: str) -> str:
+    return _STATUS_WORD[status]

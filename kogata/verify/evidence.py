@@ -1,0 +1,161 @@
+"""Tie every chart line to the words it came from, and flag the ones the cited words do not support.
+
+An `EvidenceIndex` reads each utterance once (normalised text, numbers with units, drug names, symptom
+findings with negation) and then checks any generated line against the utterances it cites:
+- it cites at least one utterance, and only ones that exist;
+- every number with its unit, and every drug, appears in the cited utterances (after normalisation);
+- no finding the patient denied is written as present;
+- the rest of its content can be found in the cited words (a line citing the wrong utterance fails here).
+Shared by every task that writes evidence-linked output (karte, call-centre records).
+"""
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.resources import files
+
+from kogata.ja import Finding, find_findings, find_quantities, normalize, normalize_numbers
+from kogata.ja.diseases import find_diseases
+from kogata.ja.drugs import find_drugs
+from kogata.ja.glyphs import non_japanese_chars
+from kogata.transcript import Transcript, Utterance
+
+CLINICIAN_LABELS = ("医師", "先生", "ドクター", "Dr", "看護師", "ナース", "薬剤師", "技師", "オペレーター", "担当")
+# Words that chart style adds around facts; they are not content a line must find in the transcript.
+_STOCK = re.compile(r"あり|なし|無し|処方|継続|中止|変更|開始|指示|予定|所見|認め[るず]|疑い|内服中|経過観察|の|を|に|は|が|と|で|、|。|・|：|:|（|）|\(|\)|\s")
+_BIGRAM_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaffA-Za-z0-9ー]")
+MIN_COVERAGE = 0.34
+
+
+@lru_cache(maxsize=1)
+def chart_terms() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Chart-style words and the plain words said for them (kogata/ja/data/chart_terms.tsv)."""
+    text = files("kogata.ja").joinpath("data/chart_terms.tsv").read_text(encoding="utf-8")
+    return tuple((r["term"], tuple(r["plain"].split("|"))) for r in csv.DictReader(text.splitlines(), delimiter="\t"))
+
+
+def is_clinician(speaker: str) -> bool:
+    return any(label.lower() in speaker.lower() for label in CLINICIAN_LABELS)
+
+
+def clean(text: str) -> str:
+    """Normalised text as the verifier compares it: NFKC, spoken numbers as digits with units, ミリ as mg
+    where a drug is named."""
+    text = normalize_numbers(normalize(text))
+    if find_drugs(text):
+        text = re.sub(r"(\d+(?:\.\d+)?)ミリ(?!リットル|グラム|メートル|[Lgm])", r"\1mg", text)
+    return text
+
+
+@dataclass
+class Said:
+    """One utterance as the verifier sees it."""
+
+    utterance: Utterance
+    text: str
+    quantities: set[tuple[str, str]]
+    drugs: set[str]
+    findings: list[Finding]
+
+    @property
+    def id(self) -> int:
+        return self.utterance.id
+
+    @property
+    def clinician(self) -> bool:
+        return is_clinician(self.utterance.speaker)
+
+
+def _quantities(text: str) -> set[tuple[str, str]]:
+    return {(q.value, q.unit) for q in find_quantities(text)}
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = [c for c in _STOCK.sub(" ", text)]
+    grams = set()
+    for a, b in zip(chars, chars[1:]):
+        if _BIGRAM_CHARS.match(a) and _BIGRAM_CHARS.match(b):
+            grams.add(a + b)
+    return grams
+
+
+@dataclass
+class EvidenceIndex:
+    transcript: Transcript
+    said: dict[int, Said] = field(init=False)
+    denied: dict[str, list[int]] = field(init=False)  # findings the patient side denied and never affirmed
+
+    def __post_init__(self) -> None:
+        self.said = {}
+        for u in self.transcript.utterances:
+            text = clean(u.text)
+            self.said[u.id] = Said(u, text, _quantities(text), {m.value.generic for m in find_drugs(text)},
+                                   find_findings(text))
+        affirmed = {f.term for s in self.said.values() if not s.clinician for f in s.findings if not f.negated}
+        denied: dict[str, list[int]] = {}
+        for s in self.said.values():
+            if s.clinician:
+                continue
+            for f in s.findings:
+                if f.negated and f.term not in affirmed:
+                    denied.setdefault(f.term, []).append(s.id)
+        self.denied = denied
+
+    def cited(self, ids: Iterable[int]) -> list[Said]:
+        return [self.said[i] for i in ids if i in self.said]
+
+    def check(self, text: str, evidence: Sequence[int], *, asserts_findings: bool = True) -> list[str]:
+        """Why `text` is not supported by the utterances `evidence` cites (empty when it is).
+
+        `asserts_findings=False` is for plans and instructions (「呼吸困難出現時は再診」), which name symptoms
+        without saying the patient has them.
+        """
+        if not evidence:
+            return ["根拠となる発言番号がありません"]
+        unknown = [i for i in evidence if i not in self.said]
+        if unknown:
+            return [f"発言{', '.join(map(str, unknown))}は存在しません"]
+        cited = self.cited(evidence)
+        ids = "・".join(str(i) for i in evidence)
+        line = clean(text)
+        problems: list[str] = []
+        if foreign := non_japanese_chars(text):
+            problems.append(f"日本語で使わない漢字「{''.join(foreign)}」があります")
+
+        cited_quantities = set().union(*(s.quantities for s in cited))
+        for value, unit in sorted(_quantities(line)):
+            if not any(v == value and (u == unit or not u or not unit or u.startswith(unit) or unit.startswith(u))
+                       for v, u in cited_quantities):
+                problems.append(f"数値「{value}{unit}」が発言{ids}にありません")
+
+        cited_drugs = set().union(*(s.drugs for s in cited))
+        for m in find_drugs(line):
+            if m.value.generic not in cited_drugs:
+                problems.append(f"薬剤「{m.surface}」が発言{ids}にありません")
+
+        for f in find_findings(line) if asserts_findings else ():
+            if f.negated:
+                continue
+            if f.term in self.denied:
+                problems.append(f"患者が否定した「{f.term}」が、ありとして書かれています（発言{'・'.join(map(str, self.denied[f.term]))}）")
+            elif any(g.term == f.term and g.negated for s in cited for g in s.findings) and not any(
+                    g.term == f.term and not g.negated for s in cited for g in s.findings):
+                problems.append(f"発言{ids}では「{f.term}」は否定されています")
+
+        grams = _bigrams(line)
+        if grams:
+            source = " ".join(s.text for s in cited)
+            source += " " + " ".join(f.term for s in cited for f in s.findings)
+            for s in cited:  # a chart may name a drug or disease by its standard name where the speaker did not
+                for m in find_drugs(s.text):
+                    source += " " + m.value.generic + " " + " ".join(m.value.brands)
+                source += " " + " ".join(m.value.name for m in find_diseases(s.text))
+            source += " " + " ".join(term for term, plain in chart_terms() if any(p in source for p in plain))
+            have = _bigrams(source)
+            coverage = len(grams & have) / len(grams)
+            if coverage < MIN_COVERAGE:
+                problems.append(f"内容が発言{ids}に見当たりません（一致 {coverage:.0%}）")
+        return problems
