@@ -26,8 +26,12 @@ from kogata.transcript import Transcript, Utterance
 CLINICIAN_LABELS = ("医師", "先生", "ドクター", "Dr", "看護師", "ナース", "薬剤師", "技師", "オペレーター", "担当")
 # Words that chart style adds around facts; they are not content a line must find in the transcript.
 _STOCK = re.compile(r"あり|なし|無し|処方|継続|中止|変更|開始|指示|予定|所見|認め[るず]|疑い|内服中|経過観察|の|を|に|は|が|と|で|、|。|・|：|:|（|）|\(|\)|\s")
-_BIGRAM_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaffA-Za-z0-9ー]")
-MIN_COVERAGE = 0.34
+# Content characters (kanji, katakana, Latin, digits): chart style rewrites the kana of speech
+# (昨日の夜から右の耳が痛い → 昨夜より右耳痛) but keeps these. Measured on the 595 key facts of
+# data/consultations: at 0.4, 92 % of correctly cited facts pass and 97 % of facts citing a random other
+# utterance fail (character bigrams managed 74 % / 99 %).
+_CONTENT = re.compile(r"[\u30a0-\u30ff\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]")
+MIN_COVERAGE = 0.4
 
 
 @lru_cache(maxsize=1)
@@ -73,13 +77,8 @@ def _quantities(text: str) -> set[tuple[str, str]]:
     return {(q.value, q.unit) for q in find_quantities(text)}
 
 
-def _bigrams(text: str) -> set[str]:
-    chars = [c for c in _STOCK.sub(" ", text)]
-    grams = set()
-    for a, b in zip(chars, chars[1:]):
-        if _BIGRAM_CHARS.match(a) and _BIGRAM_CHARS.match(b):
-            grams.add(a + b)
-    return grams
+def _content(text: str) -> set[str]:
+    return {c for c in _STOCK.sub(" ", text) if _CONTENT.match(c)}
 
 
 @dataclass
@@ -145,7 +144,7 @@ class EvidenceIndex:
                     g.term == f.term and not g.negated for s in cited for g in s.findings):
                 problems.append(f"発言{ids}では「{f.term}」は否定されています")
 
-        grams = _bigrams(line)
+        grams = _content(line)
         if grams:
             source = " ".join(s.text for s in cited)
             source += " " + " ".join(f.term for s in cited for f in s.findings)
@@ -154,7 +153,7 @@ class EvidenceIndex:
                     source += " " + m.value.generic + " " + " ".join(m.value.brands)
                 source += " " + " ".join(m.value.name for m in find_diseases(s.text))
             source += " " + " ".join(term for term, plain in chart_terms() if any(p in source for p in plain))
-            have = _bigrams(source)
+            have = _content(source)
             coverage = len(grams & have) / len(grams)
             if coverage < MIN_COVERAGE:
                 problems.append(f"内容が発言{ids}に見当たりません（一致 {coverage:.0%}）")

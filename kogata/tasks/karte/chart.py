@@ -68,7 +68,8 @@ def _vitals_line(vitals: list[dict]) -> Item | None:
 def _medication_line(med: dict) -> Item:
     name = med["name"] + (f"（{med['brand']}）" if med["brand"] else "")
     details = " ".join(x for x in (med["dose"], med["frequency"], med["duration"]) if x)
-    return Item(f"{name}{' ' + details if details else ''} {fact_rules.status_word(med['status'])}。", list(med["evidence"]))
+    word = fact_rules.change_word(med) if med["status"] == "changed" else fact_rules.status_word(med["status"])
+    return Item(f"{name}{' ' + details if details else ''} {word}。", list(med["evidence"]))
 
 
 _FILLERS = re.compile(r"^(?:えっと|えーと|えー|あー|あの|あのー|うーん|まあ|はい)[、,]?\s*")
@@ -105,19 +106,27 @@ def _recite(index: EvidenceIndex, item: Item, asserts_findings: bool) -> Item:
 
 def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, list[dict]]) -> dict[str, list[Item]]:
     soap: dict[str, list[Item]] = {s: [] for s in SECTIONS}
-    drafted = {s: [_recite(index, item, s != "P") for item in _drafted(lines[s])] for s in SECTIONS}
+    med_names = {m["name"] for m in found.medications}
+    drafted = {s: [_recite(index, item, s != "P") for item in _drafted(lines[s])
+                   if not {m.value.generic for m in find_drugs(clean(item.text))} & med_names]  # a medication line says it
+               for s in SECTIONS}
     denied_terms = {n["finding"] for n in found.negatives}
     vital_values = {v["value"] for v in found.vitals}
-    med_names = {m["name"] for m in found.medications}
 
-    # S: the patient's story as drafted, then what was denied, allergies and the medicines already taken
+    # S: symptoms as the patient side said them, the story as drafted, then what was denied, allergies
+    # and the medicines already taken
+    said = list(index.said.values())
+    symptom_items = [Item(text, ids) for text, ids in fact_rules.symptom_lines(said)]
+    listed = {f.term for item in symptom_items for f in find_findings(clean(item.text))}
+    soap["S"] += symptom_items
     for item in drafted["S"]:
-        said = find_findings(clean(item.text))
-        if said and all(f.negated and f.term in denied_terms for f in said):
-            continue  # repeated below as a denied finding, with its question and answer cited
+        terms = find_findings(clean(item.text))
+        if terms and all((f.negated and f.term in denied_terms) or (not f.negated and f.term in listed) for f in terms) \
+                and not find_quantities(clean(item.text)):
+            continue  # already a line above (or below, as a denied finding with its question and answer)
         soap["S"].append(item)
     if found.negatives:
-        soap["S"].append(Item("、".join(n["finding"] for n in found.negatives) + "なし。",
+        soap["S"].append(Item("、".join(n["finding"] + "なし" for n in found.negatives) + "。",
                               sorted({i for n in found.negatives for i in n["evidence"]})))
     for allergy in found.allergies:
         soap["S"].append(Item(f"アレルギー：{allergy['substance']}（{allergy['reaction']}）。", allergy["evidence"]))
@@ -146,10 +155,8 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     for med in found.medications:
         if med["status"] != "current":
             soap["P"].append(_medication_line(med))
-    for item in drafted["P"]:
-        if {m.value.generic for m in find_drugs(clean(item.text))} & med_names:
-            continue
-        soap["P"].append(item)
+    soap["P"] += [Item(text, ids) for text, ids in fact_rules.plan_lines(said)]
+    soap["P"] += drafted["P"]
 
     for section in SECTIONS:  # drop exact repeats (a long visit drafted in chunks can say a thing twice)
         seen: set[str] = set()

@@ -28,7 +28,7 @@ _DOSE = re.compile(r"\d+(?:\.\d+)?(?:mg|g|mL|μg|単位|錠|カプセル|包|枚
 _FREQUENCY = re.compile(r"1日\d回(?:毎食後|朝夕食後|朝食後|夕食後|就寝前|寝る前)?|毎食後|朝夕|朝食後|夕食後|就寝前|寝る前|頓用|頓服|\d+時間おき|週\d回")
 _DURATION = re.compile(r"\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
 _STATUS_CUES = [  # strongest first
-    ("stopped", re.compile(r"中止|やめ|止め|中断|飲まなくて|終了")),
+    ("stopped", re.compile(r"中止|(?<!たら)(?<!れば)やめ(?:ま|て|る|よう)|止めましょう|止めます|中断|飲まなくて|終了")),
     ("changed", re.compile(r"増や|増量|減ら|減量|変更|変え|切り替え|に上げ|に下げ")),
     ("prescribed", re.compile(r"出し|処方|始め|追加|開始|飲んでください|使ってください|貼ってください|塗ってください|出ます|お渡し")),
     ("current", re.compile(r"飲んで|服用|使って|続け|内服|貼って|塗って")),
@@ -42,7 +42,7 @@ _ASKS_ALLERGY = re.compile(r"アレルギー")
 _DENIAL = re.compile(r"ない|ありません|ございません|いいえ|特に|なし|無い")
 _SUSPECTED = re.compile(r"疑|かもしれ|可能性|思います|でしょう|考えられ|否定でき|おそらく|恐らく")
 _HISTORY = re.compile(r"既往|以前|昔|前に|持病|治療中|通院中|飲んで|言われて")
-_RISK_AFTER = re.compile(r"[のをに]?(?:原因|予防|防|リスク|危険|なる|なり|起こ|可能性は低)")
+_RISK_AFTER = re.compile(r"[のをにが]?(?:原因|予防|防|リスク|危険|なる|なり|起こ|可能性は低|出たら|あったら|出る場合|の場合|なら)")
 _NEGATED_AFTER = re.compile(r"(?:は|も)?(?:ない|ありません|なさそう|否定|違う|ではない|じゃない)")
 
 
@@ -81,35 +81,52 @@ def _is_allergy_talk(s: Said) -> bool:
     return bool(reaction and (_ALLERGY_PAST.search(s.text) or allergen)) or "アレルギー" in s.text
 
 
+def _status(text: str) -> str | None:
+    return next((status for status, cue in _STATUS_CUES if cue.search(text)), None)
+
+
 def medications(said: list[Said]) -> list[dict]:
+    """Drugs named, with dose, frequency, duration and status read from the words after each name
+    (「吐き気止めにナウゼリン」: the 止め before the name is not about it)."""
     by_name: dict[str, dict] = {}
     rank = {status: i for i, (status, _) in enumerate(_STATUS_CUES)}
     for s in said:
-        if _is_allergy_talk(s) and not s.clinician:
+        if _is_allergy_talk(s) and not _STATUS_CUES[2][1].search(s.text):
             continue  # 「ペニシリンで蕁麻疹が出た」 is an allergy, not a medication
         for sentence in _sentences(s.text):
             mentions = find_drugs(sentence)
             for k, m in enumerate(mentions):
-                end = mentions[k + 1].span[0] if k + 1 < len(mentions) and mentions[k + 1].value != m.value else len(sentence)
-                scope = sentence[m.span[1]:end]
-                status = next((st for st, cue in _STATUS_CUES if cue.search(sentence)), None)
+                later = [n for n in mentions[k + 1:] if n.value != m.value]
+                scope = sentence[m.span[1]:later[0].span[0] if later else len(sentence)]
+                status = _status(scope) or _status(s.text[s.text.find(sentence) + m.span[1]:])
                 if status is None:
-                    status = "current" if not s.clinician else "prescribed"
+                    status = "prescribed" if s.clinician else "current"
                 drug = m.value
                 med = by_name.setdefault(drug.generic, {"name": drug.generic, "brand": "", "dose": "", "frequency": "",
                                                         "duration": "", "status": status, "evidence": []})
                 if m.surface != drug.generic and not med["brand"]:
                     med["brand"] = m.surface
-                changing = status == "changed"
-                for key, pattern in (("dose", _DOSE), ("frequency", _FREQUENCY), ("duration", _DURATION)):
-                    values = pattern.findall(scope)
-                    if values and (not med[key] or (changing and key == "dose")):
-                        med[key] = values[-1] if changing else values[0]  # a change states the new dose last
+                doses = _DOSE.findall(scope)
+                if status == "changed" and len(doses) >= 2:
+                    med["dose"] = f"{doses[0]}→{doses[-1]}"  # 「5mgから10mgに増やしましょう」
+                elif doses and (not med["dose"] or status == "changed"):
+                    med["dose"] = doses[-1] if status == "changed" else doses[0]
+                for key, pattern in (("frequency", _FREQUENCY), ("duration", _DURATION)):
+                    if not med[key] and (found := pattern.search(scope)):
+                        med[key] = found.group(0)
                 if rank[status] < rank[med["status"]]:
                     med["status"] = status
                 if s.id not in med["evidence"]:
                     med["evidence"].append(s.id)
     return list(by_name.values())
+
+
+def change_word(med: dict) -> str:
+    """増量 / 減量 when the dose went up or down (「5mg→10mg」), else 変更."""
+    numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", med["dose"])]
+    if "→" in med["dose"] and len(numbers) >= 2:
+        return "増量" if numbers[-1] > numbers[0] else "減量" if numbers[-1] < numbers[0] else "変更"
+    return "変更"
 
 
 def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
@@ -181,6 +198,45 @@ def problems(said: list[Said]) -> list[dict]:
     # a shorter name inside a longer one found too (気管支炎 in 急性気管支炎) is the same problem
     names = list(found)
     return [p for n, p in found.items() if not any(n != other and n in other for other in names)]
+
+
+_ONSET = re.compile(r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年)前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝|一昨日|先週|先月|去年|数日前|今日)"
+                    r"(?:ぐらい|くらい|ほど)?(?:から|より)")
+_TESTS = re.compile(r"採血|血液検査|尿検査|検尿|レントゲン|X線|CT|MRI|エコー|超音波|心電図|迅速検査|検査")
+_ORDERS = re.compile(r"しましょう|します|しておきます|お願いします|行います|撮り|撮って|調べ|測り|予約")
+_FOLLOW_UP = re.compile(r"(\d+(?:日|週間|か月|ヶ月))(?:後|ぐらい後|くらい後|先)[^。]{0,20}?(?:来て|受診|再診|お越し|診せて|見せて|結果)")
+
+
+def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
+    """「3日前より発熱、咳嗽あり。」 from what the patient side says, one line per utterance with symptoms."""
+    lines = []
+    for s in said:
+        if s.clinician:
+            continue
+        present = list(dict.fromkeys(f.term for f in s.findings if not f.negated))
+        if present:
+            onset = _ONSET.search(s.text)
+            lead = f"{onset.group(1)}より" if onset else ""
+            lines.append((f"{lead}{'、'.join(present)}あり。", [s.id]))
+    return lines
+
+
+def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
+    """Tests ordered and the next visit, as the doctor says them."""
+    lines = []
+    for s in said:
+        if not s.clinician:
+            continue
+        for sentence in _sentences(s.text):
+            tests = list(dict.fromkeys(_TESTS.findall(sentence)))
+            if tests and _ORDERS.search(sentence) and not _QUESTIONISH.search(sentence):
+                lines.append((f"{'、'.join(tests)}を予定。", [s.id]))
+            if m := _FOLLOW_UP.search(sentence):
+                lines.append((f"{m.group(1)}後に再診。", [s.id]))
+    return lines
+
+
+_QUESTIONISH = re.compile(r"(?:か|[?？])[。」]?$")
 
 
 def extract(index: EvidenceIndex) -> Facts:
