@@ -22,8 +22,15 @@ models: install  ## join and verify every model's weights now instead of on firs
 	$(BIN)/python -c "from kogata.engine import MODELS, store; [store.ensure(m) for m in MODELS.values()]"
 	$(BIN)/kogata models
 
-demo: install
-	$(BIN)/kogata generate "発熱と咳が3日続いている患者さんに、受診時に医師へ伝えるとよいことを3つ、箇条書きで教えてください。" --max-tokens 200
+SAMPLE := data/consultations/001_naika.txt
+
+demo: install  ## the main job: a consultation (synthetic sample) becomes an evidence-linked SOAP chart
+	@echo "── 診察の会話 ($(SAMPLE)) ──"
+	@grep -v '^#' $(SAMPLE)
+	@echo "── カルテ下書き ──"
+	$(BIN)/kogata karte $(SAMPLE)
+	@echo "── 質問への回答 ──"
+	$(BIN)/kogata generate "発熱と咳が3日続いているとき、受診で医師に伝えるとよいことを3つ、短く教えてください。" --max-tokens 160
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -1,0 +1,102 @@
+"""The product's main job with the real default model: consultation → verified chart → JSON/Markdown/FHIR."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+from kogata.engine.schema import validation_errors
+from kogata.ja.glyphs import non_japanese_chars
+from kogata.render.fhir import chart_bundle
+from kogata.render.markdown import chart_markdown
+from kogata.tasks.karte import CHART_SCHEMA, karte
+from kogata.transcript import read_transcript
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "consultations" / "001_naika.txt"
+KOGATA = [sys.executable, "-m", "kogata.cli"]
+
+
+@pytest.fixture(scope="module")
+def chart(llm):
+    return karte(SAMPLE, model=llm)
+
+
+def test_chart_follows_the_contract(chart):
+    assert validation_errors(chart.to_dict(), CHART_SCHEMA) == []
+
+
+def test_every_line_cites_real_utterances_and_failures_are_flagged(chart):
+    ids = {u.id for u in chart.transcript.utterances}
+    items = [i for section in chart.soap.values() for i in section]
+    assert len(items) >= 6
+    for item in items:
+        assert item.evidence and set(item.evidence) <= ids or not item.supported
+    assert len(chart.warnings) == sum(not i.supported for i in items)
+
+
+def test_facts_from_the_words_reach_the_chart(chart):
+    o_text = " ".join(i.text for i in chart.soap["O"] if i.supported)
+    assert "38.5℃" in o_text and "97%" in o_text
+    p_text = " ".join(i.text for i in chart.soap["P"] if i.supported)
+    assert "アセトアミノフェン" in p_text and "500mg" in p_text
+    s_text = " ".join(i.text for i in chart.soap["S"] if i.supported)
+    assert "呼吸困難なし" in s_text and "ペニシリン" in s_text
+    assert "呼吸困難あり" not in s_text
+
+
+def test_no_chinese_glyphs_in_the_chart(chart):
+    text = json.dumps(chart.to_dict(), ensure_ascii=False)
+    assert non_japanese_chars(text) == []
+
+
+def test_markdown_hides_unsupported_lines_unless_asked(chart):
+    md = chart_markdown(chart)
+    for heading in ("## S（主観的情報）", "## O（客観的情報）", "## A（評価）", "## P（計画）"):
+        assert heading in md
+    for item in (i for section in chart.soap.values() for i in section):
+        if item.supported:
+            assert f"- {item.text} 〔発言" in md
+        else:
+            assert f"- {item.text} 〔発言" not in md and f"- ⚠ {item.text}" in chart_markdown(chart, show_unsupported=True)
+
+
+def test_fhir_document_bundle_validates(chart):
+    bundle = chart_bundle(chart)
+    parsed = Bundle.model_validate(bundle)  # FHIR R4B models; the resources used here are unchanged from R4
+    assert parsed.type == "document"
+    composition = bundle["entry"][0]["resource"]
+    assert composition["resourceType"] == "Composition"
+    assert [s["title"][0] for s in composition["section"]] == ["S", "O", "A", "P"]
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"Patient", "Condition", "MedicationRequest", "Observation", "AllergyIntolerance"} <= kinds
+    urls = {e["fullUrl"] for e in bundle["entry"]}
+    refs = [r["reference"] for s in composition["section"] for r in s.get("entry", [])]
+    assert refs and set(refs) <= urls
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    ("医師：こんにちは。\n患者：熱があります。".encode("cp932"), "Shift_JIS"),
+    (b"Doctor: hello\nPatient: I have had a fever for three days and a cough.", "Japanese"),
+    ("今日は熱があります。".encode(), "医師"),
+])
+def test_bad_transcripts_fail_fast_with_a_clear_message(tmp_path, content, message):
+    path = tmp_path / "visit.txt"
+    path.write_bytes(content)
+    out = subprocess.run([*KOGATA, "karte", str(path)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2, out.stderr
+    assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cli_reads_shift_jis_with_encoding_and_writes_fhir_atomically(tmp_path):
+    visit = tmp_path / "visit_sjis.txt"
+    visit.write_bytes(SAMPLE.read_text(encoding="utf-8").encode("cp932"))
+    out_path = tmp_path / "charts" / "visit.fhir.json"
+    out = subprocess.run([*KOGATA, "karte", str(visit), "--encoding", "cp932", "--format", "fhir", "--out",
+                          str(out_path)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    Bundle.model_validate(json.loads(out_path.read_text(encoding="utf-8")))
+    assert [p.name for p in out_path.parent.iterdir()] == ["visit.fhir.json"]  # no temporary file left behind
+    assert read_transcript(visit, encoding="cp932").char_count > 500
