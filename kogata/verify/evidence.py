@@ -73,6 +73,12 @@ class Said:
         return is_clinician(self.utterance.speaker)
 
 
+def same_quantity(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Equal values whose units agree, where a missing unit or a unit's prefix (mg of mg/dL) agrees too."""
+    (value_a, unit_a), (value_b, unit_b) = a, b
+    return value_a == value_b and (not unit_a or not unit_b or unit_a.startswith(unit_b) or unit_b.startswith(unit_a))
+
+
 def _quantities(text: str) -> set[tuple[str, str]]:
     return {(q.value, q.unit) for q in find_quantities(text)}
 
@@ -126,8 +132,7 @@ class EvidenceIndex:
 
         cited_quantities = set().union(*(s.quantities for s in cited))
         for value, unit in sorted(_quantities(line)):
-            if not any(v == value and (u == unit or not u or not unit or u.startswith(unit) or unit.startswith(u))
-                       for v, u in cited_quantities):
+            if not any(same_quantity((value, unit), said) for said in cited_quantities):
                 problems.append(f"数値「{value}{unit}」が発言{ids}にありません")
 
         cited_drugs = set().union(*(s.drugs for s in cited))

@@ -60,7 +60,7 @@ class Chart:
 def _vitals_line(vitals: list[dict]) -> Item | None:
     if not vitals:
         return None
-    parts = [f"{v['name']} {v['value']}{'' if v['unit'] == '/分' and v['name'] == '脈拍' else ''}{v['unit']}" for v in vitals]
+    parts = [f"{v['name']} {v['value']}{v['unit']}" for v in vitals]
     evidence = sorted({i for v in vitals for i in v["evidence"]})
     return Item("、".join(parts) + "。", evidence)
 
@@ -137,7 +137,12 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     # O: measurements read from the words, then the examination as drafted (without repeating the numbers)
     if (line := _vitals_line(found.vitals)) is not None:
         soap["O"].append(line)
+    exam_items = [Item(text, ids) for text, ids in fact_rules.examination_lines(said)]
+    examined = {f.term for item in exam_items for f in find_findings(clean(item.text))}
+    soap["O"] += exam_items
     for item in drafted["O"]:
+        if (terms := find_findings(clean(item.text))) and {f.term for f in terms} <= examined:
+            continue
         numbers = {q.value for q in find_quantities(clean(item.text))}
         if numbers and numbers <= vital_values:
             continue

@@ -24,6 +24,7 @@ from kogata.tasks.karte.chart import Chart, karte
 from kogata.tasks.karte.schema import CHART_SCHEMA, SECTIONS
 from kogata.transcript import read_transcript
 from kogata.verify import EvidenceIndex, clean
+from kogata.verify.evidence import same_quantity
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "data" / "consultations"
 _DOSE_UNITS = {"mg", "g", "mL", "μg", "単位", "錠", "カプセル", "包"}
@@ -62,7 +63,8 @@ def score(chart: Chart, reference: dict) -> dict:
     named = {m.value.generic for i in shown for m in find_drugs(clean(i.text))} | {m["name"] for m in chart.medications}
     invented_drugs = sorted(named - said_drugs)
     invented_doses = sorted({f"{q.value}{q.unit}" for i in shown for q in find_quantities(clean(i.text))
-                             if q.unit in _DOSE_UNITS and (q.value, q.unit) not in said_quantities})
+                             if q.unit in _DOSE_UNITS
+                             and not any(same_quantity((q.value, q.unit), said) for said in said_quantities)})
     denied_present = sorted({f.term for s in ("S", "O", "A") for i in chart.soap[s] if i.supported
                              for f in find_findings(clean(i.text)) if not f.negated and f.term in index.denied})
     all_text = " ".join(i.text for s in SECTIONS for i in chart.soap[s])

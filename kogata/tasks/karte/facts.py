@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from kogata.ja import find_findings
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
 from kogata.verify import EvidenceIndex, Said
@@ -207,6 +208,11 @@ _ORDERS = re.compile(r"しましょう|します|しておきます|お願いし
 _FOLLOW_UP = re.compile(r"(\d+(?:日|週間|か月|ヶ月))(?:後|ぐらい後|くらい後|先)[^。]{0,20}?(?:来て|受診|再診|お越し|診せて|見せて|結果)")
 
 
+_CHART_ONSET = {"昨日の夜": "昨夜", "昨日の朝": "昨日朝", "昨日の昼": "昨日昼", "昨日の夕方": "昨日夕方"}
+_NOT_A_FINDING = re.compile(r"見ておき|見ます|診ます|確認し|チェック|聞きます|調べ|止め")
+_CONDITIONAL = re.compile(r"たら|れば|場合|時は|ときは|うちは|なら|ように|予防")
+
+
 def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     """「3日前より発熱、咳嗽あり。」 from what the patient side says, one line per utterance with symptoms."""
     lines = []
@@ -216,8 +222,31 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         present = list(dict.fromkeys(f.term for f in s.findings if not f.negated))
         if present:
             onset = _ONSET.search(s.text)
-            lead = f"{onset.group(1)}より" if onset else ""
+            lead = f"{_CHART_ONSET.get(onset.group(1), onset.group(1))}より" if onset else ""
             lines.append((f"{lead}{'、'.join(present)}あり。", [s.id]))
+    return lines
+
+
+def examination_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
+    """What the doctor states on examination, present or absent (「喉が赤いですね」「むくみはないですね」);
+    questions and conditionals (「熱が出たら」) are not findings."""
+    lines = []
+    previous: Said | None = None
+    for s in said:
+        heard, previous = previous, s
+        if not s.clinician or _is_allergy_talk(s):
+            continue
+        echoed = {f.term for f in heard.findings} if heard is not None and not heard.clinician else set()
+        for sentence in _sentences(s.text):
+            if _QUESTIONISH.search(sentence) or _CONDITIONAL.search(sentence) or _NOT_A_FINDING.search(sentence) \
+                    or find_drugs(sentence):
+                continue  # 「むくみも見ておきますね」 announces an examination; 「吐き気止めに…」 names a drug's use
+            findings = find_findings(sentence)
+            present = list(dict.fromkeys(f.term for f in findings if not f.negated and f.term not in echoed))
+            absent = list(dict.fromkeys(f.term for f in findings if f.negated and f.term not in present))
+            parts = ([f"{'、'.join(present)}あり"] if present else []) + [f"{t}なし" for t in absent]
+            if parts:
+                lines.append(("、".join(parts) + "。", [s.id]))
     return lines
 
 
