@@ -111,6 +111,7 @@ class TextStream:
 
     def __init__(self, model: Model, body: dict[str, Any]):
         self.stats: Stats | None = None
+        self._model = model
         self._queue: queue.Queue = queue.Queue()
         self._cancel = threading.Event()
         self._start = time.perf_counter()
@@ -137,7 +138,7 @@ class TextStream:
                 if isinstance(item, Exception):
                     raise item
                 if "error" in item:
-                    raise model_error(item["error"])
+                    raise self._model.error_from(item["error"])
                 if item.get("timings"):
                     self._timings = item["timings"]
                 for choice in item.get("choices", []):
@@ -154,10 +155,6 @@ class TextStream:
             self._thread.join()
             total = time.perf_counter() - self._start
             self.stats = _stats(self._timings, self._first or total, total, self._finish)
-
-
-def model_error(err: dict) -> Exception:
-    return GenerationError(f"generation failed: {err.get('message', err)}")
 
 
 def stream_generate(model: Model, prompt: str | Sequence[dict[str, str]], *, system: str | None = None,

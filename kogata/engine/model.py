@@ -77,10 +77,11 @@ class Model:
         except ValueError as e:  # the binding rejects what it cannot parse, e.g. a schema it cannot compile
             raise InputError(f"the model rejected the request: {e}") from e
         if isinstance(result, dict) and "error" in result:
-            raise self._error(result["error"])
+            raise self.error_from(result["error"])
         return result
 
-    def _error(self, err: dict) -> Exception:
+    def error_from(self, err: dict) -> Exception:
+        """The kogata error for an error object the binding returned."""
         if err.get("type") == "exceed_context_size_error":
             n, ctx = err.get("n_prompt_tokens", 0), err.get("n_ctx", self.n_ctx)
             return ContextOverflowError(
