@@ -118,11 +118,13 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     said = list(index.said.values())
     symptom_items = [Item(text, ids) for text, ids in fact_rules.symptom_lines(said)]
     listed = {f.term for item in symptom_items for f in find_findings(clean(item.text))}
+    listed_numbers = {(q.value, q.unit) for item in symptom_items for q in find_quantities(clean(item.text))}
     soap["S"] += symptom_items
     for item in drafted["S"]:
         terms = find_findings(clean(item.text))
+        numbers = {(q.value, q.unit) for q in find_quantities(clean(item.text))}
         if terms and all((f.negated and f.term in denied_terms) or (not f.negated and f.term in listed) for f in terms) \
-                and not find_quantities(clean(item.text)):
+                and numbers <= listed_numbers:
             continue  # already a line above (or below, as a denied finding with its question and answer)
         soap["S"].append(item)
     if found.negatives:
@@ -150,7 +152,7 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
 
     # A: the assessment as drafted, and any diagnosis the doctor named that the draft left out
     soap["A"] = drafted["A"]
-    assessed = clean(" ".join(i.text for i in drafted["A"]))
+    assessed = fact_rules.fold_modifiers(clean(" ".join(i.text for i in drafted["A"])))
     for problem in found.problems:
         if problem["status"] != "history" and problem["name"] not in assessed:
             suffix = "の疑い" if problem["status"] == "suspected" else ""
@@ -168,6 +170,8 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
         soap[section] = [i for i in soap[section] if not (i.text in seen or seen.add(i.text))]
         for item in soap[section]:
             item.problems = index.check(item.text, item.evidence, asserts_findings=section != "P")
+            if section in ("A", "P") and not item.problems and not any(s.clinician for s in index.cited(item.evidence)):
+                item.problems = ["評価・計画の根拠に医師の発言がありません"]  # 「抗生物質はいらないですか」 is no plan
             item.supported = not item.problems
     return soap
 

@@ -168,6 +168,11 @@ def negatives(index: EvidenceIndex) -> list[dict]:
     return out
 
 
+def fold_modifiers(text: str) -> str:
+    """急性の気管支炎 → 急性気管支炎, as disease names are written."""
+    return re.sub(r"(急性|慢性|軽度|重度|軽症|重症)の", r"\1", text)
+
+
 def problems(said: list[Said]) -> list[dict]:
     found: dict[str, dict] = {}
     for s in said:
@@ -176,7 +181,7 @@ def problems(said: list[Said]) -> list[dict]:
         for sentence in _sentences(s.text):
             if s.clinician and re.search(r"(?:か|[?？])[。」]?$", sentence.strip()):
                 continue  # a question (「アレルギーはありますか」) names a disease without finding it
-            sentence = re.sub(r"(急性|慢性|軽度|重度|軽症|重症)の", r"\1", sentence)  # 急性の気管支炎 → 急性気管支炎
+            sentence = fold_modifiers(sentence)
             for m in find_diseases(sentence):
                 after = sentence[m.span[1]:]
                 if _RISK_AFTER.match(after):
@@ -217,8 +222,8 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     """「3日前より発熱、咳嗽あり。」 from what the patient side says, one line per utterance with symptoms."""
     lines = []
     for s in said:
-        if s.clinician:
-            continue
+        if s.clinician or _is_allergy_talk(s):
+            continue  # 「ペニシリンで蕁麻疹が出た」 is recorded as an allergy
         present = list(dict.fromkeys(f.term for f in s.findings if not f.negated))
         if present:
             onset = _ONSET.search(s.text)
