@@ -130,3 +130,16 @@ def test_smallest_profile_loads_and_completes():
     assert tiny.spec.instruct is False
     r = kogata.generate(tiny, "日本の首都は", max_tokens=8)
     assert r.stats.completion_tokens > 0
+
+
+def test_the_bindings_loopback_listener_is_locked(small_llm):
+    import urllib.error
+    import urllib.request
+
+    address = small_llm._server.listening_address
+    assert address.startswith("http://127.0.0.1:")
+    request = urllib.request.Request(address + "/completion", data=b'{"prompt": "a", "n_predict": 1}',
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401

@@ -7,6 +7,7 @@ reuse. This module is the only one that touches the binding.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -128,6 +129,9 @@ def load(
     params.cpuparams_batch.n_threads = threads
     params.warmup = False
     params.verbosity = -1
+    # The binding also opens llama-server's HTTP listener on a random loopback port; a key nobody is
+    # told keeps other local processes (and patients' transcripts) away from it. In-process calls skip it.
+    params.api_keys = [secrets.token_hex(16)]
     names: dict[str, int] = {}
     if adapters:
         infos = []
