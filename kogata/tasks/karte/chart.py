@@ -73,7 +73,6 @@ def _medication_line(med: dict) -> Item:
 
 
 _FILLERS = re.compile(r"^(?:えっと|えーと|えー|あー|あの|あのー|うーん|まあ|はい)[、,]?\s*")
-_QUESTION = re.compile(r"(?:か|[?？])[。」]?$")
 
 
 def _drafted(lines: list[dict]) -> list[Item]:
@@ -83,7 +82,7 @@ def _drafted(lines: list[dict]) -> list[Item]:
         text = line["text"].strip()
         while (stripped := _FILLERS.sub("", text)) != text:
             text = stripped
-        if len(text) < 2 or _QUESTION.search(text):
+        if len(text) < 2 or fact_rules.is_question(text):
             continue
         items.append(Item(text, sorted(set(line["evidence"]))))
     return items

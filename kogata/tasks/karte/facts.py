@@ -28,10 +28,11 @@ _BARE_TEMPERATURE = re.compile(r"(?<![\d.])(3[4-9]|4[0-2])(\.\d)?℃")
 _DOSE = re.compile(r"\d+(?:\.\d+)?(?:mg|g|mL|μg|単位|錠|カプセル|包|枚|本|滴|パフ|吸入)")
 _FREQUENCY = re.compile(r"1日\d回(?:毎食後|朝夕食後|朝食後|夕食後|就寝前|寝る前)?|毎食後|朝夕|朝食後|夕食後|就寝前|寝る前|頓用|頓服|\d+時間おき|週\d回")
 _DURATION = re.compile(r"\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
+_PRESCRIBING = re.compile(r"出し|処方|始め|追加|開始|飲んでください|使ってください|貼ってください|塗ってください|出ます|お渡し")
 _STATUS_CUES = [  # strongest first
     ("stopped", re.compile(r"中止|(?<!たら)(?<!れば)やめ(?:ま|て|る|よう)|止めましょう|止めます|中断|飲まなくて|終了")),
     ("changed", re.compile(r"増や|増量|減ら|減量|変更|変え|切り替え|に上げ|に下げ")),
-    ("prescribed", re.compile(r"出し|処方|始め|追加|開始|飲んでください|使ってください|貼ってください|塗ってください|出ます|お渡し")),
+    ("prescribed", _PRESCRIBING),
     ("current", re.compile(r"飲んで|服用|使って|続け|内服|貼って|塗って")),
 ]
 _STATUS_WORD = {"prescribed": "処方", "changed": "変更", "stopped": "中止", "current": "内服中"}
@@ -54,6 +55,14 @@ class Facts:
     allergies: list[dict] = field(default_factory=list)
     negatives: list[dict] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
+
+
+_QUESTION = re.compile(r"(?:か|[?？])[。」]?$")
+
+
+def is_question(sentence: str) -> bool:
+    """「…ありますか。」「普段飲んでいるお薬は？」: asked, not stated."""
+    return bool(_QUESTION.search(sentence.strip()))
 
 
 def _sentences(text: str) -> list[str]:
@@ -92,7 +101,7 @@ def medications(said: list[Said]) -> list[dict]:
     by_name: dict[str, dict] = {}
     rank = {status: i for i, (status, _) in enumerate(_STATUS_CUES)}
     for s in said:
-        if _is_allergy_talk(s) and not _STATUS_CUES[2][1].search(s.text):
+        if _is_allergy_talk(s) and not _PRESCRIBING.search(s.text):
             continue  # 「ペニシリンで蕁麻疹が出た」 is an allergy, not a medication
         for sentence in _sentences(s.text):
             mentions = find_drugs(sentence)
@@ -179,7 +188,7 @@ def problems(said: list[Said]) -> list[dict]:
         if _is_allergy_talk(s):
             continue  # an allergic reaction is recorded as an allergy, not as a problem
         for sentence in _sentences(s.text):
-            if s.clinician and re.search(r"(?:か|[?？])[。」]?$", sentence.strip()):
+            if s.clinician and is_question(sentence):
                 continue  # a question (「アレルギーはありますか」) names a disease without finding it
             sentence = fold_modifiers(sentence)
             for m in find_diseases(sentence):
@@ -243,7 +252,7 @@ def examination_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
             continue
         echoed = {f.term for f in heard.findings} if heard is not None and not heard.clinician else set()
         for sentence in _sentences(s.text):
-            if _QUESTIONISH.search(sentence) or _CONDITIONAL.search(sentence) or _NOT_A_FINDING.search(sentence) \
+            if is_question(sentence) or _CONDITIONAL.search(sentence) or _NOT_A_FINDING.search(sentence) \
                     or find_drugs(sentence):
                 continue  # 「むくみも見ておきますね」 announces an examination; 「吐き気止めに…」 names a drug's use
             findings = find_findings(sentence)
@@ -263,14 +272,11 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
             continue
         for sentence in _sentences(s.text):
             tests = list(dict.fromkeys(_TESTS.findall(sentence)))
-            if tests and _ORDERS.search(sentence) and not _QUESTIONISH.search(sentence):
+            if tests and _ORDERS.search(sentence) and not is_question(sentence):
                 lines.append((f"{'、'.join(tests)}を予定。", [s.id]))
             if m := _FOLLOW_UP.search(sentence):
                 lines.append((f"{m.group(1)}後に再診。", [s.id]))
     return lines
-
-
-_QUESTIONISH = re.compile(r"(?:か|[?？])[。」]?$")
 
 
 def extract(index: EvidenceIndex) -> Facts:
