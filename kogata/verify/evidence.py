@@ -19,7 +19,7 @@ from importlib.resources import files
 
 from kogata.ja import Finding, find_findings, find_quantities, normalize, normalize_numbers
 from kogata.ja.diseases import find_diseases
-from kogata.ja.drugs import find_drugs
+from kogata.ja.drugs import Drug, find_drugs
 from kogata.ja.glyphs import non_japanese_chars
 from kogata.transcript import Transcript, Utterance
 
@@ -63,6 +63,7 @@ class Said:
     quantities: set[tuple[str, str]]
     drugs: set[str]
     findings: list[Finding]
+    content: set[str]  # content characters a supported line may draw on (see `_vocabulary`)
 
     @property
     def id(self) -> int:
@@ -83,6 +84,16 @@ def _quantities(text: str) -> set[tuple[str, str]]:
     return {(q.value, q.unit) for q in find_quantities(text)}
 
 
+def _vocabulary(text: str, drugs: Sequence[Drug], findings: Sequence[Finding]) -> str:
+    """An utterance with the words a chart may use for what it says: symptom terms, the generic and brand
+    names of drugs, standard disease names, and chart-style words for plain ones (喉 → 咽頭)."""
+    words = [text, *(f.term for f in findings)]
+    words += [name for d in drugs for name in (d.generic, *d.brands)]
+    words += [m.value.name for m in find_diseases(text)]
+    source = " ".join(words)
+    return source + " " + " ".join(term for term, plain in chart_terms() if any(p in source for p in plain))
+
+
 def _content(text: str) -> set[str]:
     return {c for c in _STOCK.sub(" ", text) if _CONTENT.match(c)}
 
@@ -97,8 +108,10 @@ class EvidenceIndex:
         self.said = {}
         for u in self.transcript.utterances:
             text = clean(u.text)
-            self.said[u.id] = Said(u, text, _quantities(text), {m.value.generic for m in find_drugs(text)},
-                                   find_findings(text))
+            drugs = [m.value for m in find_drugs(text)]
+            findings = find_findings(text)
+            self.said[u.id] = Said(u, text, _quantities(text), {d.generic for d in drugs}, findings,
+                                   _content(_vocabulary(text, drugs, findings)))
         affirmed = {f.term for s in self.said.values() if not s.clinician for f in s.findings if not f.negated}
         denied: dict[str, list[int]] = {}
         for s in self.said.values():
@@ -151,14 +164,7 @@ class EvidenceIndex:
 
         grams = _content(line)
         if grams:
-            source = " ".join(s.text for s in cited)
-            source += " " + " ".join(f.term for s in cited for f in s.findings)
-            for s in cited:  # a chart may name a drug or disease by its standard name where the speaker did not
-                for m in find_drugs(s.text):
-                    source += " " + m.value.generic + " " + " ".join(m.value.brands)
-                source += " " + " ".join(m.value.name for m in find_diseases(s.text))
-            source += " " + " ".join(term for term, plain in chart_terms() if any(p in source for p in plain))
-            have = _content(source)
+            have = set().union(*(s.content for s in cited))
             coverage = len(grams & have) / len(grams)
             if coverage < MIN_COVERAGE:
                 problems.append(f"内容が発言{ids}に見当たりません（一致 {coverage:.0%}）")
