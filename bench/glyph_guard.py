@@ -2,7 +2,8 @@
 
 Runs the same Japanese medical prompts through the model with the guard off and on (greedy decoding),
 counts the Han characters Japanese does not use (kogata.ja.glyphs) in each answer, and compares
-generation speed.
+generation speed. With the guard on it also counts the characters that got past the token ban (spelled
+out of byte tokens) and were rewritten in their Japanese form on the way out.
 
     .venv/bin/python bench/glyph_guard.py [--model NAME] [--max-tokens 160] [--out bench/out/glyph_guard.json]
 
@@ -48,23 +49,25 @@ def main() -> None:
     rows, detail = [], []
     for guard in (False, True):
         llm = kogata.load(args.model, threads=args.threads, glyph_guard=guard, progress=False)
-        speeds, bad_total, bad_answers = [], 0, 0
+        speeds, bad_total, bad_answers, rewritten = [], 0, 0, 0
         for prompt in PROMPTS:
             r = kogata.generate(llm, prompt, max_tokens=args.max_tokens)
             bad = [ch for ch in r.text if non_japanese_chars(ch)]
             bad_total += len(bad)
             bad_answers += bool(bad)
             speeds.append(r.stats.generation_tps)
+            rewritten += r.stats.rewritten_glyphs
             detail.append({"guard": guard, "prompt": prompt, "answer": r.text, "non_japanese": "".join(bad),
                            "generation_tps": r.stats.generation_tps, "completion_tokens": r.stats.completion_tokens})
         rows.append({"guard": "on" if guard else "off", "banned_tokens": len(llm.banned_ids),
                      "answers": len(PROMPTS), "answers_with_non_japanese": bad_answers,
-                     "non_japanese_chars": bad_total, "median_generation_tps": median(speeds)})
+                     "non_japanese_chars": bad_total, "rewritten_by_guard": rewritten,
+                     "median_generation_tps": median(speeds)})
         del llm
     off, on = rows
     drop = 1 - on["median_generation_tps"] / off["median_generation_tps"]
     print_table(["guard", "banned tokens", "answers", "answers with non-Japanese Han", "non-Japanese Han chars",
-                 "median gen tok/s"], [list(r.values()) for r in rows])
+                 "rewritten (byte-level leaks)", "median gen tok/s"], [list(r.values()) for r in rows])
     print(f"\nspeed change with the guard: {-drop * 100:+.1f} %  (goal: drop < 5 %)")
     write_json(args.out, {"machine": machine(), "model": args.model or "default", "max_tokens": args.max_tokens,
                           "summary": rows, "speed_drop": drop, "answers": detail})

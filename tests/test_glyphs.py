@@ -1,7 +1,7 @@
 from kogata.engine import gguf, store
 from kogata.engine.model import banned_token_ids, token_texts
 from kogata.engine.registry import get_spec
-from kogata.ja.glyphs import is_non_japanese_han, non_japanese_chars
+from kogata.ja.glyphs import GETA, is_non_japanese_han, japanese_forms, non_japanese_chars, to_japanese
 
 
 def test_simplified_chinese_is_flagged_and_japanese_is_not():
@@ -29,3 +29,18 @@ def test_banned_tokens_cover_chinese_only_tokens_of_the_default_model():
     assert texts.index("药") in banned and texts.index("气") in banned
     assert texts.index("過") not in banned and texts.index("気") not in banned
     assert 10_000 < len(banned) < 20_000  # about 8 % of the vocabulary
+
+
+def test_non_japanese_glyphs_are_rewritten_in_their_japanese_form():
+    assert to_japanese("药物过敏で气苦しさ、风邪") == "薬物過敏で気苦しさ、風邪"
+    japanese = "三十八度五分の発熱、𠮷野さん、髙橋さん、痙攣"
+    assert to_japanese(japanese) is japanese  # Japanese text passes untouched
+
+
+def test_a_glyph_without_a_japanese_form_becomes_geta_not_a_silent_change():
+    out = to_japanese("咔嚓")
+    assert non_japanese_chars(out) == [] and set(out) == {GETA}
+
+
+def test_every_rewrite_target_is_japanese():
+    assert all(not is_non_japanese_han(ch) for ch in japanese_forms().values())

@@ -25,6 +25,7 @@ from typing import Any
 from kogata.engine.model import Model
 from kogata.engine.schema import check_schema, validation_errors
 from kogata.errors import GenerationError, InputError
+from kogata.ja.glyphs import to_japanese
 
 DEFAULT_SYSTEM = "あなたは日本語で答えるアシスタントです。自然な日本語で、簡潔かつ正確に答えてください。"
 
@@ -41,6 +42,9 @@ class Stats:
     first_token_s: float = 0.0
     total_s: float = 0.0
     finish_reason: str = ""
+    # Han characters Japanese does not use that slipped past the token ban (spelled out of byte tokens)
+    # and were rewritten in their Japanese form; see _japanese().
+    rewritten_glyphs: int = 0
 
 
 @dataclass
@@ -88,6 +92,15 @@ def _request(model: Model, messages: Messages, *, max_tokens: int, temperature: 
     return body
 
 
+def _japanese(model: Model, text: str) -> tuple[str, int]:
+    """The glyph guard's second layer. Banning tokens cannot stop a character the model spells out of
+    single-byte tokens (药 as E8 8D AF), so whole characters are rewritten on their way out (药 → 薬)."""
+    if not model.glyph_guard:
+        return text, 0
+    japanese = to_japanese(text)
+    return japanese, sum(a != b for a, b in zip(text, japanese))
+
+
 def _stats(timings: dict[str, Any], first_token_s: float, total_s: float, finish_reason: str) -> Stats:
     return Stats(
         prompt_tokens=int(timings.get("prompt_n", 0)) + int(timings.get("cache_n", 0)),
@@ -118,6 +131,7 @@ class TextStream:
         self._first: float | None = None
         self._timings: dict[str, Any] = {}
         self._finish = ""
+        self._rewritten = 0
         self._thread = threading.Thread(target=self._run, args=(model, body), daemon=True)
         self._thread.start()
 
@@ -149,12 +163,15 @@ class TextStream:
                             raise GenerationError("the binding streamed a broken UTF-8 character")
                         if self._first is None:
                             self._first = time.perf_counter() - self._start
+                        text, rewritten = _japanese(self._model, text)
+                        self._rewritten += rewritten
                         yield text
         finally:
             self._cancel.set()
             self._thread.join()
             total = time.perf_counter() - self._start
             self.stats = _stats(self._timings, self._first or total, total, self._finish)
+            self.stats.rewritten_glyphs = self._rewritten
 
 
 def stream_generate(model: Model, prompt: str | Sequence[dict[str, str]], *, system: str | None = None,
@@ -181,7 +198,10 @@ def generate(model: Model, prompt: str | Sequence[dict[str, str]], *, system: st
     choice = result["choices"][0]
     timings = result.get("timings", {})
     prompt_s = float(timings.get("prompt_ms", 0.0)) / 1000
-    return Response(choice["message"].get("content") or "", _stats(timings, prompt_s, total, choice.get("finish_reason")))
+    text, rewritten = _japanese(model, choice["message"].get("content") or "")
+    stats = _stats(timings, prompt_s, total, choice.get("finish_reason"))
+    stats.rewritten_glyphs = rewritten
+    return Response(text, stats)
 
 
 def generate_json(model: Model, prompt: str | Sequence[dict[str, str]], schema: dict, *, system: str | None = None,

@@ -8,6 +8,7 @@ contains but that Japanese writing does not use (气 for 気, 开 for 開, …).
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 # Simplified Chinese forms that Shift_JIS-2004 can still encode, with the Japanese form they stand for.
 # Checked one by one: each is absent from ordinary Japanese writing (radicals and variants that Japanese
@@ -19,7 +20,7 @@ SIMPLIFIED_IN_JIS = {
     "盖": "蓋", "确": "確", "离": "離", "筹": "籌", "粮": "糧", "耻": "恥", "腊": "臘", "荐": "薦", "荣": "栄",
     "蜡": "蝋", "迁": "遷", "适": "適", "阳": "陽", "阴": "陰", "开": "開", "关": "関", "从": "従", "个": "個",
     "丰": "豊", "几": "幾", "凭": "憑", "划": "劃", "匀": "勻", "圣": "聖", "复": "復", "异": "異", "弯": "彎",
-    "愿": "願", "厂": "廠", "儿": "児", "帘": "簾", "撑": "撐", "扑": "撲", "抛": "拋", "巩": "鞏", "档": "檔",
+    "愿": "願", "厂": "廠", "儿": "児", "帘": "簾", "扑": "撲", "巩": "鞏", "档": "檔",
     "烟": "煙", "犹": "猶", "迹": "跡", "沪": "滬", "涂": "塗",
 }
 
@@ -57,3 +58,25 @@ def is_non_japanese_han(ch: str) -> bool:
 def non_japanese_chars(text: str) -> list[str]:
     """The Han characters in `text` that do not belong in Japanese, in order of appearance, without repeats."""
     return list(dict.fromkeys(ch for ch in text if is_non_japanese_han(ch)))
+
+
+# A character with no Japanese form is replaced by 〓 (geta), the mark Japanese typesetting uses for a
+# glyph it cannot print: visible to the reader, never a silent change of meaning.
+GETA = "〓"
+
+
+@lru_cache(maxsize=1)
+def japanese_forms() -> dict[str, str]:
+    """Han characters Japanese does not use → their Japanese form (data/japanese_glyphs.tsv, from OpenCC)."""
+    path = Path(__file__).parent / "data" / "japanese_glyphs.tsv"
+    rows = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#"))
+    return {simplified: japanese for simplified, japanese in rows}
+
+
+def to_japanese(text: str) -> str:
+    """`text` with every Han character Japanese does not use rewritten in its Japanese form (药 → 薬, 风 → 風),
+    or 〓 where there is none. Text that is already Japanese comes back unchanged (the same object)."""
+    if not any(is_non_japanese_han(ch) for ch in text):
+        return text
+    forms = japanese_forms()
+    return "".join(forms.get(ch, GETA) if is_non_japanese_han(ch) else ch for ch in text)
