@@ -1,0 +1,83 @@
+"""`kogata serve`: the local server (OpenAI-compatible API, visits, charts) on this machine."""
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import click
+
+from kogata.errors import InputError
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
+
+
+def check_binding(host: str, api_key: str | None) -> None:
+    """Refuse to listen beyond this machine without an API key: visits hold patients' words."""
+    if not is_loopback(host) and not api_key:
+        raise InputError(
+            f"refusing to listen on {host} without an API key: anyone who can reach this machine could read "
+            "patients' visits. Pass --api-key KEY (or set KOGATA_API_KEY), or bind to 127.0.0.1")
+
+
+def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
+    adapters = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise InputError(f"--adapter takes NAME=FILE (a LoRA adapter in GGUF), not {value!r}")
+        if ":" in name:
+            raise InputError(f"adapter name {name!r} may not contain ':' (requests name it as model:adapter)")
+        if not Path(path).is_file():
+            raise InputError(f"adapter {name!r}: no file at {path}")
+        adapters[name.strip()] = path.strip()
+    return adapters
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback needs --api-key.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--api-key", envvar="KOGATA_API_KEY", default=None,
+              help="Require `Authorization: Bearer KEY` on every request (or set KOGATA_API_KEY).")
+@click.option("--model", "-m", "models", multiple=True,
+              help="Model to serve (repeat for more; the first is the default). Default: the default model.")
+@click.option("--adapter", "adapters", multiple=True, metavar="NAME=FILE",
+              help="A LoRA adapter (GGUF) for the first model; requests pick it as `model:NAME`. Repeatable.")
+@click.option("--queue", "waiting", default=4, show_default=True, type=click.IntRange(0, 64),
+              help="Requests that may wait while one runs; beyond that: HTTP 503 with Retry-After.")
+@click.option("--db", default=None, type=click.Path(dir_okay=False),
+              help="Visit database (default: $KOGATA_HOME/visits.sqlite3).")
+@click.option("--threads", type=int, default=None, help="CPU threads for the model (default: all cores).")
+@click.option("--n-ctx", default=4096, show_default=True, type=int, help="Context window in tokens.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]))
+def serve(host: str, port: int, api_key: str | None, models: tuple[str, ...], adapters: tuple[str, ...],
+          waiting: int, db: str | None, threads: int | None, n_ctx: int, log_level: str) -> None:
+    """Serve the OpenAI-compatible API, visits and charts on HOST:PORT (logs are masked)."""
+    import logging
+
+    import uvicorn
+
+    from kogata.engine import DEFAULT_MODEL, get_spec
+    from kogata.privacy import install_masking
+    from kogata.serve.app import create_app
+    from kogata.serve.services import ServerConfig
+    from kogata.store import default_path
+
+    check_binding(host, api_key)  # before anything loads
+    names = tuple(get_spec(m).name for m in models) or (DEFAULT_MODEL,)  # unknown model: error now, not later
+    config = ServerConfig(models=names, adapters=parse_adapters(adapters), waiting=waiting,
+                          db=Path(db) if db else default_path(), n_ctx=n_ctx, threads=threads)
+    install_masking(getattr(logging, log_level.upper()))
+    app = create_app(config, api_key=api_key)
+    click.echo(f"kogata serve: http://{host}:{port}/v1  models {', '.join(names)} (loading in the background)  "
+               f"visits {config.db}  {'API key required' if api_key else 'no API key (loopback only)'}", err=True)
+    uvicorn.run(app, host=host, port=port, log_config=None, log_level=log_level, timeout_graceful_shutdown=5)

@@ -1,0 +1,150 @@
+"""What every route shares: the loaded models, the line in front of them, the visit store, the recogniser.
+
+Models load in a background thread when the server starts, so the port (and the visit store) answer at
+once; model work waits for its model inside the queue. `services.resolve("qwen2.5-coder-1.5b:clinic")`
+turns an OpenAI `model` field into a loaded model and a LoRA adapter name.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kogata.engine import Model, get_spec, load
+from kogata.errors import InputError, ModelError
+from kogata.serve.queue import ModelQueue
+from kogata.store import VisitStore
+
+log = logging.getLogger("kogata.serve")
+
+ADAPTER_SEPARATOR = ":"  # "base:adapter" picks a LoRA adapter per request
+LOAD_TIMEOUT_S = 600
+
+
+@dataclass
+class ServerConfig:
+    """Everything `kogata serve` was started with (the API key is held by the app, not here)."""
+
+    models: tuple[str, ...] = ("qwen2.5-coder-1.5b",)  # the first is the default for requests without a match
+    adapters: dict[str, str] = field(default_factory=dict)  # LoRA name → GGUF path, loaded beside the first model
+    waiting: int = 4
+    db: Path | None = None
+    n_ctx: int = 4096
+    threads: int | None = None
+
+
+class ModelNotFound(InputError):
+    """A request named a model (or adapter) this server does not serve."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A request's model: the registry name of a loaded base model, and a LoRA adapter or None."""
+
+    base: str
+    adapter: str | None
+
+    @property
+    def id(self) -> str:
+        return self.base + (ADAPTER_SEPARATOR + self.adapter if self.adapter else "")
+
+
+class Services:
+    def __init__(self, config: ServerConfig, *, store: VisitStore | None = None,
+                 preloaded: dict[str, Model] | None = None):
+        self.config = config
+        self.names = tuple(dict.fromkeys(get_spec(n).name for n in config.models))  # ModelError for unknown
+        if not self.names:
+            raise InputError("give at least one model to serve")
+        self.queue = ModelQueue(config.waiting)
+        self.store = store if store is not None else VisitStore(config.db)
+        self._models: dict[str, Model] = dict(preloaded or {})
+        self._load_errors: dict[str, str] = {}
+        self._loaded = threading.Event()
+        self._asr: Any = None
+        self._asr_lock = threading.Lock()
+        if all(n in self._models for n in self.names):
+            self._loaded.set()
+
+    # ── models ──
+
+    def start_loading(self) -> None:
+        """Load every configured model in a background thread (a few seconds each)."""
+        if self._loaded.is_set():
+            return
+        threading.Thread(target=self._load_all, name="kogata-model-load", daemon=True).start()
+
+    def _load_all(self) -> None:
+        for i, name in enumerate(self.names):
+            if name in self._models:
+                continue
+            try:
+                adapters = self.config.adapters if i == 0 and self.config.adapters else None
+                self._models[name] = load(name, n_ctx=self.config.n_ctx, threads=self.config.threads,
+                                          adapters=adapters, progress=False)
+                log.info("model %s ready%s", name, f" with adapters {', '.join(adapters)}" if adapters else "")
+            except Exception as e:  # kept for every request that needs this model, and for /health
+                self._load_errors[name] = str(e)
+                log.error("model %s failed to load: %s", name, e)
+        self._loaded.set()
+
+    def model(self, name: str) -> Model:
+        """The loaded model (waits while it loads; call from a queue job, never the event loop)."""
+        if not self._loaded.wait(LOAD_TIMEOUT_S):
+            raise ModelError(f"model {name} is still loading after {LOAD_TIMEOUT_S} s")
+        if name in self._load_errors:
+            raise ModelError(f"model {name} failed to load: {self._load_errors[name]}")
+        return self._models[name]
+
+    def adapter_names(self, base: str) -> list[str]:
+        if base in self._models:
+            return list(self._models[base].adapters)
+        return list(self.config.adapters) if base == self.names[0] else []
+
+    def model_ids(self) -> list[str]:
+        """What /v1/models lists: each base model, and `base:adapter` for each of its adapters."""
+        return [f"{base}{suffix}" for base in self.names
+                for suffix in ["", *(ADAPTER_SEPARATOR + a for a in self.adapter_names(base))]]
+
+    def resolve(self, requested: str | None) -> Target:
+        """The model and adapter a request's `model` field names (a name or alias, optionally `:adapter`)."""
+        text = (requested or "").strip()
+        base_name, _, adapter = text.partition(ADAPTER_SEPARATOR)
+        try:
+            base = get_spec(base_name or None).name if base_name else self.names[0]
+        except ModelError:
+            base = None
+        if base not in self.names:
+            raise ModelNotFound(f"model {text!r} is not served here; available: {', '.join(self.model_ids())}")
+        if adapter and adapter not in self.adapter_names(base):
+            known = ", ".join(self.adapter_names(base)) or "none loaded (start the server with --adapter NAME=FILE)"
+            raise ModelNotFound(f"adapter {adapter!r} is not loaded for {base}; adapters: {known}")
+        return Target(base, adapter or None)
+
+    def state(self) -> dict[str, Any]:
+        models = {n: ("error: " + self._load_errors[n] if n in self._load_errors else
+                      "ready" if n in self._models else "loading") for n in self.names}
+        status = "ok" if all(s == "ready" for s in models.values()) else (
+            "error" if self._load_errors else "loading")
+        return {"status": status, "models": models, "queue": self.queue.state()}
+
+    # ── speech ──
+
+    def asr(self) -> Any:
+        """The speech recogniser, loaded on first use (call from a queue job)."""
+        with self._asr_lock:
+            if self._asr is None:
+                speech = _speech()
+                self._asr = speech.load_asr()
+            return self._asr
+
+
+def _speech():
+    """kogata.speech, imported only when audio arrives (it pulls in faster-whisper)."""
+    try:
+        import kogata.speech as speech
+    except ImportError as e:
+        raise ModelError(f"speech recognition is not available: {e}; install with: pip install 'kogata[speech]'") from e
+    return speech

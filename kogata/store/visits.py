@@ -1,0 +1,406 @@
+"""Visits in SQLite: the transcript as it arrives, every chart version, every edit, and who did what, when.
+
+    store = VisitStore(path)                      # default: $KOGATA_HOME/visits.sqlite3
+    visit = store.create_visit(actor="dr.yamada")
+    store.add_utterance(visit.id, "患者", "三日前から熱があります", actor="asr")
+    store.add_chart_version(visit.id, chart.to_dict(), source="model", author="kogata", model=...)
+
+Nothing is ever overwritten: utterances and chart versions are append-only (triggers refuse UPDATE and
+DELETE), a doctor's edit is a new chart version plus a row saying who changed what, and a corrected speaker
+label is a new correction row. Every write is its own committed transaction in WAL mode with
+synchronous=FULL, so a server killed mid-visit has lost nothing it acknowledged.
+The audit log records actions and ids only, never patient text (logs must not hold it in clear).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kogata.errors import InputError, KogataError
+
+if TYPE_CHECKING:
+    from kogata.transcript import Transcript
+
+MAX_UTTERANCE_CHARS = 4000
+MAX_SPEAKER_CHARS = 10
+CHART_SOURCES = ("model", "edit")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS visits (
+    id          TEXT PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    title       TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS utterances (
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    seq         INTEGER NOT NULL,              -- 1, 2, 3 … in order received: the id a chart line cites
+    speaker     TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    start_s     REAL,
+    end_s       REAL,
+    received_at TEXT NOT NULL,
+    received_by TEXT NOT NULL,
+    PRIMARY KEY (visit_id, seq)
+);
+CREATE TABLE IF NOT EXISTS utterance_corrections (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    visit_id    TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    speaker     TEXT,                           -- NULL: unchanged
+    text        TEXT,
+    author      TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    FOREIGN KEY (visit_id, seq) REFERENCES utterances(visit_id, seq)
+);
+CREATE TABLE IF NOT EXISTS chart_versions (
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    version     INTEGER NOT NULL,              -- 1, 2, 3 …; never reused, never overwritten
+    chart       TEXT NOT NULL,                 -- JSON, the karte contract (Chart.to_dict())
+    source      TEXT NOT NULL CHECK (source IN ('model', 'edit')),
+    author      TEXT NOT NULL,
+    model       TEXT NOT NULL DEFAULT '',
+    seconds     REAL NOT NULL DEFAULT 0,
+    utterances  INTEGER NOT NULL DEFAULT 0,    -- how many utterances the chart was made from
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (visit_id, version)
+);
+CREATE TABLE IF NOT EXISTS edits (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    visit_id    TEXT NOT NULL,
+    version     INTEGER NOT NULL,              -- the version the edit created
+    base_version INTEGER NOT NULL,             -- the version it was made on
+    author      TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    what        TEXT NOT NULL,                 -- JSON: lines removed/added per section, fields changed
+    FOREIGN KEY (visit_id, version) REFERENCES chart_versions(visit_id, version)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    visit_id    TEXT,
+    detail      TEXT NOT NULL DEFAULT ''       -- ids and counts only: never patient text
+);
+"""
+_APPEND_ONLY = ("utterances", "utterance_corrections", "chart_versions", "edits", "audit")
+
+
+def _triggers() -> str:
+    return "".join(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: {verb} is refused'); END;\n"
+        for table in _APPEND_ONLY for verb in ("UPDATE", "DELETE"))
+
+
+class NotFoundError(InputError):
+    """A visit or chart version that does not exist."""
+
+
+class ConflictError(KogataError):
+    """An edit made on a chart version that is no longer the latest."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Visit:
+    id: str
+    created_at: str
+    created_by: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class StoredUtterance:
+    seq: int
+    speaker: str
+    text: str
+    start: float | None
+    end: float | None
+    received_at: str
+    corrected: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ChartVersion:
+    version: int
+    chart: dict
+    source: str
+    author: str
+    model: str
+    seconds: float
+    utterances: int
+    created_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def default_path() -> Path:
+    """$KOGATA_HOME/visits.sqlite3 (KOGATA_HOME defaults to ~/.cache/kogata, where the models live too)."""
+    home = os.environ.get("KOGATA_HOME") or Path.home() / ".cache" / "kogata"
+    return Path(home) / "visits.sqlite3"
+
+
+def chart_diff(old: dict, new: dict) -> dict[str, Any]:
+    """What an edit changed: SOAP lines removed and added per section, and which other fields changed."""
+    diff: dict[str, Any] = {}
+    old_soap, new_soap = old.get("soap", {}), new.get("soap", {})
+    for section in sorted(set(old_soap) | set(new_soap)):
+        before = [i.get("text", "") for i in old_soap.get(section, [])]
+        after = [i.get("text", "") for i in new_soap.get(section, [])]
+        removed = [t for t in before if t not in after]
+        added = [t for t in after if t not in before]
+        if removed or added:
+            diff.setdefault("soap", {})[section] = {"removed": removed, "added": added}
+    changed = sorted(k for k in set(old) | set(new) if k not in ("soap", "warnings") and old.get(k) != new.get(k))
+    if changed:
+        diff["fields"] = changed
+    return diff
+
+
+class VisitStore:
+    """One SQLite file; safe to share between threads (one connection, calls serialised by a lock)."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path is not None else default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+            self._db.row_factory = sqlite3.Row
+            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            self._db.execute("PRAGMA synchronous=FULL")  # a commit is on disk before the client hears "stored"
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA + _triggers())
+        except sqlite3.DatabaseError as e:
+            raise InputError(f"cannot open the visit database {self.path}: {e}") from None
+        if mode.lower() != "wal":
+            raise InputError(f"the visit database {self.path} cannot use WAL journaling (got {mode}); "
+                             "put it on a local disk")
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ── writing: each call is one committed transaction ──
+
+    def _write(self, sql_params: list[tuple[str, tuple]], audit: tuple[str, str, str | None, str]) -> list[int]:
+        """Run the statements and one audit row in a single transaction; the rowids of the statements."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                rowids = [self._db.execute(sql, params).lastrowid for sql, params in sql_params]
+                actor, action, visit_id, detail = audit
+                self._db.execute("INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
+                                 (now(), actor, action, visit_id, detail))
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        return rowids
+
+    def create_visit(self, *, actor: str, title: str = "") -> Visit:
+        visit = Visit(uuid.uuid4().hex, now(), actor, title.strip())
+        self._write([("INSERT INTO visits (id, created_at, created_by, title) VALUES (?, ?, ?, ?)",
+                      (visit.id, visit.created_at, visit.created_by, visit.title))],
+                    (actor, "visit.create", visit.id, ""))
+        return visit
+
+    def add_utterance(self, visit_id: str, speaker: str, text: str, *, actor: str,
+                      start: float | None = None, end: float | None = None) -> StoredUtterance:
+        """Append one utterance (committed before this returns); its seq is the next number in the visit."""
+        speaker, text = _check_utterance(speaker, text)
+        self.visit(visit_id)  # NotFoundError for an unknown visit
+        at = now()
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM utterances WHERE visit_id = ?",
+                                       (visit_id,)).fetchone()[0]
+                self._db.execute("INSERT INTO utterances (visit_id, seq, speaker, text, start_s, end_s, received_at, "
+                                 "received_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                 (visit_id, seq, speaker, text, start, end, at, actor))
+                self._db.execute("INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
+                                 (at, actor, "utterance.append", visit_id, f"seq={seq}"))
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        return StoredUtterance(seq, speaker, text, start, end, at)
+
+    def correct_utterance(self, visit_id: str, seq: int, *, author: str, speaker: str | None = None,
+                          text: str | None = None) -> StoredUtterance:
+        """Record a correction (e.g. the speaker label fixed on the monitor page); the original stays."""
+        if speaker is None and text is None:
+            raise InputError("a correction needs a new speaker or a new text")
+        current = {u.seq: u for u in self.utterances(visit_id)}
+        if seq not in current:
+            raise NotFoundError(f"visit {visit_id} has no utterance {seq} (it has {len(current)})")
+        _check_utterance(speaker if speaker is not None else current[seq].speaker,
+                         text if text is not None else current[seq].text)
+        self._write([("INSERT INTO utterance_corrections (visit_id, seq, speaker, text, author, at) "
+                      "VALUES (?, ?, ?, ?, ?, ?)",
+                      (visit_id, seq, speaker.strip() if speaker else None, text.strip() if text else None,
+                       author, now()))],
+                    (author, "utterance.correct", visit_id, f"seq={seq}"))
+        return {u.seq: u for u in self.utterances(visit_id)}[seq]
+
+    def add_chart_version(self, visit_id: str, chart: dict, *, source: str, author: str, model: str = "",
+                          seconds: float = 0.0, utterances: int = 0, base_version: int | None = None,
+                          ) -> ChartVersion:
+        """Store a new chart version. For an edit, `base_version` (when given) must be the latest version,
+        so two people editing at once cannot silently drop each other's changes (ConflictError)."""
+        if source not in CHART_SOURCES:
+            raise InputError(f"chart source must be one of {CHART_SOURCES}, not {source!r}")
+        self.visit(visit_id)
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                latest = self._db.execute("SELECT MAX(version) FROM chart_versions WHERE visit_id = ?",
+                                          (visit_id,)).fetchone()[0] or 0
+                if base_version is not None and base_version != latest:
+                    raise ConflictError(f"the edit was made on version {base_version} but version {latest} is the "
+                                        "latest; reload the chart and edit that")
+                previous = None
+                if source == "edit" and latest:
+                    previous = json.loads(self._db.execute(
+                        "SELECT chart FROM chart_versions WHERE visit_id = ? AND version = ?",
+                        (visit_id, latest)).fetchone()[0])
+                version, at = latest + 1, now()
+                self._db.execute("INSERT INTO chart_versions (visit_id, version, chart, source, author, model, seconds, "
+                                 "utterances, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 (visit_id, version, json.dumps(chart, ensure_ascii=False), source, author, model,
+                                  seconds, utterances, at))
+                if source == "edit":
+                    what = chart_diff(previous or {}, chart)
+                    self._db.execute("INSERT INTO edits (visit_id, version, base_version, author, at, what) "
+                                     "VALUES (?, ?, ?, ?, ?, ?)",
+                                     (visit_id, version, latest, author, at, json.dumps(what, ensure_ascii=False)))
+                self._db.execute("INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
+                                 (at, author, f"chart.{'generate' if source == 'model' else 'edit'}", visit_id,
+                                  f"version={version}"))
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        return ChartVersion(version, chart, source, author, model, seconds, utterances, at)
+
+    def audit(self, action: str, *, actor: str, visit_id: str | None = None, detail: str = "") -> None:
+        """Record an action that changes nothing (a read, an export). `detail`: ids and flags, never patient text."""
+        self._write([], (actor, action, visit_id, detail))
+
+    # ── reading ──
+
+    def _rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def visit(self, visit_id: str) -> Visit:
+        rows = self._rows("SELECT id, created_at, created_by, title FROM visits WHERE id = ?", (visit_id,))
+        if not rows:
+            raise NotFoundError(f"no visit {visit_id!r}")
+        return Visit(**dict(rows[0]))
+
+    def visits(self, limit: int = 50) -> list[Visit]:
+        """The most recent visits first."""
+        rows = self._rows("SELECT id, created_at, created_by, title FROM visits ORDER BY created_at DESC LIMIT ?",
+                          (limit,))
+        return [Visit(**dict(r)) for r in rows]
+
+    def utterances(self, visit_id: str) -> list[StoredUtterance]:
+        """The transcript in order, each utterance with its latest correction applied."""
+        self.visit(visit_id)
+        rows = self._rows("SELECT seq, speaker, text, start_s, end_s, received_at FROM utterances "
+                          "WHERE visit_id = ? ORDER BY seq", (visit_id,))
+        corrections: dict[int, dict[str, str]] = {}
+        for c in self._rows("SELECT seq, speaker, text FROM utterance_corrections WHERE visit_id = ? ORDER BY id",
+                            (visit_id,)):
+            fixed = corrections.setdefault(c["seq"], {})
+            fixed.update({k: c[k] for k in ("speaker", "text") if c[k] is not None})
+        return [StoredUtterance(r["seq"], corrections.get(r["seq"], {}).get("speaker", r["speaker"]),
+                                corrections.get(r["seq"], {}).get("text", r["text"]), r["start_s"], r["end_s"],
+                                r["received_at"], r["seq"] in corrections)
+                for r in rows]
+
+    def chart_versions(self, visit_id: str) -> list[ChartVersion]:
+        self.visit(visit_id)
+        rows = self._rows("SELECT version, chart, source, author, model, seconds, utterances, created_at "
+                          "FROM chart_versions WHERE visit_id = ? ORDER BY version", (visit_id,))
+        return [ChartVersion(r["version"], json.loads(r["chart"]), r["source"], r["author"], r["model"],
+                             r["seconds"], r["utterances"], r["created_at"]) for r in rows]
+
+    def chart_version(self, visit_id: str, version: int | None = None) -> ChartVersion:
+        """One version (None: the latest); NotFoundError when there is none."""
+        versions = self.chart_versions(visit_id)
+        if not versions:
+            raise NotFoundError(f"visit {visit_id} has no chart yet; generate one first")
+        if version is None:
+            return versions[-1]
+        for v in versions:
+            if v.version == version:
+                return v
+        raise NotFoundError(f"visit {visit_id} has no chart version {version} (versions 1–{len(versions)})")
+
+    def edits(self, visit_id: str) -> list[dict[str, Any]]:
+        rows = self._rows("SELECT version, base_version, author, at, what FROM edits WHERE visit_id = ? ORDER BY id",
+                          (visit_id,))
+        return [dict(r, what=json.loads(r["what"])) for r in rows]
+
+    def audit_log(self, visit_id: str | None = None) -> list[dict[str, Any]]:
+        if visit_id is None:
+            return [dict(r) for r in self._rows("SELECT at, actor, action, visit_id, detail FROM audit ORDER BY id")]
+        return [dict(r) for r in self._rows("SELECT at, actor, action, visit_id, detail FROM audit "
+                                            "WHERE visit_id = ? ORDER BY id", (visit_id,))]
+
+    def record(self, visit_id: str) -> dict[str, Any]:
+        """The whole visit: transcript, every chart version, every edit (JSON-ready)."""
+        visit = self.visit(visit_id)
+        return {**asdict(visit),
+                "utterances": [u.to_dict() for u in self.utterances(visit_id)],
+                "versions": [v.to_dict() for v in self.chart_versions(visit_id)],
+                "edits": self.edits(visit_id)}
+
+
+def _check_utterance(speaker: str, text: str) -> tuple[str, str]:
+    if not isinstance(speaker, str) or not speaker.strip():
+        raise InputError("an utterance needs a speaker label such as 医師 or 患者")
+    if len(speaker.strip()) > MAX_SPEAKER_CHARS:
+        raise InputError(f"speaker label is {len(speaker.strip())} characters; at most {MAX_SPEAKER_CHARS}")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("an utterance's text is empty")
+    if len(text) > MAX_UTTERANCE_CHARS:
+        raise InputError(f"an utterance is {len(text):,} characters; at most {MAX_UTTERANCE_CHARS:,} (split it)")
+    return speaker.strip(), text.strip()
+
+
+def visit_transcript(store: VisitStore, visit_id: str) -> Transcript:
+    """The visit's transcript as kogata reads one (same checks as a file: Japanese, not empty …).
+    Utterance ids equal the stored seq numbers, so chart evidence points at stored utterances."""
+    from kogata.transcript import parse_transcript
+
+    utterances = store.utterances(visit_id)
+    if not utterances:
+        raise InputError(f"visit {visit_id} has no utterances yet; there is nothing to chart")
+    payload = {"utterances": [{"speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end}
+                              for u in utterances]}
+    return parse_transcript(json.dumps(payload, ensure_ascii=False), source=f"visit:{visit_id}")
