@@ -230,6 +230,9 @@ def models(as_json: bool) -> None:
 
 # Commands that live next to their pipeline stage register here.
 # ── registered commands ──
+from kogata.speech.cli import transcribe  # noqa: E402
+
+cli.add_command(transcribe)
 from kogata.serve.cli import serve  # noqa: E402
 
 cli.add_command(serve)
