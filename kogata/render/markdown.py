@@ -7,7 +7,8 @@ from kogata.tasks.karte.schema import SECTION_NAMES, SECTIONS
 _STATUS = {"suspected": "疑い", "confirmed": "確定", "history": "既往"}
 
 
-def _ids(ids: list[int]) -> str:
+def evidence_note(ids: list[int]) -> str:
+    """〔発言 2, 3〕: the utterances a line cites, as the notes print them."""
     return f"〔発言 {', '.join(map(str, ids))}〕" if ids else ""
 
 
@@ -18,11 +19,11 @@ def chart_markdown(chart: Chart, *, show_unsupported: bool = False) -> str:
            "　※ 自動生成の下書きです。署名前に医師が確認してください。", ""]
     for section, items in chart.items(show_unsupported=show_unsupported).items():
         out.append(f"## {section}（{SECTION_NAMES[section]}）")
-        out += [f"- {'⚠ ' if not i.supported else ''}{i.text} {_ids(i.evidence)}" for i in items] or ["- 記載なし"]
+        out += [f"- {'⚠ ' if not i.supported else ''}{i.text} {evidence_note(i.evidence)}" for i in items] or ["- 記載なし"]
         out.append("")
     if chart.problems:
         out.append("## 問題リスト")
-        out += [f"- {p['name']}（{_STATUS[p['status']]}、ICD-10 {p['icd10']}） {_ids(p['evidence'])}" for p in chart.problems]
+        out += [f"- {p['name']}（{_STATUS[p['status']]}、ICD-10 {p['icd10']}） {evidence_note(p['evidence'])}" for p in chart.problems]
         out.append("")
     hidden = [w for w in chart.warnings]
     if hidden:

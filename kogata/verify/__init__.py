@@ -1,4 +1,4 @@
 """Verification: every generated line cites the utterances it came from, and those words support it."""
-from kogata.verify.evidence import EvidenceIndex, Said, clean, is_clinician
+from kogata.verify.evidence import EvidenceIndex, Said, clean, is_clinician, recite
 
-__all__ = ["EvidenceIndex", "Said", "clean", "is_clinician"]
+__all__ = ["EvidenceIndex", "Said", "clean", "is_clinician", "recite"]

@@ -23,7 +23,10 @@ from kogata.ja.drugs import Drug, find_drugs
 from kogata.ja.glyphs import non_japanese_chars
 from kogata.transcript import Transcript, Utterance
 
-CLINICIAN_LABELS = ("医師", "先生", "ドクター", "Dr", "看護師", "ナース", "薬剤師", "技師", "オペレーター", "担当")
+# Speakers on the staff side of a conversation: clinicians in a consultation, the operator or clerk in a
+# call or at a counter. Everyone else (患者, 家族, 顧客, 住民 …) is the side whose words are reported.
+CLINICIAN_LABELS = ("医師", "先生", "ドクター", "Dr", "看護師", "ナース", "薬剤師", "技師", "オペレーター", "担当",
+                    "operator", "agent", "受付", "窓口", "職員", "スタッフ")
 # Words that chart style adds around facts; they are not content a line must find in the transcript.
 _STOCK = re.compile(r"あり|なし|無し|処方|継続|中止|変更|開始|指示|予定|所見|認め[るず]|疑い|内服中|経過観察|の|を|に|は|が|と|で|、|。|・|：|:|（|）|\(|\)|\s")
 # Content characters (kanji, katakana, Latin, digits): chart style rewrites the kana of speech
@@ -42,7 +45,10 @@ def chart_terms() -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def is_clinician(speaker: str) -> bool:
+    """True for the staff side (医師, 看護師, オペレーター, 窓口 …), whose words are plans and promises rather
+    than what the patient or customer reports."""
     return any(label.lower() in speaker.lower() for label in CLINICIAN_LABELS)
+
 
 
 def clean(text: str) -> str:
@@ -169,3 +175,18 @@ class EvidenceIndex:
             if coverage < MIN_COVERAGE:
                 problems.append(f"内容が発言{ids}に見当たりません（一致 {coverage:.0%}）")
         return problems
+
+
+def recite(index: EvidenceIndex, text: str, evidence: Sequence[int], *,
+           asserts_findings: bool = True) -> tuple[list[int], list[str]]:
+    """(evidence, problems) for a generated line: its own citation when the cited words support it; otherwise
+    the first utterance (or pair of neighbours) that does, since a small model often quotes the right words
+    under the wrong number. A line no utterance supports keeps its citation and its problems."""
+    problems = index.check(text, evidence, asserts_findings=asserts_findings)
+    if not problems:
+        return list(evidence), []
+    ids = list(index.said)
+    for candidate in [[i] for i in ids] + [[a, b] for a, b in zip(ids, ids[1:])]:
+        if not index.check(text, candidate, asserts_findings=asserts_findings):
+            return candidate, []
+    return list(evidence), problems

@@ -17,7 +17,7 @@ from kogata.tasks.karte import facts as fact_rules
 from kogata.tasks.karte.draft import draft
 from kogata.tasks.karte.schema import SECTIONS
 from kogata.transcript import Transcript, read_transcript
-from kogata.verify import EvidenceIndex, clean
+from kogata.verify import EvidenceIndex, clean, recite
 
 
 @dataclass
@@ -89,18 +89,9 @@ def _drafted(lines: list[dict]) -> list[Item]:
 
 
 def _recite(index: EvidenceIndex, item: Item, asserts_findings: bool) -> Item:
-    """Keep a line whose cited words support it; otherwise look for the utterance (or two neighbours) that
-    does, since a small model often quotes the right words under the wrong number. A line no utterance
-    supports keeps its citation and its problems."""
-    item.problems = index.check(item.text, item.evidence, asserts_findings=asserts_findings)
-    if not item.problems:
-        return item
-    ids = list(index.said)
-    candidates = [[i] for i in ids] + [[a, b] for a, b in zip(ids, ids[1:])]
-    for evidence in candidates:
-        if not index.check(item.text, evidence, asserts_findings=asserts_findings):
-            return Item(item.text, evidence)
-    return item
+    """The line under the utterances that support it (kogata.verify.recite), with its problems if none do."""
+    evidence, problems = recite(index, item.text, item.evidence, asserts_findings=asserts_findings)
+    return Item(item.text, evidence, problems=problems)
 
 
 def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, list[dict]]) -> dict[str, list[Item]]:
