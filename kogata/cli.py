@@ -230,6 +230,11 @@ def models(as_json: bool) -> None:
 
 # Commands that live next to their pipeline stage register here.
 # ── registered commands ──
+from kogata.tasks.call.cli import call, eval_asdc, eval_calls  # noqa: E402
+
+cli.add_command(call)
+eval_group.add_command(eval_asdc)
+eval_group.add_command(eval_calls)
 from kogata.speech.cli import transcribe  # noqa: E402
 
 cli.add_command(transcribe)

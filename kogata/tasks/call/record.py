@@ -1,0 +1,164 @@
+"""Call → after-call record: the model drafts the items, the shared verifier ties each to the words.
+
+    record = call("call.txt", call_date=date(2026, 11, 27))   # or a Transcript, bytes, or "-" for stdin
+    print(record.to_dict())                                   # the JSON contract (RECORD_SCHEMA)
+
+Requests the words state plainly (kogata.tasks.call.rules) are added where the draft left them out, and
+the operator's own promise stands in for a follow-up the draft missed. Every item cites utterance ids. An item whose cited words do not support it is re-cited to the utterance
+that does (kogata.verify.recite), or kept with `supported: false` and a warning saying why. Actions must
+cite something the operator said; the follow-up's deadline must be one the call names.
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from kogata.engine import Model, generate_json, load
+from kogata.tasks.call.dates import Deadline, find_deadlines
+from kogata.tasks.call.prompt import messages
+from kogata.tasks.call.rules import follow_up_from_words, requests_from_words
+from kogata.tasks.call.schema import draft_schema
+from kogata.tasks.call.similar import MATCH_THRESHOLD, similarity
+from kogata.tasks.karte.chart import Item
+from kogata.tasks.karte.draft import chunks
+from kogata.tasks.karte.facts import is_question
+from kogata.transcript import Transcript, read_transcript
+from kogata.verify import EvidenceIndex, Said, recite
+
+PARTS = ("issue", "requests", "actions", "follow_up")
+MAX_TOKENS = 1200
+
+_FILLERS = re.compile(r"^(?:えっと|えーと|えー|あー|あの|あのー|うーん|まあ|はい)[、,]?\s*")
+@dataclass
+class FollowUp(Item):
+    deadline: Deadline | None = None
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "deadline": self.deadline.value() if self.deadline else None,
+                "evidence": self.evidence, "supported": self.supported}
+
+
+@dataclass
+class CallRecord:
+    transcript: Transcript
+    requests: list[Item]
+    issue: Item | None
+    actions: list[Item]
+    follow_up: FollowUp | None
+    call_date: date | None = None
+    seconds: float = 0.0
+    model: str = ""
+
+    def items(self) -> list[Item]:
+        return [*([self.issue] if self.issue else []), *self.requests, *self.actions,
+                *([self.follow_up] if self.follow_up else [])]
+
+    @property
+    def warnings(self) -> list[dict]:
+        return [{"message": "; ".join(i.problems), "item": i.text} for i in self.items() if not i.supported]
+
+    def to_dict(self) -> dict:
+        return {"requests": [i.to_dict() for i in self.requests],
+                "issue": self.issue.to_dict() if self.issue else None,
+                "actions": [i.to_dict() for i in self.actions],
+                "follow_up": self.follow_up.to_dict() if self.follow_up else None,
+                "warnings": self.warnings}
+
+
+def draft(model: Model, said: Sequence[Said], *, adapter: str | None = None) -> dict[str, list[dict]]:
+    """Items written by the model: {"issue": [...], "requests": [...], "actions": [...], "follow_up": [...]},
+    each {"text", "evidence"}. A long call is drafted in chunks whose lists are joined in order."""
+    drafted: dict[str, list[dict]] = {part: [] for part in PARTS}
+    for part in chunks(said):
+        value = generate_json(model, messages(part), draft_schema(part[0].id, part[-1].id),
+                              max_tokens=MAX_TOKENS, adapter=adapter)
+        for key in PARTS:
+            drafted[key] += value[key]
+    return drafted
+
+
+def _tidy(lines: list[dict]) -> list[Item]:
+    """Items without leading fillers, questions the model copied, or repeats."""
+    items, seen = [], set()
+    for line in lines:
+        text = line["text"].strip()
+        while (stripped := _FILLERS.sub("", text)) != text:
+            text = stripped
+        if len(text) < 2 or is_question(text) or text in seen:
+            continue
+        seen.add(text)
+        items.append(Item(text, sorted(set(line["evidence"]))))
+    return items
+
+
+def _verified(index: EvidenceIndex, item: Item, *, asserts_findings: bool) -> Item:
+    evidence, problems = recite(index, item.text, item.evidence, asserts_findings=asserts_findings)
+    return Item(item.text, evidence, supported=not problems, problems=problems)
+
+
+def _promised_by_operator(index: EvidenceIndex, item: Item) -> Item:
+    if item.supported and not any(s.clinician for s in index.cited(item.evidence)):
+        item.problems = ["対応の根拠にオペレーターの発言がありません"]
+        item.supported = False
+    return item
+
+
+def _checked_follow_up(index: EvidenceIndex, item: Item, call_date: date | None) -> FollowUp:
+    """The drafted follow-up, verified; its deadline is the one its text names, which the cited words must
+    name too (same day, or same phrase when the call date is unknown), else the one the cited words name."""
+    item = _verified(index, item, asserts_findings=False)
+    cited = [d for s in index.cited(item.evidence) for d in find_deadlines(s.utterance.text, call_date)]
+    written = find_deadlines(item.text, call_date)
+    problems = list(item.problems)
+    for d in written:
+        if not any(c.phrase == d.phrase or (c.date and c.date == d.date) for c in cited):
+            problems.append(f"期限「{d.phrase}」が発言{'・'.join(map(str, item.evidence))}にありません")
+    deadline = written[-1] if written else (cited[-1] if cited else None)  # the last step is the one to follow up
+    return FollowUp(item.text, item.evidence, supported=not problems, problems=problems, deadline=deadline)
+
+
+def assemble(index: EvidenceIndex, drafted: dict[str, list[dict]], *, call_date: date | None = None,
+             seconds: float = 0.0, model: str = "") -> CallRecord:
+    """The record from the model's draft, each item verified against the words (no model needed here)."""
+    issues = [_verified(index, i, asserts_findings=True) for i in _tidy(drafted["issue"])]
+    requests = [_verified(index, i, asserts_findings=False) for i in _tidy(drafted["requests"])]
+    # requests the words state plainly and the draft left out (a small model lists some, not all)
+    for rule in requests_from_words(index):
+        if not any(r.supported and similarity(r.text, rule.text) >= MATCH_THRESHOLD for r in requests):
+            requests.append(_verified(index, rule, asserts_findings=False))
+    actions = [_promised_by_operator(index, _verified(index, i, asserts_findings=False))
+               for i in _tidy(drafted["actions"])]
+    follow_ups = [_checked_follow_up(index, i, call_date) for i in _tidy(drafted["follow_up"])]
+    follow_up = next((f for f in reversed(follow_ups) if f.supported), follow_ups[-1] if follow_ups else None)
+    if follow_up is None or not follow_up.supported or follow_up.deadline is None:
+        # the model missed the promise, or wrote it without its deadline: the operator's own words say it
+        if said := follow_up_from_words(index, call_date):
+            sentence, id, deadline = said
+            follow_up = FollowUp(sentence, [id], deadline=deadline)
+    issue = next((i for i in issues if i.supported), issues[0] if issues else None)
+    return CallRecord(index.transcript, requests, issue, actions, follow_up, call_date=call_date,
+                      seconds=seconds, model=model)
+
+
+def call(source: Transcript | str | Path | bytes, *, model: Model | str | None = None, adapter: str | None = None,
+         encoding: str | None = None, call_date: date | None = None) -> CallRecord:
+    """Write an evidence-linked after-call record from an operator–customer conversation.
+
+    Args:
+        source: a Transcript, a path to a transcript file (text `オペレーター：…` / `顧客：…` lines or JSON
+            utterances), its bytes, or "-" for standard input.
+        model: a loaded Model, or a model name to load (None: the default model).
+        adapter: a LoRA adapter loaded with the model, for this record only.
+        encoding: the transcript file's encoding when it is not UTF-8 (e.g. "cp932").
+        call_date: the day of the call; relative deadlines (明日, 3営業日以内) become dates when it is given.
+    """
+    start = time.perf_counter()
+    transcript = source if isinstance(source, Transcript) else read_transcript(source, encoding=encoding)
+    llm = model if isinstance(model, Model) else load(model)
+    index = EvidenceIndex(transcript)
+    drafted = draft(llm, list(index.said.values()), adapter=adapter)
+    return assemble(index, drafted, call_date=call_date, seconds=time.perf_counter() - start, model=llm.spec.name)

@@ -1,0 +1,67 @@
+"""What the words of a call say without a model: requests the customer voiced or the operator confirmed, and
+the operator's promise of a next step with its deadline. Each item cites the utterance it was read from.
+
+Operators restate what they agreed to (復唱: 「観光地に近いお宿でお探しいたします」); that restatement is the
+condition as agreed, so it replaces an earlier customer sentence that says the same thing.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from kogata.tasks.call.dates import Deadline, find_deadlines
+from kogata.tasks.call.similar import similarity
+from kogata.tasks.karte.chart import Item
+from kogata.tasks.karte.facts import is_question
+from kogata.verify import EvidenceIndex
+
+# A customer sentence that asks for something or states a condition.
+_WISH = re.compile(r"たい(?:です|と思|んです|のです|のですが|ですね|な|。|$)|希望|がいい|が良い|がよい|だといい|と(?:いい|良い|嬉しい|うれしい)"
+                   r"|欲しい|ほしい|予算|で(?:お願い|頼み)|行こう|予定|\d+(?:泊|名|人|円|万円|月|日)")
+# An operator sentence that restates the condition it will act on; group 1 is the condition.
+_CONFIRM = re.compile(r"^(?:それでは|では|はい|承知(?:いた)?しました|かしこまりました)?[、,]?\s*(.+?)(?:で|を|に)"
+                      r"(?:お探し|お調べ|探し|調べ|検索|ご用意|手配|お取り|承り|お手続き|お作り)(?:いた)?(?:します|しましょう|いたします)")
+_GREETING = re.compile(r"ありがとう|お電話|よろしくお願い|失礼|お待たせ|申し訳|以下")
+# What an operator says when promising the next step; with a deadline in the same sentence it is a follow-up.
+_PROMISE = re.compile(r"ご?連絡|折り?返し|お電話|お送り|送付|発送|郵送|ご案内|お振り?込|お支払い|ご返送|ご提出|伺い")
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[。!?！？])|\n", text) if s.strip()]
+
+
+def requests_from_words(index: EvidenceIndex) -> list[Item]:
+    """Requests as said: customer sentences that ask for something, operator restatements as 「…を希望」."""
+    found: list[Item] = []
+    for s in index.said.values():
+        for sentence in sentences(s.utterance.text):
+            if _GREETING.search(sentence) or is_question(sentence):
+                continue
+            if s.clinician:
+                m = _CONFIRM.search(sentence)
+                if not m or len(m.group(1)) < 4:
+                    continue
+                item = Item(m.group(1) + "を希望", [s.id])
+            elif _WISH.search(sentence) and len(sentence) >= 6:
+                item = Item(sentence.rstrip("。"), [s.id])
+            else:
+                continue
+            same = next((k for k, kept in enumerate(found) if similarity(kept.text, item.text) >= 0.5), None)
+            if same is None:
+                found.append(item)
+            elif s.clinician:
+                found[same] = item  # the operator's restatement is the condition as agreed
+    return found
+
+
+def follow_up_from_words(index: EvidenceIndex, call_date: date | None = None) -> tuple[str, int, Deadline] | None:
+    """(sentence, utterance id, deadline) of the operator's last promise that names a deadline
+    (「3営業日以内にご連絡いたします」)."""
+    for s in reversed(list(index.said.values())):
+        if not s.clinician:
+            continue
+        for sentence in reversed(sentences(s.utterance.text)):
+            if _PROMISE.search(sentence) and (deadlines := find_deadlines(sentence, call_date)):
+                # 「資料は本日お送りし、来週月曜日にお電話します」: the last step is the one to follow up
+                return sentence, s.id, deadlines[-1]
+    return None
