@@ -84,7 +84,8 @@ _RULES: tuple[_Rule, ...] = (
     _rule("JP_ADDRESS", f"(?:{_MUNICIPALITY}){{1,3}}{_TOWN}{_BLOCK}", score=0.9),
     _rule("JP_ADDRESS", f"(?:ご?住所|お?住まい){_IS}([^\\s。？?]{{2,40}}?)(?=です|でございます|になります|。|\\n|$)", 1),
     _rule("INSURANCE_NUMBER", "(?:被?保険者(?:証)?番号|保険証(?:の)?(?:番号|記号)?|記号番号|記号|番号|枝番)"
-                              f"{_SAID}([0-9A-Za-z{_KANJI_DIGIT}][0-9A-Za-z{_KANJI_DIGIT}\\-・]{{1,23}})", 1, min_digits=2),
+                              f"{_SAID}([0-9A-Za-z{_KANJI_DIGIT}][0-9A-Za-z{_KANJI_DIGIT}\\-・]{{1,23}})", 1,
+          min_digits=2),
     _rule("PERSON_ID", "(?:患者 ?(?:ID|番号|No\\.?)|カルテ ?(?:番号|No\\.?|ID)|診察券(?:番号)?|受付番号|会員番号|顧客(?:番号|ID)|"
                        "お客(?:様|さま)番号|契約番号|(?<![A-Za-z])ID|(?<![A-Za-z])No\\.?)"
                        f"{_SAID}([0-9A-Za-z][0-9A-Za-z\\-]{{2,19}})", 1, score=0.88, flags=re.IGNORECASE, min_digits=2),

@@ -118,12 +118,12 @@ def services(request: Any) -> Services:
     return request.app.state.services
 
 
-def create_app(config: ServerConfig | None = None, *, api_key: str | None = None,
-               shared: Services | None = None) -> FastAPI:
-    """The server app. `shared` reuses already-loaded services (tests serve two apps from one model)."""
+def create_app(setup: ServerConfig | Services | None = None, *, api_key: str | None = None) -> FastAPI:
+    """The server app, from a config (models load when it starts) or from Services already made (two apps can
+    share one loaded model). With `api_key`, every request must carry it."""
     from kogata.serve import openai_api, visits
 
-    state = shared if shared is not None else Services(config or ServerConfig())
+    state = setup if isinstance(setup, Services) else Services(setup or ServerConfig())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

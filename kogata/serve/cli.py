@@ -28,16 +28,16 @@ def check_binding(host: str, api_key: str | None) -> None:
 
 
 def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
+    """--adapter NAME=FILE (a LoRA GGUF) or --adapter NAME (one `kogata tune` registered) → {name: file or name}."""
     adapters = {}
     for value in values:
         name, sep, path = value.partition("=")
-        if not sep or not name.strip() or not path.strip():
-            raise InputError(f"--adapter takes NAME=FILE (a LoRA adapter in GGUF), not {value!r}")
+        name, path = name.strip(), (path.strip() if sep else name.strip())
+        if not name or not path:
+            raise InputError(f"--adapter takes NAME=FILE or a registered NAME, not {value!r}")
         if ":" in name:
             raise InputError(f"adapter name {name!r} may not contain ':' (requests name it as model:adapter)")
-        if not Path(path).is_file():
-            raise InputError(f"adapter {name!r}: no file at {path}")
-        adapters[name.strip()] = path.strip()
+        adapters[name] = path
     return adapters
 
 
@@ -49,8 +49,11 @@ def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
               help="Require `Authorization: Bearer KEY` on every request (or set KOGATA_API_KEY).")
 @click.option("--model", "-m", "models", multiple=True,
               help="Model to serve (repeat for more; the first is the default). Default: the default model.")
-@click.option("--adapter", "adapters", multiple=True, metavar="NAME=FILE",
-              help="A LoRA adapter (GGUF) for the first model; requests pick it as `model:NAME`. Repeatable.")
+@click.option("--adapter", "adapters", multiple=True, metavar="NAME[=FILE]",
+              help="A LoRA adapter for the first model (a GGUF file, or a name `kogata tune` registered); "
+                   "requests pick it as `model:NAME`. Repeatable.")
+@click.option("--registered-adapters/--no-registered-adapters", default=True, show_default=True,
+              help="Also load every registered adapter trained on a served model.")
 @click.option("--queue", "waiting", default=4, show_default=True, type=click.IntRange(0, 64),
               help="Requests that may wait while one runs; beyond that: HTTP 503 with Retry-After.")
 @click.option("--db", default=None, type=click.Path(dir_okay=False),
@@ -60,7 +63,8 @@ def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
 def serve(host: str, port: int, api_key: str | None, models: tuple[str, ...], adapters: tuple[str, ...],
-          waiting: int, db: str | None, threads: int | None, n_ctx: int, log_level: str) -> None:
+          registered_adapters: bool, waiting: int, db: str | None, threads: int | None, n_ctx: int,
+          log_level: str) -> None:
     """Serve the OpenAI-compatible API, visits and charts on HOST:PORT (logs are masked)."""
     import logging
 
@@ -69,15 +73,16 @@ def serve(host: str, port: int, api_key: str | None, models: tuple[str, ...], ad
     from kogata.engine import DEFAULT_MODEL, get_spec
     from kogata.privacy import install_masking
     from kogata.serve.app import create_app
-    from kogata.serve.services import ServerConfig
+    from kogata.serve.services import ServerConfig, Services
     from kogata.store import default_path
 
     check_binding(host, api_key)  # before anything loads
     names = tuple(get_spec(m).name for m in models) or (DEFAULT_MODEL,)  # unknown model: error now, not later
-    config = ServerConfig(models=names, adapters=parse_adapters(adapters), waiting=waiting,
+    config = ServerConfig(models=names, adapters=parse_adapters(adapters), registered_adapters=registered_adapters,
+                          waiting=waiting,
                           db=Path(db) if db else default_path(), n_ctx=n_ctx, threads=threads)
     install_masking(getattr(logging, log_level.upper()))
-    app = create_app(config, api_key=api_key)
+    app = create_app(Services(config), api_key=api_key)  # adapters are checked against their base here
     click.echo(f"kogata serve: http://{host}:{port}/v1  models {', '.join(names)} (loading in the background)  "
                f"visits {config.db}  {'API key required' if api_key else 'no API key (loopback only)'}", err=True)
     uvicorn.run(app, host=host, port=port, log_config=None, log_level=log_level, timeout_graceful_shutdown=5)

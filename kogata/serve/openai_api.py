@@ -28,6 +28,7 @@ from kogata.engine.schema import check_schema
 from kogata.errors import KogataError
 from kogata.serve.app import ApiError, api_error, error_body, services
 from kogata.serve.queue import Cancelled, Job
+from kogata.serve.services import speech_module
 
 router = APIRouter(prefix="/v1")
 
@@ -270,16 +271,6 @@ async def embeddings(body: EmbeddingRequest) -> dict:
 
 # ── audio transcriptions ──
 
-def _srt_time(seconds: float | None) -> str:
-    ms = round((seconds or 0.0) * 1000)
-    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
-
-
-def transcript_srt(transcript: Any) -> str:
-    return "\n".join(f"{u.id}\n{_srt_time(u.start)} --> {_srt_time(u.end)}\n{u.speaker}：{u.text}\n"
-                     for u in transcript.utterances)
-
-
 @router.post("/audio/transcriptions")
 async def audio_transcriptions(request: Request, file: UploadFile = File(...), model: str = Form("whisper-base"),
                                response_format: str = Form("json"), language: str | None = Form(None),
@@ -295,12 +286,13 @@ async def audio_transcriptions(request: Request, file: UploadFile = File(...), m
     if not audio:
         raise ApiError(400, "the audio file is empty", param="file")
     svc = services(request)
-    glossary = [w for w in (prompt or "").replace("、", ",").split(",") if w.strip()] or None
+    # OpenAI's `prompt` steers the recogniser's vocabulary: here its terms (、 or , separated) join the medical
+    # glossary, for the initial prompt and the sound-alike correction.
+    terms = [w.strip() for w in (prompt or "").replace("、", ",").split(",") if w.strip()]
 
     def work(job: Job) -> Any:
-        from kogata.serve.services import _speech
-
-        speech = _speech()
+        speech = speech_module()
+        glossary = speech.Glossary.from_terms(terms).merged(speech.glossary.default()) if terms else None
         return speech.transcribe(audio, asr=svc.asr(), glossary=glossary)
 
     start = time.perf_counter()
@@ -309,7 +301,9 @@ async def audio_transcriptions(request: Request, file: UploadFile = File(...), m
     if response_format == "text":
         return PlainTextResponse(text)
     if response_format == "srt":
-        return PlainTextResponse(transcript_srt(transcript))
+        from kogata.speech.cli import to_srt
+
+        return PlainTextResponse(to_srt(transcript.utterances))
     if response_format == "json":
         return JSONResponse({"text": text})
     duration = max((u.end or 0.0 for u in transcript.utterances), default=0.0)

@@ -101,6 +101,7 @@ class ModelQueue:
         self._running: Job | None = None
         self._typical = typical_seconds  # moving average of a job's run time, for Retry-After
         self.completed = 0
+        self.cancelled = 0  # jobs whose client left: in line, or while running
         self.refused = 0
 
     def submit(self, work: Callable[[Job], Any]) -> Job:
@@ -121,24 +122,25 @@ class ModelQueue:
                 self._cond.wait()
             self._line.remove(job)
             if job.cancelled.is_set():
+                self.cancelled += 1
                 self._cond.notify_all()
                 job._finish(error=Cancelled("cancelled while waiting"))
                 return
             self._running = job
         job.started_at = time.perf_counter()
+        value, error = None, None
         try:
             value = job._work(job)
         except BaseException as e:  # handed to the consumer; the server keeps going
-            job._finish(error=e)
-        else:
-            job._finish(value)
-        finally:
-            seconds = time.perf_counter() - job.started_at
-            with self._cond:
-                self._running = None
-                self._typical = 0.7 * self._typical + 0.3 * seconds
-                self.completed += 1
-                self._cond.notify_all()
+            error = e
+        seconds = time.perf_counter() - job.started_at
+        with self._cond:  # the model is free before the client hears the result
+            self._running = None
+            self._typical = 0.7 * self._typical + 0.3 * seconds
+            self.completed += 1
+            self.cancelled += job.cancelled.is_set()
+            self._cond.notify_all()
+        job._finish(value, error)
 
     def _cancel(self, job: Job) -> None:
         job.cancelled.set()
@@ -149,5 +151,6 @@ class ModelQueue:
         """Running and waiting counts, for /health and the monitor page."""
         with self._cond:
             return {"running": int(self._running is not None), "waiting": len(self._line),
-                    "waiting_limit": self.waiting_limit, "completed": self.completed, "refused": self.refused,
+                    "waiting_limit": self.waiting_limit, "completed": self.completed, "cancelled": self.cancelled,
+                    "refused": self.refused,
                     "typical_seconds": round(self._typical, 2)}

@@ -28,7 +28,8 @@ class ServerConfig:
     """Everything `kogata serve` was started with (the API key is held by the app, not here)."""
 
     models: tuple[str, ...] = ("qwen2.5-coder-1.5b",)  # the first is the default for requests without a match
-    adapters: dict[str, str] = field(default_factory=dict)  # LoRA name → GGUF path, loaded beside the first model
+    adapters: dict[str, str] = field(default_factory=dict)  # LoRA name → GGUF path or registered name (first model)
+    registered_adapters: bool = True  # also load every adapter `kogata tune` registered for a served model
     waiting: int = 4
     db: Path | None = None
     n_ctx: int = 4096
@@ -58,6 +59,7 @@ class Services:
         self.names = tuple(dict.fromkeys(get_spec(n).name for n in config.models))  # ModelError for unknown
         if not self.names:
             raise InputError("give at least one model to serve")
+        self.adapters = {name: _adapters_for(name, config, first=i == 0) for i, name in enumerate(self.names)}
         self.queue = ModelQueue(config.waiting)
         self.store = store if store is not None else VisitStore(config.db)
         self._models: dict[str, Model] = dict(preloaded or {})
@@ -77,11 +79,11 @@ class Services:
         threading.Thread(target=self._load_all, name="kogata-model-load", daemon=True).start()
 
     def _load_all(self) -> None:
-        for i, name in enumerate(self.names):
+        for name in self.names:
             if name in self._models:
                 continue
             try:
-                adapters = self.config.adapters if i == 0 and self.config.adapters else None
+                adapters = self.adapters[name] or None
                 self._models[name] = load(name, n_ctx=self.config.n_ctx, threads=self.config.threads,
                                           adapters=adapters, progress=False)
                 log.info("model %s ready%s", name, f" with adapters {', '.join(adapters)}" if adapters else "")
@@ -101,7 +103,7 @@ class Services:
     def adapter_names(self, base: str) -> list[str]:
         if base in self._models:
             return list(self._models[base].adapters)
-        return list(self.config.adapters) if base == self.names[0] else []
+        return list(self.adapters.get(base, {}))
 
     def model_ids(self) -> list[str]:
         """What /v1/models lists: each base model, and `base:adapter` for each of its adapters."""
@@ -136,12 +138,33 @@ class Services:
         """The speech recogniser, loaded on first use (call from a queue job)."""
         with self._asr_lock:
             if self._asr is None:
-                speech = _speech()
+                speech = speech_module()
                 self._asr = speech.load_asr()
             return self._asr
 
 
-def _speech():
+def _adapters_for(base: str, config: ServerConfig, *, first: bool) -> dict[str, str]:
+    """LoRA adapters to load with `base`: the registered ones trained on it, and (for the first model) the
+    ones named on the command line, each checked against the base before anything loads."""
+    try:
+        from kogata.adapters import list_adapters, resolve
+    except ImportError:  # no adapter registry in this install: files given on the command line only
+        list_adapters = resolve = None
+    found: dict[str, str] = {}
+    if config.registered_adapters and list_adapters is not None:
+        found.update({a.name: str(a.path) for a in list_adapters() if a.base == base})
+    if first:
+        for name, value in config.adapters.items():
+            if resolve is not None:
+                found[name] = str(resolve(value, base))
+            elif Path(value).is_file():
+                found[name] = value
+            else:
+                raise InputError(f"adapter {name!r}: no file at {value}")
+    return found
+
+
+def speech_module():
     """kogata.speech, imported only when audio arrives (it pulls in faster-whisper)."""
     try:
         import kogata.speech as speech

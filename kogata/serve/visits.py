@@ -2,8 +2,8 @@
 export it (Markdown, FHIR, JSON; masked on request). Also `POST /v1/karte`, a transcript in, a chart out.
 
 Store calls are plain (blocking) functions, so those routes are `def` and run in FastAPI's thread pool: an
-fsync never stalls a stream. Who did something is the `X-Kogata-User` header (or an edit's `author`); the API key says only that the
-caller may use the server. Every read and write is in the store's audit log.
+fsync never stalls a stream. Who did something is the `X-Kogata-User` header (or an edit's `author`); the
+API key says only that the caller may use the server. Every read and write is in the store's audit log.
 """
 from __future__ import annotations
 

@@ -286,8 +286,8 @@ class VisitStore:
                         "SELECT chart FROM chart_versions WHERE visit_id = ? AND version = ?",
                         (visit_id, latest)).fetchone()[0])
                 version, at = latest + 1, now()
-                self._db.execute("INSERT INTO chart_versions (visit_id, version, chart, source, author, model, seconds, "
-                                 "utterances, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self._db.execute("INSERT INTO chart_versions (visit_id, version, chart, source, author, model, "
+                                 "seconds, utterances, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                  (visit_id, version, json.dumps(chart, ensure_ascii=False), source, author, model,
                                   seconds, utterances, at))
                 if source == "edit":

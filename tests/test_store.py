@@ -1,0 +1,122 @@
+"""The visit store: append-only history, versions never overwritten, edits with author, durable commits."""
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from kogata.errors import InputError
+from kogata.store import ConflictError, NotFoundError, VisitStore, chart_diff, visit_transcript
+
+
+def chart(*lines: str) -> dict:
+    soap = {"S": [{"text": t, "evidence": [1], "supported": True} for t in lines], "O": [], "A": [], "P": []}
+    return {"soap": soap, "medications": [], "allergies": [], "vitals": [], "problems": [], "negatives": [],
+            "warnings": []}
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = VisitStore(tmp_path / "visits.sqlite3")
+    yield s
+    s.close()
+
+
+def test_wal_mode_and_append_only_tables(store):
+    visit = store.create_visit(actor="t")
+    store.add_utterance(visit.id, "患者", "熱があります", actor="t")
+    store.add_chart_version(visit.id, chart("発熱あり。"), source="model", author="kogata")
+    db = sqlite3.connect(store.path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    for sql in ("UPDATE utterances SET text = 'x'", "DELETE FROM utterances", "UPDATE chart_versions SET chart = '{}'",
+                "DELETE FROM chart_versions", "DELETE FROM audit"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute(sql)
+
+
+def test_versions_are_new_rows_and_edits_record_who_and_what(store):
+    visit = store.create_visit(actor="reception")
+    store.add_utterance(visit.id, "医師", "どうされましたか", actor="asr")
+    store.add_utterance(visit.id, "患者", "三日前から熱があります", actor="asr")
+    first = store.add_chart_version(visit.id, chart("発熱あり。"), source="model", author="kogata", model="small",
+                                    utterances=2)
+    edited = store.add_chart_version(visit.id, chart("3日前から発熱あり。"), source="edit", author="dr.yamada",
+                                     base_version=1)
+    assert (first.version, edited.version) == (1, 2)
+    versions = store.chart_versions(visit.id)
+    assert [v.chart["soap"]["S"][0]["text"] for v in versions] == ["発熱あり。", "3日前から発熱あり。"]  # v1 intact
+    (edit,) = store.edits(visit.id)
+    assert edit["author"] == "dr.yamada" and edit["version"] == 2 and edit["base_version"] == 1 and edit["at"]
+    assert edit["what"] == {"soap": {"S": {"removed": ["発熱あり。"], "added": ["3日前から発熱あり。"]}}}
+    with pytest.raises(ConflictError, match="version 2 is the latest"):  # someone edited in between
+        store.add_chart_version(visit.id, chart("別の編集"), source="edit", author="dr.b", base_version=1)
+    record = store.record(visit.id)
+    assert len(record["utterances"]) == 2 and len(record["versions"]) == 2 and len(record["edits"]) == 1
+
+
+def test_corrections_keep_the_original(store):
+    visit = store.create_visit(actor="t")
+    store.add_utterance(visit.id, "医師", "熱はありますか", actor="asr")
+    fixed = store.correct_utterance(visit.id, 1, author="dr", speaker="看護師")
+    assert fixed.speaker == "看護師" and fixed.corrected
+    original = sqlite3.connect(store.path).execute("SELECT speaker FROM utterances").fetchone()[0]
+    assert original == "医師"
+    with pytest.raises(NotFoundError):
+        store.correct_utterance(visit.id, 5, author="dr", speaker="患者")
+
+
+def test_bad_input_and_unknown_visits(store):
+    visit = store.create_visit(actor="t")
+    with pytest.raises(InputError, match="empty"):
+        store.add_utterance(visit.id, "患者", "  ", actor="t")
+    with pytest.raises(InputError, match="speaker"):
+        store.add_utterance(visit.id, "", "熱です", actor="t")
+    with pytest.raises(NotFoundError, match="no visit"):
+        store.add_utterance("nope", "患者", "熱です", actor="t")
+    with pytest.raises(InputError, match="no utterances"):
+        visit_transcript(store, visit.id)
+    with pytest.raises(NotFoundError, match="no chart"):
+        store.chart_version(visit.id)
+
+
+def test_transcript_ids_are_stored_seq_numbers(store):
+    visit = store.create_visit(actor="t")
+    for speaker, text in [("医師", "今日はどうされましたか"), ("患者", "咳が出ます"), ("医師", "熱はありますか")]:
+        store.add_utterance(visit.id, speaker, text, actor="t")
+    transcript = visit_transcript(store, visit.id)
+    assert [(u.id, u.speaker, u.text) for u in transcript.utterances] == [
+        (1, "医師", "今日はどうされましたか"), (2, "患者", "咳が出ます"), (3, "医師", "熱はありますか")]
+
+
+def test_audit_log_holds_no_patient_text(store):
+    visit = store.create_visit(actor="dr")
+    store.add_utterance(visit.id, "患者", "田中です、電話は090-1234-5678", actor="asr")
+    store.audit("visit.export", actor="dr", visit_id=visit.id, detail="format=md mask=true")
+    log = store.audit_log(visit.id)
+    assert [a["action"] for a in log] == ["visit.create", "utterance.append", "visit.export"]
+    assert not any("田中" in str(a) or "090" in str(a) for a in log)
+
+
+def test_a_killed_writer_loses_no_committed_utterance(tmp_path):
+    path = tmp_path / "v.sqlite3"
+    code = f"""
+import os, signal
+from kogata.store import VisitStore
+s = VisitStore({str(path)!r})
+v = s.create_visit(actor="t")
+for i in range(5):
+    s.add_utterance(v.id, "患者", f"発言{{i}}です", actor="t")
+print(v.id, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # no close, no checkpoint
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == -9
+    visit_id = run.stdout.strip()
+    texts = [u.text for u in VisitStore(path).utterances(visit_id)]
+    assert texts == [f"発言{i}です" for i in range(5)]
+
+
+def test_chart_diff_names_changed_fields():
+    old, new = chart("a"), chart("a")
+    new["medications"] = [{"name": "x"}]
+    assert chart_diff(old, new) == {"fields": ["medications"]}
