@@ -24,11 +24,13 @@ from importlib.resources import files
 from pathlib import Path
 
 from kogata.errors import InputError
+from kogata.ja.script import is_kanji
 from kogata.speech import phonetic
 
 MIN_FUZZY_MORAE = 4
 MAX_COST_PER_MORA = 0.27  # 同量量→糖尿病 costs 1.6 over 6 morae; ordinary words in the references stay untouched
 MAX_WINDOW_TOKENS = 4
+SHAPE_COST = 0.2  # rank of a one-kanji slip among reading matches (cost per mora)
 PROMPT_CHARS = 150  # Whisper's prompt holds at most 223 tokens; a longer prompt crowds out the text itself
 
 _SEPARATORS = re.compile(r"[|、]")
@@ -173,11 +175,13 @@ class _Index:
     listed: dict[str, str]  # sound-alike spelling → term
     terms: set[str]
     by_vowels: dict[str, list[tuple[str, tuple[phonetic.Mora, ...]]]]  # vowel key → (term, morae)
+    by_shape: dict[str, list[str]]  # the term with one kanji blanked (糖尿病 → ?尿病, 糖?病, 糖尿?) → terms
 
     @classmethod
     def build(cls, terms: list[Term]) -> _Index:
         listed: dict[str, str] = {}
         by_vowels: dict[str, list[tuple[str, tuple[phonetic.Mora, ...]]]] = {}
+        by_shape: dict[str, list[str]] = {}
         seen: set[str] = set()
         for t in terms:
             for alike in t.sound_alikes:
@@ -188,7 +192,15 @@ class _Index:
             m = phonetic.morae(t.reading or _reading(t.term) or "")
             if m and len(m) >= MIN_FUZZY_MORAE:
                 by_vowels.setdefault(phonetic.vowel_key(m), []).append((t.term, m))
-        return cls(listed, seen, by_vowels)
+            if len(t.term) >= 3 and t.category != "剤形":  # dosage forms differ by one kanji (外用液, 外用薬)
+                for i, ch in enumerate(t.term):
+                    if is_kanji(ch):
+                        by_shape.setdefault(_blank(t.term, i), []).append(t.term)
+        return cls(listed, seen, by_vowels, by_shape)
+
+
+def _blank(word: str, i: int) -> str:
+    return word[:i] + "\0" + word[i + 1:]
 
 
 @lru_cache(maxsize=65536)
@@ -218,7 +230,9 @@ def _analyse(text: str) -> list[_Morpheme]:
     for m in _tokenizer().tokenize(text):
         reading, pos = m.reading_form(), m.part_of_speech()
         ok = bool(reading) and _KANA_ONLY.match(reading) and not any(ch.isascii() for ch in m.surface())
-        content = (pos[0] == "名詞" and pos[1] != "数詞") or pos[0] in ("接尾辞", "接頭辞")
+        # Affixes count when written in kanji or katakana (病, 剤, 性), not honorifics in hiragana (さん, お).
+        content = (pos[0] == "名詞" and pos[1] != "数詞") or (
+            pos[0] in ("接尾辞", "接頭辞") and not any("ぁ" <= ch <= "ゖ" for ch in m.surface()))
         out.append(_Morpheme(m.begin(), m.end(), m.surface(), reading if ok else None, pos[0], content, m.is_oov()))
     return out
 
@@ -238,8 +252,8 @@ def _may_be_misheard(window: list[_Morpheme]) -> bool:
     Measured on the correct reference transcripts, where any replacement is a false one: real words that sound
     like a term (最近 サイキン ~ 再診 サイシン, 救急 ~ 吸入, 相談 ~ 黄疸) are in Sudachi's dictionary, so a single
     known word is never replaced. A misheard term is a made-up word (ジャヌビ, ゲネツ), possibly followed by the
-    particle Whisper heard in its last sound (ジャヌビが), or a compound of nouns that is not itself a word
-    (同量+量, 空腹+地). Words Whisper wrote in hiragana are left as they are (it knew the word).
+    particle Whisper heard in its last sound (ジャヌビが), or a compound of nouns and kanji affixes that is not
+    itself a word (同量+量, 空腹+地, 棟+尿+病). Words Whisper wrote in hiragana are left as they are (it knew them).
     """
     if any(t.reading is None for t in window):
         return False
@@ -251,7 +265,7 @@ def _may_be_misheard(window: list[_Morpheme]) -> bool:
     surface = "".join(t.surface for t in body)
     if all("ぁ" <= ch <= "ゖ" for ch in surface):
         return False
-    return len(body) > 1 and body is window and all(t.pos == "名詞" for t in body)
+    return len(body) > 1 and body is window
 
 
 def _replace_by_reading(text: str, index: _Index) -> tuple[str, list[Correction]]:
@@ -267,6 +281,11 @@ def _replace_by_reading(text: str, index: _Index) -> tuple[str, list[Correction]
             if text[begin:end] in index.terms:
                 protected.append((begin, end))
             elif _may_be_misheard(window):
+                surface = text[begin:end]
+                for at, ch in enumerate(surface):  # one kanji swapped for a homophone: 棟尿病, 毛熱剤
+                    if is_kanji(ch) and len(surface) >= 3:
+                        candidates += [(SHAPE_COST, -(end - begin), begin, end, term)
+                                       for term in index.by_shape.get(_blank(surface, at), ())]
                 m = phonetic.morae("".join(t.reading for t in window))
                 if not m or len(m) < MIN_FUZZY_MORAE:
                     continue

@@ -85,6 +85,7 @@ class StreamingTranscriber:
         self.speakers = speakers
         self.eager = eager
         self.max_seconds = max_seconds
+        # Only the glossary: the previous utterance as context raised CER on the training visits (14.2 vs 12.8 %).
         self._prompt = prompt_tokens(asr, self.glossary.prompt())
         self._gap_w = _seconds_to_windows(turn_gap)
         self._eager_w = min(_seconds_to_windows(EAGER_GAP), self._gap_w)

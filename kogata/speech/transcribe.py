@@ -45,7 +45,8 @@ PHANTOM_PHRASES = (
 )
 _PHANTOM = re.compile("[^。！？!?]*(?:" + "|".join(PHANTOM_PHRASES) + ")[^。！？!?]*[。！？!?]?")
 _NOISE_MARKS = re.compile(r"[♪♫〜~]+|[（(\[【][^）)\]】]{0,10}[）)\]】]")  # ♪, (音楽), [拍手], 【BGM】
-_LOOP = re.compile(r"(.{1,20}?)\1{3,}")  # the same 1–20 characters four or more times in a row
+# A decoder loop: the same 1–3 characters four or more times in a row, or 4–30 characters three or more times.
+_LOOP = re.compile(r"(.{1,3}?)\1{3,}|(.{4,30}?)\2{2,}")
 
 
 @dataclass
@@ -119,7 +120,7 @@ def clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).strip()
     text = _PHANTOM.sub("", text)
     text = _NOISE_MARKS.sub("", text)
-    text = _LOOP.sub(r"\1", text)
+    text = _LOOP.sub(lambda m: m.group(1) or m.group(2), text)
     text = re.sub(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])", "", text)  # Whisper puts spaces at pauses
     return text.strip() if re.search(r"[^\s、。,.!?！？]", text) else ""  # punctuation alone is no text
 
