@@ -146,6 +146,8 @@ def test_glossary_corrects_by_reading_without_listed_sound_alikes():
     assert g.correct("ゲネツ材を出しておきます") == "解熱剤を出しておきます"
     assert g.correct("空腹地の血糖は142でした") == "空腹時の血糖は142でした"
     assert g.correct("ジャヌビが50ミリを1日1回") == "ジャヌビア50ミリを1日1回"
+    inside = Glossary.from_terms([Term("糖尿病", sound_alikes=("糖尿",))])  # a sound-alike inside its own term
+    assert inside.correct("糖尿病と糖尿") == "糖尿病と糖尿病"
     fixed, changes = g.corrections("同量量です")
     assert changes[0].how == "reading" and changes[0].before == "同量量"
 

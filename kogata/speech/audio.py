@@ -37,7 +37,7 @@ def load_audio(source: str | Path | bytes | np.ndarray, *, max_seconds: float = 
     track, longer than `max_seconds`, or silent.
     """
     if isinstance(source, np.ndarray):
-        samples, name = _checked_samples(source), "<samples>"
+        samples, name = check_samples(source), "<samples>"
     else:
         samples, name = _decode(source, max_seconds, sample_rate)
     seconds = len(samples) / sample_rate
@@ -59,7 +59,8 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{seconds:.1f} s"
 
 
-def _checked_samples(samples: np.ndarray) -> np.ndarray:
+def check_samples(samples: np.ndarray) -> np.ndarray:
+    """Samples as float32, or AudioError when they are not mono float without NaN/inf."""
     if samples.ndim != 1:
         raise AudioError(f"audio samples must be mono (one dimension), got shape {samples.shape}")
     if not np.issubdtype(samples.dtype, np.floating):

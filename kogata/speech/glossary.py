@@ -3,14 +3,17 @@ prompt, and afterwards maps sound-alike errors back to the glossary's spelling.
 
 File format (UTF-8 TSV, `#` comments, optional header `term	reading	sound_alikes	category`):
 
-    糖尿病	トウニョウビョウ	同量量|糖尿	病名
+    糖尿病	トウニョウビョウ	同量量|同尿病	病名
     ロキソニン		ロキソ人	薬剤
 
 `reading` (katakana) may be empty: Sudachi reads the term. `sound_alikes` are separated by `|` or `、` and are
-replaced literally. Beyond them, the correction pass compares *readings*: a run of up to four words in the
-transcript whose reading has the same vowels as a glossary term and close consonants (同量量 ドーリョーリョー ↔
-糖尿病 トーニョービョー) becomes that term. Terms shorter than four morae are only replaced literally, because short
-readings collide with ordinary words. The pass is tuned so that it changes nothing in correct transcripts.
+replaced literally. Beyond them, the correction pass finds sound-alikes the list does not name:
+- by reading: a run of up to four words whose reading has the same vowels as a glossary term and close consonants
+  (同量量 ドーリョーリョー → 糖尿病 トーニョービョー, ゲネツ材 → 解熱剤, ジャヌビが → ジャヌビア);
+- by shape: a compound that is one kanji away from a term of three or more characters (棟尿病 → 糖尿病).
+Only runs that look misheard are candidates (see _may_be_misheard): a single dictionary word never is, so 最近 is
+not "corrected" to 再診. Terms shorter than four morae are only replaced literally. Tuned on the 44 reference
+scripts in data/consultations, where it changes nothing.
 """
 from __future__ import annotations
 
@@ -186,6 +189,8 @@ class _Index:
         for t in terms:
             for alike in t.sound_alikes:
                 listed.setdefault(alike, t.term)
+            if t.sound_alikes:  # the term itself matches first, so a sound-alike inside it (糖尿 in 糖尿病) is no hit
+                listed.setdefault(t.term, t.term)
             if t.term in seen:
                 continue
             seen.add(t.term)

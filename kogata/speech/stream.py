@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kogata.speech.audio import MAX_SECONDS, SAMPLE_RATE, AudioError, _checked_samples
+from kogata.speech.audio import MAX_SECONDS, SAMPLE_RATE, AudioError, check_samples
 from kogata.speech.glossary import Glossary, default
 from kogata.speech.transcribe import ASR, MAX_PIECE_SECONDS, Decoded, decode, is_speech, prompt_tokens
 from kogata.transcript.parse import Utterance
@@ -113,7 +113,7 @@ class StreamingTranscriber:
         """Add audio; return the utterances that became final (usually none)."""
         if self._closed:
             raise AudioError("this stream was flushed; start a new StreamingTranscriber for new audio")
-        samples = self._to_16k(_checked_samples(np.asarray(samples)))
+        samples = self._to_16k(check_samples(np.asarray(samples)))
         self._received += len(samples)
         if self._received > self.max_seconds * SAMPLE_RATE:
             raise AudioError(f"live audio is too long (録音が長すぎます): the limit is {self.max_seconds / 60:.0f} "
