@@ -241,6 +241,14 @@ cli.add_command(transcribe)
 from kogata.serve.cli import serve  # noqa: E402
 
 cli.add_command(serve)
+from kogata.evals.cli import eval_commands  # noqa: E402
+
+for _command in eval_commands():
+    eval_group.add_command(_command)
+from kogata.bench import bench  # noqa: E402
+
+cli.add_command(bench)
+
 
 
 def main() -> None:
