@@ -1,0 +1,7 @@
+"""LoRA fine-tuning on the CPU (`kogata tune`): chat-format JSONL → PEFT LoRA → GGUF LoRA for the engine.
+
+Needs the `tune` extra (torch CPU build, transformers, peft, gguf); nothing here is imported by the engine.
+"""
+from kogata.tune.train import Estimate, TuneConfig, TuneResult, estimate, train
+
+__all__ = ["Estimate", "TuneConfig", "TuneResult", "estimate", "train"]
