@@ -138,8 +138,8 @@ def write_output(text: str, out: str | None) -> None:
 @click.argument("transcript")
 @click.option("--format", "fmt", type=click.Choice(["md", "json", "fhir"]), default="md", show_default=True)
 @model_option
-@click.option("--adapter", default=None, type=click.Path(dir_okay=False, exists=True),
-              help="A LoRA adapter (GGUF file) to apply for this chart.")
+@click.option("--adapter", default=None,
+              help="A LoRA adapter for this chart: a registered NAME (kogata adapters list) or a GGUF file.")
 @click.option("--out", default=None, help="Write to this file (atomically) instead of standard output.")
 @click.option("--encoding", default=None, help="Encoding of a transcript that is not UTF-8 (e.g. cp932).")
 @click.option("--show-unsupported", is_flag=True, help="Also render lines the verifier could not tie to the words.")
@@ -151,8 +151,10 @@ def karte(transcript: str, fmt: str, model: str | None, adapter: str | None, out
     from kogata.tasks.karte import karte as write_chart
     from kogata.transcript import read_transcript
 
+    from kogata.adapters import resolve as resolve_adapter
+
     visit = read_transcript(transcript, encoding=encoding)  # bad input fails before the model loads
-    llm = load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
+    llm = load(model, threads=threads, adapters={"cli": resolve_adapter(adapter, model)} if adapter else None)
     chart = write_chart(visit, model=llm, adapter="cli" if adapter else None)
     if fmt == "json":
         text = json.dumps(chart.to_dict(), ensure_ascii=False, indent=2)
@@ -177,7 +179,7 @@ def eval_group() -> None:
               help="Folder of consultations with reference charts (default: data/consultations).")
 @click.option("--split", type=click.Choice(["test", "train", "all"]), default="test", show_default=True)
 @model_option
-@click.option("--adapter", default=None, type=click.Path(dir_okay=False, exists=True))
+@click.option("--adapter", default=None, help="A registered adapter NAME or a LoRA GGUF file.")
 @click.option("--limit", type=int, default=None, help="Only the first N consultations.")
 @click.option("--out", default=None, help="Write the full results (every chart) as JSON here.")
 @threads_option
@@ -185,9 +187,10 @@ def eval_karte(data: str | None, split: str, model: str | None, adapter: str | N
                out: str | None, threads: int | None) -> None:
     """Chart quality on the synthetic consultations: recall, unsupported lines, inventions, speed."""
     from kogata.engine import load
+    from kogata.adapters import resolve as resolve_adapter
     from kogata.tasks.karte.evaluate import DEFAULT_DATA, evaluate
 
-    llm = load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
+    llm = load(model, threads=threads, adapters={"cli": resolve_adapter(adapter, model)} if adapter else None)
     result = evaluate(Path(data) if data else DEFAULT_DATA, split=None if split == "all" else split, model=llm,
                       adapter="cli" if adapter else None, limit=limit)
     click.echo(f"{'id':<5}{'dept':<10}{'chars':>6}{'recall':>8}{'items':>6}{'unsup':>6}{'invent':>7}{'denied':>7}{'sec':>7}")
@@ -230,6 +233,11 @@ def models(as_json: bool) -> None:
 
 # Commands that live next to their pipeline stage register here.
 # ── registered commands ──
+from kogata.adapters.cli import adapters  # noqa: E402
+from kogata.tune.cli import tune  # noqa: E402
+
+cli.add_command(adapters)
+cli.add_command(tune)
 from kogata.tasks.call.cli import call, eval_asdc, eval_calls  # noqa: E402
 
 cli.add_command(call)
