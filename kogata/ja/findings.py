@@ -181,7 +181,10 @@ def _ends_clause(tokens: list[Token], k: int) -> bool:
     if t.pos[0] == "空白":
         return "\n" in t.surface
     if t.pos[1] == "接続助詞":
-        nxt = tokens[k + 1] if k + 1 < len(tokens) else None
+        j = k + 1
+        while j < len(tokens) and tokens[j].surface in ("は", "も"):  # 「吐いてはいません」「痛くてもない」
+            j += 1
+        nxt = tokens[j] if j < len(tokens) else None
         aux_te = t.surface in ("て", "で") and nxt is not None and nxt.pos[1] == "非自立可能" and nxt.pos[0] in _CONJUGATING
         return not aux_te
     if prev is None or t.pos[0] in ("助動詞", "助詞", "補助記号", "空白", "接尾辞"):

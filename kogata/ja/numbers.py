@@ -84,7 +84,7 @@ _COUNTERS = sorted(
     [
         "日", "回", "錠", "週", "か月", "ヶ月", "カ月", "ケ月", "ヵ月", "箇月", "月", "年", "歳", "才", "時間", "時", "分",
         "秒", "人", "個", "本", "枚", "包", "杯", "単位", "滴", "粒", "種類", "箇所", "か所", "カ所", "ヶ所", "階", "番",
-        "倍", "割", "食", "袋", "箱", "缶", "カプセル", "キロ", "グラム", "ミリ", "センチ", "メートル", "リットル", "パーセント",
+        "倍", "割", "食", "袋", "箱", "缶", "カプセル", "キロ", "グラム", "マイクロ", "ミリ", "センチ", "メートル", "リットル", "パーセント",
         "%", "mg", "kg", "g", "mL", "ml", "cc", "cm", "mm", "代", "円", "度",
     ],
     key=len,
@@ -96,7 +96,7 @@ _TEN_MINUTES_TAIL = re.compile("間|後|前|程度|ほど|くらい|ぐらい|�
 _MONTH_SPAN_TAIL = re.compile("前|後|間|ほど|くらい|ぐらい|程")
 _HOUR_TAIL = re.compile(f"間|頃|ごろ|半|過ぎ|[0-9{_NUMERAL_CHARS}]+分")
 # Units that take a decimal, so that 七・八パーセント is 7.8 % while 七・八月 is July and August.
-_DECIMAL_UNIT = re.compile("パーセント|%|度|℃|ミリ|mg|グラム|g|キロ|kg|センチ|cm|mm|mL|ml|リットル|倍")
+_DECIMAL_UNIT = re.compile("パーセント|%|度|℃|マイクロ|ミリ|mg|グラム|g|キロ|kg|センチ|cm|mm|mL|ml|リットル|倍")
 # A measurement word right before a number makes even a single numeral a value (脈は百).
 _MEASURE_BEFORE = re.compile(
     r"(?:脈拍?|血圧|体温|熱|体重|身長|SpO2|サチュレーション|サチュ|心拍数?|呼吸数|血糖値?|A1c|HbA1c|ヘモグロビン|上[がは]|下[がは])"
@@ -199,6 +199,7 @@ _NAME_BEFORE_DIGIT = re.compile(r"(?<![A-Za-z0-9])(SpO2|HbA1c|A1c)(?=[0-9])")
 _TEMP_TENTHS = re.compile(r"(?<![0-9.])([0-9]{2})度([0-9])分")
 _TEMP = re.compile(r"(?<![0-9.])([0-9]{2}(?:\.[0-9]{1,2})?)\s?(?:度|℃)(?!目)")
 _EXPLICIT_UNITS = {
+    "マイクログラム": "\u03bcg", "マイクロ": "\u03bcg", "mcg": "\u03bcg",  # NFKC turns the micro sign into Greek mu
     "ミリグラム": "mg", "ミリリットル": "mL", "ミリメートル": "mm", "キログラム": "kg", "グラム": "g",
     "センチメートル": "cm", "センチ": "cm", "パーセント": "%", "%": "%", "シーシー": "mL", "cc": "mL",
     "mg": "mg", "kg": "kg", "ml": "mL", "cm": "cm", "mm": "mm",
@@ -212,6 +213,7 @@ _MONTHS = re.compile(r"([0-9])\s?[ヶヵケカ箇]月")
 _BP_UPPER_LOWER = re.compile(r"上[がは]?([0-9]{2,3})(?:で|、|,|\s)*下[がは]?([0-9]{2,3})(?![0-9.])(?: mmHg)?")
 _BP_NO = re.compile(r"(?<![0-9./])([0-9]{2,3})\s?の\s?([0-9]{2,3})(?![0-9.])(?: mmHg)?")
 _BP_SLASH = re.compile(r"(?<![0-9./])([0-9]{2,3})\s?/\s?([0-9]{2,3})(?![0-9./])( mmHg)?")
+_UNIT_BEFORE_DIGIT = re.compile(r"(?<=[0-9])(mg|\u03bcg|mL|kg|g|mm|cm)(?=[0-9])")
 _BARE_MILLI = re.compile(_NUM + r"\s?ミリ(?!グラム|リットル|メートル|シーベルト)")
 _BARE_KILO = re.compile(_NUM + r"\s?キロ(?!グラム|メートル|カロリー|m)")
 _SPO2_VALUE = re.compile(r"(SpO2(?:は|が|も|:|、|\s)*)([0-9]{2,3})(?![0-9.%])")
@@ -277,7 +279,8 @@ def _units(text: str) -> str:
             return f"{m[1]}{m[2]}%"
         return m[0]
 
-    return _SPO2_VALUE.sub(spo2, text)
+    text = _SPO2_VALUE.sub(spo2, text)
+    return _UNIT_BEFORE_DIGIT.sub(r"\1 ", text)  # 500mg1日2回 → 500mg 1日2回: the 1 is a number, not part of a name
 
 
 def normalize_numbers(text: str) -> str:
@@ -303,7 +306,7 @@ class Quantity:
 
 _QUANTITY = re.compile(
     r"(?<![A-Za-z0-9./])(?P<num>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)?)"
-    r"(?:\s?(?P<unit>(?:mmHg|bpm|mg|kg|mL|mm|cm|g|L)(?![A-Za-z])|℃|%|日分|週間|週|[かヶカケヵ箇]月|時間|回|錠|日|歳|包|枚|本|単位|分|年))?"
+    r"(?:\s?(?P<unit>(?:mmHg|bpm|\u03bcg|mg|kg|mL|mm|cm|g|L)(?![A-Za-z])|℃|%|日分|週間|週|[かヶカケヵ箇]月|時間|回|錠|日|歳|包|枚|本|単位|分|年))?"
 )
 _RANGE_JOINERS = ("〜", "~", "-")
 

@@ -65,10 +65,10 @@ def _vitals_line(vitals: list[dict]) -> Item | None:
     return Item("、".join(parts) + "。", evidence)
 
 
-def _medication_line(med: dict) -> Item:
+def _medication_line(med: dict, word: str = "") -> Item:
     name = med["name"] + (f"（{med['brand']}）" if med["brand"] else "")
     details = " ".join(x for x in (med["dose"], med["frequency"], med["duration"]) if x)
-    word = fact_rules.change_word(med) if med["status"] == "changed" else fact_rules.status_word(med["status"])
+    word = word or (fact_rules.change_word(med) if med["status"] == "changed" else fact_rules.status_word(med["status"]))
     return Item(f"{name}{' ' + details if details else ''} {word}。", list(med["evidence"]))
 
 
@@ -121,7 +121,7 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
         soap["S"].append(Item("、".join(n["finding"] + "なし" for n in found.negatives) + "。",
                               sorted({i for n in found.negatives for i in n["evidence"]})))
     for allergy in found.allergies:
-        soap["S"].append(Item(f"アレルギー：{allergy['substance']}（{allergy['reaction']}）。", allergy["evidence"]))
+        soap["S"].append(Item(f"アレルギー：{allergy['substance']}で{allergy['reaction']}。", allergy["evidence"]))
     for med in found.medications:
         if med["status"] == "current":
             soap["S"].append(_medication_line(med))
@@ -152,8 +152,17 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     for med in found.medications:
         if med["status"] != "current":
             soap["P"].append(_medication_line(med))
+        elif med["name"] in found.continued:
+            soap["P"].append(_medication_line(med, "継続"))
     soap["P"] += [Item(text, ids) for text, ids in fact_rules.plan_lines(said)]
     soap["P"] += drafted["P"]
+
+    # the rest of what was said that a chart keeps, in the speaker's words, where no drafted line cites it
+    for section in ("S", "O", "P"):
+        cited = {i for item in drafted[section] for i in item.evidence}
+        taken = {item.text for item in soap[section]}
+        soap[section] += [Item(text, ids) for text, ids in fact_rules.spoken_lines(said, section)
+                          if not set(ids) & cited and text not in taken]
 
     for section in SECTIONS:  # drop exact repeats (a long visit drafted in chunks can say a thing twice)
         seen: set[str] = set()

@@ -28,17 +28,34 @@ _BARE_TEMPERATURE = re.compile(r"(?<![\d.])(3[4-9]|4[0-2])(\.\d)?℃")
 _DOSE = re.compile(r"\d+(?:\.\d+)?(?:mg|g|mL|μg|単位|錠|カプセル|包|枚|本|滴|パフ|吸入)")
 _FREQUENCY = re.compile(r"1日\d回(?:毎食後|朝夕食後|朝食後|夕食後|就寝前|寝る前)?|毎食後|朝夕|朝食後|夕食後|就寝前|寝る前|頓用|頓服|\d+時間おき|週\d回")
 _DURATION = re.compile(r"\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
-_PRESCRIBING = re.compile(r"出し|処方|始め|追加|開始|飲んでください|使ってください|貼ってください|塗ってください|出ます|お渡し")
+_PRESCRIBING = re.compile(r"出し|処方|始め|追加|開始|飲んでください|使ってください|貼ってください|塗ってください|出ます|お渡し"
+                          r"|にします|にしましょう|使います|使いましょう|を使|点滴し|注射し")
 _STATUS_CUES = [  # strongest first
     ("stopped", re.compile(r"中止|(?<!たら)(?<!れば)やめ(?:ま|て|る|よう)|止めましょう|止めます|中断|飲まなくて|終了")),
     ("changed", re.compile(r"増や|増量|減ら|減量|変更|変え|切り替え|に上げ|に下げ")),
     ("prescribed", _PRESCRIBING),
     ("current", re.compile(r"飲んで|服用|使って|続け|内服|貼って|塗って")),
 ]
+_TAKING_BEFORE = re.compile(r"(?:今|いま|普段|ふだん|毎日)[^。]{0,6}(?:飲んで|使って|服用|内服)")
+_FORM = re.compile(r"(?:テープ|パップ|ゲル|軟膏|クリーム|ローション|点眼|点鼻|坐剤|シロップ|吸入|注)$")
+_CONTINUE = re.compile(r"続け|継続|そのまま")
 _STATUS_WORD = {"prescribed": "処方", "changed": "変更", "stopped": "中止", "current": "内服中"}
 
-_REACTIONS = re.compile(r"蕁麻疹|じんましん|じんま疹|発疹|湿疹|かゆ|痒|腫れ|息苦し|呼吸困難|アナフィラキシー|ショック|赤く|ブツブツ")
-_ALLERGENS = re.compile(r"ペニシリン|セフェム|ニューキノロン|造影剤|ヨード|アスピリン|NSAIDs|ラテックス|卵|小麦|そば|蕎麦|エビ|えび|カニ|かに|牛乳|乳製品|ピーナッツ|落花生|大豆|スギ|花粉|ダニ|ハウスダスト|猫|犬")
+_REACTIONS = re.compile(r"蕁麻疹|じんましん|じんま疹|発疹|湿疹|かゆ|痒|腫れ|息苦し|呼吸困難|アナフィラキシー|ショック|赤く|ブツブツ"
+                        r"|喘息|かぶれ|むくみ")
+_ALLERGENS = re.compile(r"ペニシリン|セフェム|ニューキノロン|造影剤|ヨード|アスピリン|NSAIDs|ラテックス|卵|小麦|そば|蕎麦|エビ|えび|カニ|かに|牛乳|乳製品|ピーナッツ|落花生|大豆|スギ|花粉|ダニ|ハウスダスト|猫|犬|金属")
+# The reaction as a chart writes it; a swelling takes the body part named before it (まぶたが腫れた → 眼瞼腫脹).
+_REACTION_TERMS = {"じんましん": "蕁麻疹", "じんま疹": "蕁麻疹", "かゆ": "瘙痒", "痒": "瘙痒", "息苦し": "呼吸困難",
+                   "赤く": "発赤", "ブツブツ": "発疹", "喘息": "喘息発作", "むくみ": "浮腫", "腫れ": "腫脹"}
+_SWOLLEN_PART = re.compile(r"(まぶた|瞼|目|唇|くちびる|顔|喉|のど|舌)[がのも]?(?:少し|ぱんぱんに|すごく)?腫れ")
+_PART_TERMS = {"まぶた": "眼瞼", "瞼": "眼瞼", "目": "眼瞼", "唇": "口唇", "くちびる": "口唇", "顔": "顔面", "喉": "咽頭",
+               "のど": "咽頭", "舌": "舌"}
+
+
+def _reaction_term(text: str, reaction: str) -> str:
+    if reaction == "腫れ" and (part := _SWOLLEN_PART.search(text)):
+        return _PART_TERMS[part.group(1)] + "腫脹"
+    return _REACTION_TERMS.get(reaction, reaction)
 _ALLERGY_PAST = re.compile(r"出た|出まし|なった|なりまし|ありまし|起き|アレルギー")
 _ASKS_ALLERGY = re.compile(r"アレルギー")
 _DENIAL = re.compile(r"ない|ありません|ございません|いいえ|特に|なし|無い")
@@ -55,9 +72,10 @@ class Facts:
     allergies: list[dict] = field(default_factory=list)
     negatives: list[dict] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
+    continued: list[str] = field(default_factory=list)  # current medicines the doctor says to keep taking
 
 
-_QUESTION = re.compile(r"(?:か|[?？])[。」]?$")
+_QUESTION = re.compile(r"(?:か|[?？]|(?:たり|とか|って)?は)[。」]?$")  # 「吐いたりは。」 asks too
 
 
 def is_question(sentence: str) -> bool:
@@ -85,10 +103,14 @@ def vitals(said: list[Said]) -> list[dict]:
     return sorted(found.values(), key=lambda v: order.index(v["name"]))
 
 
+def _is_allergy_sentence(text: str) -> bool:
+    reaction = _REACTIONS.search(text)
+    allergen = _ALLERGENS.search(text) or find_drugs(text)
+    return bool(reaction and (_ALLERGY_PAST.search(text) or allergen)) or "アレルギー" in text
+
+
 def _is_allergy_talk(s: Said) -> bool:
-    reaction = _REACTIONS.search(s.text)
-    allergen = _ALLERGENS.search(s.text) or find_drugs(s.text)
-    return bool(reaction and (_ALLERGY_PAST.search(s.text) or allergen)) or "アレルギー" in s.text
+    return _is_allergy_sentence(s.text)
 
 
 def _status(text: str) -> str | None:
@@ -101,19 +123,28 @@ def medications(said: list[Said]) -> list[dict]:
     by_name: dict[str, dict] = {}
     rank = {status: i for i, (status, _) in enumerate(_STATUS_CUES)}
     for s in said:
-        if _is_allergy_talk(s) and not _PRESCRIBING.search(s.text):
-            continue  # 「ペニシリンで蕁麻疹が出た」 is an allergy, not a medication
-        for sentence in _sentences(s.text):
+        sentences = _sentences(s.text)
+        for si, sentence in enumerate(sentences):
+            if _is_allergy_sentence(sentence) and not _PRESCRIBING.search(sentence):
+                continue  # 「ペニシリンで蕁麻疹が出た」 is an allergy, not a medication
             mentions = find_drugs(sentence)
             for k, m in enumerate(mentions):
                 later = [n for n in mentions[k + 1:] if n.value != m.value]
                 scope = sentence[m.span[1]:later[0].span[0] if later else len(sentence)]
+                if not later:  # 「クラリスにします。二百ミリを一日二回、七日分です。」: the dose follows
+                    for follow in sentences[si + 1:]:
+                        if find_drugs(follow) or is_question(follow):
+                            break
+                        scope += follow
                 status = _status(scope) or _status(s.text[s.text.find(sentence) + m.span[1]:])
                 if status is None:
-                    status = "prescribed" if s.clinician else "current"
+                    taking = _TAKING_BEFORE.search(sentence[:m.span[0]])  # 「今飲んでいるのは、メトホルミン…」
+                    status = "current" if taking or not s.clinician else "prescribed"
                 drug = m.value
-                med = by_name.setdefault(drug.generic, {"name": drug.generic, "brand": "", "dose": "", "frequency": "",
-                                                        "duration": "", "status": status, "evidence": []})
+                form = _FORM.search(m.surface)  # ロキソニンテープ and ロキソニン (tablets) are two products
+                key = drug.generic + (form.group(0) if form else "")
+                med = by_name.setdefault(key, {"name": drug.generic, "brand": "", "dose": "", "frequency": "",
+                                               "duration": "", "status": status, "evidence": []})
                 if m.surface != drug.generic and not med["brand"]:
                     med["brand"] = m.surface
                 doses = _DOSE.findall(scope)
@@ -129,6 +160,14 @@ def medications(said: list[Said]) -> list[dict]:
                 if s.id not in med["evidence"]:
                     med["evidence"].append(s.id)
     return list(by_name.values())
+
+
+def continued(said: list[Said], meds: list[dict]) -> list[str]:
+    """Medicines already taken that the doctor says to continue (「メトホルミンはそのまま続けましょう」)."""
+    current = {m["name"] for m in meds if m["status"] == "current"}
+    return list(dict.fromkeys(m.value.generic for s in said if s.clinician
+                              for sentence in _sentences(s.text) if not is_question(sentence) and _CONTINUE.search(sentence)
+                              for m in find_drugs(sentence) if m.value.generic in current))
 
 
 def change_word(med: dict) -> str:
@@ -148,11 +187,13 @@ def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
         if not s.clinician:
             asked = previous is not None and previous.clinician and _ASKS_ALLERGY.search(previous.text)
             reaction = _REACTIONS.search(s.text)
-            substances = [m.value.generic for m in find_drugs(s.text)] + _ALLERGENS.findall(s.text)
+            substances = [m.value.generic if m.surface == m.value.generic else f"{m.value.generic}（{m.surface}）"
+                          for m in find_drugs(s.text)] + _ALLERGENS.findall(s.text)
             if substances and reaction and (_ALLERGY_PAST.search(s.text) or asked):
                 evidence = ([previous.id] if asked else []) + [s.id]
                 for substance in dict.fromkeys(substances):
-                    found.append({"substance": substance, "reaction": reaction.group(0), "evidence": evidence})
+                    found.append({"substance": substance, "reaction": _reaction_term(s.text, reaction.group(0)),
+                                  "evidence": evidence})
             elif asked and not substances and _DENIAL.search(s.text):
                 denied = [previous.id, s.id]
         previous = s
@@ -279,11 +320,53 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     return lines
 
 
+# Sentences worth keeping in the doctor's or patient's own words when no rule above turned them into a line:
+# the history and habits the patient tells, what the doctor reports from an examination or a test, and the
+# doctor's instructions. Cited by construction; the model's chart-style line replaces them where it cites them.
+_HISTORY_CUES = re.compile(r"前に|昔|以前|年前|歳の(?:時|とき|頃)|手術|入院|既往|持病|言われ|治療中|通院|お酒|飲酒|タバコ|たばこ"
+                           r"|喫煙|吸って|仕事|職場|家族|同じ症状|測ると|測っ|飲み忘れ|好きで|食べ過ぎ|運動|歩いて|体重")
+_RESULT_CUES = re.compile(r"検査|結果|陽性|陰性|正常|異常|X線|レントゲン|心電図|エコー|CT|MRI|所見|押すと|触れ|腫れ|赤く|赤い|白い"
+                          r"|音|圧痛|骨折|数値|値は|値が")
+_ADVICE_CUES = re.compile(r"しましょう|してください|下さい|てみましょう|来てください|いらしてください|予約|控え|避け|様子を見|までに"
+                          r"|続けて|休んで|安静|冷やして|温めて|気をつけ|受診して|診断書|紹介状|紹介します")
+_LEAD = re.compile(r"^(?:(?:じゃあ|では|それでは|それと|それから|あと|まず|なので|ですので|はい|ええ|うん|そうですね|えっと|えーと|えー"
+                   r"|あのー|あの|あー|まあ|うーん)ー*[、,]?\s*)+")
+
+
+def chart_sentence(sentence: str) -> str:
+    """A spoken sentence as a chart line: without its opening filler and the closing ね/よ of speech."""
+    text = _LEAD.sub("", sentence.strip())
+    text = re.sub(r"(?:ね|よ|よね)([。！!？?]?)$", r"\1", text)
+    return text if text.endswith(("。", "！", "？", "!", "?")) else text + "。"
+
+
+def spoken_lines(said: list[Said], section: str) -> list[tuple[str, list[int]]]:
+    """S: the patient side's history and habits; O: the doctor's examination and test results; P: the doctor's
+    instructions. Questions, allergy talk and sentences that name a drug (a medication line says them) are left out."""
+    cues = {"S": _HISTORY_CUES, "O": _RESULT_CUES, "P": _ADVICE_CUES}[section]
+    lines = []
+    for s in said:
+        if s.clinician != (section != "S"):
+            continue
+        for sentence in _sentences(s.text):
+            if not cues.search(sentence) or is_question(sentence) or _is_allergy_sentence(sentence) \
+                    or find_drugs(sentence):
+                continue
+            if section == "O" and (_CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence)
+                                   or _NOT_A_FINDING.search(sentence)):
+                continue  # 「出たら教えてください」 is advice, 「見ておきます」 announces an examination
+            if section == "S" and any(not f.negated for f in find_findings(sentence)):
+                continue  # a symptom line says it
+            lines.append((chart_sentence(sentence), [s.id]))
+    return lines
+
+
 def extract(index: EvidenceIndex) -> Facts:
     said = list(index.said.values())
     found_allergies, _ = allergies(said)
-    return Facts(vitals=vitals(said), medications=medications(said), allergies=found_allergies,
-                 negatives=negatives(index), problems=problems(said))
+    meds = medications(said)
+    return Facts(vitals=vitals(said), medications=meds, allergies=found_allergies,
+                 negatives=negatives(index), problems=problems(said), continued=continued(said, meds))
 
 
 def status_word(status: str) -> str:
