@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install models demo test bench clean
+.PHONY: install models demo browser test bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "kogata needs Python 3.11 ($(PYTHON) not found); run: make PYTHON=/path/to/python3.11"; exit 1; }
@@ -32,7 +32,12 @@ demo: install  ## the main job: a consultation (synthetic sample) becomes an evi
 	@echo "── 質問への回答 ──"
 	$(BIN)/kogata generate "発熱と咳が3日続いているとき、受診で医師に伝えるとよいことを3つ、短く教えてください。" --max-tokens 160
 
-test: install
+# The monitor page's test drives Debian's Chromium (Playwright cannot download its own browser offline).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| { echo "the page test needs Chromium: run (as root) apt-get install -y chromium"; exit 1; }
+
+test: install browser
 	$(BIN)/python -m pytest -q
 
 bench: install

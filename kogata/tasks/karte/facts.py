@@ -75,7 +75,7 @@ class Facts:
     continued: list[str] = field(default_factory=list)  # current medicines the doctor says to keep taking
 
 
-_QUESTION = re.compile(r"(?:か|[?？]|(?:たり|とか|って)?は)[。」]?$")  # 「吐いたりは。」 asks too
+_QUESTION = re.compile(r"(?:かね|かな|か|[?？]|(?:たり|とか|って)?は)[。」]?$")  # 「吐いたりは。」 asks too
 
 
 def is_question(sentence: str) -> bool:
@@ -323,8 +323,9 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
 # Sentences worth keeping in the doctor's or patient's own words when no rule above turned them into a line:
 # the history and habits the patient tells, what the doctor reports from an examination or a test, and the
 # doctor's instructions. Cited by construction; the model's chart-style line replaces them where it cites them.
-_HISTORY_CUES = re.compile(r"前に|昔|以前|年前|歳の(?:時|とき|頃)|手術|入院|既往|持病|言われ|治療中|通院|お酒|飲酒|タバコ|たばこ"
-                           r"|喫煙|吸って|仕事|職場|家族|同じ症状|測ると|測っ|飲み忘れ|好きで|食べ過ぎ|運動|歩いて|体重")
+_HISTORY_CUES = re.compile(r"昔|以前|\d+(?:年|か月|週間|日)前|歳の(?:時|とき|頃)|手術|入院|既往|持病|治療中|通院|お酒|飲酒|タバコ"
+                           r"|たばこ|喫煙|吸って|仕事は|働いて|勤めて|同じ症状|測ると|測っ|飲み忘れ|食べ過ぎ|間食|塩分|運動|歩いて"
+                           r"|体重|(?:病院|医者|先生|健診|検診|ドック)[^。]{0,12}言われ")
 _RESULT_CUES = re.compile(r"検査|結果|陽性|陰性|正常|異常|X線|レントゲン|心電図|エコー|CT|MRI|所見|押すと|触れ|腫れ|赤く|赤い|白い"
                           r"|音|圧痛|骨折|数値|値は|値が")
 _ADVICE_CUES = re.compile(r"しましょう|してください|下さい|てみましょう|来てください|いらしてください|予約|控え|避け|様子を見|までに"
