@@ -256,13 +256,14 @@ def problems(said: list[Said]) -> list[dict]:
     return [p for n, p in found.items() if not any(n != other and n in other for other in names)]
 
 
-_ONSET = re.compile(r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年)前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝|一昨日|先週|先月|去年|数日前|今日)"
+_ONSET = re.compile(r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年)(?:ぐらい|くらい|ほど)?前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝|一昨日|先週|先月|去年|数日前|今日)"
                     r"(?:ぐらい|くらい|ほど)?(?:から|より)")
 _TESTS = re.compile(r"採血|血液検査|尿検査|検尿|レントゲン|X線|CT|MRI|エコー|超音波|心電図|迅速検査|検査")
 _ORDERS = re.compile(r"しましょう|します|しておきます|お願いします|行います|撮り|撮って|調べ|測り|予約")
 _FOLLOW_UP = re.compile(r"(\d+(?:日|週間|か月|ヶ月))(?:後|ぐらい後|くらい後|先)[^。]{0,20}?(?:来て|受診|再診|お越し|診せて|見せて|結果)")
 
 
+_MAX_QUOTE = 80  # characters of the patient's words kept beside a symptom line
 _CHART_ONSET = {"昨日の夜": "昨夜", "昨日の朝": "昨日朝", "昨日の昼": "昨日昼", "昨日の夕方": "昨日夕方"}
 _NOT_A_FINDING = re.compile(r"見ておき|見ます|診ます|確認し|チェック|聞きます|調べ|止め")
 _CONDITIONAL = re.compile(r"たら|れば|場合|時は|ときは|うちは|なら|ように|予防")
@@ -277,8 +278,13 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         present = list(dict.fromkeys(f.term for f in s.findings if not f.negated))
         if present:
             onset = _ONSET.search(s.text)
-            lead = f"{_CHART_ONSET.get(onset.group(1), onset.group(1))}より" if onset else ""
-            lines.append((f"{lead}{'、'.join(present)}あり。", [s.id]))
+            when = re.sub(r"ぐらい|くらい|ほど", "", onset.group(1)) if onset else ""
+            lead = f"{_CHART_ONSET.get(when, when)}より" if onset else ""
+            # the patient's own words beside the terms: where, since when, how (「右手の親指から薬指がしびれる」)
+            words = [chart_sentence(x).rstrip("。") for x in _sentences(s.text)
+                     if any(not f.negated for f in find_findings(x)) and not is_question(x)]
+            quote = f"（「{'。'.join(words)}」）" if words and len("".join(words)) <= _MAX_QUOTE else ""
+            lines.append((f"{lead}{'、'.join(present)}あり{quote}。", [s.id]))
     return lines
 
 
