@@ -134,15 +134,20 @@ def plot(results: list[dict[str, Any]], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
+    drawn = 0
     for r in results:
         points = [(c["chars"], c["median_s"]) for c in r["charts"] if c["median_s"] is not None]
         if points:
             ax.plot(*zip(*points), marker="o", label=r["model"])
+            drawn += 1
     ax.set_xlabel("transcript length (characters of speech)")
     ax.set_ylabel("seconds per chart (median)")
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend()
+    if drawn:
+        ax.legend()
+    else:
+        ax.text(0.5, 0.5, "no model wrote a chart", ha="center", va="center", transform=ax.transAxes)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")
@@ -180,8 +185,9 @@ def bench(models: str | None, runs: int, threads: int | None, charts: int, max_t
     results = []
     for name in names:
         click.echo(f"{name}: {runs} runs, {charts} charts …", err=True)
-        cmd = [sys.executable, "-m", "kogata.cli", "bench", "--worker", name, "--runs", str(runs), "--threads",
-               str(threads), "--charts", str(charts), "--max-tokens", str(max_tokens)]
+        # `-m kogata.cli` would import the CLI twice (as __main__ and as kogata.cli); -c imports it once
+        cmd = [sys.executable, "-c", "from kogata.cli import main; main()", "bench", "--worker", name,
+               "--runs", str(runs), "--threads", str(threads), "--charts", str(charts), "--max-tokens", str(max_tokens)]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             click.echo(f"{name}: failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}", err=True)

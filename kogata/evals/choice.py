@@ -12,7 +12,7 @@ import re
 import unicodedata
 from typing import Any
 
-from kogata.evals.runner import Item
+from kogata.evals.runner import Item, chat
 from kogata.evals.scoring import guess_chance, normalise_answer
 
 LOWER = "abcdefghijklmnop"
@@ -100,13 +100,12 @@ def exam_item(record: dict, *, group: str, exam: str) -> Item | None:
         schema = NUMBER_SCHEMA
         chance = 0.0
         max_tokens = 48
-    messages = [{"role": "system", "content": EXAM_SYSTEM.format(exam=exam)}, {"role": "user", "content": user}]
     info = {"form": form, "choices": len(choices), "chance": chance}
     if "points" in record:
         info["points"] = str(record["points"])
     shape = '{"answer": "数値"}' if form == "number" else '{"answer": "記号"}' if form == 1 else '{"answer": ["記号", …]}'
-    return Item(id=str(record["problem_id"]), group=group, messages=messages, schema=schema, gold=gold,
-                max_tokens=max_tokens, info=info, shape=shape)
+    return Item(id=str(record["problem_id"]), group=group, messages=chat(EXAM_SYSTEM.format(exam=exam), user),
+                schema=schema, gold=gold, max_tokens=max_tokens, info=info, shape=shape)
 
 
 def gold_alternatives(gold: list[str]) -> list[list[str]]:

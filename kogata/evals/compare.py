@@ -17,7 +17,8 @@ def read_result(path: str | Path) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise InputError(f"{path} is not a kogata eval result (JSON): {e}") from None
     if not isinstance(result, dict) or "items" not in result or "suite" not in result:
-        raise InputError(f"{path} is not a kogata eval result (no 'suite' and 'items'): write one with `kogata eval SUITE --out`")
+        raise InputError(f"{path} is not a kogata eval result (no 'suite' and 'items'): "
+                         "write one with `kogata eval SUITE --out`")
     return result
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from kogata.errors import InputError
 from kogata.evals.choice import LOWER, answer_letters, answer_schema, instruction, listing
-from kogata.evals.runner import Dataset, Item, Suite, count
+from kogata.evals.runner import Dataset, Item, Suite, chat, count
 from kogata.evals.scoring import accuracy, majority_share
 
 SYSTEM = "次の質問に、常識に照らして最も適切な選択肢を選んで答えてください。説明は不要です。"
@@ -35,7 +35,7 @@ def load(path: Path) -> Dataset:
         letters = LOWER[:5]
         user = f"質問：{row['question']}\n\n{listing(choices, letters)}\n\n{instruction(1, letters)}"
         items.append(Item(id=str(row["q_id"]), group="test", gold=gold, schema=answer_schema(letters),
-                          messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]))
+                          messages=chat(SYSTEM, user)))
     return Dataset(items)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from kogata.errors import InputError
 from kogata.evals.choice import UPPER, answer_schema, listing
-from kogata.evals.runner import Dataset, Item, Suite, by_group
+from kogata.evals.runner import Dataset, Item, Suite, by_group, chat
 from kogata.evals.scoring import accuracy, cohen_kappa, list_f1
 
 CHOICE_TASKS = {"jmmlu_med": None, "crade": "linear", "rrtnm": None, "smdis": None, "jcsts": "linear"}
@@ -57,7 +57,7 @@ def load(path: Path) -> Dataset:
                 user = f"質問: {question}\n選択肢:\n{listing(options, letters)}"
                 items.append(Item(id=f"{task}:{n}", group=task, gold=row["answer"].strip(), schema=answer_schema(letters),
                                   max_tokens=16, info={"labels": letters},
-                                  messages=[{"role": "system", "content": CHOICE_SYSTEM}, {"role": "user", "content": user}]))
+                                  messages=chat(CHOICE_SYSTEM, user)))
             else:
                 try:
                     gold = [str(g) for g in ast.literal_eval(row["answer"])]
@@ -65,7 +65,7 @@ def load(path: Path) -> Dataset:
                     raise InputError(f"{file}, row {n}: the answer is not a list: {row['answer'][:60]}") from None
                 items.append(Item(id=f"{task}:{n}", group=task, gold=gold, schema=NER_SCHEMA, max_tokens=400,
                                   shape='{"answer": ["表現", …]}',
-                                  messages=[{"role": "system", "content": NER_SYSTEM}, {"role": "user", "content": question}]))
+                                  messages=chat(NER_SYSTEM, question)))
     return Dataset(items)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from kogata.errors import InputError
 from kogata.evals.choice import answer_letters, answer_schema, instruction
-from kogata.evals.runner import Dataset, Item, Suite, by_group, count
+from kogata.evals.runner import Dataset, Item, Suite, by_group, chat, count
 from kogata.evals.scoring import majority_share
 
 SYSTEM = "あなたは日本の法令に詳しいアシスタントです。示された条文に基づいて、問題に対する正しい選択肢を選んでください。説明は不要です。"
@@ -38,7 +38,7 @@ def load(path: Path) -> Dataset:
                 f"{instruction(1, letters)}")
         items.append(Item(id=s["ファイル名"], group=s["ファイル名"].split("_")[0], gold=s["output"].strip(),
                           schema=answer_schema(letters), max_tokens=24,
-                          messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]))
+                          messages=chat(SYSTEM, user)))
     return Dataset(items)
 
 

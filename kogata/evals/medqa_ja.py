@@ -48,7 +48,8 @@ def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
         single = [r for r in rs if r["form"] == 1]
         multi = [r for r in rs if r["form"] != 1]
         rows.append({"set": group, "n": len(rs), "accuracy": accuracy([r["correct"] for r in rs]),
-                     "single-answer": f"{count(single)[0]}/{len(single)}", "multi-answer": f"{count(multi)[0]}/{len(multi)}",
+                     "single-answer": f"{count(single)[0]}/{len(single)}",
+                     "multi-answer": f"{count(multi)[0]}/{len(multi)}",
                      "random": sum(r["chance"] for r in rs) / len(rs) if rs else 0.0})
     return {"rows": rows, "notes": {"random": "expected accuracy of a uniform guess of the required form"}}
 

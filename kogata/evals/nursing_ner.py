@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kogata.errors import InputError
-from kogata.evals.runner import Dataset, Item, Suite
+from kogata.evals.runner import Dataset, Item, Suite, chat
 from kogata.evals.scoring import Span, SpanCounts
 
 LABELS = {"cc_p": "present", "cc_n": "absent"}
@@ -72,7 +72,7 @@ def load(path: Path) -> Dataset:
         items.append(Item(id=f"cc{n:04d}", group="ChiefComplaint", gold=gold, schema=SCHEMA, max_tokens=200,
                           shape='{"symptoms": [{"text": "表現", "present": true}]}',
                           info={"text": text},
-                          messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": PROMPT.format(text=text)}]))
+                          messages=chat(SYSTEM, PROMPT.format(text=text))))
     if not items:
         raise InputError(f"{file} holds no <chief-comp> sentences")
     return Dataset(items)

@@ -59,6 +59,10 @@ class Suite:
     limit_per_group: bool = False  # --limit N samples N per group (JMED-LLM: per task) instead of N in all
 
 
+def chat(system: str, user: str) -> list[dict[str, str]]:
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
 def default_data(data_dir: str) -> Path:
     """`../shared/data/<set>` next to the repository (or the working directory, for an installed copy)."""
     candidates = [REPO_ROOT.parent / "shared" / "data" / data_dir, Path.cwd().parent / "shared" / "data" / data_dir]
