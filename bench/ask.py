@@ -121,7 +121,7 @@ def bench_lawqa(args, llm) -> dict:
     rows = []
     for item in items:
         row = {"id": item["ファイル名"], "gold": item["output"]}
-        hits = retriever.search(item["問題文"], args.k)
+        hits = retriever.search(f"{item['問題文']}\n{item['選択肢']}", args.k)
         retrieved = "\n\n".join(f"{h.chunk.title} {h.chunk.section}\n{h.chunk.text}" for h in hits)
         for label, statute in (("supplied", item["コンテキスト"]), ("retrieved", retrieved)):
             t = time.perf_counter()

@@ -10,6 +10,7 @@ top-k passages is from the right file and its section starts with the right arti
 
 lawqa-jp: each item's コンテキスト is split into (law, article) blocks; the pack holds every distinct article
 (one Markdown file per law). The right article is the first one of the item's context (the one asked about).
+Query: the question with its four choices (many questions are only 「次のうち、正しいものを教えてください。」).
 poliinfo: the pack holds the answers (知事・局長 … utterances) of one sitting; the right passage is any passage
 of the utterance in which the named official answers the named questioner. Query: SubTopic + QuestionSummary.
 """
@@ -20,6 +21,7 @@ import json
 import os
 import re
 import sys
+import unicodedata
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -92,9 +94,12 @@ def lawqa(args: argparse.Namespace):
                     parts[key] = piece.strip()
         if blocks:
             law, head, _ = blocks[0]
+            head = unicodedata.normalize("NFKC", head)  # 第66条の８ → 第66条の8, as the chunker writes it
             m = _ARTICLE.match(head)
             section = article_label(m.group(1), m.group(2)) if m else head
-            questions.append({"id": item["ファイル名"], "question": item["問題文"],
+            # the item as asked: many questions are only 「次のうち、正しいものを教えてください。」 and
+            # carry their subject in the choices
+            questions.append({"id": item["ファイル名"], "question": f"{item['問題文']}\n{item['選択肢']}",
                               "gold": [(_file_name(law), section)]})
     docs = OUT / "lawqa_docs"
     docs.mkdir(parents=True, exist_ok=True)

@@ -225,3 +225,21 @@ def test_glossary_expands_questions(retriever):
     assert _top(retriever, "生活保護の人の手数料") == "rule.txt 第2条の2"
     with pytest.raises(InputError, match="empty"):
         retriever.search("  ")
+
+
+def test_cli_add_search_show_remove(home):
+    from click.testing import CliRunner
+
+    from kogata.cli import cli
+
+    (home / "rule.txt").write_text(STATUTE, encoding="utf-8")
+    runner = CliRunner()
+    added = runner.invoke(cli, ["knowledge", "add", "-q", "city", str(home / "rule.txt")])
+    assert added.exit_code == 0 and "1 added, 0 updated, 0 skipped; 4 new passages" in added.output
+    again = runner.invoke(cli, ["knowledge", "add", "-q", "city", str(home / "rule.txt")])
+    assert "0 added, 0 updated, 1 skipped" in again.output
+    found = runner.invoke(cli, ["knowledge", "search", "city", "第2条の2", "-k", "1", "--mode", "bm25", "--json"])
+    assert json.loads(found.output)[0]["citation"] == "rule.txt 第2条の2"
+    assert "rule.txt" in runner.invoke(cli, ["knowledge", "show", "city"]).output
+    assert runner.invoke(cli, ["knowledge", "remove", "city", "--yes"]).exit_code == 0
+    assert "no knowledge packs yet" in runner.invoke(cli, ["knowledge", "list"]).output
