@@ -3,10 +3,10 @@
 Format (UTF-8, tab-separated, `#` starts a comment line; the header line is optional):
 
     term	reading	synonyms	category
-    児童手当	じどうてあて	子ども手当|こども手当	給付
-    粗大ごみ	そだいごみ	大型ごみ|そだいゴミ	ごみ
+    児童手当	ジドウテアテ	子ども手当|こども手当	給付
+    粗大ごみ	ソダイゴミ	大型ごみ|そだいゴミ	ごみ
 
-`term` is the standard spelling; `reading` its kana; `synonyms` other spellings, sound-alikes and what
+`term` is the standard spelling; `reading` its katakana; `synonyms` other spellings, sound-alikes and what
 people say instead, separated by `|` (or `、`); `category` is free text. Only `term` is required.
 """
 from __future__ import annotations
