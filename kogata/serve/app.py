@@ -121,7 +121,7 @@ def services(request: Any) -> Services:
 def create_app(setup: ServerConfig | Services | None = None, *, api_key: str | None = None) -> FastAPI:
     """The server app, from a config (models load when it starts) or from Services already made (two apps can
     share one loaded model). With `api_key`, every request must carry it."""
-    from kogata.serve import openai_api, visits
+    from kogata.serve import live, openai_api, page, visits
 
     state = setup if isinstance(setup, Services) else Services(setup or ServerConfig())
 
@@ -133,7 +133,7 @@ def create_app(setup: ServerConfig | Services | None = None, *, api_key: str | N
     app = FastAPI(title="kogata", summary="Offline Japanese chart drafting: OpenAI-compatible API and visits",
                   lifespan=lifespan)
     app.state.services = state
-    for router in (openai_api.router, visits.router):  # ROUTERS: add the monitor page and live audio here
+    for router in (openai_api.router, visits.router, live.router, page.router):  # ROUTERS
         app.include_router(router)
 
     @app.get("/health")

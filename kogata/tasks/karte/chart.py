@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,7 +177,7 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
 
 
 def karte(source: Transcript | str | Path | bytes, *, model: Model | str | None = None,
-          adapter: str | None = None, encoding: str | None = None) -> Chart:
+          adapter: str | None = None, encoding: str | None = None, drafter: Callable | None = None) -> Chart:
     """Write an evidence-linked SOAP chart draft from a consultation.
 
     Args:
@@ -185,13 +186,15 @@ def karte(source: Transcript | str | Path | bytes, *, model: Model | str | None 
         model: a loaded Model, or a model name to load (None: the default model).
         adapter: a LoRA adapter loaded with the model, for this chart only.
         encoding: the transcript file's encoding when it is not UTF-8 (e.g. "cp932").
+        drafter: replaces draft() (same arguments), e.g. IncrementalChart.drafter, which reuses lines
+            drafted while the visit went on.
     """
     start = time.perf_counter()
     transcript = source if isinstance(source, Transcript) else read_transcript(source, encoding=encoding)
     llm = model if isinstance(model, Model) else load(model)
     index = EvidenceIndex(transcript)
     found = fact_rules.extract(index)
-    lines = draft(llm, list(index.said.values()), adapter=adapter)
+    lines = (drafter or draft)(llm, list(index.said.values()), adapter=adapter)
     soap = _assemble(index, found, lines)
     return Chart(transcript=transcript, soap=soap, medications=found.medications, allergies=found.allergies,
                  vitals=found.vitals, problems=found.problems, negatives=found.negatives,

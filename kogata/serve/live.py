@@ -1,0 +1,239 @@
+"""The live visit: a WebSocket that takes the room's audio (or typed text) and gives back utterances and the chart.
+
+    ws://127.0.0.1:8000/v1/visits/{id}/live?rate=16000&format=f32    (add &api_key=KEY when the server has one)
+
+Client → server
+    binary frames       mono PCM at `rate` Hz: little-endian float32 (`format=f32`) or int16 (`format=i16`)
+    {"type": "utterance", "speaker": "医師", "text": "…"}       one typed utterance (a visit without audio)
+    {"type": "transcript", "text": "医師：…\\n患者：…"}          a pasted transcript (lines or JSON), appended
+    {"type": "end"}                                          the visit is over: finish the audio, draft the chart
+Server → client
+    {"type": "ready", "visit_id", "utterances": n}           audio and text are accepted from now on
+    {"type": "utterance", "utterance": {seq, speaker, text, start, end, …}}   stored (committed) before it is sent
+    {"type": "draft", "action": "draft"|"prefill", …}         background work on the chart (for the page's status line)
+    {"type": "chart", "version": {version, chart, author, …}, "seconds": s}   the drafted chart, stored as a version
+    {"type": "error", "message": "…"}                        bad input; the connection stays open unless it cannot
+
+Each utterance is written to the visit store the moment the recogniser makes it final, so a server that dies
+mid-visit has lost only the speech still being spoken. While the visit goes on, the model drafts finished
+windows of the transcript and keeps the rest's prompt in its cache (kogata.tasks.karte.incremental), whenever
+the model queue is free; that work is optional and never holds up an utterance. Speech recognition runs in its
+own thread per connection, outside the model queue, so utterances keep coming while the model drafts.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+
+from kogata.errors import KogataError
+from kogata.serve.app import api_error, services
+from kogata.serve.queue import QueueFull
+from kogata.store import visit_transcript
+from kogata.transcript import Utterance, parse_transcript
+
+log = logging.getLogger("kogata.serve")
+router = APIRouter(prefix="/v1")
+
+RATES = range(8000, 96001)
+FORMATS = {"f32": np.dtype("<f4"), "i16": np.dtype("<i2")}
+MAX_FRAME_BYTES = 1 << 20  # one second of 48 kHz float32 is 192 KB; a bigger frame is not a live stream
+LIVE_ACTOR = "live"
+
+
+class LiveVisit:
+    """One connection's state: the recogniser stream, the incremental chart, and the background job."""
+
+    def __init__(self, ws: WebSocket, visit_id: str, rate: int, dtype: np.dtype):
+        self.ws = ws
+        self.svc = services(ws)
+        self.visit_id = visit_id
+        self.rate = rate
+        self.dtype = dtype
+        self.target = self.svc.resolve(None)
+        self.stream = None  # StreamingTranscriber, made when the first audio arrives
+        self.chart = None  # IncrementalChart, made when the model is ready
+        self.asr_thread = ThreadPoolExecutor(1, thread_name_prefix="kogata-live-asr")
+        self.job = None  # the background draft/prefill job in the model queue, if one is running
+        self.who = ws.headers.get("x-kogata-user") or LIVE_ACTOR
+
+    async def send(self, kind: str, **fields: Any) -> None:
+        await self.ws.send_text(json.dumps({"type": kind, **fields}, ensure_ascii=False))
+
+    async def error(self, exc: BaseException) -> None:
+        message = str(exc) if isinstance(exc, KogataError) else str(api_error(exc))
+        await self.send("error", message=message)
+
+    # ── utterances in ──
+
+    async def store(self, speaker: str, text: str, start: float | None = None, end: float | None = None) -> None:
+        stored = await run_in_threadpool(self.svc.store.add_utterance, self.visit_id, speaker, text,
+                                         start=start, end=end, actor=self.who)
+        await self.send("utterance", utterance=stored.to_dict())
+        if self.chart is not None:
+            self.chart.add(Utterance(stored.seq, stored.speaker, stored.text, start, end))
+        self.background()
+
+    async def audio(self, data: bytes) -> None:
+        if len(data) % self.dtype.itemsize or len(data) > MAX_FRAME_BYTES:
+            raise KogataError(f"an audio frame must be whole {self.dtype} samples and at most {MAX_FRAME_BYTES} "
+                              f"bytes (got {len(data)})")
+        samples = np.frombuffer(data, self.dtype)
+        samples = samples.astype(np.float32) / 32768.0 if self.dtype.kind == "i" else samples.astype(np.float32)
+        loop = asyncio.get_running_loop()
+        for u in await loop.run_in_executor(self.asr_thread, self._feed, samples):
+            await self.store(u.speaker, u.text, u.start, u.end)
+
+    def _feed(self, samples: np.ndarray) -> list:
+        if self.stream is None:
+            from kogata.speech import StreamingTranscriber
+
+            self.stream = StreamingTranscriber(self.svc.asr(), sample_rate=self.rate)
+        return self.stream.feed(samples)
+
+    async def text(self, message: dict) -> None:
+        kind = message.get("type")
+        if kind == "utterance":
+            await self.store(str(message.get("speaker", "")), str(message.get("text", "")))
+        elif kind == "transcript":
+            transcript = parse_transcript(str(message.get("text", "")), source="pasted")
+            for u in transcript.utterances:
+                await self.store(u.speaker, u.text, u.start, u.end)
+        else:
+            raise KogataError(f"unknown message type {kind!r}; send audio frames, utterance, transcript or end")
+
+    # ── the chart, drafted as the visit goes on ──
+
+    def background(self) -> None:
+        """Start the next draft/prefill step if the model is free (never waits in line for it)."""
+        if self.chart is None or (self.job is not None and not self.job.done) or not self.chart.pending():
+            return
+        queue = self.svc.queue
+        if queue.state()["running"] or queue.state()["waiting"]:
+            return  # someone else's request goes first; the next utterance tries again
+
+        def work(job):
+            return self.chart.step()
+
+        try:
+            self.job = queue.submit(work)
+        except QueueFull:
+            return
+        asyncio.ensure_future(self._after(self.job))
+
+    async def _after(self, job) -> None:
+        try:
+            step = await job.result()
+        except Exception as e:  # a failed step only costs time at the end
+            log.warning("live draft step failed: %s", e)
+            return
+        if step.action != "idle":
+            try:
+                await self.send("draft", action=step.action, utterances=step.utterances,
+                                seconds=round(step.seconds, 2), cached_tokens=step.cached_tokens)
+            except (WebSocketDisconnect, RuntimeError):  # the page left; the visit is stored
+                return
+        self.background()
+
+    async def start_chart(self) -> None:
+        """The incremental chart, once the model is loaded, seeded with what the visit already holds."""
+        from kogata.tasks.karte.incremental import IncrementalChart
+
+        model = await run_in_threadpool(self.svc.model, self.target.base)
+        chart = IncrementalChart(model, adapter=self.target.adapter)
+        for u in await run_in_threadpool(self.svc.store.utterances, self.visit_id):
+            chart.add(Utterance(u.seq, u.speaker, u.text, u.start, u.end))
+        # From here store() adds each new utterance; one stored while the list above was read is missed by the
+        # drafts, which only costs time (karte drafts whatever the kept windows do not match).
+        self.chart = chart
+        self.background()
+
+    async def end(self) -> None:
+        """Finish the audio, then draft the chart from the stored transcript (corrections applied)."""
+        if self.stream is not None:
+            loop = asyncio.get_running_loop()
+            for u in await loop.run_in_executor(self.asr_thread, self.stream.flush):
+                await self.store(u.speaker, u.text, u.start, u.end)
+            self.stream = None
+        ended = time.perf_counter()
+        if self.job is not None and not self.job.done:
+            await asyncio.wait({asyncio.ensure_future(self.job.result())})  # a step already running finishes
+        transcript = await run_in_threadpool(visit_transcript, self.svc.store, self.visit_id)
+        chart_state = self.chart
+
+        def work(job):
+            if chart_state is not None:
+                return chart_state.finish(transcript)
+            from kogata.tasks.karte import karte
+
+            return karte(transcript, model=self.svc.model(self.target.base), adapter=self.target.adapter)
+
+        chart = await self.svc.queue.submit(work).result()
+        version = await run_in_threadpool(lambda: self.svc.store.add_chart_version(
+            self.visit_id, chart.to_dict(), source="model", author=f"kogata:{self.target.id}", model=self.target.id,
+            seconds=round(chart.seconds, 3), utterances=len(transcript.utterances)))
+        await self.send("chart", version=version.to_dict(), seconds=round(time.perf_counter() - ended, 2))
+
+    async def run(self) -> None:
+        await self.send("ready", visit_id=self.visit_id,
+                        utterances=len(await run_in_threadpool(self.svc.store.utterances, self.visit_id)))
+        starter = asyncio.ensure_future(self.start_chart())
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            try:
+                if message.get("bytes") is not None:
+                    await self.audio(message["bytes"])
+                    continue
+                data = json.loads(message.get("text") or "null")
+                if not isinstance(data, dict):
+                    raise KogataError("a text message must be a JSON object with a `type`")
+                if data.get("type") == "end":
+                    if not starter.done():
+                        await starter
+                    await self.end()
+                    continue
+                await self.text(data)
+            except WebSocketDisconnect:
+                raise
+            except json.JSONDecodeError as e:
+                await self.send("error", message=f"a text message is not JSON ({e.msg})")
+            except Exception as e:  # reported to the page; the visit goes on
+                if not isinstance(e, KogataError):
+                    log.error("live visit error", exc_info=e)
+                await self.error(e)
+
+    def close(self) -> None:
+        if self.job is not None and not self.job.done:
+            self.job.cancel()
+        self.asr_thread.shutdown(wait=False, cancel_futures=True)
+
+
+@router.websocket("/visits/{visit_id}/live")
+async def live(ws: WebSocket, visit_id: str, rate: int = 16000, format: str = "f32") -> None:
+    await ws.accept()
+    svc = services(ws)
+    try:
+        if rate not in RATES or format not in FORMATS:
+            raise KogataError(f"rate must be 8000–96000 Hz and format one of {', '.join(FORMATS)} "
+                              f"(got rate={rate}, format={format!r})")
+        await run_in_threadpool(svc.store.visit, visit_id)  # NotFoundError for an unknown visit
+    except Exception as e:
+        await ws.send_text(json.dumps({"type": "error", "message": str(e)}, ensure_ascii=False))
+        await ws.close(code=1008)
+        return
+    visit = LiveVisit(ws, visit_id, rate, FORMATS[format])
+    try:
+        await visit.run()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        visit.close()

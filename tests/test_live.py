@@ -1,0 +1,175 @@
+"""The live-visit WebSocket (kogata.serve.live) and the incremental chart (kogata.tasks.karte.incremental), with the
+real 0.5B model, the real Whisper base recogniser, and a real uvicorn server on a loopback port."""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import uvicorn
+from websockets.sync.client import connect
+
+import kogata
+from kogata.serve import ServerConfig, Services, create_app
+from kogata.store import VisitStore
+from kogata.tasks.karte import incremental
+from kogata.tasks.karte.incremental import IncrementalChart
+from kogata.transcript import read_transcript
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = "qwen2.5-coder-0.5b"
+SPOKEN = ROOT / "data" / "speech" / "short_visit.txt"
+TYPED = [("医師", "今日はどうされましたか。"), ("患者", "三日前から熱があって、咳も出ます。"),
+         ("医師", "体温は38.5℃ですね。カロナール500mgを1日3回、5日分出しておきます。")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return kogata.load("small", n_ctx=4096, threads=2, progress=False)
+
+
+@pytest.fixture(scope="module")
+def server(model, tmp_path_factory):
+    config = ServerConfig(models=(SMALL,), waiting=2, db=tmp_path_factory.mktemp("live") / "v.sqlite3",
+                          registered_adapters=False)
+    services = Services(config, preloaded={SMALL: model})
+    port = free_port()
+    running = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not running.started:
+        assert time.time() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"127.0.0.1:{port}", services
+    running.should_exit = True
+    thread.join(timeout=30)
+
+
+def receive(ws, kind: str, timeout: float = 900) -> dict:
+    """The next message of `kind` (others, e.g. draft progress, are skipped); fails on an error message."""
+    deadline = time.time() + timeout
+    while True:
+        message = json.loads(ws.recv(timeout=max(0.1, deadline - time.time())))
+        if message["type"] == kind:
+            return message
+        assert message["type"] != "error" or kind == "error", message["message"]
+
+
+def new_visit(host: str) -> str:
+    return httpx.post(f"http://{host}/v1/visits", json={}).json()["id"]
+
+
+def test_typed_visit_is_stored_as_it_goes_and_charted_at_the_end(server):
+    host, services = server
+    visit = new_visit(host)
+    with connect(f"ws://{host}/v1/visits/{visit}/live") as ws:
+        assert receive(ws, "ready")["utterances"] == 0
+        for n, (speaker, text) in enumerate(TYPED, 1):
+            ws.send(json.dumps({"type": "utterance", "speaker": speaker, "text": text}))
+            stored = receive(ws, "utterance")["utterance"]
+            assert (stored["seq"], stored["speaker"], stored["text"]) == (n, speaker, text)
+            # on disk before the page hears of it: a second connection to the file sees it
+            assert len(VisitStore(services.store.path).utterances(visit)) == n
+        ws.send(json.dumps({"type": "end"}))
+        chart = receive(ws, "chart")
+    version = chart["version"]
+    assert version["version"] == 1 and version["source"] == "model" and version["utterances"] == 3
+    meds = version["chart"]["medications"]
+    assert [m["name"] for m in meds] == ["アセトアミノフェン"] and meds[0]["evidence"] == [3]
+    assert services.store.chart_version(visit).chart == version["chart"]
+
+
+def test_pasted_transcript_and_bad_messages(server):
+    host, services = server
+    visit = new_visit(host)
+    with connect(f"ws://{host}/v1/visits/{visit}/live") as ws:
+        receive(ws, "ready")
+        ws.send("not json")
+        assert "JSON" in receive(ws, "error")["message"]
+        ws.send(json.dumps({"type": "dance"}))
+        assert "unknown message type" in receive(ws, "error")["message"]
+        ws.send(json.dumps({"type": "transcript", "text": "Hello there"}))
+        receive(ws, "error")  # not Japanese: refused, nothing stored
+        ws.send(b"\x00\x00\x80")  # not whole float32 samples
+        assert "whole" in receive(ws, "error")["message"]
+        ws.send(json.dumps({"type": "transcript", "text": "\n".join(f"{s}：{t}" for s, t in TYPED)}))
+        assert [receive(ws, "utterance")["utterance"]["seq"] for _ in TYPED] == [1, 2, 3]
+    assert len(services.store.utterances(visit)) == 3
+    with connect(f"ws://{host}/v1/visits/no-such-visit/live") as ws:
+        assert "no visit" in receive(ws, "error")["message"]
+    with connect(f"ws://{host}/v1/visits/{visit}/live?format=mp3") as ws:
+        assert "format" in receive(ws, "error")["message"]
+
+
+def test_audio_frames_become_stored_utterances(server):
+    from kogata.speech.synth import synthesize
+
+    host, services = server
+    visit = new_visit(host)
+    audio = synthesize(SPOKEN, seed=3, limit=3)
+    pcm = (audio.samples * 32767).astype("<i2")
+    heard = []
+    with connect(f"ws://{host}/v1/visits/{visit}/live?format=i16&rate=16000") as ws:
+        receive(ws, "ready")
+        for i in range(0, len(pcm), 1600):  # 100 ms frames, as the page sends them (faster than real time)
+            ws.send(pcm[i:i + 1600].tobytes())
+        ws.send(json.dumps({"type": "end"}))
+        while True:
+            message = json.loads(ws.recv(timeout=900))
+            assert message["type"] != "error", message
+            if message["type"] == "utterance":
+                heard.append(message["utterance"])
+            if message["type"] == "chart":
+                break
+    assert [u["speaker"] for u in heard] == ["医師", "患者", "医師"]
+    assert "熱" in heard[1]["text"] and "糖尿病" in heard[2]["text"]
+    assert [u.text for u in services.store.utterances(visit)] == [u["text"] for u in heard]
+    assert message["version"]["utterances"] == 3
+
+
+def test_incremental_chart_drafts_windows_during_the_visit_and_only_the_tail_at_the_end(model, monkeypatch):
+    transcript = read_transcript(ROOT / "data" / "consultations" / "001_naika.txt")
+    drafted: list[list[int]] = []
+    real_draft = incremental.draft
+
+    def counting_draft(llm, said, **kw):
+        drafted.append([s.id for s in said])
+        return real_draft(llm, said, **kw)
+
+    monkeypatch.setattr(incremental, "draft", counting_draft)
+    live = IncrementalChart(model, window_chars=150)
+    steps = []
+    for u in transcript.utterances:
+        live.add(u)
+        while live.pending():
+            steps.append(live.step())
+    windows = [list(ids) for ids in drafted]
+    assert windows and {s.action for s in steps} == {"draft", "prefill"}
+    assert [i for w in windows for i in w] == list(range(1, windows[-1][-1] + 1))  # in order, none skipped
+    prefills = [s for s in steps if s.action == "prefill"]
+    assert any(s.cached_tokens > 0.8 * s.prompt_tokens for s in prefills[1:]), "the tail's prompt was not reused"
+
+    drafted.clear()
+    chart = live.finish(transcript)
+    tail = [u.id for u in transcript.utterances if u.id > windows[-1][-1]]
+    assert drafted == ([tail] if tail else [])  # only what no window covers
+    assert chart.medications and sum(len(v) for v in chart.soap.values()) >= 3
+
+    # a corrected speaker label changes its window: that window and the ones after it are drafted again
+    fixed = [u if u.id != windows[1][0] else type(u)(u.id, "患者" if u.speaker == "医師" else "医師", u.text,
+                                                        u.start, u.end) for u in transcript.utterances]
+    drafted.clear()
+    live.finish(type(transcript)(fixed, source="fixed"))
+    assert drafted and drafted[0][0] == windows[1][0]
