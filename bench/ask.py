@@ -48,6 +48,13 @@ def rouge1(gold: str, predicted: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def _progress(args, rows: list[dict]) -> None:
+    """Write the rows so far, so that a run stopped early still leaves its items."""
+    path = Path(args.out or OUT / f"ask_{args.set}.json").with_suffix(".partial.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 def _sample(items: list, limit: int | None, seed: int) -> list:
     if not limit or limit >= len(items):
         return items
@@ -86,6 +93,7 @@ def bench_sakura(args, llm) -> dict:
                                        for f, s in q["gold"]),
                      "dropped": len(a.unsupported), "seconds": a.seconds})
         print(f"{q['id']} {'OK ' if rows[-1]['correct'] else '   '} {a.text[:70]}", file=sys.stderr)
+        _progress(args, rows)
     ans = [r for r in rows if not r["unanswerable"]]
     una = [r for r in rows if r["unanswerable"]]
     summary = {"answerable": len(ans), "answered": sum(r["found"] for r in ans) / len(ans),
@@ -130,6 +138,7 @@ def bench_lawqa(args, llm) -> dict:
         rows.append(row)
         print(f"{row['id']}: gold {row['gold']} supplied {row['supplied']['answer']} "
               f"retrieved {row['retrieved']['answer']}", file=sys.stderr)
+        _progress(args, rows)
     n = len(rows)
     summary = {"items": n, "accuracy_supplied": sum(r["supplied"]["correct"] for r in rows) / n,
                "accuracy_retrieved": sum(r["retrieved"]["correct"] for r in rows) / n, "chance": 0.25}
@@ -156,6 +165,7 @@ def bench_poliinfo(args, llm) -> dict:
                      "right_utterance_retrieved": any(h.chunk.source == q["gold"][0][0] for h in a.passages),
                      "seconds": a.seconds})
         print(f"{q['id']}: {rows[-1]['rouge1']:.2f} {a.text[:60]}", file=sys.stderr)
+        _progress(args, rows)
     n = len(rows)
     summary = {"items": n, "rouge1_answer": sum(r["rouge1"] for r in rows) / n,
                "rouge1_baseline_top_passage_40": sum(r["baseline_top_passage_40"] for r in rows) / n,
@@ -180,13 +190,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-k", type=int, default=4, help="passages per question")
     ap.add_argument("--model", default=None)
+    ap.add_argument("--threads", type=int, default=None, help="model threads (1 is faster on a crowded machine)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     os.environ.setdefault("KOGATA_HOME", str(OUT / "kogata_home"))
 
     from kogata.engine import load
 
-    llm = load(args.model, progress=False)
+    llm = load(args.model, threads=args.threads, progress=False)
     started = time.perf_counter()
     result = SETS[args.set](args, llm)
     write_json(args.out or OUT / f"ask_{args.set}.json",

@@ -15,6 +15,7 @@ import numpy as np
 
 from kogata.engine.embed import embed
 from kogata.errors import InputError
+from kogata.knowledge.chunk import Chunk
 from kogata.knowledge.store import Pack, Passage, load
 from kogata.knowledge.terms import query_terms, terms
 
@@ -35,7 +36,7 @@ class Hit:
     rank_bm25: int | None = None
 
     @property
-    def chunk(self):
+    def chunk(self) -> Chunk:
         return self.passage.chunk
 
     def to_dict(self) -> dict:
