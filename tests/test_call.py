@@ -13,9 +13,10 @@ from kogata.errors import InputError
 from kogata.render.call_markdown import call_markdown
 from kogata.tasks.call import RECORD_SCHEMA
 from kogata.tasks.call.dates import add_business_days, find_deadline, find_deadlines
-from kogata.tasks.call.evaluate import match, read_asdc, score_requests, similarity
+from kogata.tasks.call.evaluate import read_asdc, score_requests
+from kogata.tasks.call.similar import match, similarity
 from kogata.tasks.call.record import assemble, draft
-from kogata.tasks.call.rules import follow_up_from_words, requests_from_words
+from kogata.tasks.call.rules import actions_from_words, follow_up_from_words, requests_from_words
 from kogata.transcript import parse_transcript, read_transcript
 from kogata.verify import EvidenceIndex
 
@@ -100,7 +101,7 @@ def test_wrong_citation_is_moved_to_the_utterance_that_says_it(index):
 def test_an_action_must_be_something_the_operator_said(index):
     record = assemble(index, _draft(actions=[{"text": "給付金を請求したい。", "evidence": [2]},
                                              {"text": "請求書類を郵送で発送。", "evidence": [5]}]))
-    assert [i.supported for i in record.actions] == [False, True]
+    assert [i.supported for i in record.actions[:2]] == [False, True]
     assert "オペレーター" in record.actions[0].problems[0]
 
 
@@ -118,6 +119,16 @@ def test_requests_from_the_words(index):
     assert any("給付金を請求" in t for t in texts) and any("口座は引き落とし" in t for t in texts)
     record = assemble(index, _draft(requests=[{"text": "給付金の請求を希望。", "evidence": [2]}]))
     assert sum("給付金" in i.text for i in record.requests) == 1  # the draft's item; the rule's repeat is left out
+
+
+def test_actions_from_the_words(index):
+    assert [i.text for i in actions_from_words(index)] == ["請求書類は3営業日以内に発送いたします"]
+
+
+def test_a_follow_up_must_be_a_next_step(index):
+    record = assemble(index, _draft(follow_up=[{"text": "請求書類は郵送。", "evidence": [3]}]))
+    # no deadline and no promise in 「請求書類は郵送でよろしいですか」: the operator's promise in 5 replaces it
+    assert record.follow_up.evidence == [5] and record.follow_up.supported
 
 
 def test_follow_up_from_the_words_when_the_model_has_none(index):

@@ -84,10 +84,11 @@ def _table(result: dict) -> None:
 @click.option("--seed", type=int, default=None, help="Draw the --limit dialogues at random with this seed.")
 @model_option
 @click.option("--adapter", default=None, type=click.Path(dir_okay=False, exists=True))
+@click.option("--rules-only", is_flag=True, help="No model: requests read from the words alone (the baseline).")
 @click.option("--out", default=None, help="Write the full results (every record) as JSON here, updated after each one.")
 @threads_option
 def eval_asdc(data: str | None, split: str, limit: int | None, seed: int | None, model: str | None,
-              adapter: str | None, out: str | None, threads: int | None) -> None:
+              adapter: str | None, rules_only: bool, out: str | None, threads: int | None) -> None:
     """Requirement recall/precision of after-call records on ASDC (the operator's recap is the gold list)."""
     from kogata.cli import write_output
     from kogata.engine import load
@@ -95,9 +96,9 @@ def eval_asdc(data: str | None, split: str, limit: int | None, seed: int | None,
 
     folder = Path(data) if data else DEFAULT_ASDC
     asdc_dialogues(folder, split)  # a wrong path fails before the model loads
-    llm = load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
+    llm = None if rules_only else load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
     result = evaluate_asdc(folder, split=split, model=llm, adapter="cli" if adapter else None, limit=limit, seed=seed,
-                           partial=Path(out) if out else None)
+                           partial=Path(out) if out else None, rules_only=rules_only)
     _table(result)
     if out:
         write_output(json.dumps(result, ensure_ascii=False, indent=2), out)

@@ -28,10 +28,11 @@ from kogata.engine import Model, load
 from kogata.engine.schema import validation_errors
 from kogata.errors import InputError
 from kogata.ja.glyphs import non_japanese_chars
-from kogata.tasks.call.record import CallRecord, call
+from kogata.tasks.call.record import CallRecord, assemble, call
 from kogata.tasks.call.schema import RECORD_SCHEMA
-from kogata.tasks.call.similar import MATCH_THRESHOLD, match, similarity, units  # noqa: F401 (re-exported)
+from kogata.tasks.call.similar import MATCH_THRESHOLD, match
 from kogata.transcript import Transcript, Utterance, read_transcript
+from kogata.verify import EvidenceIndex
 
 REPO = Path(__file__).resolve().parents[3]
 DEFAULT_ASDC = REPO.parent / "shared" / "data" / "asdc"
@@ -85,7 +86,8 @@ def _record_row(record: CallRecord, gold: Sequence[str]) -> dict:
     text = json.dumps(record.to_dict(), ensure_ascii=False)
     return {**score_requests(shown, gold), "items": len(items), "unsupported": sum(not i.supported for i in items),
             "contract_errors": validation_errors(record.to_dict(), RECORD_SCHEMA),
-            "non_japanese": non_japanese_chars(text), "seconds": record.seconds, "record": record.to_dict()}
+            "non_japanese": non_japanese_chars(text), "seconds": record.seconds, "record": record.to_dict(),
+            "draft": record.drafted}
 
 
 def _error_row(case_id: str, gold: Sequence[str], e: Exception, start: float) -> dict:
@@ -132,16 +134,17 @@ def asdc_dialogues(data: Path = DEFAULT_ASDC, split: str = "dev") -> list[Path]:
 
 def evaluate_asdc(data: Path = DEFAULT_ASDC, *, split: str = "dev", model: Model | str | None = None,
                   adapter: str | None = None, limit: int | None = None, seed: int | None = None,
-                  progress: bool = True, partial: Path | None = None) -> dict:
+                  progress: bool = True, partial: Path | None = None, rules_only: bool = False) -> dict:
     """Records for the dialogues of `split` (a seeded sample of `limit` when both are given, else the first
     `limit`), scored against the recap; an error in one dialogue is recorded, not raised. With `partial`, the
-    results so far are written there after every dialogue."""
+    results so far are written there after every dialogue. `rules_only`: records from the words alone
+    (kogata.tasks.call.rules, no model), the baseline the model has to add to."""
     paths = asdc_dialogues(data, split)
     if limit is not None and seed is not None:
         paths = sorted(random.Random(seed).sample(paths, min(limit, len(paths))))
     else:
         paths = paths[:limit]
-    llm = model if isinstance(model, Model) else load(model, progress=progress)
+    llm = None if rules_only else model if isinstance(model, Model) else load(model, progress=progress)
     rows = []
     for path in tqdm(paths, desc="asdc eval", disable=not progress, unit="dialogue"):
         start = time.perf_counter()
@@ -149,11 +152,18 @@ def evaluate_asdc(data: Path = DEFAULT_ASDC, *, split: str = "dev", model: Model
         try:
             dialogue = read_asdc(path)
             gold = dialogue.conditions
-            row = {"id": dialogue.id, **_record_row(call(dialogue.transcript, model=llm, adapter=adapter), gold)}
+            if llm is None:
+                empty: dict[str, list[dict]] = {"issue": [], "requests": [], "actions": [], "follow_up": []}
+                record = assemble(EvidenceIndex(dialogue.transcript), empty, seconds=time.perf_counter() - start,
+                                  model="rules")
+            else:
+                record = call(dialogue.transcript, model=llm, adapter=adapter)
+            row = {"id": dialogue.id, **_record_row(record, gold)}
         except Exception as e:  # one bad dialogue must not end the run
             row = _error_row(path.stem, gold, e, start)
         rows.append(row)
-        result = {"data": str(data), "split": split, "seed": seed, "limit": limit, "model": llm.spec.name,
+        result = {"data": str(data), "split": split, "seed": seed, "limit": limit,
+                  "model": llm.spec.name if llm else "rules only",
                   "adapter": adapter, "match_threshold": MATCH_THRESHOLD, "complete": len(rows) == len(paths),
                   "summary": _totals(rows), "dialogues": rows}
         _save_partial(partial, result)

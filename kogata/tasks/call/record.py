@@ -3,24 +3,26 @@
     record = call("call.txt", call_date=date(2026, 11, 27))   # or a Transcript, bytes, or "-" for stdin
     print(record.to_dict())                                   # the JSON contract (RECORD_SCHEMA)
 
-Requests the words state plainly (kogata.tasks.call.rules) are added where the draft left them out, and
-the operator's own promise stands in for a follow-up the draft missed. Every item cites utterance ids. An item whose cited words do not support it is re-cited to the utterance
+Every item cites utterance ids. An item whose cited words do not support it is re-cited to the utterance
 that does (kogata.verify.recite), or kept with `supported: false` and a warning saying why. Actions must
-cite something the operator said; the follow-up's deadline must be one the call names.
+cite something the operator said; the follow-up's deadline must be one the call names. Requests the words
+state plainly and what the operator said they did (kogata.tasks.call.rules) are added where the draft left
+them out, and the operator's own promise stands in for a follow-up the draft missed or wrote without its
+deadline.
 """
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from kogata.engine import Model, generate_json, load
 from kogata.tasks.call.dates import Deadline, find_deadlines
 from kogata.tasks.call.prompt import messages
-from kogata.tasks.call.rules import follow_up_from_words, requests_from_words
+from kogata.tasks.call.rules import PROMISE, actions_from_words, follow_up_from_words, requests_from_words
 from kogata.tasks.call.schema import draft_schema
 from kogata.tasks.call.similar import MATCH_THRESHOLD, similarity
 from kogata.tasks.karte.chart import Item
@@ -33,6 +35,8 @@ PARTS = ("issue", "requests", "actions", "follow_up")
 MAX_TOKENS = 1200
 
 _FILLERS = re.compile(r"^(?:えっと|えーと|えー|あー|あの|あのー|うーん|まあ|はい)[、,]?\s*")
+
+
 @dataclass
 class FollowUp(Item):
     deadline: Deadline | None = None
@@ -52,6 +56,7 @@ class CallRecord:
     call_date: date | None = None
     seconds: float = 0.0
     model: str = ""
+    drafted: dict | None = None  # the model's own items before verification (kept for evaluation, not the contract)
 
     def items(self) -> list[Item]:
         return [*([self.issue] if self.issue else []), *self.requests, *self.actions,
@@ -114,9 +119,13 @@ def _checked_follow_up(index: EvidenceIndex, item: Item, call_date: date | None)
     cited = [d for s in index.cited(item.evidence) for d in find_deadlines(s.utterance.text, call_date)]
     written = find_deadlines(item.text, call_date)
     problems = list(item.problems)
+    ids = "・".join(map(str, item.evidence))
     for d in written:
         if not any(c.phrase == d.phrase or (c.date and c.date == d.date) for c in cited):
-            problems.append(f"期限「{d.phrase}」が発言{'・'.join(map(str, item.evidence))}にありません")
+            problems.append(f"期限「{d.phrase}」が発言{ids}にありません")
+    said = [item.text] + [s.utterance.text for s in index.cited(item.evidence)]
+    if not written and not cited and not any(PROMISE.search(t) for t in said):
+        problems.append(f"今後の連絡・手続きが発言{ids}にありません")  # 「食事は車でのご旅行です」 is no follow-up
     deadline = written[-1] if written else (cited[-1] if cited else None)  # the last step is the one to follow up
     return FollowUp(item.text, item.evidence, supported=not problems, problems=problems, deadline=deadline)
 
@@ -132,6 +141,9 @@ def assemble(index: EvidenceIndex, drafted: dict[str, list[dict]], *, call_date:
             requests.append(_verified(index, rule, asserts_findings=False))
     actions = [_promised_by_operator(index, _verified(index, i, asserts_findings=False))
                for i in _tidy(drafted["actions"])]
+    for rule in actions_from_words(index):  # what the operator said they did, where the draft left it out
+        if not any(a.supported and similarity(a.text, rule.text) >= MATCH_THRESHOLD for a in actions):
+            actions.append(_verified(index, rule, asserts_findings=False))
     follow_ups = [_checked_follow_up(index, i, call_date) for i in _tidy(drafted["follow_up"])]
     follow_up = next((f for f in reversed(follow_ups) if f.supported), follow_ups[-1] if follow_ups else None)
     if follow_up is None or not follow_up.supported or follow_up.deadline is None:
@@ -141,7 +153,7 @@ def assemble(index: EvidenceIndex, drafted: dict[str, list[dict]], *, call_date:
             follow_up = FollowUp(sentence, [id], deadline=deadline)
     issue = next((i for i in issues if i.supported), issues[0] if issues else None)
     return CallRecord(index.transcript, requests, issue, actions, follow_up, call_date=call_date,
-                      seconds=seconds, model=model)
+                      seconds=seconds, model=model, drafted=drafted)
 
 
 def call(source: Transcript | str | Path | bytes, *, model: Model | str | None = None, adapter: str | None = None,

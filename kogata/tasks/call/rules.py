@@ -18,12 +18,17 @@ from kogata.verify import EvidenceIndex
 # A customer sentence that asks for something or states a condition.
 _WISH = re.compile(r"たい(?:です|と思|んです|のです|のですが|ですね|な|。|$)|希望|がいい|が良い|がよい|だといい|と(?:いい|良い|嬉しい|うれしい)"
                    r"|欲しい|ほしい|予算|で(?:お願い|頼み)|行こう|予定|\d+(?:泊|名|人|円|万円|月|日)")
+# A question that is a request (「携帯にいただけますか」「送迎のある宿はありますか」).
+_ASK = re.compile(r"(?:いただけ|もらえ|くれ|でき|あり)(?:ます|ません)か[?？。]?$")
 # An operator sentence that restates the condition it will act on; group 1 is the condition.
 _CONFIRM = re.compile(r"^(?:それでは|では|はい|承知(?:いた)?しました|かしこまりました)?[、,]?\s*(.+?)(?:で|を|に)"
                       r"(?:お探し|お調べ|探し|調べ|検索|ご用意|手配|お取り|承り|お手続き|お作り)(?:いた)?(?:します|しましょう|いたします)")
 _GREETING = re.compile(r"ありがとう|お電話|よろしくお願い|失礼|お待たせ|申し訳|以下")
+# What an operator says when doing something or committing to it.
+_DONE = re.compile(r"(?:いた|致)しました|いたします|(?:お送り|ご用意|手配|ご案内|変更|お作り)(?:します|しました)|承りました|完了")
+_ACKNOWLEDGE = re.compile(r"^(?:はい|承知(?:いた)?しました|かしこまりました|ありがとうございます)[。、,]?")
 # What an operator says when promising the next step; with a deadline in the same sentence it is a follow-up.
-_PROMISE = re.compile(r"ご?連絡|折り?返し|お電話|お送り|送付|発送|郵送|ご案内|お振り?込|お支払い|ご返送|ご提出|伺い")
+PROMISE = re.compile(r"ご?連絡|折り?返し|お電話|お送り|送付|発送|郵送|ご案内|お振り?込|お支払い|ご返送|ご提出|伺い")
 
 
 def sentences(text: str) -> list[str]:
@@ -35,14 +40,14 @@ def requests_from_words(index: EvidenceIndex) -> list[Item]:
     found: list[Item] = []
     for s in index.said.values():
         for sentence in sentences(s.utterance.text):
-            if _GREETING.search(sentence) or is_question(sentence):
+            if _GREETING.search(sentence) or (is_question(sentence) and not _ASK.search(sentence)):
                 continue
             if s.clinician:
                 m = _CONFIRM.search(sentence)
                 if not m or len(m.group(1)) < 4:
                     continue
                 item = Item(m.group(1) + "を希望", [s.id])
-            elif _WISH.search(sentence) and len(sentence) >= 6:
+            elif (_WISH.search(sentence) or _ASK.search(sentence)) and len(sentence) >= 6:
                 item = Item(sentence.rstrip("。"), [s.id])
             else:
                 continue
@@ -54,6 +59,20 @@ def requests_from_words(index: EvidenceIndex) -> list[Item]:
     return found
 
 
+def actions_from_words(index: EvidenceIndex) -> list[Item]:
+    """What the operator said they did or will do (「事故の受付は完了しました」「書類をお送りします」), as said."""
+    found: list[Item] = []
+    for s in index.said.values():
+        if not s.clinician:
+            continue
+        for sentence in sentences(s.utterance.text):
+            rest = _ACKNOWLEDGE.sub("", sentence).strip()
+            if len(rest) < 6 or _GREETING.search(rest) or is_question(rest) or "お願い" in rest or not _DONE.search(rest):
+                continue
+            found.append(Item(rest.rstrip("。"), [s.id]))
+    return found
+
+
 def follow_up_from_words(index: EvidenceIndex, call_date: date | None = None) -> tuple[str, int, Deadline] | None:
     """(sentence, utterance id, deadline) of the operator's last promise that names a deadline
     (「3営業日以内にご連絡いたします」)."""
@@ -61,7 +80,7 @@ def follow_up_from_words(index: EvidenceIndex, call_date: date | None = None) ->
         if not s.clinician:
             continue
         for sentence in reversed(sentences(s.utterance.text)):
-            if _PROMISE.search(sentence) and (deadlines := find_deadlines(sentence, call_date)):
+            if PROMISE.search(sentence) and (deadlines := find_deadlines(sentence, call_date)):
                 # 「資料は本日お送りし、来週月曜日にお電話します」: the last step is the one to follow up
                 return sentence, s.id, deadlines[-1]
     return None
