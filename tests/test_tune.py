@@ -91,8 +91,8 @@ def trained(tmp_path_factory):
     home = tmp_path_factory.mktemp("adapters")
     data = write_jsonl(home / "tiny.jsonl", [
         chat(QUESTION, ANSWER),
-        {"messages": [{"role": "system", "content": "短く答えてください。"}, {"role": "user", "content": "合言葉を教えてください。"},
-                      {"role": "assistant", "content": ANSWER}]},
+        {"messages": [{"role": "system", "content": "短く答えてください。"},
+                      {"role": "user", "content": "合言葉を教えてください。"}, {"role": "assistant", "content": ANSWER}]},
     ])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(registry, "home", lambda: home)

@@ -57,11 +57,16 @@ def _convert(spec: ModelSpec, gguf_path: Path, folder: Path, architecture: str) 
     try:
         tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
         model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32)
-        state = {}
-        for name, tensor in model.state_dict().items():
-            half = tensor.detach().to(torch.float16)
+        state, full = {}, model.state_dict()
+        owners = dict(model.named_parameters()) | dict(model.named_buffers())
+        for name in list(full):
+            tensor = full.pop(name).detach()
+            half = tensor.to(torch.float16)
             # float16 holds every dequantised Q4/Q5/Q6/Q8 weight exactly enough; anything it cannot hold stays float32
-            state[name] = (half if torch.isfinite(half).all() else tensor.detach()).contiguous()
+            state[name] = (half if torch.isfinite(half).all() else tensor).contiguous()
+            if name in owners:  # free the float32 copy as we go: the 1.5B model is 7 GB in float32
+                owners[name].data = torch.empty(0, dtype=tensor.dtype)
+            del tensor, half
         save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
         config = model.config.to_dict()
         config.pop("quantization_config", None)  # the cache holds plain floats, not GGUF blocks

@@ -46,6 +46,7 @@ class TuneConfig:
     seed: int = 0
     threads: int | None = None  # default: every core
     precision: str = "auto"  # "bf16" (needs AVX512-BF16 or AMX to be fast), "fp32", or "auto"
+    checkpointing: bool = False  # recompute activations in the backward pass: slower, far less memory
 
     def check(self) -> None:
         for name, value, low in (("epochs", self.epochs, 1), ("rank", self.rank, 1), ("max-tokens", self.max_tokens, 16)):
@@ -60,8 +61,9 @@ class TuneConfig:
 
     def recipe(self) -> dict[str, Any]:
         """What decides the adapter's weights (a resumed run must match it); threads do not."""
-        return {k: v for k, v in asdict(self).items() if k != "threads"} | {"targets": list(self.targets),
-                                                                             "base": get_spec(self.base).name}
+        speed_only = ("threads", "checkpointing")
+        return {k: v for k, v in asdict(self).items() if k not in speed_only} | {"targets": list(self.targets),
+                                                                                "base": get_spec(self.base).name}
 
 
 def cpu_has_bf16() -> bool:
@@ -74,6 +76,13 @@ def cpu_has_bf16() -> bool:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_total_mb() -> float:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    except (ValueError, OSError):
+        return float("inf")
 
 
 def _reset_peak_rss() -> None:
@@ -136,6 +145,9 @@ def prepare(data: str | Path, config: TuneConfig, *, progress: bool = True) -> P
         model = get_peft_model(base.model, lora)
     except ValueError as e:
         raise InputError(f"cannot attach LoRA to {spec.name} with targets {', '.join(config.targets)}: {e}") from None
+    if config.checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    model.train()
     return Prepared(base, model, items, summary, Path(data), sha256_file(data), bf16, threads)
 
 
@@ -205,7 +217,9 @@ class Estimate:
             f"timed:     one step of {self.step_tokens} tokens in {self.step_seconds:.1f} s "
             f"({self.step_tokens / self.step_seconds:.0f} tokens/s)",
             f"estimate:  {s.examples * self.epochs} steps ({self.epochs} epochs) ≈ {_duration(self.train_seconds)} "
-            f"+ {self.load_seconds:.0f} s loading; peak memory ≈ {self.peak_rss_mb / 1024:.1f} GB",
+            f"+ {self.load_seconds:.0f} s loading; peak memory ≈ {self.peak_rss_mb / 1024:.1f} GB"
+            + (f" of {memory_total_mb() / 1024:.0f} GB: add --checkpointing" if self.peak_rss_mb > 0.6 * memory_total_mb()
+               else ""),
         ])
 
 
@@ -293,6 +307,10 @@ def train(data: str | Path, name: str, config: TuneConfig, *, resume: bool = Fal
     load_seconds = time.perf_counter() - started
     model, items = prepared.model, prepared.items
     total = len(items) * config.epochs
+    if progress:
+        print(f"{prepared.summary.describe()}; {total} steps on {prepared.base.spec.name} "
+              f"({'bf16' if prepared.bf16 else 'fp32'}, {prepared.threads} threads, "
+              f"{prepared.trainable:,} LoRA parameters); loaded in {load_seconds:.0f} s", file=sys.stderr)
     optimizer = _optimizer(model, config.lr)
     step, losses, elapsed_before = 0, [], 0.0
     if resume:
@@ -321,7 +339,6 @@ def train(data: str | Path, name: str, config: TuneConfig, *, resume: bool = Fal
         return indices
 
     _reset_peak_rss()
-    model.train()
     train_start = last_save = time.perf_counter()
     bar = tqdm(total=total, initial=step, desc=f"tuning {name}", unit="step", file=sys.stderr, disable=not progress,
                dynamic_ncols=True)
@@ -373,6 +390,7 @@ def train(data: str | Path, name: str, config: TuneConfig, *, resume: bool = Fal
         "rank": config.rank, "alpha": config.alpha, "epochs": config.epochs, "lr": config.lr,
         "max_tokens": config.max_tokens, "targets": list(config.targets), "seed": config.seed,
         "precision": "bf16" if prepared.bf16 else "fp32", "threads": prepared.threads,
+        "checkpointing": config.checkpointing,
         "train": {"steps": step, "seconds": round(train_seconds, 1), "load_seconds": round(load_seconds, 1),
                   "peak_rss_mb": round(peak), "loss_per_epoch": [round(x, 4) for x in per_epoch],
                   "trainable_parameters": prepared.trainable},
