@@ -82,11 +82,13 @@ def error_response(exc: BaseException) -> JSONResponse:
 
 class ApiKeyMiddleware:
     """Every HTTP request needs `Authorization: Bearer KEY`; a WebSocket may give it as `?api_key=KEY`
-    instead (browsers cannot set headers on a WebSocket)."""
+    instead (browsers cannot set headers on a WebSocket). `public` paths (a static page that holds no
+    patient data and asks for the key itself) are served without it."""
 
-    def __init__(self, app: ASGIApp, api_key: str):
+    def __init__(self, app: ASGIApp, api_key: str, public: frozenset[str] = frozenset()):
         self.app = app
         self.api_key = api_key.encode()
+        self.public = public
 
     def authorized(self, scope: Scope) -> bool:
         headers = dict(scope.get("headers") or [])
@@ -101,7 +103,7 @@ class ApiKeyMiddleware:
         return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or self.authorized(scope):
+        if scope["type"] not in ("http", "websocket") or scope.get("path") in self.public or self.authorized(scope):
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
@@ -118,9 +120,10 @@ def services(request: Any) -> Services:
     return request.app.state.services
 
 
-def create_app(setup: ServerConfig | Services | None = None, *, api_key: str | None = None) -> FastAPI:
+def create_app(setup: ServerConfig | Services | None = None, *, api_key: str | None = None,
+               public_paths: frozenset[str] = frozenset()) -> FastAPI:
     """The server app, from a config (models load when it starts) or from Services already made (two apps can
-    share one loaded model). With `api_key`, every request must carry it."""
+    share one loaded model). With `api_key`, every request but those to `public_paths` must carry it."""
     from kogata.serve import live, openai_api, page, visits
 
     state = setup if isinstance(setup, Services) else Services(setup or ServerConfig())
@@ -159,7 +162,7 @@ def create_app(setup: ServerConfig | Services | None = None, *, api_key: str | N
     for kind in (KogataError, QueueFull, Cancelled, ApiError):
         app.add_exception_handler(kind, kogata_errors)
     if api_key:
-        app.add_middleware(ApiKeyMiddleware, api_key=api_key)
+        app.add_middleware(ApiKeyMiddleware, api_key=api_key, public=public_paths | page.PUBLIC_PATHS)
     return app
 
 

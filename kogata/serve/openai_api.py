@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +32,7 @@ from kogata.serve.queue import Cancelled, Job
 from kogata.serve.services import speech_module
 
 router = APIRouter(prefix="/v1")
+log = logging.getLogger("kogata.serve")
 
 DEFAULT_MAX_TOKENS = 1024
 EMBEDDING_ALIASES = {EMBEDDING_MODEL, "e5", "intfloat/multilingual-e5-small"}
@@ -203,7 +205,9 @@ async def chat_completions(body: ChatRequest, request: Request) -> Response:
                 yield chunk({"content": piece})
             text, stats = await job.result()
             finish_reason = checked(text, stats)
-        except (KogataError, Cancelled) as e:  # headers are sent: the error travels as an event
+        except Exception as e:  # headers are sent: the error travels as an event
+            if not isinstance(e, (KogataError, Cancelled)):
+                log.error("stream failed", exc_info=e)  # masked by kogata.privacy's log filter
             err = api_error(e)
             yield f"data: {json.dumps(error_body(str(err), err.type, err.code, err.param), ensure_ascii=False)}\n\n"
             yield "data: [DONE]\n\n"

@@ -14,7 +14,6 @@ The audit log records actions and ids only, never patient text (logs must not ho
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import uuid
@@ -154,8 +153,9 @@ def now() -> str:
 
 def default_path() -> Path:
     """$KOGATA_HOME/visits.sqlite3 (KOGATA_HOME defaults to ~/.cache/kogata, where the models live too)."""
-    home = os.environ.get("KOGATA_HOME") or Path.home() / ".cache" / "kogata"
-    return Path(home) / "visits.sqlite3"
+    from kogata.engine.store import home
+
+    return home() / "visits.sqlite3"
 
 
 def chart_diff(old: dict, new: dict) -> dict[str, Any]:

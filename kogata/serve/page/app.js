@@ -19,7 +19,9 @@ const state = {
 // ── server calls ──
 
 async function api(path, options = {}) {
-  const headers = { "X-Kogata-User": author(), ...(options.headers || {}) };
+  const headers = { ...(options.headers || {}) };
+  // A header must be Latin-1: a Japanese name would make fetch() throw, so it goes in the body (edits carry `author`).
+  if (/^[\x20-\x7e]+$/.test(author())) headers["X-Kogata-User"] = author();
   if (options.json !== undefined) headers["Content-Type"] = "application/json";
   if (state.key) headers["Authorization"] = "Bearer " + state.key;
   const response = await fetch(path, { method: options.method || "GET", headers,
