@@ -41,7 +41,7 @@ class Source:
     words: set[str]  # Sudachi normalised forms
 
 
-def _document_clean(text: str) -> str:
+def document_clean(text: str) -> str:
     """`clean` for documents: counts in kanji as digits, and article numbers kept out of the numbers (第9条
     is checked as an article, not as the number 9)."""
     def count(m: re.Match[str]) -> str:
@@ -92,7 +92,7 @@ class PassageIndex:
     def __post_init__(self) -> None:
         self.sources: dict[int, Source] = {}
         for i, raw in self.passages.items():
-            text = _document_clean(raw)
+            text = document_clean(raw)
             self.sources[i] = Source(i, text, _quantities(_without_articles(text)), {m.value.generic for m in find_drugs(text)},
                                      _articles(text), _content(text), {t.normalized_form for t in tokenize(text)})
 
@@ -117,7 +117,7 @@ class PassageIndex:
             return [f"資料{', '.join(map(str, unknown))}は存在しません"]
         cited = [self.sources[i] for i in cites]
         ids = "・".join(str(i) for i in cites)
-        line = _document_clean(text)
+        line = document_clean(text)
         problems: list[str] = []
         if foreign := non_japanese_chars(text):
             problems.append(f"日本語で使わない漢字「{''.join(foreign)}」があります")
