@@ -1,6 +1,6 @@
 """Chart-ready time after a ~10-minute visit ends: drafted at the end from nothing, or incrementally during it.
 
-    .venv/bin/python bench/live.py [--model NAME] [--minutes 10] [--window 600] [--threads 2]
+    .venv/bin/python bench/live.py [--model NAME] [--minutes 10] [--window 600] [--threads 2] [--sides …]
 
 The visit is the longest synthetic consultations in data/consultations joined end to end (renumbered) until
 their estimated speaking time (5 characters a second plus a 1-second pause per turn) reaches --minutes.
@@ -44,12 +44,38 @@ def long_visit(data: Path, minutes: float) -> tuple[Transcript, float]:
     return Transcript(utterances, source="bench:long-visit"), seconds
 
 
+class Meter:
+    """Counts what the model did (prompt tokens evaluated, taken from the cache, generated) from the binding's
+    own timings, so the end phase can be told apart from the background work whatever the machine's load."""
+
+    def __init__(self, model):
+        self.model, self.request = model, model.request
+        self.reset()
+        model.request = self._request  # instrumentation of the real call, nothing replaced
+
+    def reset(self) -> None:
+        self.prompt = self.cached = self.generated = self.requests = 0
+
+    def _request(self, body, on_chunk=None):
+        result = self.request(body, on_chunk)
+        timings = (result or {}).get("timings", {})
+        self.prompt += int(timings.get("prompt_n", 0))
+        self.cached += int(timings.get("cache_n", 0))
+        self.generated += int(timings.get("predicted_n", 0))
+        self.requests += 1
+        return result
+
+    def counts(self) -> dict:
+        return {"requests": self.requests, "prompt_tokens_evaluated": self.prompt, "prompt_tokens_cached": self.cached,
+                "tokens_generated": self.generated}
+
+
 def flush_cache(model) -> None:
     """Put another prompt in the cache, so the end-only side starts as a visit after other work would."""
     generate(model, "血圧の正常値を一言で。", max_tokens=1)
 
 
-def incremental(model, transcript: Transcript, *, window: int, prefill: bool) -> dict:
+def incremental(model, meter: Meter, transcript: Transcript, *, window: int, prefill: bool) -> dict:
     live = IncrementalChart(model, window_chars=window, prefill=prefill)
     background, steps = 0.0, {"draft": 0, "prefill": 0}
     last = transcript.utterances[-1]
@@ -59,11 +85,12 @@ def incremental(model, transcript: Transcript, *, window: int, prefill: bool) ->
             step = live.step()
             background += step.seconds
             steps[step.action] = steps.get(step.action, 0) + 1
+    meter.reset()
     start = time.perf_counter()
     chart = live.finish(transcript)
     ready = time.perf_counter() - start
     return {"ready_s": ready, "background_s": background, "windows": steps["draft"], "prefills": steps["prefill"],
-            "lines": sum(len(v) for v in chart.to_dict()["soap"].values())}
+            "lines": sum(len(v) for v in chart.to_dict()["soap"].values()), "end": meter.counts()}
 
 
 def main() -> None:
@@ -73,6 +100,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--window", type=int, default=600)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sides", default="end-only,windows,windows+prefill",
+                        help="comma-separated: end-only, windows, windows+prefill")
+    parser.add_argument("--label", default="", help="e.g. 'quiet' or 'under load', stored with the figures")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "live.json")
     args = parser.parse_args()
 
@@ -82,21 +112,28 @@ def main() -> None:
     print(f"visit: {len(transcript.utterances)} utterances, {chars} characters, ~{seconds / 60:.1f} min spoken; "
           f"model {model.spec.name}, {args.threads} threads, window {args.window} chars")
 
+    meter = Meter(model)
     rows, results = [], {}
-    flush_cache(model)
-    start = time.perf_counter()
-    chart = karte(transcript, model=model)
-    results["end-only"] = {"ready_s": time.perf_counter() - start, "background_s": 0.0, "windows": 0, "prefills": 0,
-                           "lines": sum(len(v) for v in chart.to_dict()["soap"].values())}
-    for name, prefill in (("windows", False), ("windows+prefill", True)):
+    sides = [s for s in ("end-only", "windows", "windows+prefill") if s in args.sides.split(",")]
+    for name in sides:
         flush_cache(model)
-        results[name] = incremental(model, transcript, window=args.window, prefill=prefill)
-    for name, r in results.items():
-        rows.append([name, round(r["ready_s"], 2), round(r["background_s"], 1), r["windows"], r["prefills"],
-                     r["lines"]])
-    print_table(["side", "chart ready after end (s)", "background work during visit (s)", "windows drafted",
-                 "prefills", "SOAP lines"], rows)
-    write_json(args.out, {"machine": machine(), "model": model.spec.name, "threads": args.threads,
+        if name == "end-only":
+            meter.reset()
+            start = time.perf_counter()
+            chart = karte(transcript, model=model)
+            results[name] = {"ready_s": time.perf_counter() - start, "background_s": 0.0, "windows": 0,
+                             "prefills": 0, "lines": sum(len(v) for v in chart.to_dict()["soap"].values()),
+                             "end": meter.counts()}
+        else:
+            results[name] = incremental(model, meter, transcript, window=args.window, prefill=name.endswith("prefill"))
+        r = results[name]
+        rows.append([name, round(r["ready_s"], 2), r["end"]["prompt_tokens_evaluated"], r["end"]["prompt_tokens_cached"],
+                     r["end"]["tokens_generated"], round(r["background_s"], 1), r["windows"], r["prefills"], r["lines"]])
+        print(f"{name}: chart ready {r['ready_s']:.2f} s after the end", flush=True)
+    print_table(["side", "chart ready after end (s)", "end: prompt tokens evaluated", "end: from cache",
+                 "end: generated", "background during visit (s)", "windows", "prefills", "SOAP lines"], rows)
+    write_json(args.out, {"machine": machine(), "label": args.label, "date": time.strftime("%Y-%m-%d"),
+                          "model": model.spec.name, "threads": args.threads,
                           "window_chars": args.window, "utterances": len(transcript.utterances), "chars": chars,
                           "spoken_minutes": round(seconds / 60, 2), "results": results})
 

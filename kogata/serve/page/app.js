@@ -192,7 +192,7 @@ function stopAudio() {
   if (!state.audio) return;
   state.audio.stop(); state.audio.ctx.close(); state.audio = null;
   flushAudio();
-  $("mic").classList.remove("recording"); $("mic").textContent = "🎤 マイクで開始";
+  $("mic").classList.remove("recording"); $("mic").textContent = "● マイクで開始";
 }
 
 function endVisit() {
