@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kogata.errors import GenerationError, InputError, KogataError, ModelError, SchemaError
 from kogata.serve.queue import Cancelled, QueueFull
 from kogata.serve.services import ModelNotFound, ServerConfig, Services
-from kogata.store import ConflictError, NotFoundError, VisitStore
+from kogata.store import ConflictError, NotFoundError
 
 log = logging.getLogger("kogata.serve")
 
@@ -166,5 +166,5 @@ def create_app(setup: ServerConfig | Services | None = None, *, api_key: str | N
     return app
 
 
-__all__ = ["ApiError", "ApiKeyMiddleware", "ServerConfig", "Services", "VisitStore", "create_app", "error_response",
+__all__ = ["ApiError", "ApiKeyMiddleware", "ServerConfig", "Services", "create_app", "error_response",
            "services"]
