@@ -1,5 +1,6 @@
-"""What the words of a call say without a model: requests the customer voiced or the operator confirmed, and
-the operator's promise of a next step with its deadline. Each item cites the utterance it was read from.
+"""What the words of a call say without a model: requests the customer voiced or the operator confirmed, what
+the operator did, and the operator's promise of a next step with its deadline. Each item cites the utterance
+it was read from; the record verifies it like any drafted item.
 
 Operators restate what they agreed to (復唱: 「観光地に近いお宿でお探しいたします」); that restatement is the
 condition as agreed, so it replaces an earlier customer sentence that says the same thing.
@@ -23,7 +24,8 @@ _ASK = re.compile(r"(?:いただけ|もらえ|くれ|でき|あり)(?:ます|ま
 # An operator sentence that restates the condition it will act on; group 1 is the condition.
 _CONFIRM = re.compile(r"^(?:それでは|では|はい|承知(?:いた)?しました|かしこまりました)?[、,]?\s*(.+?)(?:で|を|に)"
                       r"(?:お探し|お調べ|探し|調べ|検索|ご用意|手配|お取り|承り|お手続き|お作り)(?:いた)?(?:します|しましょう|いたします)")
-_GREETING = re.compile(r"ありがとう|お電話|よろしくお願い|失礼|お待たせ|申し訳|以下")
+# Courtesies, apologies, and the lead-in to a recap (「以下のご希望条件で…」): never a request or an action.
+_COURTESY = re.compile(r"ありがとう|お電話|よろしくお願い|失礼|お待たせ|申し訳|以下")
 # What an operator says when doing something or committing to it.
 _DONE = re.compile(r"(?:いた|致)しました|いたします|(?:お送り|ご用意|手配|ご案内|変更|お作り)(?:します|しました)|承りました|完了")
 _ACKNOWLEDGE = re.compile(r"^(?:はい|承知(?:いた)?しました|かしこまりました|ありがとうございます)[。、,]?")
@@ -40,7 +42,7 @@ def requests_from_words(index: EvidenceIndex) -> list[Item]:
     found: list[Item] = []
     for s in index.said.values():
         for sentence in sentences(s.utterance.text):
-            if _GREETING.search(sentence) or (is_question(sentence) and not _ASK.search(sentence)):
+            if _COURTESY.search(sentence) or (is_question(sentence) and not _ASK.search(sentence)):
                 continue
             if s.clinician:
                 m = _CONFIRM.search(sentence)
@@ -67,7 +69,7 @@ def actions_from_words(index: EvidenceIndex) -> list[Item]:
             continue
         for sentence in sentences(s.utterance.text):
             rest = _ACKNOWLEDGE.sub("", sentence).strip()
-            if len(rest) < 6 or _GREETING.search(rest) or is_question(rest) or "お願い" in rest or not _DONE.search(rest):
+            if len(rest) < 6 or _COURTESY.search(rest) or is_question(rest) or "お願い" in rest or not _DONE.search(rest):
                 continue
             found.append(Item(rest.rstrip("。"), [s.id]))
     return found
