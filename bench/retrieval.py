@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import sys
 import unicodedata
@@ -168,7 +169,8 @@ def main() -> None:
     ap.add_argument("set", choices=sorted(SETS))
     ap.add_argument("--data", default=None, help="the shared data folder of the set (default ../shared/data/…)")
     ap.add_argument("--date", default="2020-02-26", help="poliinfo: the sitting whose answers form the pack")
-    ap.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    ap.add_argument("--limit", type=int, default=None, help="a seeded sample of N questions")
+    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--rrf-k", type=int, nargs="*", default=[60], help="hybrid fusion constants to compare")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
@@ -178,7 +180,8 @@ def main() -> None:
     from kogata.knowledge.retrieve import Retriever
 
     pack, paths, questions = SETS[args.set](args)
-    questions = questions[:args.limit] if args.limit else questions
+    if args.limit and args.limit < len(questions):
+        questions = random.Random(args.seed).sample(questions, args.limit)
     started = time.perf_counter()
     added = store.add(pack, paths)
     build_s = time.perf_counter() - started
