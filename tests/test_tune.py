@@ -85,7 +85,8 @@ def test_the_karte_training_set_is_valid_and_from_the_train_split_only():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """Two examples, two epochs, rank 2, at most 128 tokens: about four seconds of training on 2 cores."""
+    """Two examples, two epochs, rank 2, at most 128 tokens: four steps of a few dozen tokens. One thread: steps
+    this small gain nothing from a second, and a busy machine makes two threads wait on each other."""
     from kogata.tune import TuneConfig, train
 
     home = tmp_path_factory.mktemp("adapters")
@@ -96,7 +97,8 @@ def trained(tmp_path_factory):
     ])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(registry, "home", lambda: home)
-        result = train(data, "passphrase", TuneConfig(base="small", epochs=2, rank=2, alpha=4, lr=2e-3, max_tokens=128),
+        result = train(data, "passphrase", TuneConfig(base="small", epochs=2, rank=2, alpha=4, lr=2e-3, max_tokens=128,
+                                                         threads=1),
                        progress=False)
         yield result
 
@@ -112,7 +114,7 @@ def test_training_records_what_it_did(trained):
 
 
 def test_the_gguf_adapter_changes_answers_per_request(trained):
-    llm = kogata.load("small", n_ctx=512, adapters={"passphrase": trained.adapter.path}, progress=False)
+    llm = kogata.load("small", n_ctx=512, adapters={"passphrase": trained.adapter.path}, progress=False, threads=1)
     base = kogata.generate(llm, QUESTION, max_tokens=12).text
     adapted = kogata.generate(llm, QUESTION, max_tokens=12, adapter="passphrase").text
     again = kogata.generate(llm, QUESTION, max_tokens=12).text

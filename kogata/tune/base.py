@@ -95,6 +95,7 @@ def load_base(spec: ModelSpec, *, bf16: bool = False, progress: bool = True) -> 
     converted = False
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is local; never let a typo reach for the hub
     hf_logging.set_verbosity_error()
+    bars = hf_logging.is_progress_bar_enabled()
     if not progress:
         hf_logging.disable_progress_bar()
     if not _cache_valid(folder, spec):
@@ -106,11 +107,15 @@ def load_base(spec: ModelSpec, *, bf16: bool = False, progress: bool = True) -> 
         except (OSError, ValueError, KeyError) as e:
             raise ModelError(f"could not read {gguf_path} into transformers for training: {e}") from e
         converted = True
+    hf_logging.disable_progress_bar()  # reading the cache takes seconds: no bar for it
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder)
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16 if bf16 else torch.float32)
     except (OSError, ValueError) as e:
         raise ModelError(f"the training copy of {spec.name} in {folder} is unreadable ({e}); "
                          f"remove that folder and run again") from e
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     model.config.use_cache = False
     return Base(spec, model, tokenizer, architecture, time.perf_counter() - start, converted)

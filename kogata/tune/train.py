@@ -18,6 +18,7 @@ import resource
 import shutil
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -141,6 +142,8 @@ def prepare(data: str | Path, config: TuneConfig, *, progress: bool = True) -> P
     torch.manual_seed(config.seed)
     lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, target_modules=list(config.targets),
                       lora_dropout=0.0, bias="none", task_type="CAUSAL_LM")
+    # peft 0.21 still asks transformers 5 the old name; the answer is the same, the warning is noise
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
     try:
         model = get_peft_model(base.model, lora)
     except ValueError as e:
