@@ -12,7 +12,8 @@ from kogata.tune.train import TARGETS, TuneConfig
 @click.argument("data", type=click.Path(dir_okay=False))
 @click.option("--name", required=True, help="Name to register the adapter under (see `kogata adapters list`).")
 @click.option("--base", default="qwen2.5-coder-0.5b", show_default=True, help="Base model name or alias.")
-@click.option("--epochs", type=int, default=2, show_default=True)
+@click.option("--epochs", type=int, default=1, show_default=True,
+              help="Passes over the data (one suits a few hundred examples; a few dozen want 3).")
 @click.option("--rank", type=int, default=8, show_default=True, help="LoRA rank.")
 @click.option("--alpha", type=float, default=None, help="LoRA alpha (default: twice the rank).")
 @click.option("--lr", type=float, default=2e-4, show_default=True, help="Peak learning rate.")

@@ -38,7 +38,7 @@ _CHECKPOINT = "checkpoint.pt"
 @dataclass
 class TuneConfig:
     base: str | None = "qwen2.5-coder-0.5b"  # model name or alias (None: the default model)
-    epochs: int = 2
+    epochs: int = 1
     rank: int = 8
     alpha: float = 16.0
     lr: float = 2e-4
