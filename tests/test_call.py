@@ -135,7 +135,10 @@ def test_follow_up_from_the_words_when_the_model_has_none(index):
     assert follow_up_from_words(index, FRIDAY)[1] == 5
     record = assemble(index, _draft())
     assert validation_errors(record.to_dict(), RECORD_SCHEMA) == []
-    assert record.issue is None and record.to_dict()["issue"] is None and record.follow_up is not None
+    assert record.follow_up is not None
+    assert record.issue.text == "入院したので給付金を請求したいです" and record.issue.evidence == [2]  # the opening words
+    silent = assemble(EvidenceIndex(parse_transcript("オペレーター：お電話ありがとうございます。\n顧客：はい。")), _draft())
+    assert silent.to_dict()["issue"] is None and silent.to_dict()["follow_up"] is None
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in CALLS.glob("*.json")))

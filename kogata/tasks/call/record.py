@@ -7,8 +7,8 @@ Every item cites utterance ids. An item whose cited words do not support it is r
 that does (kogata.verify.recite), or kept with `supported: false` and a warning saying why. Actions must
 cite something the operator said; the follow-up's deadline must be one the call names. Requests the words
 state plainly and what the operator said they did (kogata.tasks.call.rules) are added where the draft left
-them out, and the operator's own promise stands in for a follow-up the draft missed or wrote without its
-deadline.
+them out; the customer's opening words stand in for an issue, and the operator's own promise for a follow-up,
+that the draft missed or the words do not support.
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from pathlib import Path
 from kogata.engine import Model, generate_json, load
 from kogata.tasks.call.dates import Deadline, find_deadlines
 from kogata.tasks.call.prompt import messages
-from kogata.tasks.call.rules import PROMISE, actions_from_words, follow_up_from_words, requests_from_words
+from kogata.tasks.call.rules import (PROMISE, actions_from_words, follow_up_from_words, issue_from_words,
+                                    requests_from_words)
 from kogata.tasks.call.schema import draft_schema
 from kogata.tasks.call.similar import MATCH_THRESHOLD, similarity
 from kogata.tasks.karte.chart import Item
@@ -151,7 +152,10 @@ def assemble(index: EvidenceIndex, drafted: dict[str, list[dict]], *, call_date:
         if said := follow_up_from_words(index, call_date):
             sentence, id, deadline = said
             follow_up = FollowUp(sentence, [id], deadline=deadline)
-    issue = next((i for i in issues if i.supported), issues[0] if issues else None)
+    issue = next((i for i in issues if i.supported), None)
+    if issue is None and (said_issue := issue_from_words(index)):
+        issue = _verified(index, said_issue, asserts_findings=True)  # the customer's own opening words
+    issue = issue or (issues[0] if issues else None)
     return CallRecord(index.transcript, requests, issue, actions, follow_up, call_date=call_date,
                       seconds=seconds, model=model, drafted=drafted)
 

@@ -1,4 +1,5 @@
-"""What the words of a call say without a model: requests the customer voiced or the operator confirmed, what
+"""What the words of a call say without a model: why the customer called, requests the customer voiced or the
+operator confirmed, what
 the operator did, and the operator's promise of a next step with its deadline. Each item cites the utterance
 it was read from; the record verifies it like any drafted item.
 
@@ -35,6 +36,17 @@ PROMISE = re.compile(r"ご?連絡|折り?返し|お電話|お送り|送付|発�
 
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[。!?！？])|\n", text) if s.strip()]
+
+
+def issue_from_words(index: EvidenceIndex) -> Item | None:
+    """The customer's first sentence of substance: callers say why they call before anything else."""
+    for s in index.said.values():
+        if s.clinician:
+            continue
+        for sentence in sentences(s.utterance.text):
+            if len(sentence) >= 6 and not _COURTESY.search(sentence):
+                return Item(sentence.rstrip("。"), [s.id])
+    return None
 
 
 def requests_from_words(index: EvidenceIndex) -> list[Item]:
