@@ -198,3 +198,14 @@ def test_an_item_that_fails_is_counted_not_fatal(small_llm):
     first, second = result["items"]
     assert result["errors"] == 1 and "max_tokens" in first["error"] and first["correct"] is False
     assert "error" not in second and second["prediction"] in "abcde"
+
+
+def test_jmed_summary_mixes_option_counts_within_a_task():
+    # RRTNM asks T (5 options), N (4) and M (2) questions: chance is per item, the kappa scale their union
+    records = [{"group": "rrtnm", "gold": "A", "prediction": "A", "correct": True, "labels": "ABCDE"},
+               {"group": "rrtnm", "gold": "B", "prediction": "B", "correct": True, "labels": "AB"},
+               {"group": "nrner", "gold": ["不安"], "prediction": [], "correct": False, "exact_f1": 0.0, "partial_f1": 0.0}]
+    rows = {r["task"]: r for r in SUITES["jmed"].summarise(records, [])["rows"]}
+    assert rows["rrtnm"]["random acc"] == pytest.approx((1 / 5 + 1 / 2) / 2)
+    assert rows["rrtnm"]["kappa"] == pytest.approx(1.0)
+    assert rows["average (kappa / partial F1)"]["kappa"] == pytest.approx(0.5)

@@ -83,16 +83,17 @@ def judge(item: Item, prediction: Any) -> dict[str, Any]:
 
 
 def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
-    labels = {i.group: i.info["labels"] for i in items if "labels" in i.info}
     rows, mains = [], []
     for task, rs in by_group(records).items():
         row: dict[str, Any] = {"task": task, "n": len(rs)}
         if task in CHOICE_TASKS:
+            # RRTNM's T, N and M questions have 5, 4 and 2 options: the scale is their union, chance per item
+            labels = sorted({letter for r in rs for letter in r["labels"]})
             gold = [r["gold"] for r in rs]
             predicted = [r["prediction"] or "none" for r in rs]
-            kappa = cohen_kappa(gold, predicted, weights=CHOICE_TASKS[task], labels=list(labels[task]))
+            kappa = cohen_kappa(gold, predicted, weights=CHOICE_TASKS[task], labels=labels)
             row.update({"accuracy": accuracy([r["correct"] for r in rs]), "kappa": kappa, "exact F1": None,
-                        "partial F1": None, "random acc": 1 / len(labels[task])})
+                        "partial F1": None, "random acc": sum(1 / len(r["labels"]) for r in rs) / len(rs)})
             mains.append(kappa)
         else:
             partial = sum(r["partial_f1"] for r in rs) / len(rs)
