@@ -115,7 +115,8 @@ def _promised_by_operator(index: EvidenceIndex, item: Item) -> Item:
 
 def _checked_follow_up(index: EvidenceIndex, item: Item, call_date: date | None) -> FollowUp:
     """The drafted follow-up, verified; its deadline is the one its text names, which the cited words must
-    name too (same day, or same phrase when the call date is unknown), else the one the cited words name."""
+    name too (same day, or same phrase when the call date is unknown). A deadline elsewhere in the cited words
+    is not borrowed: it may belong to another step (「住所変更も本日承りました」)."""
     item = _verified(index, item, asserts_findings=False)
     cited = [d for s in index.cited(item.evidence) for d in find_deadlines(s.utterance.text, call_date)]
     written = find_deadlines(item.text, call_date)
@@ -127,7 +128,7 @@ def _checked_follow_up(index: EvidenceIndex, item: Item, call_date: date | None)
     said = [item.text] + [s.utterance.text for s in index.cited(item.evidence)]
     if not written and not cited and not any(PROMISE.search(t) for t in said):
         problems.append(f"今後の連絡・手続きが発言{ids}にありません")  # 「食事は車でのご旅行です」 is no follow-up
-    deadline = written[-1] if written else (cited[-1] if cited else None)  # the last step is the one to follow up
+    deadline = written[-1] if written else None  # the last step is the one to follow up
     return FollowUp(item.text, item.evidence, supported=not problems, problems=problems, deadline=deadline)
 
 
@@ -147,11 +148,13 @@ def assemble(index: EvidenceIndex, drafted: dict[str, list[dict]], *, call_date:
             actions.append(_verified(index, rule, asserts_findings=False))
     follow_ups = [_checked_follow_up(index, i, call_date) for i in _tidy(drafted["follow_up"])]
     follow_up = next((f for f in reversed(follow_ups) if f.supported), follow_ups[-1] if follow_ups else None)
-    if follow_up is None or not follow_up.supported or follow_up.deadline is None:
-        # the model missed the promise, or wrote it without its deadline: the operator's own words say it
-        if said := follow_up_from_words(index, call_date):
-            sentence, id, deadline = said
-            follow_up = FollowUp(sentence, [id], deadline=deadline)
+    said = follow_up_from_words(index, call_date)
+    if said and (follow_up is None or not follow_up.supported or follow_up.deadline is None
+                 or said[1] > max(follow_up.evidence)):
+        # the draft missed the promise, wrote it without its deadline, or picked an earlier step than the
+        # operator's last promise: the operator's own words say it
+        sentence, id, deadline = said
+        follow_up = FollowUp(sentence, [id], deadline=deadline)
     issue = next((i for i in issues if i.supported), None)
     if issue is None and (said_issue := issue_from_words(index)):
         issue = _verified(index, said_issue, asserts_findings=True)  # the customer's own opening words

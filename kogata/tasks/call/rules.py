@@ -31,7 +31,7 @@ _COURTESY = re.compile(r"ありがとう|お電話|よろしくお願い|失礼|
 _DONE = re.compile(r"(?:いた|致)しました|いたします|(?:お送り|ご用意|手配|ご案内|変更|お作り)(?:します|しました)|承りました|完了")
 _ACKNOWLEDGE = re.compile(r"^(?:はい|承知(?:いた)?しました|かしこまりました|ありがとうございます)[。、,]?")
 # What an operator says when promising the next step; with a deadline in the same sentence it is a follow-up.
-PROMISE = re.compile(r"ご?連絡|折り?返し|お電話|お送り|送付|発送|郵送|ご案内|お振り?込|お支払い|ご返送|ご提出|伺い")
+PROMISE = re.compile(r"ご?連絡|折り?返し|お電話|お送り|送付|発送|郵送|ご案内|お振り?込|お支払い|ご返送|ご提出|伺い|お手続き|までにお願い")
 
 
 def sentences(text: str) -> list[str]:
