@@ -9,6 +9,11 @@ import click
 
 from kogata.errors import InputError, KogataError, SchemaError
 
+if __name__ == "__main__":  # `python -m kogata.cli`: run the importable module, where every command registers
+    from kogata.cli import main
+
+    sys.exit(main())
+
 
 def _read_schema(path: str) -> dict:
     try:
@@ -238,6 +243,11 @@ from kogata.tune.cli import tune  # noqa: E402
 
 cli.add_command(adapters)
 cli.add_command(tune)
+from kogata.knowledge.cli import knowledge  # noqa: E402
+from kogata.tasks.ask.cli import ask  # noqa: E402
+
+cli.add_command(knowledge)
+cli.add_command(ask)
 from kogata.tasks.call.cli import call, eval_asdc, eval_calls  # noqa: E402
 
 cli.add_command(call)
@@ -258,7 +268,6 @@ from kogata.bench import bench  # noqa: E402
 cli.add_command(bench)
 
 
-
 def main() -> None:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8")
@@ -276,6 +285,3 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
 
-
-if __name__ == "__main__":
-    main()

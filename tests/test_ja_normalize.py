@@ -322,3 +322,9 @@ def test_japanese_ratio():
     assert japanese_ratio("あいう") == 1.0
     assert japanese_ratio("abあい") == 0.5
     assert japanese_ratio("熱 38.5℃!") == 1.0  # digits and symbols are not letters
+
+
+@pytest.mark.parametrize("said, charted", [("30万円", "300000円"), ("1万2千円", "12000円"), ("5千円", "5000円"),
+                                           ("1万5000円", "15000円"), ("三十万円", "300000円")])
+def test_digits_said_with_kanji_multipliers(said, charted):
+    assert normalize_numbers(normalize(said)) == charted

@@ -158,7 +158,25 @@ def _is_decimal(m: re.Match[str], text: str) -> bool:
     )
 
 
+_MIXED = re.compile(r"(?<![0-9.])((?:[0-9]+(?:\.[0-9]+)?[億万千百])+)([0-9]+(?![0-9.]))?")
+_MULTIPLIER = {"百": 100, "千": 1000, "万": 10_000, "億": 100_000_000}
+
+
+def _mixed(m: re.Match[str]) -> str:
+    """30万 → 300000, 1万2千 → 12000, 2.5万 → 25000: digits said with kanji multipliers."""
+    total = section = 0.0
+    for number, unit in re.findall(r"([0-9]+(?:\.[0-9]+)?)([億万千百])", m.group(1)):
+        if unit in "万億":
+            total += (section + float(number)) * _MULTIPLIER[unit]
+            section = 0.0
+        else:
+            section += float(number) * _MULTIPLIER[unit]
+    value = total + section + float(m.group(2) or 0)
+    return str(int(value)) if value == int(value) else m.group(0)
+
+
 def _convert_numerals(text: str) -> str:
+    text = _MIXED.sub(_mixed, text)
     protected = [p.span() for p in _PROTECTED.finditer(text)]
     out: list[str] = []
     pos = 0

@@ -1,0 +1,4 @@
+"""`python -m kogata`: the kogata command."""
+from kogata.cli import main
+
+main()
