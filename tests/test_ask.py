@@ -117,3 +117,14 @@ def test_draft_reply_is_a_letter_with_sources(pack, model):
         assert "根拠：" in letter and "sodai.txt 第7条" in letter
     else:
         assert NOT_FOUND in letter
+
+
+def test_supported_sentences_about_something_else_are_no_answer():
+    from kogata.ja.glossary import Glossary, parse_glossary
+    from kogata.tasks.ask.answer import Sentence, on_topic
+
+    glossary = Glossary(parse_glossary("粗大ごみ\tソダイゴミ\t家具|大型ごみ\tごみ\n"))
+    # recorded from the 1.5B model on the sakura-city pack: the FAQ on 保育所 given for a question on 市営住宅
+    off = [Sentence("四月入所の一次申込みは、前年の十一月一日から十一月三十日までです。", [1])]
+    assert not on_topic("市営住宅の入居条件を教えてください。", off, glossary)
+    assert on_topic("大型の家具を出したいのですが。", [Sentence("粗大ごみは七日前までに申し込みます。", [1])], glossary)

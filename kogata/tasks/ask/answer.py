@@ -6,7 +6,8 @@
 3. Each sentence is checked against the passages it cites (kogata.verify.passages): numbers, names,
    article numbers and content must be there. A sentence that fails but is supported by another single
    passage is re-cited; one that no passage supports is dropped (kept in `unsupported` for display).
-4. No sentence left, or the model said the passages do not answer it: NOT_FOUND, never a guess.
+4. No sentence left, or the model said the passages do not answer it, or the sentences left share no
+   content word with the question (supported, but about something else): NOT_FOUND, never a guess.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from kogata.engine import Model, generate_json, load
 from kogata.ja.normalize import normalize
 from kogata.knowledge.retrieve import Hit, Retriever
 from kogata.tasks.ask.prompt import answer_messages
-from kogata.verify.passages import PassageIndex
+from kogata.ja.glossary import Glossary
+from kogata.verify.passages import PassageIndex, nouns
 
 NOT_FOUND = "該当する規定が見つかりませんでした"
 # Below this cosine the best passage is about something else. e5 scores unrelated Japanese text around
@@ -98,16 +100,28 @@ def _asks(text: str, question: str) -> bool:
     return plain.endswith(("か", "?", "？")) or (bool(question) and plain == normalize(question).rstrip("。．.?？"))
 
 
+def on_topic(question: str, sentences: list[Sentence], glossary: Glossary) -> bool:
+    """Whether the answer shares a content word with the question (or a glossary form of one). Supported
+    sentences about something else (市営住宅 answered with the FAQ on 保育所) are not an answer."""
+    wanted = {normal for _, normal in nouns(question)}
+    for m in glossary.find(question) if len(glossary) else ():
+        wanted |= {normal for form in m.value.forms for _, normal in nouns(form)}
+    said = {normal for s in sentences for _, normal in nouns(s.text)}
+    return not wanted or bool(wanted & said)
+
+
 def verify(sentences: list[dict], hits: list[Hit], index: PassageIndex,
            question: str = "") -> tuple[list[Sentence], list[Sentence]]:
     """Sentences the cited passages support (re-cited where another passage does), and the rest."""
     kept: list[Sentence] = []
     dropped: list[Sentence] = []
+    seen: set[str] = set()
     for raw in sentences:
         text = raw["text"].strip()
         cites = sorted({n for n in raw["cites"] if 1 <= n <= len(hits)})
-        if not text:
+        if not text or text in seen:  # a small model sometimes writes the same sentence twice
             continue
+        seen.add(text)
         if _asks(text, question):
             dropped.append(Sentence(text, cites, ["答えではなく問いです"]))
             continue
@@ -152,6 +166,10 @@ def ask(pack: str | Retriever, question: str, *, model: Model | str | None = Non
     kept, dropped, found = grounded(llm, answer_messages(question, hits), hits, retriever, max_sentences=3,
                                     question=question, adapter=adapter)
     reason = ""
-    if not kept:
+    if kept and not on_topic(question, kept, retriever.pack.glossary):
+        dropped += [Sentence(s.text, s.cites, ["質問の語を含まない回答です"]) for s in kept]
+        kept = []
+        reason = "資料で裏付けられる文が質問に答えていません"
+    elif not kept:
         reason = "資料に答えがないとモデルが判断しました" if not found and not dropped else "資料で裏付けられる文がありません"
     return Answer(question, kept, hits, dropped, reason, llm.spec.name, time.perf_counter() - started)
