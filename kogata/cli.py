@@ -187,17 +187,19 @@ def eval_group() -> None:
 @click.option("--adapter", default=None, help="A registered adapter NAME or a LoRA GGUF file.")
 @click.option("--limit", type=int, default=None, help="Only the first N consultations.")
 @click.option("--out", default=None, help="Write the full results (every chart) as JSON here.")
+@click.option("--rules-only", is_flag=True, help="Chart without the model: what the rules alone recall.")
 @threads_option
 def eval_karte(data: str | None, split: str, model: str | None, adapter: str | None, limit: int | None,
-               out: str | None, threads: int | None) -> None:
+               out: str | None, rules_only: bool, threads: int | None) -> None:
     """Chart quality on the synthetic consultations: recall, unsupported lines, inventions, speed."""
     from kogata.engine import load
     from kogata.adapters import resolve as resolve_adapter
     from kogata.tasks.karte.evaluate import DEFAULT_DATA, evaluate
 
-    llm = load(model, threads=threads, adapters={"cli": resolve_adapter(adapter, model)} if adapter else None)
+    llm = None if rules_only else load(model, threads=threads,
+                                       adapters={"cli": resolve_adapter(adapter, model)} if adapter else None)
     result = evaluate(Path(data) if data else DEFAULT_DATA, split=None if split == "all" else split, model=llm,
-                      adapter="cli" if adapter else None, limit=limit)
+                      adapter="cli" if adapter else None, limit=limit, rules_only=rules_only)
     click.echo(f"{'id':<5}{'dept':<10}{'chars':>6}{'recall':>8}{'items':>6}{'unsup':>6}{'invent':>7}{'denied':>7}{'sec':>7}")
     for r in result["cases"]:
         if "error" in r:

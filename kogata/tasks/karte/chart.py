@@ -177,7 +177,8 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
 
 
 def karte(source: Transcript | str | Path | bytes, *, model: Model | str | None = None,
-          adapter: str | None = None, encoding: str | None = None, drafter: Callable | None = None) -> Chart:
+          adapter: str | None = None, encoding: str | None = None, drafter: Callable | None = None,
+          rules_only: bool = False) -> Chart:
     """Write an evidence-linked SOAP chart draft from a consultation.
 
     Args:
@@ -188,14 +189,17 @@ def karte(source: Transcript | str | Path | bytes, *, model: Model | str | None 
         encoding: the transcript file's encoding when it is not UTF-8 (e.g. "cp932").
         drafter: replaces draft() (same arguments), e.g. IncrementalChart.drafter, which reuses lines
             drafted while the visit went on.
+        rules_only: no model at all: only the lines read from the words by rules (instant on any CPU; the
+            measure of what the model adds).
     """
     start = time.perf_counter()
     transcript = source if isinstance(source, Transcript) else read_transcript(source, encoding=encoding)
-    llm = model if isinstance(model, Model) else load(model)
+    llm = None if rules_only else model if isinstance(model, Model) else load(model)
     index = EvidenceIndex(transcript)
     found = fact_rules.extract(index)
-    lines = (drafter or draft)(llm, list(index.said.values()), adapter=adapter)
+    lines = {s: [] for s in SECTIONS} if llm is None else (drafter or draft)(llm, list(index.said.values()),
+                                                                              adapter=adapter)
     soap = _assemble(index, found, lines)
     return Chart(transcript=transcript, soap=soap, medications=found.medications, allergies=found.allergies,
                  vitals=found.vitals, problems=found.problems, negatives=found.negatives,
-                 seconds=time.perf_counter() - start, model=llm.spec.name)
+                 seconds=time.perf_counter() - start, model=llm.spec.name if llm else "rules")

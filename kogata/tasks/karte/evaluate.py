@@ -100,15 +100,17 @@ def summarise(rows: list[dict]) -> dict:
 
 
 def evaluate(data: Path = DEFAULT_DATA, *, split: str | None = "test", model: Model | str | None = None,
-             adapter: str | None = None, limit: int | None = None, progress: bool = True) -> dict:
-    """Chart every consultation of `split` and score it; an error in one case is recorded, not raised."""
-    llm = model if isinstance(model, Model) else load(model, progress=progress)
+             adapter: str | None = None, limit: int | None = None, progress: bool = True,
+             rules_only: bool = False) -> dict:
+    """Chart every consultation of `split` and score it; an error in one case is recorded, not raised.
+    `rules_only` charts without the model (see kogata.tasks.karte.karte)."""
+    llm = None if rules_only else model if isinstance(model, Model) else load(model, progress=progress)
     selected = cases(data, split)[:limit]
     rows = []
     for case in tqdm(selected, desc="karte eval", disable=not progress, unit="visit"):
         start = time.perf_counter()
         try:
-            chart = karte(read_transcript(case.transcript), model=llm, adapter=adapter)
+            chart = karte(read_transcript(case.transcript), model=llm, adapter=adapter, rules_only=rules_only)
             row = score(chart, case.reference)
             row["chart"] = chart.to_dict()
         except Exception as e:  # one bad case must not end the run
@@ -117,5 +119,5 @@ def evaluate(data: Path = DEFAULT_DATA, *, split: str | None = "test", model: Mo
                    "denied_as_present": [], "non_japanese": [], "must_not_appear_shown": [],
                    "contract_errors": ["no chart"], "seconds": time.perf_counter() - start}
         rows.append(row)
-    return {"model": llm.spec.name, "adapter": adapter, "split": split, "data": str(data),
+    return {"model": llm.spec.name if llm else "rules", "adapter": adapter, "split": split, "data": str(data),
             "summary": summarise(rows), "cases": rows}
