@@ -114,7 +114,10 @@ def main() -> None:
 
     meter = Meter(model)
     rows, results = [], {}
-    sides = [s for s in ("end-only", "windows", "windows+prefill") if s in args.sides.split(",")]
+    sides = [s.strip() for s in args.sides.split(",")]
+    unknown = set(sides) - {"end-only", "windows", "windows+prefill"}
+    if unknown:
+        parser.error(f"unknown side(s): {', '.join(sorted(unknown))}")
     for name in sides:
         flush_cache(model)
         if name == "end-only":
