@@ -34,8 +34,8 @@ demo: install  ## the main job: a consultation (synthetic sample) becomes an evi
 
 # The monitor page's test drives Debian's Chromium (Playwright cannot download its own browser offline).
 browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
-		|| { echo "the page test needs Chromium: run (as root) apt-get install -y chromium"; exit 1; }
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium fonts-ipafont-gothic >/dev/null; } \
+		|| { echo "the page test needs Chromium: run (as root) apt-get install -y chromium fonts-ipafont-gothic"; exit 1; }
 
 test: install browser
 	$(BIN)/python -m pytest -q
