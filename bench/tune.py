@@ -79,7 +79,8 @@ def worker(model: str, threads: int, steps: int, examples: int, tokens: int, col
     from kogata.engine.registry import get_spec
     from kogata.tune.base import _convert
     from kogata.tune.data import read_examples, tokenize
-    from kogata.tune.train import TuneConfig, _current_peak_mb, _reset_peak_rss, prepare, timed_step, train
+    from kogata.bench import peak_rss_mb
+    from kogata.tune.train import TuneConfig, _reset_peak_rss, prepare, timed_step, train
 
     torch.set_num_threads(threads)
     spec = get_spec(model)
@@ -90,7 +91,7 @@ def worker(model: str, threads: int, steps: int, examples: int, tokens: int, col
             start = time.perf_counter()
             _convert(spec, path, Path(scratch) / "base", read_metadata(path).get("general.architecture", ""))
             result["gguf_load_s"] = round(time.perf_counter() - start, 1)
-        result["gguf_load_peak_rss_mb"] = round(_current_peak_mb())
+        result["gguf_load_peak_rss_mb"] = round(peak_rss_mb())
 
     with tempfile.TemporaryDirectory() as scratch:
         # the tokenizer comes with the base: load it once through a throw-away one-line file
@@ -121,7 +122,7 @@ def worker(model: str, threads: int, steps: int, examples: int, tokens: int, col
             times.append((time.perf_counter() - wall, time.process_time() - cpu))
         result["step_s"] = round(median([t[0] for t in times]), 2)
         result["step_cpu_s"] = round(median([t[1] for t in times]), 2)  # all threads' CPU time: a load-free hint
-        result["train_peak_rss_mb"] = round(_current_peak_mb())
+        result["train_peak_rss_mb"] = round(peak_rss_mb())
         result["estimate_s"] = round(result["step_s"] * examples, 1)
 
         if karte:
@@ -132,7 +133,7 @@ def worker(model: str, threads: int, steps: int, examples: int, tokens: int, col
             result["karte_step_tokens"] = len(longest.input_ids)
             result["karte_step_s"] = round(karte_step, 2)
             result["karte_estimate_s"] = round(karte_step / len(longest.input_ids) * karte_tokens * KARTE_EPOCHS, 1)
-            result["karte_peak_rss_mb"] = round(_current_peak_mb())
+            result["karte_peak_rss_mb"] = round(peak_rss_mb())
         del prepared
 
         if full:

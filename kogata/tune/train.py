@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import resource
 import shutil
 import sys
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kogata.adapters import registry
+from kogata.bench import peak_rss_mb
 from kogata.engine.registry import get_spec
 from kogata.errors import InputError
 from kogata.tune.data import IGNORE, DataSummary, Tokenized, check_lengths, read_examples, sha256_file, summarize
@@ -75,10 +75,6 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def memory_total_mb() -> float:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
@@ -92,16 +88,6 @@ def _reset_peak_rss() -> None:
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:
         pass
-
-
-def _current_peak_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return peak_rss_mb()
 
 
 @dataclass
@@ -253,7 +239,7 @@ def estimate(data: str | Path, config: TuneConfig, *, progress: bool = True) -> 
     _reset_peak_rss()
     seconds = timed_step(prepared, longest)
     return Estimate(prepared.summary, config.epochs, prepared.trainable, len(longest.input_ids), seconds,
-                    prepared.base.load_seconds, _current_peak_mb(), prepared.threads,
+                    prepared.base.load_seconds, peak_rss_mb(), prepared.threads,
                     "bf16" if prepared.bf16 else "fp32", prepared.base.spec.name)
 
 
@@ -375,7 +361,7 @@ def train(data: str | Path, name: str, config: TuneConfig, *, resume: bool = Fal
         raise
     bar.close()
     train_seconds = elapsed_before + time.perf_counter() - train_start
-    peak = _current_peak_mb()
+    peak = peak_rss_mb()
 
     peft_dir = work / "peft"
     model.save_pretrained(peft_dir)

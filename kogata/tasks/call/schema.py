@@ -1,15 +1,10 @@
 """The after-call record JSON contract (`kogata call --format json`), and the smaller schema the model fills in."""
 from __future__ import annotations
 
-_IDS = {"type": "array", "items": {"type": "integer", "minimum": 1}}
-_TEXT = {"type": "string"}
+from kogata.tasks.karte.schema import ITEM  # the verified, evidence-linked item every task shares
 
-ITEM = {
-    "type": "object",
-    "properties": {"text": _TEXT, "evidence": _IDS, "supported": {"type": "boolean"}},
-    "required": ["text", "evidence", "supported"],
-    "additionalProperties": False,
-}
+_IDS = ITEM["properties"]["evidence"]
+_TEXT = ITEM["properties"]["text"]
 
 FOLLOW_UP = {
     "type": "object",
