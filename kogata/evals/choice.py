@@ -74,6 +74,15 @@ def answer_letters(value: Any) -> list[str]:
     return normalise_answer([answer] if isinstance(answer, str) else answer)
 
 
+def one_letter(value: Any, item: Item) -> str:
+    """The prediction of a single-answer question: its one letter."""
+    return answer_letters(value)[0]
+
+
+def same_letter(item: Item, prediction: str | None) -> dict[str, Any]:
+    return {"correct": prediction == item.gold}
+
+
 EXAM_SYSTEM = ("あなたは日本の{exam}の問題を解いています。問題文と選択肢を読み、正解の選択肢の記号を答えてください。"
                "説明は不要です。")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kogata.errors import InputError
-from kogata.evals.choice import LOWER, answer_letters, answer_schema, instruction, listing
+from kogata.evals.choice import LOWER, answer_schema, instruction, listing, one_letter, same_letter
 from kogata.evals.runner import Dataset, Item, Suite, chat, count
 from kogata.evals.scoring import accuracy, majority_share
 
@@ -39,14 +39,6 @@ def load(path: Path) -> Dataset:
     return Dataset(items)
 
 
-def predict(value: Any, item: Item) -> str:
-    return answer_letters(value)[0]
-
-
-def judge(item: Item, prediction: str | None) -> dict[str, Any]:
-    return {"correct": prediction == item.gold}
-
-
 def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
     right, n = count(records)
     return {"rows": [{"split": "test", "n": n, "accuracy": right / n if n else 0.0, "random": 0.2,
@@ -55,5 +47,5 @@ def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
                                    "human 0.986 (JGLUE README)"}}
 
 
-SUITE = Suite(name="jcqa", data_dir="jglue", title="JCommonsenseQA v1.3 (test)", load=load, predict=predict,
-              judge=judge, summarise=summarise)
+SUITE = Suite(name="jcqa", data_dir="jglue", title="JCommonsenseQA v1.3 (test)", load=load, predict=one_letter,
+              judge=same_letter, summarise=summarise)

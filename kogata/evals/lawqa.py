@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kogata.errors import InputError
-from kogata.evals.choice import answer_letters, answer_schema, instruction
+from kogata.evals.choice import answer_schema, instruction, listing, one_letter, same_letter
 from kogata.evals.runner import Dataset, Item, Suite, by_group, chat, count
 from kogata.evals.scoring import majority_share
 
@@ -33,21 +33,13 @@ def load(path: Path) -> Dataset:
         letters = "".join(letter for letter, _ in lines)
         if letters != "abcd":
             raise InputError(f"{file}: question {s['ファイル名']} has choices {letters!r}, expected a–d")
-        listing = "\n".join(f"{letter}. {text}" for letter, text in lines)
-        user = (f"条文：\n{s['コンテキスト'].strip()}\n\n問題：{s['問題文'].strip()}\n\n選択肢：\n{listing}\n\n"
+        shown = listing([text for _, text in lines], letters)
+        user = (f"条文：\n{s['コンテキスト'].strip()}\n\n問題：{s['問題文'].strip()}\n\n選択肢：\n{shown}\n\n"
                 f"{instruction(1, letters)}")
         items.append(Item(id=s["ファイル名"], group=s["ファイル名"].split("_")[0], gold=s["output"].strip(),
                           schema=answer_schema(letters), max_tokens=24,
                           messages=chat(SYSTEM, user)))
     return Dataset(items)
-
-
-def predict(value: Any, item: Item) -> str:
-    return answer_letters(value)[0]
-
-
-def judge(item: Item, prediction: str | None) -> dict[str, Any]:
-    return {"correct": prediction == item.gold}
 
 
 def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
@@ -60,4 +52,4 @@ def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
 
 
 SUITE = Suite(name="lawqa", data_dir="lawqa-jp", title="lawqa_jp (法令QA, statute excerpt given)", load=load,
-              predict=predict, judge=judge, summarise=summarise)
+              predict=one_letter, judge=same_letter, summarise=summarise)
