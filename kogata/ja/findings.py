@@ -4,6 +4,7 @@ Matching works on Sudachi *keys*, not on characters, so conjugation and spelling
 a token's key is its normalized form (痛く/痛かった → 痛い, しびれ → 痺れ, おなか → 御腹), except that
 - the particles が/は/も are dropped (お腹が痛い = お腹は痛い = お腹痛い),
 - polite ます/です are dropped (吐きました = 吐いた),
+- degree adverbs are dropped (お腹が少し痛い = お腹が痛い),
 - every negative (ない, 無い, ず, ぬ: 食欲がありません, 眠れませんでした) becomes ない.
 A lexicon phrase matches where its key sequence occurs in the text's, starting on a token; it may end inside a
 token only when both end in a verb or adjective stem.
@@ -29,11 +30,13 @@ from importlib import resources
 from kogata.errors import KogataError
 from kogata.ja.tokenizer import Token, tokenize
 
-CATEGORIES = ("全身", "呼吸器", "消化器", "神経", "循環器", "皮膚", "耳鼻", "泌尿器", "精神", "運動器")
+CATEGORIES = ("全身", "呼吸器", "消化器", "神経", "循環器", "皮膚", "耳鼻", "泌尿器", "精神", "運動器", "所見")  # 所見: found on examination
 
 _DROPPED_PARTICLES = {"が", "は", "も"}
 _POLITE = {"ます", "です"}
 _NEGATIVE = {"ない", "無い", "ず", "ぬ"}
+# Degree adverbs say how much, not what: お腹が少し痛い is お腹が痛い (normalized forms).
+_DEGREE = {"少し", "一寸", "やや", "迚も", "可成", "結構", "余り", "大分", "割と", "特に"}
 _CONJUGATING = {"動詞", "形容詞"}
 _HARD_STOPS = set("。.!?！？…")
 _MAX_SCAN_TOKENS = 40  # a clause longer than this is a run-on ASR line; a cue that far away is not about the finding
@@ -65,6 +68,8 @@ def _key(t: Token) -> str:
     if pos0 == "助詞" and pos1 in ("格助詞", "係助詞") and t.surface in _DROPPED_PARTICLES:
         return ""
     if pos0 == "助動詞" and t.normalized_form in _POLITE:
+        return ""
+    if pos0 == "副詞" and t.normalized_form in _DEGREE:
         return ""
     if pos0 in ("助動詞", "形容詞") and t.normalized_form in _NEGATIVE:
         return "ない"

@@ -141,9 +141,12 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
             continue
         soap["O"].append(item)
 
-    # A: the assessment as drafted, and any diagnosis the doctor named that the draft left out
+    # A: the assessment as drafted, then as the doctor said it where no drafted line cites it, and any diagnosis
+    # the doctor named that neither says
     soap["A"] = drafted["A"]
-    assessed = fact_rules.fold_modifiers(clean(" ".join(i.text for i in drafted["A"])))
+    cited = {i for item in drafted["A"] for i in item.evidence}
+    soap["A"] += [Item(text, ids) for text, ids in fact_rules.spoken_lines(said, "A") if not set(ids) & cited]
+    assessed = fact_rules.fold_modifiers(clean(" ".join(i.text for i in soap["A"])))
     for problem in found.problems:
         if problem["status"] != "history" and problem["name"] not in assessed:
             suffix = "の疑い" if problem["status"] == "suspected" else ""
@@ -159,11 +162,13 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     soap["P"] += drafted["P"]
 
     # the rest of what was said that a chart keeps, in the speaker's words, where no drafted line cites it
+    examined_ids = {i for item in exam_items for i in item.evidence}  # quoted whole beside their findings
     for section in ("S", "O", "P"):
         cited = {i for item in drafted[section] for i in item.evidence}
         taken = {item.text for item in soap[section]}
-        soap[section] += [Item(text, ids) for text, ids in fact_rules.spoken_lines(said, section)
-                          if not set(ids) & cited and text not in taken]
+        spoken = fact_rules.spoken_lines(said, section, skip=examined_ids if section == "O" else set(),
+                                         known_values=vital_values)
+        soap[section] += [Item(text, ids) for text, ids in spoken if not set(ids) & cited and text not in taken]
 
     for section in SECTIONS:  # drop exact repeats (a long visit drafted in chunks can say a thing twice)
         seen: set[str] = set()

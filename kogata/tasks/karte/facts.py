@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kogata.ja import find_findings
+from kogata.ja import find_findings, find_quantities
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
 from kogata.verify import EvidenceIndex, Said
@@ -204,15 +204,17 @@ def negatives(index: EvidenceIndex) -> list[dict]:
     """Symptoms the patient side denied (and never affirmed), with the question that was answered."""
     out: list[dict] = []
     said = list(index.said.values())
+    affirmed = {f.term for s in said if not s.clinician for f in s.findings if not f.negated}
     for k, s in enumerate(said):
         if s.clinician:
             continue
         question = said[k - 1] if k and said[k - 1].clinician else None
         terms = [f.term for f in s.findings if f.negated]
         if not s.findings and question is not None and _DENIAL.search(s.text):
-            terms = [f.term for f in question.findings]  # 「ないです」 answering 「息苦しさはありますか」
+            # 「ないです」「血は混じってないです」 answering 「息苦しさはありますか」「便に血が混じったりは」
+            terms = [f.term for f in question.findings if f.term not in affirmed]
         for term in dict.fromkeys(terms):
-            if term in index.denied and not any(n["finding"] == term for n in out):
+            if (term in index.denied or term not in affirmed) and not any(n["finding"] == term for n in out):
                 asked = question is not None and any(f.term == term for f in question.findings)
                 out.append({"finding": term, "evidence": ([question.id] if asked else []) + [s.id]})
     return out
@@ -260,9 +262,11 @@ _ONSET = re.compile(r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年)(?:ぐら�
                     r"(?:ぐらい|くらい|ほど)?(?:から|より)")
 _TESTS = re.compile(r"採血|血液検査|尿検査|検尿|レントゲン|X線|CT|MRI|エコー|超音波|心電図|迅速検査|検査")
 _ORDERS = re.compile(r"しましょう|します|しておきます|お願いします|行います|撮り|撮って|調べ|測り|予約")
-_FOLLOW_UP = re.compile(r"(\d+(?:日|週間|か月|ヶ月))(?:後|ぐらい後|くらい後|先)[^。]{0,20}?(?:来て|受診|再診|お越し|診せて|見せて|結果)")
+_FOLLOW_UP = re.compile(r"(\d+(?:日|週間|か月|ヶ月)|明日|明後日|来週|来月)(?:後|ぐらい後|くらい後|先)?[^。]{0,20}?"
+                        r"(?:来て|受診|再診|お越し|診せて|見せて|結果)|次回は(\d+(?:日|週間|か月|ヶ月))後")
 
 
+_DAYS_AHEAD = ("明日", "明後日", "来週", "来月")
 _MAX_QUOTE = 80  # characters of the patient's words kept beside a symptom line
 _CHART_ONSET = {"昨日の夜": "昨夜", "昨日の朝": "昨日朝", "昨日の昼": "昨日昼", "昨日の夕方": "昨日夕方"}
 _NOT_A_FINDING = re.compile(r"見ておき|見ます|診ます|確認し|チェック|聞きます|調べ|止め")
@@ -289,7 +293,8 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
 
 
 def examination_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
-    """What the doctor states on examination, present or absent (「喉が赤いですね」「むくみはないですね」);
+    """What the doctor states on examination, present or absent (「喉が赤いですね」「むくみはないですね」), one line
+    per utterance with the doctor's words beside the terms (where, how much: 「左膝の内側を押すと痛い」);
     questions and conditionals (「熱が出たら」) are not findings."""
     lines = []
     previous: Said | None = None
@@ -298,16 +303,24 @@ def examination_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         if not s.clinician or _is_allergy_talk(s):
             continue
         echoed = {f.term for f in heard.findings} if heard is not None and not heard.clinician else set()
+        present: list[str] = []
+        absent: list[str] = []
+        words: list[str] = []
         for sentence in _sentences(s.text):
             if is_question(sentence) or _CONDITIONAL.search(sentence) or _NOT_A_FINDING.search(sentence) \
                     or find_drugs(sentence):
                 continue  # 「むくみも見ておきますね」 announces an examination; 「吐き気止めに…」 names a drug's use
-            findings = find_findings(sentence)
-            present = list(dict.fromkeys(f.term for f in findings if not f.negated and f.term not in echoed))
-            absent = list(dict.fromkeys(f.term for f in findings if f.negated and f.term not in present))
-            parts = ([f"{'、'.join(present)}あり"] if present else []) + [f"{t}なし" for t in absent]
-            if parts:
-                lines.append(("、".join(parts) + "。", [s.id]))
+            findings = [f for f in find_findings(sentence) if f.term not in echoed]
+            present += [f.term for f in findings if not f.negated]
+            absent += [f.term for f in findings if f.negated]
+            if findings or _RESULT_CUES.search(sentence):
+                words.append(chart_sentence(sentence).rstrip("。"))
+        present = list(dict.fromkeys(present))
+        absent = [t for t in dict.fromkeys(absent) if t not in present]
+        parts = ([f"{'、'.join(present)}あり"] if present else []) + [f"{t}なし" for t in absent]
+        if parts:
+            quote = f"（「{'。'.join(words)}」）" if words and len("".join(words)) <= _MAX_QUOTE else ""
+            lines.append(("、".join(parts) + quote + "。", [s.id]))
     return lines
 
 
@@ -321,21 +334,46 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
             tests = list(dict.fromkeys(_TESTS.findall(sentence)))
             if tests and _ORDERS.search(sentence) and not is_question(sentence):
                 lines.append((f"{'、'.join(tests)}を予定。", [s.id]))
-            if m := _FOLLOW_UP.search(sentence):
-                lines.append((f"{m.group(1)}後に再診。", [s.id]))
+            if (m := _FOLLOW_UP.search(sentence)) and not is_question(sentence):
+                when = m.group(1) or m.group(2)
+                lines.append((f"{when}{'' if when in _DAYS_AHEAD else '後に'}再診。", [s.id]))
     return lines
 
 
 # Sentences worth keeping in the doctor's or patient's own words when no rule above turned them into a line:
-# the history and habits the patient tells, what the doctor reports from an examination or a test, and the
-# doctor's instructions. Cited by construction; the model's chart-style line replaces them where it cites them.
+# the history and habits the patient tells, what the doctor reports from an examination or a test, the doctor's
+# assessment and instructions. Cited by construction; the model's chart-style line replaces them where it cites them.
 _HISTORY_CUES = re.compile(r"昔|以前|\d+(?:年|か月|週間|日)前|歳の(?:時|とき|頃)|手術|入院|既往|持病|治療中|通院|お酒|飲酒|タバコ"
                            r"|たばこ|喫煙|吸って|仕事は|働いて|勤めて|同じ症状|測ると|測っ|飲み忘れ|食べ過ぎ|間食|塩分|運動|歩いて"
                            r"|体重|(?:病院|医者|先生|健診|検診|ドック)[^。]{0,12}言われ")
 _RESULT_CUES = re.compile(r"検査|結果|陽性|陰性|正常|異常|X線|レントゲン|心電図|エコー|CT|MRI|所見|押すと|触れ|腫れ|赤く|赤い|白い"
-                          r"|音|圧痛|骨折|数値|値は|値が")
+                          r"|音|圧痛|骨折|数値|値は|値が|問題ありません|保たれ|左右差|試験|反射|聴診|触診")
 _ADVICE_CUES = re.compile(r"しましょう|してください|下さい|てみましょう|来てください|いらしてください|予約|控え|避け|様子を見|までに"
-                          r"|続けて|休んで|安静|冷やして|温めて|気をつけ|受診して|診断書|紹介状|紹介します")
+                          r"|続けて|休んで|安静|冷やして|温めて|気をつけ|受診して|診断書|紹介状|紹介します|呼んで"
+                          r"|(?:し|取り|とり|つけ|書き|入れ|抜き|とめ|撮り|戻し|固定し|縫い)ます")
+# Words a chart is about (body, symptoms, care, habits); a sentence without any, and without a finding, drug, disease
+# or measurement, is small talk (「梅雨でじめじめしてるのに、二人とも元気すぎて大変です」).
+_CLINICAL = re.compile(r"(?<!饅)頭|顔|額|おでこ|(?<![\d回番つ])目(?!標)|耳|鼻|(?<!窓)口|唇|喉|のど|首|肩|腕|肘|(?<![上相])手(?!伝|続|紙)"
+                       r"|指|爪|胸|背中|腰|お腹|おなか|腹|お尻|おしり|肛門|膝|ひざ|足|脚|すね|皮膚|肌|関節|骨|筋|心臓|肺|胃|腸|肝|腎"
+                       r"|血|便|尿|おしっこ|熱|痛|かゆ|咳|痰|鼻水|薬|検査|医者|診断|治療|食|飯|飲|お酒|眠|睡眠|寝|タバコ|たばこ"
+                       r"|喫煙|運動|発作|症状|体重|声|息")
+_CLINICAL_UNITS = {"mg", "g", "mL", "μg", "℃", "kg", "mmHg", "%", "錠", "包", "単位", "cm", "mm", "dB", "mg/dL", "/分", "本", "杯"}
+_ASSESSMENT = re.compile(r"と考えられ|(?:だ|か)と思い|でしょう|疑い|可能性|かもしれ|状態|診断|ですね|です(?:。|$)")
+_ASSESSMENT_END = re.compile(r"(?:と考えられます|と考えます|だと思います|かと思います|と思います|でしょう|かもしれません|の状態|状態)?"
+                             r"(?:ですね|です|ね)?(。?)$")
+# How a chart says what the doctor says in words (applied to assessment lines).
+_ASSESSMENT_WORDS = [
+    (re.compile(r"(?:が|は)?(?:少し|やや|だいぶ|かなり)?(?:悪くなって|悪化して)(?:いる|きている|きた)"), "の増悪"),
+    (re.compile(r"(?:が|は)?(?:少し|やや|だいぶ|かなり)?(?:良くなって|よくなって)(?:いる|きている|きた|います)"), "の改善"),
+    (re.compile(r"(?:中くらい|中等度)の発作"), "中発作"),
+    (re.compile(r"(?:小さい|小さな|軽い)発作"), "小発作"),
+    (re.compile(r"(?:大きい|大きな|重い)発作"), "大発作"),
+    (re.compile(r"([一-龥ァ-ヶー]+)は(軽度|中等度|高度|軽症|中等症|重症)"), r"\2\1"),  # 脱水は軽度 → 軽度脱水
+]
+_JUDGED = re.compile(r"と考えられ|と思い|でしょう|疑い|可能性|かもしれ|による|のせい")
+_DIAGNOSIS_WORDS = re.compile(r"炎|症|病|障害|発作|便秘|脱水|骨折|捻挫|打撲|増悪|悪化|コントロール|感染|アレルギー|薬疹|蕁麻疹|じんましん")
+
+
 _LEAD = re.compile(r"^(?:[.…‥・\s]+|(?:じゃあ|では|それでは|それと|それから|あと|まず|なので|ですので|はい|ええ|うん|そうですね|えっと|えーと|えー"
                    r"|あのー|あの|あー|まあ|うーん)ー*[、,]?\s*)+")
 
@@ -347,24 +385,77 @@ def chart_sentence(sentence: str) -> str:
     return text if text.endswith(("。", "！", "？", "!", "?")) else text + "。"
 
 
-def spoken_lines(said: list[Said], section: str) -> list[tuple[str, list[int]]]:
-    """S: the patient side's history and habits; O: the doctor's examination and test results; P: the doctor's
-    instructions. Questions, allergy talk and sentences that name a drug (a medication line says them) are left out."""
-    cues = {"S": _HISTORY_CUES, "O": _RESULT_CUES, "P": _ADVICE_CUES}[section]
+def _is_clinical(text: str) -> bool:
+    return bool(_CLINICAL.search(text) or find_findings(text) or find_drugs(text) or find_diseases(text)
+                or any(q.unit in _CLINICAL_UNITS for q in find_quantities(text)))
+
+
+def _without_small_talk(sentence: str) -> str:
+    """The clauses of a patient's sentence that say something clinical (「正直、先週は妻が出張でいなくて、3日ぐらい
+    飲ませ忘れました」 → 「3日ぐらい飲ませ忘れました」); empty when none does."""
+    clauses = [c for c in re.split(r"(?<=[、,])", sentence) if c.strip()]
+    kept = [c for c in clauses if _is_clinical(c)]
+    return "".join(kept).rstrip("、,") if kept else ""
+
+
+def assessment_sentence(sentence: str) -> str:
+    """「慢性の機能性便秘ですね。」 → 「慢性機能性便秘。」: the doctor's diagnosis without the words of speech."""
+    text = chart_sentence(sentence)
+    for f in find_findings(text):
+        if not f.negated and f.surface != f.term and len(f.surface) >= 2:
+            text = text.replace(f.surface, f.term)  # むくみ → 浮腫
+    for pattern, chart_words in _ASSESSMENT_WORDS:
+        text = pattern.sub(chart_words, text)
+    text = _ASSESSMENT_END.sub(r"\1", text.rstrip("。")) + "。"
+    return fold_modifiers(text)
+
+
+def _answered_denial(sentence: str, question: Said | None) -> bool:
+    """「ないです」 answering a question about symptoms: the denied-findings line says it."""
+    return question is not None and bool(question.findings) and bool(_DENIAL.search(sentence)) \
+        and not find_diseases(sentence)
+
+
+def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset(),
+                 known_values: set[str] = frozenset()) -> list[tuple[str, list[int]]]:
+    """S: what the patient side tells beyond symptoms (history, habits, timing, course); O: the doctor's or nurse's
+    examination and test results; A: the doctor's assessment; P: the doctor's instructions and procedures.
+    Questions, small talk, allergy talk, and sentences that name a drug (a medication line says them; A keeps them:
+    「フロモックスによる薬疹」) are left out, and so are utterances in `skip` (already a line) and measurements
+    whose values are all in `known_values` (the vitals line)."""
     lines = []
+    previous: Said | None = None
     for s in said:
-        if s.clinician != (section != "S"):
+        heard, previous = previous, s
+        if s.clinician != (section != "S") or s.id in skip:
             continue
+        question = heard if heard is not None and heard.clinician else None
         for sentence in _sentences(s.text):
-            if not cues.search(sentence) or is_question(sentence) or _is_allergy_sentence(sentence) \
-                    or find_drugs(sentence):
+            if is_question(sentence) or _is_allergy_sentence(sentence) or not _is_clinical(sentence) \
+                    or (find_drugs(sentence) and section != "A"):
                 continue
-            if section == "O" and (_CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence)
-                                   or _NOT_A_FINDING.search(sentence)):
-                continue  # 「出たら教えてください」 is advice, 「見ておきます」 announces an examination
-            if section == "S" and any(not f.negated for f in find_findings(sentence)):
-                continue  # a symptom line says it
-            lines.append((chart_sentence(sentence), [s.id]))
+            findings = find_findings(sentence)
+            if section == "S":
+                if any(not f.negated for f in findings) or (findings and all(f.negated for f in findings)) \
+                        or _answered_denial(sentence, question):
+                    continue  # a symptom line or the denied-findings line says it
+                if clinical := _without_small_talk(sentence):
+                    lines.append((chart_sentence(clinical), [s.id]))
+            elif section == "O":
+                numbers = {q.value for q in find_quantities(sentence)}
+                if _CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence) or _NOT_A_FINDING.search(sentence) \
+                        or (_ASSESSMENT.search(sentence) and _DIAGNOSIS_WORDS.search(sentence) and not numbers):
+                    continue  # advice, an announced examination, or an assessment (A keeps it)
+                if _RESULT_CUES.search(sentence) or findings or (numbers and not numbers <= known_values):
+                    lines.append((chart_sentence(sentence), [s.id]))
+            elif section == "A":
+                if _CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence) or not _ASSESSMENT.search(sentence):
+                    continue
+                if find_diseases(sentence) or _DIAGNOSIS_WORDS.search(sentence) \
+                        or (find_findings(sentence) and _JUDGED.search(sentence)):
+                    lines.append((assessment_sentence(sentence), [s.id]))
+            elif _ADVICE_CUES.search(sentence) or _TESTS.search(sentence) and _ORDERS.search(sentence):
+                lines.append((chart_sentence(sentence), [s.id]))
     return lines
 
 
