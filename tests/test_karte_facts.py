@@ -54,3 +54,33 @@ def test_rules_only_charts_invent_nothing_and_keep_the_contract():
     assert summary["invented_drugs_or_doses"] == 0 and summary["denied_shown_as_present"] == 0
     assert summary["non_japanese_glyphs"] == 0
     assert summary["key_fact_recall"] > 0.5  # rules alone: 0.565 on the test split at this commit
+
+
+def said_of(text: str):
+    return list(EvidenceIndex(read_transcript(text.encode("utf-8"))).said.values())
+
+
+def test_examination_is_one_line_per_utterance_in_chart_terms_with_the_doctors_words():
+    from kogata.tasks.karte.facts import examination_lines
+    said = said_of("患者：膝が痛いです。\n医師：左膝の内側を押すと痛いですね。骨のとげもできています。腫れはないです。\n")
+    [(text, ids)] = examination_lines(said)
+    assert ids == [2]
+    assert text.startswith("圧痛、骨棘あり、腫脹なし（「左膝の内側を押すと痛い")
+
+
+def test_an_answered_no_denies_the_finding_asked_about():
+    index = EvidenceIndex(read_transcript("医師：便に血が混じったりしていませんか。\n患者：混じってないです。\n".encode()))
+    assert [(n["finding"], n["evidence"]) for n in extract(index).negatives] == [("血便", [1, 2])]
+
+
+def test_small_talk_clauses_are_left_out_and_the_clinical_ones_kept():
+    from kogata.tasks.karte.facts import spoken_lines
+    said = said_of("医師：お薬は飲めていますか。\n患者：正直、先週は妻が出張でいなくて、3日ぐらい飲ませ忘れました。\n"
+                   "患者：週末ピアノの発表会があって、ずっと練習してたんです。\n")
+    assert [t for t, _ in spoken_lines(said, "S")] == ["3日ぐらい飲ませ忘れました。"]
+
+
+def test_the_doctors_assessment_is_written_in_chart_words():
+    from kogata.tasks.karte.facts import spoken_lines
+    said = said_of("医師：脱水は軽度ですね。\n医師：心不全が少し悪くなっている状態ですね。\n医師：では押しますね。\n")
+    assert [t for t, _ in spoken_lines(said, "A")] == ["軽度脱水。", "心不全の増悪。"]
