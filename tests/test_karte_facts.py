@@ -84,3 +84,27 @@ def test_the_doctors_assessment_is_written_in_chart_words():
     from kogata.tasks.karte.facts import spoken_lines
     said = said_of("医師：脱水は軽度ですね。\n医師：心不全が少し悪くなっている状態ですね。\n医師：では押しますね。\n")
     assert [t for t, _ in spoken_lines(said, "A")] == ["軽度脱水。", "心不全の増悪。"]
+
+
+def test_the_side_said_before_a_symptom_goes_into_its_term():
+    from kogata.tasks.karte.facts import symptom_lines
+    [(text, _)] = symptom_lines(said_of("患者：先月ぐらいから左の膝が痛くなってきて。\n"))
+    assert text.startswith("先月より左膝痛あり")
+
+
+def test_a_test_ordered_for_later_keeps_its_time_and_chart_name():
+    from kogata.tasks.karte.facts import plan_lines
+    said = said_of("医師：2、3週間後に尿の検査をしますので、もう一度来てください。\n")
+    assert plan_lines(said) == [("2〜3週間後に尿検査を予定。", [1]), ("2〜3週間後に再診。", [1])]
+
+
+def test_a_disease_whose_signs_are_absent_is_not_a_problem():
+    from kogata.tasks.karte.facts import problems
+    said = said_of("医師：今のところアナフィラキシーの症状はありません。\n")
+    assert problems(said) == []
+
+
+def test_a_dose_said_in_the_answer_belongs_to_the_drug_asked_about():
+    f = extract(EvidenceIndex(read_transcript("医師：ハルシオンをもらっているんでしたね。\n患者：〇・二五ミリを寝る前に飲んでます。\n".encode())))
+    [med] = f.medications
+    assert (med["brand"], med["dose"], med["status"], med["evidence"]) == ("ハルシオン", "0.25mg", "current", [1, 2])

@@ -85,7 +85,7 @@ _COUNTERS = sorted(
         "日", "回", "錠", "週", "か月", "ヶ月", "カ月", "ケ月", "ヵ月", "箇月", "月", "年", "歳", "才", "時間", "時", "分",
         "秒", "人", "個", "本", "枚", "包", "杯", "単位", "滴", "粒", "種類", "箇所", "か所", "カ所", "ヶ所", "階", "番",
         "倍", "割", "食", "袋", "箱", "缶", "カプセル", "キロ", "グラム", "マイクロ", "ミリ", "センチ", "メートル", "リットル", "パーセント",
-        "%", "mg", "kg", "g", "mL", "ml", "cc", "cm", "mm", "代", "円", "度",
+        "%", "mg", "kg", "g", "mL", "ml", "cc", "cm", "mm", "代", "円", "度", "吸入", "噴霧", "パフ", "針", "デシベル",
     ],
     key=len,
     reverse=True,
@@ -220,7 +220,7 @@ _EXPLICIT_UNITS = {
     "マイクログラム": "\u03bcg", "マイクロ": "\u03bcg", "mcg": "\u03bcg",  # NFKC turns the micro sign into Greek mu
     "ミリグラム": "mg", "ミリリットル": "mL", "ミリメートル": "mm", "キログラム": "kg", "グラム": "g",
     "センチメートル": "cm", "センチ": "cm", "パーセント": "%", "%": "%", "シーシー": "mL", "cc": "mL",
-    "mg": "mg", "kg": "kg", "ml": "mL", "cm": "cm", "mm": "mm",
+    "mg": "mg", "kg": "kg", "ml": "mL", "cm": "cm", "mm": "mm", "デシベル": "dB", "db": "dB",
 }
 _UNIT_RE = re.compile(
     _NUM + r"\s?(" + "|".join(sorted(map(re.escape, _EXPLICIT_UNITS), key=len, reverse=True)) + r")(?![A-Za-z])",
@@ -306,7 +306,16 @@ def normalize_numbers(text: str) -> str:
 
     Expects normalised text (see kogata.ja.normalize.normalize); heuristics are listed in this module's docstring.
     """
-    return _units(_convert_numerals(text))
+    return _SPOKEN_RANGE.sub(_spoken_range, _units(_convert_numerals(text)))
+
+
+# 「二、三日」「2、3週間後」: two neighbouring numbers before a counter are a range (2〜3日), not a list.
+_SPOKEN_RANGE = re.compile(r"(?<![0-9.,、])([1-9])[、,]([1-9])(?=日|週間|週|か月|ヶ月|回|時間|年|分|錠|杯|本)")
+
+
+def _spoken_range(m: re.Match) -> str:
+    low, high = int(m.group(1)), int(m.group(2))
+    return f"{low}〜{high}" if high == low + 1 else m.group(0)
 
 
 # ---------------------------------------------------------------------------------------------------------------

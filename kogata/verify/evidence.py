@@ -150,7 +150,8 @@ class EvidenceIndex:
             problems.append(f"日本語で使わない漢字「{''.join(foreign)}」があります")
 
         cited_quantities = set().union(*(s.quantities for s in cited))
-        for value, unit in sorted(_quantities(line)):
+        drug_names = re.compile("|".join(re.escape(m.value.generic) for m in find_drugs(line)) or r"(?!)")
+        for value, unit in sorted(_quantities(drug_names.sub(" ", line))):  # マクロゴール4000 is a name
             if not any(same_quantity((value, unit), said) for said in cited_quantities):
                 problems.append(f"数値「{value}{unit}」が発言{ids}にありません")
 

@@ -147,8 +147,10 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     cited = {i for item in drafted["A"] for i in item.evidence}
     soap["A"] += [Item(text, ids) for text, ids in fact_rules.spoken_lines(said, "A") if not set(ids) & cited]
     assessed = fact_rules.fold_modifiers(clean(" ".join(i.text for i in soap["A"])))
+    assessed_ids = {i for item in soap["A"] for i in item.evidence}
     for problem in found.problems:
-        if problem["status"] != "history" and problem["name"] not in assessed:
+        if problem["status"] != "history" and problem["name"] not in assessed \
+                and not set(problem["evidence"]) <= assessed_ids:  # じんま疹 where a line says 蕁麻疹
             suffix = "の疑い" if problem["status"] == "suspected" else ""
             soap["A"].append(Item(f"{problem['name']}{suffix}。", problem["evidence"]))
 

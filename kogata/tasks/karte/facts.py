@@ -31,10 +31,10 @@ _DURATION = re.compile(r"\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分
 _PRESCRIBING = re.compile(r"出し|処方|始め|追加|開始|飲んでください|使ってください|貼ってください|塗ってください|出ます|お渡し"
                           r"|にします|にしましょう|使います|使いましょう|を使|点滴し|注射し")
 _STATUS_CUES = [  # strongest first
-    ("stopped", re.compile(r"中止|(?<!たら)(?<!れば)やめ(?:ま|て|る|よう)|止めましょう|止めます|中断|飲まなくて|終了")),
+    ("stopped", re.compile(r"中止|(?<!たら)(?<!れば)やめ(?:ま|て|る|よう)|止めましょう|止めます|中断|飲まなくて|終了|終わりに")),
     ("changed", re.compile(r"増や|増量|減ら|減量|変更|変え|切り替え|に上げ|に下げ")),
     ("prescribed", _PRESCRIBING),
-    ("current", re.compile(r"飲んで|服用|使って|続け|内服|貼って|塗って")),
+    ("current", re.compile(r"飲んで|服用|使って|続け|内服|貼って|塗って|もらって|飲めて|塗れて|使えて")),
 ]
 _TAKING_BEFORE = re.compile(r"(?:今|いま|普段|ふだん|毎日)[^。]{0,6}(?:飲んで|使って|服用|内服)")
 _FORM = re.compile(r"(?:テープ|パップ|ゲル|軟膏|クリーム|ローション|点眼|点鼻|坐剤|シロップ|吸入|注)$")
@@ -62,7 +62,7 @@ _DENIAL = re.compile(r"ない|ありません|ございません|いいえ|特�
 _SUSPECTED = re.compile(r"疑|かもしれ|可能性|思います|でしょう|考えられ|否定でき|おそらく|恐らく")
 _HISTORY = re.compile(r"既往|以前|昔|前に|持病|治療中|通院中|飲んで|言われて")
 _RISK_AFTER = re.compile(r"[のをにが]?(?:原因|予防|防|リスク|危険|なる|なり|起こ|可能性は低|出たら|あったら|出る場合|の場合|なら)")
-_NEGATED_AFTER = re.compile(r"(?:は|も)?(?:ない|ありません|なさそう|否定|違う|ではない|じゃない)")
+_NEGATED_AFTER = re.compile(r"(?:の(?:症状|所見|兆候|徴候|心配|可能性))?(?:は|も)?(?:ない|ありません|なさそう|否定|違う|ではない|じゃない|低い)")
 
 
 @dataclass
@@ -104,9 +104,9 @@ def vitals(said: list[Said]) -> list[dict]:
 
 
 def _is_allergy_sentence(text: str) -> bool:
+    """「ペニシリンで蕁麻疹が出た」「卵で蕁麻疹」; not 「小児喘息で、キプレスを飲んでます」 (a drug for the condition)."""
     reaction = _REACTIONS.search(text)
-    allergen = _ALLERGENS.search(text) or find_drugs(text)
-    return bool(reaction and (_ALLERGY_PAST.search(text) or allergen)) or "アレルギー" in text
+    return bool(reaction and (_ALLERGY_PAST.search(text) or _ALLERGENS.search(text))) or "アレルギー" in text
 
 
 def _is_allergy_talk(s: Said) -> bool:
@@ -139,7 +139,8 @@ def medications(said: list[Said]) -> list[dict]:
                 status = _status(scope) or _status(s.text[s.text.find(sentence) + m.span[1]:])
                 if status is None:
                     taking = _TAKING_BEFORE.search(sentence[:m.span[0]])  # 「今飲んでいるのは、メトホルミン…」
-                    status = "current" if taking or not s.clinician else "prescribed"
+                    # a doctor asking about a drug (「ディフェリンは毎晩塗れていますか」) asks about one already used
+                    status = "current" if taking or not s.clinician or is_question(sentence) else "prescribed"
                 drug = m.value
                 form = _FORM.search(m.surface)  # ロキソニンテープ and ロキソニン (tablets) are two products
                 key = drug.generic + (form.group(0) if form else "")
@@ -159,7 +160,25 @@ def medications(said: list[Said]) -> list[dict]:
                     med["status"] = status
                 if s.id not in med["evidence"]:
                     med["evidence"].append(s.id)
+    _answered_doses(said, by_name)
     return list(by_name.values())
+
+
+def _answered_doses(said: list[Said], by_name: dict[str, dict]) -> None:
+    """「ハルシオンをもらっているんでしたね」「0.25mgを寝る前に飲んでます」: the dose in the answer belongs to the
+    one drug the question named."""
+    for question, answer in zip(said, said[1:]):
+        if not question.clinician or answer.clinician or find_drugs(answer.text):
+            continue
+        named = {m.value.generic for m in find_drugs(question.text)}
+        meds = [m for m in by_name.values() if m["name"] in named and question.id in m["evidence"]]
+        if len(meds) != 1 or meds[0]["dose"] or not (doses := _DOSE.findall(answer.text)):
+            continue
+        med = meds[0]
+        med["dose"] = doses[0]
+        if not med["frequency"] and (found := _FREQUENCY.search(answer.text)):
+            med["frequency"] = found.group(0)
+        med["evidence"].append(answer.id)
 
 
 def continued(said: list[Said], meds: list[dict]) -> list[str]:
@@ -210,9 +229,10 @@ def negatives(index: EvidenceIndex) -> list[dict]:
             continue
         question = said[k - 1] if k and said[k - 1].clinician else None
         terms = [f.term for f in s.findings if f.negated]
-        if not s.findings and question is not None and _DENIAL.search(s.text):
+        first = _sentences(s.text)[0] if s.text.strip() else ""
+        if question is not None and not find_findings(first) and _DENIAL.search(first):
             # 「ないです」「血は混じってないです」 answering 「息苦しさはありますか」「便に血が混じったりは」
-            terms = [f.term for f in question.findings if f.term not in affirmed]
+            terms += [f.term for f in question.findings if f.term not in affirmed]
         for term in dict.fromkeys(terms):
             if (term in index.denied or term not in affirmed) and not any(n["finding"] == term for n in out):
                 asked = question is not None and any(f.term == term for f in question.findings)
@@ -260,9 +280,13 @@ def problems(said: list[Said]) -> list[dict]:
 
 _ONSET = re.compile(r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年)(?:ぐらい|くらい|ほど)?前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝|一昨日|先週|先月|去年|数日前|今日)"
                     r"(?:ぐらい|くらい|ほど)?(?:から|より)")
-_TESTS = re.compile(r"採血|血液検査|尿検査|検尿|レントゲン|X線|CT|MRI|エコー|超音波|心電図|迅速検査|検査")
+_TESTS = re.compile(r"採血|血液検査|血液の検査|尿検査|尿の検査|検尿|胸のレントゲン|レントゲン|X線|CT|MRI|心臓の超音波|エコー|超音波"
+                    r"|運動負荷心電図|ホルター心電図|心電図|迅速検査|パッチテスト|聴力検査|内視鏡|胃カメラ|大腸カメラ|骨密度|検査")
+_TEST_TERMS = {"血液の検査": "血液検査", "尿の検査": "尿検査", "胸のレントゲン": "胸部X線", "レントゲン": "X線",
+               "心臓の超音波": "心エコー", "超音波": "エコー"}
+_WHEN = re.compile(r"\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)(?:後|ぐらい後|くらい後)|明日|来週|次回")
 _ORDERS = re.compile(r"しましょう|します|しておきます|お願いします|行います|撮り|撮って|調べ|測り|予約")
-_FOLLOW_UP = re.compile(r"(\d+(?:日|週間|か月|ヶ月)|明日|明後日|来週|来月)(?:後|ぐらい後|くらい後|先)?[^。]{0,20}?"
+_FOLLOW_UP = re.compile(r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)|明日|明後日|来週|来月)(?:後|ぐらい後|くらい後|先)?[^。]{0,20}?"
                         r"(?:来て|受診|再診|お越し|診せて|見せて|結果)|次回は(\d+(?:日|週間|か月|ヶ月))後")
 
 
@@ -273,13 +297,23 @@ _NOT_A_FINDING = re.compile(r"見ておき|見ます|診ます|確認し|チェ�
 _CONDITIONAL = re.compile(r"たら|れば|場合|時は|ときは|うちは|なら|ように|予防")
 
 
+_SIDE = re.compile(r"(左|右|両)(?:の|側の|方の|方)?$")
+_SIDE_TERM = {"左": "左", "右": "右", "両": "両側"}
+
+
+def _sided(text: str, finding) -> str:
+    """左膝痛 for 「左の膝が痛い」: the side said just before the words of a finding."""
+    side = _SIDE.search(text[max(0, finding.span[0] - 4):finding.span[0]])
+    return _SIDE_TERM[side.group(1)] + finding.term if side else finding.term
+
+
 def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     """「3日前より発熱、咳嗽あり。」 from what the patient side says, one line per utterance with symptoms."""
     lines = []
     for s in said:
         if s.clinician or _is_allergy_talk(s):
             continue  # 「ペニシリンで蕁麻疹が出た」 is recorded as an allergy
-        present = list(dict.fromkeys(f.term for f in s.findings if not f.negated))
+        present = list(dict.fromkeys(_sided(s.text, f) for f in s.findings if not f.negated))
         if present:
             onset = _ONSET.search(s.text)
             when = re.sub(r"ぐらい|くらい|ほど", "", onset.group(1)) if onset else ""
@@ -331,9 +365,11 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         if not s.clinician:
             continue
         for sentence in _sentences(s.text):
-            tests = list(dict.fromkeys(_TESTS.findall(sentence)))
-            if tests and _ORDERS.search(sentence) and not is_question(sentence):
-                lines.append((f"{'、'.join(tests)}を予定。", [s.id]))
+            tests = list(dict.fromkeys(_TEST_TERMS.get(t, t) for t in _TESTS.findall(sentence)))
+            if tests and _ORDERS.search(sentence) and not is_question(sentence) and not _CONDITIONAL.search(sentence):
+                when = _WHEN.search(sentence)
+                at = re.sub(r"ぐらい|くらい", "", when.group(0)) + "に" if when else ""
+                lines.append((f"{at}{'、'.join(tests)}を予定。", [s.id]))
             if (m := _FOLLOW_UP.search(sentence)) and not is_question(sentence):
                 when = m.group(1) or m.group(2)
                 lines.append((f"{when}{'' if when in _DAYS_AHEAD else '後に'}再診。", [s.id]))
