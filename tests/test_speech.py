@@ -176,7 +176,7 @@ def test_glossary_file(tmp_path):
     assert merged.prompt_terms[0] == "さくら内科クリニック" and "糖尿病" in merged.prompt_terms
     bad = tmp_path / "bad.tsv"
     bad.write_text("糖尿病\ttounyoubyou\n", encoding="utf-8")
-    with pytest.raises(InputError, match="line 1: reading 'tounyoubyou' must be kana"):
+    with pytest.raises(InputError, match="the reading 'tounyoubyou' of 糖尿病 must be kana"):
         Glossary.load(bad)
     with pytest.raises(InputError, match="not found"):
         Glossary.load(tmp_path / "missing.tsv")

@@ -79,9 +79,8 @@ def parse_glossary(text: str, *, name: str = "glossary") -> list[Entry]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         cells = [c.strip() for c in line.split("\t")]
-        if lineno == 1 or not entries:
-            if [c.lower() for c in cells[:len(COLUMNS)]] == list(COLUMNS[:len(cells)]):
-                continue  # the header line
+        if not entries and cells[0].lower() == "term":
+            continue  # the header line (speech glossaries name the third column sound_alikes)
         if len(cells) > len(COLUMNS):
             raise InputError(f"{name} line {lineno}: {len(cells)} tab-separated columns, at most {len(COLUMNS)} "
                              f"({', '.join(COLUMNS)})")

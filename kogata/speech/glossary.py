@@ -17,7 +17,6 @@ scripts in data/consultations, where it changes nothing.
 """
 from __future__ import annotations
 
-import csv
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -27,6 +26,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from kogata.errors import InputError
+from kogata.ja.glossary import parse_glossary
 from kogata.ja.script import is_kanji
 from kogata.speech import phonetic
 
@@ -36,7 +36,6 @@ MAX_WINDOW_TOKENS = 4
 SHAPE_COST = 0.2  # rank of a one-kanji slip among reading matches (cost per mora)
 PROMPT_CHARS = 150  # Whisper's prompt holds at most 223 tokens; a longer prompt crowds out the text itself
 
-_SEPARATORS = re.compile(r"[|、]")
 _KANA_ONLY = re.compile(r"^[\u30a0-\u30ffー]+$")
 
 
@@ -130,18 +129,14 @@ class Glossary:
 
 
 def parse_tsv(text: str, name: str = "<glossary>") -> list[Term]:
+    """Terms from the one glossary format every part of kogata reads (kogata.ja.glossary), with readings checked
+    as kana: the synonyms column holds the sound-alikes."""
     terms: list[Term] = []
-    for lineno, row in enumerate(csv.reader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
-        if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
-            continue
-        if not terms and row[0].strip().lower() == "term":  # the header line
-            continue
-        cells = [c.strip() for c in row] + [""] * 4
-        reading = phonetic.to_katakana(_nfkc(cells[1]))
+    for entry in parse_glossary(text, name=name):
+        reading = phonetic.to_katakana(_nfkc(entry.reading))
         if reading and phonetic.morae(reading) is None:
-            raise InputError(f"glossary {name} line {lineno}: reading {cells[1]!r} must be kana (カタカナ)")
-        alikes = tuple(s.strip() for s in _SEPARATORS.split(cells[2]) if s.strip())
-        terms.append(Term(cells[0], reading, alikes, cells[3]))
+            raise InputError(f"glossary {name}: the reading {entry.reading!r} of {entry.term} must be kana (カタカナ)")
+        terms.append(Term(entry.term, reading, entry.synonyms, entry.category))
     return terms
 
 
