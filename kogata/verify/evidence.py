@@ -14,6 +14,7 @@ import csv
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from functools import lru_cache
 from importlib.resources import files
 
@@ -22,6 +23,9 @@ from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import Drug, find_drugs
 from kogata.ja.glyphs import non_japanese_chars
 from kogata.transcript import Transcript, Utterance
+
+if TYPE_CHECKING:
+    from kogata.verify.passages import PassageIndex
 
 # Speakers on the staff side of a conversation: clinicians in a consultation, the operator or clerk in a
 # call or at a counter. Everyone else (患者, 家族, 顧客, 住民 …) is the side whose words are reported.
@@ -128,6 +132,10 @@ class EvidenceIndex:
                     denied.setdefault(f.term, []).append(s.id)
         self.denied = denied
 
+    @property
+    def ids(self) -> list[int]:
+        return list(self.said)
+
     def cited(self, ids: Iterable[int]) -> list[Said]:
         return [self.said[i] for i in ids if i in self.said]
 
@@ -178,16 +186,18 @@ class EvidenceIndex:
         return problems
 
 
-def recite(index: EvidenceIndex, text: str, evidence: Sequence[int], *,
-           asserts_findings: bool = True) -> tuple[list[int], list[str]]:
+def recite(index: EvidenceIndex | PassageIndex, text: str, evidence: Sequence[int], *, neighbours: bool = True,
+           **check_options) -> tuple[list[int], list[str]]:
     """(evidence, problems) for a generated line: its own citation when the cited words support it; otherwise
-    the first utterance (or pair of neighbours) that does, since a small model often quotes the right words
-    under the wrong number. A line no utterance supports keeps its citation and its problems."""
-    problems = index.check(text, evidence, asserts_findings=asserts_findings)
+    the first utterance or passage (or, with `neighbours`, pair of neighbouring utterances) that does, since a small
+    model often quotes the right words under the wrong number. A line nothing supports keeps its citation and its
+    problems. `check_options` go to index.check (asserts_findings for an EvidenceIndex)."""
+    problems = index.check(text, evidence, **check_options)
     if not problems:
         return list(evidence), []
-    ids = list(index.said)
-    for candidate in [[i] for i in ids] + [[a, b] for a, b in zip(ids, ids[1:])]:
-        if not index.check(text, candidate, asserts_findings=asserts_findings):
+    ids = index.ids
+    candidates = [[i] for i in ids] + ([[a, b] for a, b in zip(ids, ids[1:])] if neighbours else [])
+    for candidate in candidates:
+        if not index.check(text, candidate, **check_options):
             return candidate, []
     return list(evidence), problems

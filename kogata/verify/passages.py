@@ -96,6 +96,10 @@ class PassageIndex:
             self.sources[i] = Source(i, text, _quantities(_without_articles(text)), {m.value.generic for m in find_drugs(text)},
                                      _articles(text), _content(text), {t.normalized_form for t in tokenize(text)})
 
+    @property
+    def ids(self) -> list[int]:
+        return list(self.passages)
+
     def _known_forms(self, word: str) -> Iterable[str]:
         yield word
         for m in self.glossary.find(word) if len(self.glossary) else ():

@@ -19,6 +19,7 @@ from kogata.ja.normalize import normalize
 from kogata.knowledge.retrieve import Hit, Retriever
 from kogata.tasks.ask.prompt import answer_messages
 from kogata.ja.glossary import Glossary
+from kogata.verify.evidence import recite
 from kogata.verify.passages import PassageIndex, nouns
 
 NOT_FOUND = "該当する規定が見つかりませんでした"
@@ -125,16 +126,11 @@ def verify(sentences: list[dict], hits: list[Hit], index: PassageIndex,
         if _asks(text, question):
             dropped.append(Sentence(text, cites, ["答えではなく問いです"]))
             continue
-        problems = index.check(text, cites)
-        if not problems:
-            kept.append(Sentence(text, cites))
-            continue
-        for n in range(1, len(hits) + 1):
-            if n not in cites and not index.check(text, [n]):
-                kept.append(Sentence(text, [n], recited=True))
-                break
-        else:
+        evidence, problems = recite(index, text, cites, neighbours=False)
+        if problems:
             dropped.append(Sentence(text, cites, problems))
+        else:
+            kept.append(Sentence(text, evidence, recited=evidence != cites))
     return kept, dropped
 
 
