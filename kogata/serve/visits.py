@@ -21,8 +21,7 @@ from kogata.serve.app import ApiError, services
 from kogata.serve.openai_api import finish, submit
 from kogata.serve.queue import Job
 from kogata.store import visit_transcript
-from kogata.tasks.karte import CHART_SCHEMA, Chart, Item, karte
-from kogata.tasks.karte.schema import SECTIONS
+from kogata.tasks.karte import CHART_SCHEMA, Chart, karte
 from kogata.transcript import Transcript, parse_transcript
 
 router = APIRouter(prefix="/v1")
@@ -34,18 +33,7 @@ def actor(request: Request, given: str | None = None) -> str:
     return name[:80] or "api"
 
 
-# ── rendering a stored chart ──
-
-def chart_from_dict(data: dict, transcript: Transcript, *, model: str = "", seconds: float = 0.0) -> Chart:
-    """A Chart again from its JSON contract (what the store keeps), so the renderers can draw any version."""
-    problems = {w["item"]: w["message"] for w in data.get("warnings", [])}
-    soap = {s: [Item(i["text"], list(i["evidence"]), bool(i.get("supported", True)),
-                     [problems[i["text"]]] if not i.get("supported", True) and i["text"] in problems else [])
-                for i in data.get("soap", {}).get(s, [])] for s in SECTIONS}
-    return Chart(transcript=transcript, soap=soap, medications=data.get("medications", []),
-                 allergies=data.get("allergies", []), vitals=data.get("vitals", []),
-                 problems=data.get("problems", []), negatives=data.get("negatives", []), seconds=seconds, model=model)
-
+# ── rendering a chart ──
 
 def render(chart: Chart, fmt: str, *, mask: bool = False, show_unsupported: bool = False,
            extra: dict | None = None) -> Response:
@@ -224,7 +212,7 @@ def export_visit(visit_id: str, request: Request, format: Format = "md", mask: b
     store = services(request).store
     transcript = visit_transcript(store, visit_id)
     stored = store.chart_version(visit_id, version)
-    chart = chart_from_dict(stored.chart, transcript, model=stored.model, seconds=stored.seconds)
+    chart = Chart.from_dict(stored.chart, transcript, model=stored.model, seconds=stored.seconds)
     store.audit("visit.export", actor=actor(request), visit_id=visit_id,
                 detail=f"format={format} version={stored.version} mask={str(mask).lower()}")
     extra = {"visit_id": visit_id, "version": stored.version, "author": stored.author,

@@ -52,6 +52,18 @@ class Chart:
     def items(self, *, show_unsupported: bool = False) -> dict[str, list[Item]]:
         return {s: [i for i in self.soap[s] if i.supported or show_unsupported] for s in SECTIONS}
 
+    @classmethod
+    def from_dict(cls, data: dict, transcript: Transcript, *, model: str = "", seconds: float = 0.0) -> Chart:
+        """A Chart again from its JSON contract (what the visit store keeps), so the renderers can draw any version."""
+        problems = {w["item"]: w["message"] for w in data.get("warnings", [])}
+        soap = {s: [Item(i["text"], list(i["evidence"]), bool(i.get("supported", True)),
+                         [problems[i["text"]]] if not i.get("supported", True) and i["text"] in problems else [])
+                    for i in data.get("soap", {}).get(s, [])] for s in SECTIONS}
+        return cls(transcript=transcript, soap=soap, medications=data.get("medications", []),
+                   allergies=data.get("allergies", []), vitals=data.get("vitals", []),
+                   problems=data.get("problems", []), negatives=data.get("negatives", []), seconds=seconds,
+                   model=model)
+
     def to_dict(self) -> dict:
         return {"soap": {s: [i.to_dict() for i in self.soap[s]] for s in SECTIONS},
                 "medications": self.medications, "allergies": self.allergies, "vitals": self.vitals,
