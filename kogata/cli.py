@@ -220,11 +220,12 @@ def eval_karte(data: str | None, split: str, model: str | None, adapter: str | N
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def models(as_json: bool) -> None:
-    """List the known models and their state on disk."""
+    """List the known models (language models, then the speech model) and their state on disk."""
     from kogata.engine import DEFAULT_MODEL
     from kogata.engine.store import states
+    from kogata.speech import weights
 
-    rows = states()
+    rows = [*states(), weights.state()]
     if as_json:
         click.echo(json.dumps([dict(r.to_dict(), default=r.spec.name == DEFAULT_MODEL) for r in rows],
                               ensure_ascii=False, indent=2))

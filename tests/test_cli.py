@@ -21,7 +21,7 @@ def test_models_json_lists_every_profile_with_state():
     out = run(["models", "--json"])
     assert out.returncode == 0, out.stderr
     rows = {r["name"]: r for r in json.loads(out.stdout)}
-    assert set(rows) == {"qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "gemma-3-270m"}
+    assert set(rows) == {"qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "gemma-3-270m", "whisper-base"}
     assert rows["qwen2.5-coder-1.5b"]["default"] is True
     assert all(r["state"] in {"ready", "unverified", "not-joined", "parts-missing", "corrupt"} for r in rows.values())
     assert rows["gemma-3-270m"]["licence"] == "Gemma Terms of Use"
