@@ -256,3 +256,16 @@ def test_weights_are_joined_and_verified(tmp_path, monkeypatch):
     assert weights.state().state == "ready"
     assert store.sha256_of(folder / "config.json") == weights.SIDE_FILES["config.json"]
     shutil.rmtree(folder)
+
+
+def test_speakers_follow_the_words_where_they_are_clear_and_the_turns_elsewhere():
+    from kogata.speech.speakers import next_speaker
+    turns = ["今日はどうされましたか。", "昨日から喉が痛くて、熱も出たんです。", "喉を見せてください。",
+             "赤く腫れていますね。抗生物質を五日分出しておきますので、一日三回飲んでください。",
+             "わかりました。ありがとうございました。", "先生、お風呂は入っていいですか。", "はい、大丈夫です。"]
+    labels, previous = [], None
+    for text in turns:
+        previous = next_speaker(text, previous)
+        labels.append(previous)
+    # the doctor speaks two turns in a row (examining, then prescribing), and so does the patient
+    assert labels == ["医師", "患者", "医師", "医師", "患者", "患者", "医師"]

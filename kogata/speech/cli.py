@@ -64,7 +64,7 @@ def _live_line(u: Utterance, fmt: str) -> str:
 @click.option("--glossary", "glossary_file", type=click.Path(dir_okay=False), default=None,
               help="Your own terms (TSV: term, reading, sound-alikes, category), used before the medical glossary.")
 @click.option("--no-glossary", is_flag=True, help="No prompt and no correction pass: Whisper's own output.")
-@click.option("--no-speakers", is_flag=True, help="Label every utterance 話者 instead of alternating 医師/患者.")
+@click.option("--no-speakers", is_flag=True, help="Label every utterance 話者 instead of 医師/患者 (from turns and words).")
 @click.option("--out", default=None, help="Write the transcript here (atomically) instead of standard output.")
 @click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
 def transcribe(audio: str, fmt: str, stream: bool, glossary_file: str | None, no_glossary: bool, no_speakers: bool,

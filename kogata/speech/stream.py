@@ -10,9 +10,10 @@ machine turns them into utterances:
   `turn_gap` its text is ready (the same audio is decoded, so the text is the same).
 `transcribe()` runs this same machine over a whole file, so batch and live output are identical.
 
-Speakers are labelled by turns, not by voice: 医師 speaks first, and every utterance after a pause is the other
-party (患者). What is not automatic: who is speaking when one person pauses twice, a third speaker (看護師, a
-parent), or two people talking at once; the monitor page lets the user correct the label.
+Speakers are labelled from turns and words, not by voice (kogata.speech.speakers): a new turn goes to the other
+party unless its words clearly belong to the one who spoke last (questions and instructions: 医師; 「先生」, one's
+own symptoms, thanks: 患者). What is not automatic: a third speaker (看護師, a parent is 患者), or two people talking
+at once; the monitor page lets the user correct the label.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import numpy as np
 
 from kogata.speech.audio import MAX_SECONDS, SAMPLE_RATE, AudioError, check_samples
 from kogata.speech.glossary import Glossary, default
+from kogata.speech.speakers import next_speaker
 from kogata.speech.transcribe import ASR, MAX_PIECE_SECONDS, Decoded, decode, is_speech, prompt_tokens
 from kogata.transcript.parse import Utterance
 
@@ -30,7 +32,6 @@ EAGER_GAP = 0.5  # an earlier decode is mostly wasted: sentences inside a turn p
 PAD = 0.2  # seconds of audio kept either side of the speech, as Whisper hears word edges better with them
 MIN_VOICED = 0.25  # shorter bursts are clicks and coughs
 MIN_CUT_PAUSE = 0.15
-SPEAKERS = ("医師", "患者")
 NO_SPEAKER = "話者"
 
 
@@ -103,7 +104,7 @@ class StreamingTranscriber:
         self._pause: tuple[int, int] | None = None  # latest pause inside the turn (first silent, next voiced window)
         self._continues = False  # the current piece continues the previous utterance's turn (a forced cut)
         self._last_end = 0  # sample where the last utterance's audio ended
-        self._turns = 0
+        self._speaker: str | None = None  # who spoke the last utterance
         self._next_id = 1
         self._early: dict[tuple[int, int], Decoded] = {}
         self._closed = False
@@ -194,9 +195,13 @@ class StreamingTranscriber:
         text = self.glossary.correct(decoded.text) if is_speech(decoded) else ""
         if not text:
             return []  # noise or a phantom: no utterance, and the speaker does not change
-        if not continues:
-            self._turns += 1
-        speaker = SPEAKERS[(self._turns - 1) % 2] if self.speakers else NO_SPEAKER
+        if not self.speakers:
+            speaker = NO_SPEAKER
+        elif continues and self._speaker is not None:
+            speaker = self._speaker  # a long turn cut in two is still one speaker
+        else:
+            speaker = next_speaker(text, self._speaker)
+        self._speaker = speaker
         utterance = Utterance(self._next_id, speaker, text, round(start_w * WINDOW / SAMPLE_RATE, 2),
                               round(end_w * WINDOW / SAMPLE_RATE, 2))
         self._next_id += 1

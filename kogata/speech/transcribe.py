@@ -140,8 +140,8 @@ def transcribe(audio: str | Path | bytes | np.ndarray, *, asr: ASR | None = None
 
     `glossary=None` uses the bundled medical glossary; pass `Glossary.empty()` for none, or your own (see
     Glossary.load; `Glossary.load(path, with_default=True)` keeps the medical terms too). Speakers are labelled
-    by turns: 医師 first, then 患者 and 医師 alternately at each pause between utterances (`speakers=False`
-    labels every utterance 話者). `progress` shows a bar on stderr. Raises AudioError for bad audio and when no
+    from turns and words (kogata.speech.speakers: a new turn is the other party unless its words say otherwise;
+    `speakers=False` labels every utterance 話者). `progress` shows a bar on stderr. Raises AudioError for bad audio and when no
     speech is found.
     """
     from kogata.speech.stream import StreamingTranscriber
