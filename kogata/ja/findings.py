@@ -36,7 +36,7 @@ _DROPPED_PARTICLES = {"が", "は", "も"}
 _POLITE = {"ます", "です"}
 _NEGATIVE = {"ない", "無い", "ず", "ぬ"}
 # Degree adverbs say how much, not what: お腹が少し痛い is お腹が痛い (normalized forms).
-_DEGREE = {"少し", "一寸", "やや", "迚も", "可成", "結構", "余り", "大分", "割と", "特に"}
+_DEGREE = {"少し", "一寸", "やや", "迚も", "可成", "結構", "大分", "割と", "特に"}  # not あまり: あまり出ない is less
 _CONJUGATING = {"動詞", "形容詞"}
 _HARD_STOPS = set("。.!?！？…")
 _MAX_SCAN_TOKENS = 40  # a clause longer than this is a run-on ASR line; a cue that far away is not about the finding

@@ -135,6 +135,9 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
                               sorted({i for n in found.negatives for i in n["evidence"]})))
     for allergy in found.allergies:
         soap["S"].append(Item(f"アレルギー：{allergy['substance']}で{allergy['reaction']}。", allergy["evidence"]))
+    if found.no_allergies:
+        asked = index.said[found.no_allergies[0]].text
+        soap["S"].append(Item(f"{'薬剤' if '薬' in asked else ''}アレルギー歴なし。", found.no_allergies))
     for med in found.medications:
         if med["status"] == "current":
             soap["S"].append(_medication_line(med))

@@ -73,6 +73,7 @@ class Facts:
     negatives: list[dict] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
     continued: list[str] = field(default_factory=list)  # current medicines the doctor says to keep taking
+    no_allergies: list[int] = field(default_factory=list)  # the question and answer 「アレルギーはないです」
 
 
 _QUESTION = re.compile(r"(?:かね|かな|か|[?？]|(?:たり|とか|って)?は)[。」]?$")  # 「吐いたりは。」 asks too
@@ -291,6 +292,7 @@ _FOLLOW_UP = re.compile(r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)|明日|明
 
 
 _DAYS_AHEAD = ("明日", "明後日", "来週", "来月")
+_MIN_SPOKEN = 8  # characters: a shorter sentence of the patient's kept alone (「飲んでます」) says nothing on its own
 _MAX_QUOTE = 80  # characters of the patient's words kept beside a symptom line
 _CHART_ONSET = {"昨日の夜": "昨夜", "昨日の朝": "昨日朝", "昨日の昼": "昨日昼", "昨日の夕方": "昨日夕方"}
 _NOT_A_FINDING = re.compile(r"見ておき|見ます|診ます|確認し|チェック|聞きます|調べ|止め")
@@ -342,7 +344,7 @@ def examination_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         words: list[str] = []
         for sentence in _sentences(s.text):
             if is_question(sentence) or _CONDITIONAL.search(sentence) or _NOT_A_FINDING.search(sentence) \
-                    or find_drugs(sentence):
+                    or find_drugs(sentence) or _ADVICE_CUES.search(sentence) or _is_assessment(sentence):
                 continue  # 「むくみも見ておきますね」 announces an examination; 「吐き気止めに…」 names a drug's use
             findings = [f for f in find_findings(sentence) if f.term not in echoed]
             present += [f.term for f in findings if not f.negated]
@@ -384,7 +386,7 @@ _HISTORY_CUES = re.compile(r"昔|以前|\d+(?:年|か月|週間|日)前|歳の(?
                            r"|体重|(?:病院|医者|先生|健診|検診|ドック)[^。]{0,12}言われ")
 _RESULT_CUES = re.compile(r"検査|結果|陽性|陰性|正常|異常|X線|レントゲン|心電図|エコー|CT|MRI|所見|押すと|触れ|腫れ|赤く|赤い|白い"
                           r"|音|圧痛|骨折|数値|値は|値が|問題ありません|保たれ|左右差|試験|反射|聴診|触診")
-_ADVICE_CUES = re.compile(r"しましょう|してください|下さい|てみましょう|来てください|いらしてください|予約|控え|避け|様子を見|までに"
+_ADVICE_CUES = re.compile(r"ましょう|てください|でください|下さい|予約|控え|避け|様子を見|までに"
                           r"|続けて|休んで|安静|冷やして|温めて|気をつけ|受診して|診断書|紹介状|紹介します|呼んで"
                           r"|(?:し|取り|とり|つけ|書き|入れ|抜き|とめ|撮り|戻し|固定し|縫い)ます")
 # Words a chart is about (body, symptoms, care, habits); a sentence without any, and without a finding, drug, disease
@@ -392,7 +394,7 @@ _ADVICE_CUES = re.compile(r"しましょう|してください|下さい|てみ�
 _CLINICAL = re.compile(r"(?<!饅)頭|顔|額|おでこ|(?<![\d回番つ])目(?!標)|耳|鼻|(?<!窓)口|唇|喉|のど|首|肩|腕|肘|(?<![上相])手(?!伝|続|紙)"
                        r"|指|爪|胸|背中|腰|お腹|おなか|腹|お尻|おしり|肛門|膝|ひざ|足|脚|すね|皮膚|肌|関節|骨|筋|心臓|肺|胃|腸|肝|腎"
                        r"|血|便|尿|おしっこ|熱|痛|かゆ|咳|痰|鼻水|薬|検査|医者|診断|治療|食|飯|飲|お酒|眠|睡眠|寝|タバコ|たばこ"
-                       r"|喫煙|運動|発作|症状|体重|声|息")
+                       r"|喫煙|運動|発作|症状|体重|声|息|水分|塩分|安静|入浴|お風呂")
 _CLINICAL_UNITS = {"mg", "g", "mL", "μg", "℃", "kg", "mmHg", "%", "錠", "包", "単位", "cm", "mm", "dB", "mg/dL", "/分", "本", "杯"}
 _ASSESSMENT = re.compile(r"と考えられ|(?:だ|か)と思い|でしょう|疑い|可能性|かもしれ|状態|診断|ですね|です(?:。|$)")
 _ASSESSMENT_END = re.compile(r"(?:と考えられます|と考えます|だと思います|かと思います|と思います|でしょう|かもしれません|の状態|状態)?"
@@ -407,11 +409,12 @@ _ASSESSMENT_WORDS = [
     (re.compile(r"([一-龥ァ-ヶー]+)は(軽度|中等度|高度|軽症|中等症|重症)"), r"\2\1"),  # 脱水は軽度 → 軽度脱水
 ]
 _JUDGED = re.compile(r"と考えられ|と思い|でしょう|疑い|可能性|かもしれ|による|のせい")
+_JUDGED_OR_NAMED = re.compile(_JUDGED.pattern + r"|考えやす|診断|です(?:ね)?[。]?$")
 _DIAGNOSIS_WORDS = re.compile(r"炎|症|病|障害|発作|便秘|脱水|骨折|捻挫|打撲|増悪|悪化|コントロール|感染|アレルギー|薬疹|蕁麻疹|じんましん")
 
 
 _LEAD = re.compile(r"^(?:[.…‥・\s]+|(?:じゃあ|では|それでは|それと|それから|あと|まず|なので|ですので|はい|ええ|うん|そうですね|えっと|えーと|えー"
-                   r"|あのー|あの|あー|まあ|うーん)ー*[、,]?\s*)+")
+                   r"|あのー|あの|あー|まあ|うーん)ー*(?![はがをにのもで])[、,]?\s*)+")
 
 
 def chart_sentence(sentence: str) -> str:
@@ -419,6 +422,12 @@ def chart_sentence(sentence: str) -> str:
     text = _LEAD.sub("", sentence.strip())
     text = re.sub(r"(?:ね|よ|よね)([。！!？?]?)$", r"\1", text)
     return text if text.endswith(("。", "！", "？", "!", "?")) else text + "。"
+
+
+# Lifestyle guidance as a chart names it, when the doctor advises less of the habit (「塩分は控えめにしましょう」).
+_GUIDANCE = [("減塩指導", re.compile(r"塩分|塩|しょっぱ")), ("節酒指導", re.compile(r"お酒|飲酒|アルコール|ビール")),
+             ("禁煙指導", re.compile(r"タバコ|たばこ|煙草|喫煙|禁煙")), ("体重管理", re.compile(r"体重を(?:減ら|落と)|減量"))]
+_LIMIT_ADVICE = re.compile(r"控え|減ら|やめ|止め|落と|少なめ|未満|以下|まで")
 
 
 def _is_clinical(text: str) -> bool:
@@ -444,6 +453,11 @@ def assessment_sentence(sentence: str) -> str:
         text = pattern.sub(chart_words, text)
     text = _ASSESSMENT_END.sub(r"\1", text.rstrip("。")) + "。"
     return fold_modifiers(text)
+
+
+def _is_assessment(sentence: str) -> bool:
+    """「良性発作性頭位めまい症が一番考えやすいです」: a diagnosis, not an examination finding."""
+    return bool((find_diseases(sentence) or _DIAGNOSIS_WORDS.search(sentence)) and _JUDGED_OR_NAMED.search(sentence))
 
 
 def _answered_denial(sentence: str, question: Said | None) -> bool:
@@ -475,15 +489,17 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
                 if any(not f.negated for f in findings) or (findings and all(f.negated for f in findings)) \
                         or _answered_denial(sentence, question):
                     continue  # a symptom line or the denied-findings line says it
-                if clinical := _without_small_talk(sentence):
-                    lines.append((chart_sentence(clinical), [s.id]))
+                clinical = _without_small_talk(sentence)
+                if len(clinical) >= _MIN_SPOKEN or (clinical and find_quantities(clinical) and len(clinical) > 6):
+                    lines.append((chart_sentence(clinical), [s.id]))  # not 「飲んでます」「3日前です」 alone
             elif section == "O":
                 numbers = {q.value for q in find_quantities(sentence)}
                 if _CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence) or _NOT_A_FINDING.search(sentence) \
                         or (_ASSESSMENT.search(sentence) and _DIAGNOSIS_WORDS.search(sentence) and not numbers):
                     continue  # advice, an announced examination, or an assessment (A keeps it)
                 if _RESULT_CUES.search(sentence) or findings or (numbers and not numbers <= known_values):
-                    lines.append((chart_sentence(sentence), [s.id]))
+                    lines.append((_TESTS.sub(lambda m: _TEST_TERMS.get(m.group(0), m.group(0)), chart_sentence(sentence)),
+                                  [s.id]))  # レントゲンでは骨折はありません → X線では…
             elif section == "A":
                 if _CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence) or not _ASSESSMENT.search(sentence):
                     continue
@@ -491,16 +507,19 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
                         or (find_findings(sentence) and _JUDGED.search(sentence)):
                     lines.append((assessment_sentence(sentence), [s.id]))
             elif _ADVICE_CUES.search(sentence) or _TESTS.search(sentence) and _ORDERS.search(sentence):
-                lines.append((chart_sentence(sentence), [s.id]))
+                topics = [term for term, topic in _GUIDANCE if topic.search(sentence)]
+                lead = "、".join(topics) + "：" if topics and _LIMIT_ADVICE.search(sentence) else ""
+                lines.append((lead + chart_sentence(sentence), [s.id]))
     return lines
 
 
 def extract(index: EvidenceIndex) -> Facts:
     said = list(index.said.values())
-    found_allergies, _ = allergies(said)
+    found_allergies, denied = allergies(said)
     meds = medications(said)
     return Facts(vitals=vitals(said), medications=meds, allergies=found_allergies,
-                 negatives=negatives(index), problems=problems(said), continued=continued(said, meds))
+                 negatives=negatives(index), problems=problems(said), continued=continued(said, meds),
+                 no_allergies=[] if found_allergies else denied)
 
 
 def status_word(status: str) -> str:
