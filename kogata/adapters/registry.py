@@ -122,7 +122,7 @@ def remove(name: str) -> list[Path]:
     return removed
 
 
-def _looks_like_path(value: str) -> bool:
+def looks_like_path(value: str) -> bool:
     return os.sep in value or "/" in value or value.endswith(".gguf") or Path(value).is_file()
 
 
@@ -133,7 +133,7 @@ def resolve(adapter: str, model: str | None = None) -> Path:
     from kogata.tune.convert import BASE_NAME_KEY, BASE_SHA_KEY
 
     spec = get_spec(model)
-    if _looks_like_path(adapter):
+    if looks_like_path(adapter):
         path = Path(adapter)
         if not path.is_file():
             raise InputError(f"adapter file {adapter} does not exist")
