@@ -292,6 +292,7 @@ _FOLLOW_UP = re.compile(r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)|明日|明
 
 
 _DAYS_AHEAD = ("明日", "明後日", "来週", "来月")
+_HOME_READING = re.compile(r"測[っるりれ][^。]{0,12}?(?<!\d)(?:[89]\d|1\d\d|2[0-2]\d)(?!\d)")  # 「朝測ると150ぐらい」
 _MIN_SPOKEN = 8  # characters: a shorter sentence of the patient's kept alone (「飲んでます」) says nothing on its own
 _MAX_QUOTE = 80  # characters of the patient's words kept beside a symptom line
 _CHART_ONSET = {"昨日の夜": "昨夜", "昨日の朝": "昨日朝", "昨日の昼": "昨日昼", "昨日の夕方": "昨日夕方"}
@@ -385,7 +386,7 @@ _HISTORY_CUES = re.compile(r"昔|以前|\d+(?:年|か月|週間|日)前|歳の(?
                            r"|たばこ|喫煙|吸って|仕事は|働いて|勤めて|同じ症状|測ると|測っ|飲み忘れ|食べ過ぎ|間食|塩分|運動|歩いて"
                            r"|体重|(?:病院|医者|先生|健診|検診|ドック)[^。]{0,12}言われ")
 _RESULT_CUES = re.compile(r"検査|結果|陽性|陰性|正常|異常|X線|レントゲン|心電図|エコー|CT|MRI|所見|押すと|触れ|腫れ|赤く|赤い|白い"
-                          r"|音|圧痛|骨折|数値|値は|値が|問題ありません|保たれ|左右差|試験|反射|聴診|触診")
+                          r"|音|圧痛|骨折|数値|値は|値が|問題ありません|保たれ|左右差|試験|反射|聴診|触診|表情|顔色|受け答え|\d+点")
 _ADVICE_CUES = re.compile(r"ましょう|てください|でください|下さい|予約|控え|避け|様子を見|までに"
                           r"|続けて|休んで|安静|冷やして|温めて|気をつけ|受診して|診断書|紹介状|紹介します|呼んで"
                           r"|(?:し|取り|とり|つけ|書き|入れ|抜き|とめ|撮り|戻し|固定し|縫い)ます")
@@ -394,7 +395,7 @@ _ADVICE_CUES = re.compile(r"ましょう|てください|でください|下さ�
 _CLINICAL = re.compile(r"(?<!饅)頭|顔|額|おでこ|(?<![\d回番つ])目(?!標)|耳|鼻|(?<!窓)口|唇|喉|のど|首|肩|腕|肘|(?<![上相])手(?!伝|続|紙)"
                        r"|指|爪|胸|背中|腰|お腹|おなか|腹|お尻|おしり|肛門|膝|ひざ|足|脚|すね|皮膚|肌|関節|骨|筋|心臓|肺|胃|腸|肝|腎"
                        r"|血|便|尿|おしっこ|熱|痛|かゆ|咳|痰|鼻水|薬|検査|医者|診断|治療|食|飯|飲|お酒|眠|睡眠|寝|タバコ|たばこ"
-                       r"|喫煙|運動|発作|症状|体重|声|息|水分|塩分|安静|入浴|お風呂")
+                       r"|喫煙|運動|発作|症状|体重|声|息|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点")
 _CLINICAL_UNITS = {"mg", "g", "mL", "μg", "℃", "kg", "mmHg", "%", "錠", "包", "単位", "cm", "mm", "dB", "mg/dL", "/分", "本", "杯"}
 _ASSESSMENT = re.compile(r"と考えられ|(?:だ|か)と思い|でしょう|疑い|可能性|かもしれ|状態|診断|ですね|です(?:。|$)")
 _ASSESSMENT_END = re.compile(r"(?:と考えられます|と考えます|だと思います|かと思います|と思います|でしょう|かもしれません|の状態|状態)?"
@@ -491,7 +492,8 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
                     continue  # a symptom line or the denied-findings line says it
                 clinical = _without_small_talk(sentence)
                 if len(clinical) >= _MIN_SPOKEN or (clinical and find_quantities(clinical) and len(clinical) > 6):
-                    lines.append((chart_sentence(clinical), [s.id]))  # not 「飲んでます」「3日前です」 alone
+                    home_bp = question is not None and "血圧" in question.text + sentence and _HOME_READING.search(clinical)
+                    lines.append((("家庭血圧：" if home_bp else "") + chart_sentence(clinical), [s.id]))
             elif section == "O":
                 numbers = {q.value for q in find_quantities(sentence)}
                 if _CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence) or _NOT_A_FINDING.search(sentence) \
