@@ -1,6 +1,6 @@
 """Chart-ready time after a ~10-minute visit ends: drafted at the end from nothing, or incrementally during it.
 
-    .venv/bin/python bench/live.py [--model NAME] [--minutes 10] [--window 600] [--threads 2] [--sides …]
+    .venv/bin/python bench/live.py [--model NAME] [--adapter NAME] [--minutes 10] [--window 600] [--threads 2] [--sides …]
 
 The visit is the longest synthetic consultations in data/consultations joined end to end (renumbered) until
 their estimated speaking time (5 characters a second plus a 1-second pause per turn) reaches --minutes.
@@ -20,6 +20,7 @@ from pathlib import Path
 
 from common import machine, print_table, write_json
 
+from kogata.adapters import resolve
 from kogata.engine import generate, load
 from kogata.tasks.karte import karte
 from kogata.tasks.karte.incremental import IncrementalChart
@@ -75,8 +76,9 @@ def flush_cache(model) -> None:
     generate(model, "血圧の正常値を一言で。", max_tokens=1)
 
 
-def incremental(model, meter: Meter, transcript: Transcript, *, window: int, prefill: bool) -> dict:
-    live = IncrementalChart(model, window_chars=window, prefill=prefill)
+def incremental(model, meter: Meter, transcript: Transcript, *, window: int, prefill: bool,
+                adapter: str | None = None) -> dict:
+    live = IncrementalChart(model, adapter=adapter, window_chars=window, prefill=prefill)
     background, steps = 0.0, {"draft": 0, "prefill": 0}
     last = transcript.utterances[-1]
     for u in transcript.utterances:
@@ -98,6 +100,7 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "consultations")
     parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--adapter", default=None, help="a registered LoRA adapter for the model (kogata adapters list)")
     parser.add_argument("--window", type=int, default=600)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--sides", default="end-only,windows,windows+prefill",
@@ -106,7 +109,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "live.json")
     args = parser.parse_args()
 
-    model = load(args.model, threads=args.threads, progress=False)
+    adapters = {"bench": resolve(args.adapter, args.model)} if args.adapter else None
+    adapter = "bench" if args.adapter else None
+    model = load(args.model, threads=args.threads, progress=False, adapters=adapters)
     transcript, seconds = long_visit(args.data, args.minutes)
     chars = sum(len(u.text) for u in transcript.utterances)
     print(f"visit: {len(transcript.utterances)} utterances, {chars} characters, ~{seconds / 60:.1f} min spoken; "
@@ -123,12 +128,13 @@ def main() -> None:
         if name == "end-only":
             meter.reset()
             start = time.perf_counter()
-            chart = karte(transcript, model=model)
+            chart = karte(transcript, model=model, adapter=adapter)
             results[name] = {"ready_s": time.perf_counter() - start, "background_s": 0.0, "windows": 0,
                              "prefills": 0, "lines": sum(len(v) for v in chart.to_dict()["soap"].values()),
                              "end": meter.counts()}
         else:
-            results[name] = incremental(model, meter, transcript, window=args.window, prefill=name.endswith("prefill"))
+            results[name] = incremental(model, meter, transcript, window=args.window, prefill=name.endswith("prefill"),
+                                        adapter=adapter)
         r = results[name]
         rows.append([name, round(r["ready_s"], 2), r["end"]["prompt_tokens_evaluated"], r["end"]["prompt_tokens_cached"],
                      r["end"]["tokens_generated"], round(r["background_s"], 1), r["windows"], r["prefills"], r["lines"]])
@@ -136,7 +142,7 @@ def main() -> None:
     print_table(["side", "chart ready after end (s)", "end: prompt tokens evaluated", "end: from cache",
                  "end: generated", "background during visit (s)", "windows", "prefills", "SOAP lines"], rows)
     write_json(args.out, {"machine": machine(), "label": args.label, "date": time.strftime("%Y-%m-%d"),
-                          "model": model.spec.name, "threads": args.threads,
+                          "model": model.spec.name, "adapter": args.adapter, "threads": args.threads,
                           "window_chars": args.window, "utterances": len(transcript.utterances), "chars": chars,
                           "spoken_minutes": round(seconds / 60, 2), "results": results})
 
