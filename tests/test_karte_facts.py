@@ -108,3 +108,8 @@ def test_a_dose_said_in_the_answer_belongs_to_the_drug_asked_about():
     f = extract(EvidenceIndex(read_transcript("医師：ハルシオンをもらっているんでしたね。\n患者：〇・二五ミリを寝る前に飲んでます。\n".encode())))
     [med] = f.medications
     assert (med["brand"], med["dose"], med["status"], med["evidence"]) == ("ハルシオン", "0.25mg", "current", [1, 2])
+
+
+def test_fine_as_an_answer_denies_what_was_asked():
+    index = EvidenceIndex(read_transcript("医師：歯の痛みや、物が二重に見えることはありますか。\n患者：歯は痛くないです。目も大丈夫です。\n".encode()))
+    assert sorted(n["finding"] for n in extract(index).negatives) == ["歯痛", "複視"]

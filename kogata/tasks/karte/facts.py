@@ -59,6 +59,7 @@ def _reaction_term(text: str, reaction: str) -> str:
 _ALLERGY_PAST = re.compile(r"出た|出まし|なった|なりまし|ありまし|起き|アレルギー")
 _ASKS_ALLERGY = re.compile(r"アレルギー")
 _DENIAL = re.compile(r"ない|ありません|ございません|いいえ|特に|なし|無い")
+_FINE = re.compile(r"大丈夫|普通です|平気|問題(?:は)?(?:ない|ありません)")  # an answer that the asked symptom is absent
 _SUSPECTED = re.compile(r"疑|かもしれ|可能性|思います|でしょう|考えられ|否定でき|おそらく|恐らく")
 _HISTORY = re.compile(r"既往|以前|昔|前に|持病|治療中|通院中|飲んで|言われて")
 _RISK_AFTER = re.compile(r"[のをにが]?(?:原因|予防|防|リスク|危険|なる|なり|起こ|可能性は低|出たら|あったら|出る場合|の場合|なら)")
@@ -230,9 +231,9 @@ def negatives(index: EvidenceIndex) -> list[dict]:
             continue
         question = said[k - 1] if k and said[k - 1].clinician else None
         terms = [f.term for f in s.findings if f.negated]
-        first = _sentences(s.text)[0] if s.text.strip() else ""
-        if question is not None and not find_findings(first) and _DENIAL.search(first):
-            # 「ないです」「血は混じってないです」 answering 「息苦しさはありますか」「便に血が混じったりは」
+        if question is not None and any(not find_findings(x) and (_DENIAL.search(x) or _FINE.search(x))
+                                        for x in _sentences(s.text)):
+            # 「ないです」「それは大丈夫です」「目も大丈夫です」 answering 「息苦しさはありますか」「…物が二重に見えることは」
             terms += [f.term for f in question.findings if f.term not in affirmed]
         for term in dict.fromkeys(terms):
             if (term in index.denied or term not in affirmed) and not any(n["finding"] == term for n in out):
@@ -463,7 +464,7 @@ def _is_assessment(sentence: str) -> bool:
 
 def _answered_denial(sentence: str, question: Said | None) -> bool:
     """「ないです」 answering a question about symptoms: the denied-findings line says it."""
-    return question is not None and bool(question.findings) and bool(_DENIAL.search(sentence)) \
+    return question is not None and bool(question.findings) and bool(_DENIAL.search(sentence) or _FINE.search(sentence)) \
         and not find_diseases(sentence)
 
 
