@@ -4,7 +4,7 @@ Matching works on Sudachi *keys*, not on characters, so conjugation and spelling
 a token's key is its normalized form (痛く/痛かった → 痛い, しびれ → 痺れ, おなか → 御腹), except that
 - the particles が/は/も are dropped (お腹が痛い = お腹は痛い = お腹痛い),
 - polite ます/です are dropped (吐きました = 吐いた),
-- degree adverbs are dropped (お腹が少し痛い = お腹が痛い),
+- degree adverbs and また/ずっと/まだ/たまに are dropped (お腹が少し痛い = お腹が痛い, 膝がまた痛い = 膝が痛い),
 - every negative (ない, 無い, ず, ぬ: 食欲がありません, 眠れませんでした) becomes ない.
 A lexicon phrase matches where its key sequence occurs in the text's, starting on a token; it may end inside a
 token only when both end in a verb or adjective stem.
@@ -36,7 +36,8 @@ _DROPPED_PARTICLES = {"が", "は", "も"}
 _POLITE = {"ます", "です"}
 _NEGATIVE = {"ない", "無い", "ず", "ぬ"}
 # Degree adverbs say how much, not what: お腹が少し痛い is お腹が痛い (normalized forms).
-_DEGREE = {"少し", "一寸", "やや", "迚も", "可成", "結構", "大分", "割と", "特に"}  # not あまり: あまり出ない is less
+_DEGREE = {"少し", "一寸", "やや", "迚も", "可成", "結構", "大分", "割と", "特に",  # not あまり: あまり出ない is less
+           "又", "ずっと", "未だ", "偶に"}  # nor do again / still / sometimes (膝がまた痛い = 膝が痛い)
 _CONJUGATING = {"動詞", "形容詞"}
 _HARD_STOPS = set("。.!?！？…")
 _MAX_SCAN_TOKENS = 40  # a clause longer than this is a run-on ASR line; a cue that far away is not about the finding

@@ -295,7 +295,7 @@ _FOLLOW_UP = re.compile(r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)|明日|明
 _DAYS_AHEAD = ("明日", "明後日", "来週", "来月")
 _HOME_READING = re.compile(r"測[っるりれ][^。]{0,12}?(?<!\d)(?:[89]\d|1\d\d|2[0-2]\d)(?!\d)")  # 「朝測ると150ぐらい」
 _MIN_SPOKEN = 8  # characters: a shorter sentence of the patient's kept alone (「飲んでます」) says nothing on its own
-_MAX_QUOTE = 80  # characters of the patient's words kept beside a symptom line
+_MAX_QUOTE = 120  # characters of the patient's words kept beside a symptom line
 _CHART_ONSET = {"昨日の夜": "昨夜", "昨日の朝": "昨日朝", "昨日の昼": "昨日昼", "昨日の夕方": "昨日夕方"}
 _NOT_A_FINDING = re.compile(r"見ておき|見ます|診ます|確認し|チェック|聞きます|調べ|止め")
 _CONDITIONAL = re.compile(r"たら|れば|場合|時は|ときは|うちは|なら|ように|予防")
@@ -396,7 +396,8 @@ _ADVICE_CUES = re.compile(r"ましょう|てください|でください|下さ�
 _CLINICAL = re.compile(r"(?<!饅)頭|顔|額|おでこ|(?<![\d回番つ])目(?!標)|耳|鼻|(?<!窓)口|唇|喉|のど|首|肩|腕|肘|(?<![上相])手(?!伝|続|紙)"
                        r"|指|爪|胸|背中|腰|お腹|おなか|腹|お尻|おしり|肛門|膝|ひざ|足|脚|すね|皮膚|肌|関節|骨|筋|心臓|肺|胃|腸|肝|腎"
                        r"|血|便|尿|おしっこ|熱|痛|かゆ|咳|痰|鼻水|薬|検査|医者|診断|治療|食|飯|飲|お酒|眠|睡眠|寝|タバコ|たばこ"
-                       r"|喫煙|運動|発作|症状|体重|声|息|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点")
+                       r"|喫煙|運動|発作|症状|体重|声|息|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点"
+                       r"|尻|転|滑っ|ぶつけ|打っ|打撲|ひね|捻|けが|怪我|傷|切っ|刺さ|噛ま")  # how an injury happened
 _CLINICAL_UNITS = {"mg", "g", "mL", "μg", "℃", "kg", "mmHg", "%", "錠", "包", "単位", "cm", "mm", "dB", "mg/dL", "/分", "本", "杯"}
 _ASSESSMENT = re.compile(r"と考えられ|(?:だ|か)と思い|でしょう|疑い|可能性|かもしれ|状態|診断|ですね|です(?:。|$)")
 _ASSESSMENT_END = re.compile(r"(?:と考えられます|と考えます|だと思います|かと思います|と思います|でしょう|かもしれません|の状態|状態)?"
@@ -437,12 +438,19 @@ def _is_clinical(text: str) -> bool:
                 or any(q.unit in _CLINICAL_UNITS for q in find_quantities(text)))
 
 
+_WHEN_CLAUSE = re.compile(r"(?:\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年)(?:ぐらい|くらい|ほど)?前|昨日|一昨日|今朝|昨夜|先週|先月|去年|今日)"
+                          r"(?:の(?:朝|夜|昼|夕方))?(?:に|から|より|は)?")
+
+
 def _without_small_talk(sentence: str) -> str:
     """The clauses of a patient's sentence that say something clinical (「正直、先週は妻が出張でいなくて、3日ぐらい
     飲ませ忘れました」 → 「3日ぐらい飲ませ忘れました」); empty when none does."""
     clauses = [c for c in re.split(r"(?<=[、,])", sentence) if c.strip()]
-    kept = [c for c in clauses if _is_clinical(c)]
-    return "".join(kept).rstrip("、,") if kept else ""
+    clinical = [_is_clinical(c) for c in clauses]
+    # a time clause (「3日前に、」) goes with the clinical clause it leads
+    kept = [c for k, c in enumerate(clauses)
+            if clinical[k] or (_WHEN_CLAUSE.fullmatch(c.strip("、, ")) and any(clinical[k + 1:k + 2]))]
+    return "".join(kept).rstrip("、,") if any(clinical) else ""
 
 
 def assessment_sentence(sentence: str) -> str:
