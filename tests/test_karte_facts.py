@@ -113,3 +113,20 @@ def test_a_dose_said_in_the_answer_belongs_to_the_drug_asked_about():
 def test_fine_as_an_answer_denies_what_was_asked():
     index = EvidenceIndex(read_transcript("医師：歯の痛みや、物が二重に見えることはありますか。\n患者：歯は痛くないです。目も大丈夫です。\n".encode()))
     assert sorted(n["finding"] for n in extract(index).negatives) == ["歯痛", "複視"]
+
+
+def test_a_taper_a_later_supply_and_a_cancelled_test():
+    from kogata.tasks.karte.facts import change_word, plan_lines
+    f = extract(EvidenceIndex(read_transcript(
+        "医師：プレドニゾロンを、30mgから始めて、3日ごとに20mg、10mgと減らしていきます。\n"
+        "医師：ナゾネックスという点鼻薬を、1日1回使ってください。\n患者：毎日ですか。\n医師：はい。30日分お出しします。\n".encode())))
+    meds = {m["name"]: m for m in f.medications}
+    assert meds["プレドニゾロン"]["dose"] == "30mg→20mg→10mg" and change_word(meds["プレドニゾロン"]) == "漸減"
+    assert meds["モメタゾン"]["duration"] == "30日分" and meds["モメタゾン"]["evidence"] == [2, 4]
+    said = said_of("医師：冠動脈のCTはやめて、まず運動負荷心電図をやります。\n")
+    assert plan_lines(said) == [("運動負荷心電図を予定。", [1])]
+
+
+def test_fluid_drawn_in_milli_is_millilitres():
+    from kogata.verify import clean
+    assert "20mL抜けました" in clean("黄色い透明な水が二十ミリ抜けました。アルツを注射しておきます。")

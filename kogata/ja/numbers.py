@@ -238,6 +238,7 @@ _SPO2_VALUE = re.compile(r"(SpO2(?:は|が|も|:|、|\s)*)([0-9]{2,3})(?![0-9.%]
 _ANY_UNIT_AFTER = re.compile(r"\s?(?:[A-Za-z%℃]|リットル|パーセント|回|日|時間|分|歳|L)")
 _DRUG_CONTEXT = re.compile(r"薬|錠|処方|飲ん|飲み|飲む|飲ま|服用|内服|頓服|頓用|カプセル|mg|出して|出しと|出します|増量|減量|注射")
 _LIQUID_CONTEXT = re.compile(r"シロップ|液|点滴")
+_FLUID_BEFORE = re.compile(r"(?:水|液|血|尿|膿|痰|胸水|腹水)[がをはも]?[^。]{0,4}$")
 _KATAKANA_WORD_BEFORE = re.compile(r"[ァ-ヴー]{3,}(?:を|の|\s)?$")
 _WEIGHT_CONTEXT = re.compile(r"体重|痩せ|やせ|太|増え|減|重さ|kg")
 _SENTENCE_END = "。\n!?"
@@ -281,6 +282,8 @@ def _units(text: str) -> str:
     def milli(m: re.Match[str]) -> str:
         a, b = _sentence(m.string, m.start())
         sentence = m.string[a:b]
+        if _FLUID_BEFORE.search(m.string, max(a, m.start() - 8), m.start()):
+            return f"{m[1]}mL"  # 「黄色い透明な水が二十ミリ抜けました」: a volume drawn, not a dose
         drug = _DRUG_CONTEXT.search(sentence) or _KATAKANA_WORD_BEFORE.search(m.string, a, m.start())
         return f"{m[1]}mg" if drug and not _LIQUID_CONTEXT.search(sentence) else m[0]
 

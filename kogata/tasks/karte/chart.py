@@ -78,10 +78,11 @@ def _vitals_line(vitals: list[dict]) -> Item | None:
     return Item("、".join(parts) + "。", evidence)
 
 
-def _medication_line(med: dict, word: str = "") -> Item:
+def _medication_line(med: dict, word: str = "", direction: str = "") -> Item:
     name = med["name"] + (f"（{med['brand']}）" if med["brand"] else "")
     details = " ".join(x for x in (med["dose"], med["frequency"], med["duration"]) if x)
-    word = word or (fact_rules.change_word(med) if med["status"] == "changed" else fact_rules.status_word(med["status"]))
+    word = word or (fact_rules.change_word(med, direction) if med["status"] == "changed"
+                    else fact_rules.status_word(med["status"]))
     return Item(f"{name}{' ' + details if details else ''} {word}。", list(med["evidence"]))
 
 
@@ -172,9 +173,11 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     # P: prescriptions and changes read from the words, then the rest of the plan as drafted
     for med in found.medications:
         if med["status"] != "current":
-            soap["P"].append(_medication_line(med))
-        elif med["name"] in found.continued:
-            soap["P"].append(_medication_line(med, "継続"))
+            soap["P"].append(_medication_line(med, direction=found.directions.get(med["name"], "")))
+    continued = [m for m in found.medications if m["status"] == "current" and m["name"] in found.continued]
+    if continued:  # one line: 「カルベジロール、サクビトリルバルサルタン（エンレスト） 継続。」
+        names = "、".join(_medication_line(m, "継続").text.removesuffix(" 継続。") for m in continued)
+        soap["P"].append(Item(f"{names} 継続。", sorted({i for m in continued for i in m["evidence"]})))
     soap["P"] += [Item(text, ids) for text, ids in fact_rules.plan_lines(said)]
     soap["P"] += drafted["P"]
 

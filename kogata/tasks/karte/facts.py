@@ -26,12 +26,15 @@ _VITALS = [
 _BARE_TEMPERATURE = re.compile(r"(?<![\d.])(3[4-9]|4[0-2])(\.\d)?℃")
 
 _DOSE = re.compile(r"\d+(?:\.\d+)?(?:mg|g|mL|μg|単位|錠|カプセル|包|枚|本|滴|パフ|吸入)")
+_DIRECTION = re.compile(r"増や|増量|に上げ|減ら|減量|に下げ")
+_CHART_FREQUENCY = {"頓服": "頓用", "寝る前": "就寝前"}
+_MASS = re.compile(r"(?:mg|g|μg|mL|単位)$")
 _FREQUENCY = re.compile(r"1日\d回(?:毎食後|朝夕食後|朝食後|夕食後|就寝前|寝る前)?|毎食後|朝夕|朝食後|夕食後|就寝前|寝る前|頓用|頓服|\d+時間おき|週\d回")
 _DURATION = re.compile(r"\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
 _PRESCRIBING = re.compile(r"出し|処方|始め|追加|開始|飲んでください|使ってください|貼ってください|塗ってください|出ます|お渡し"
                           r"|にします|にしましょう|使います|使いましょう|を使|点滴し|注射し")
 _STATUS_CUES = [  # strongest first
-    ("stopped", re.compile(r"中止|(?<!たら)(?<!れば)やめ(?:ま|て|る|よう)|止めましょう|止めます|中断|飲まなくて|終了|終わりに")),
+    ("stopped", re.compile(r"中止|(?<!たら)(?<!れば)やめ(?:ま|て|る|よう|に)|止めましょう|止めます|中断|飲まなくて|終了|終わりに")),
     ("changed", re.compile(r"増や|増量|減ら|減量|変更|変え|切り替え|に上げ|に下げ")),
     ("prescribed", _PRESCRIBING),
     ("current", re.compile(r"飲んで|服用|使って|続け|内服|貼って|塗って|もらって|飲めて|塗れて|使えて")),
@@ -75,6 +78,7 @@ class Facts:
     problems: list[dict] = field(default_factory=list)
     continued: list[str] = field(default_factory=list)  # current medicines the doctor says to keep taking
     no_allergies: list[int] = field(default_factory=list)  # the question and answer 「アレルギーはないです」
+    directions: dict[str, str] = field(default_factory=dict)  # medication name → 増量/減量 as the doctor said it
 
 
 _QUESTION = re.compile(r"(?:かね|かな|か|[?？]|(?:たり|とか|って)?は)[。」]?$")  # 「吐いたりは。」 asks too
@@ -150,37 +154,53 @@ def medications(said: list[Said]) -> list[dict]:
                                                "duration": "", "status": status, "evidence": []})
                 if m.surface != drug.generic and not med["brand"]:
                     med["brand"] = m.surface
-                doses = _DOSE.findall(scope)
-                if status == "changed" and len(doses) >= 2:
-                    med["dose"] = f"{doses[0]}→{doses[-1]}"  # 「5mgから10mgに増やしましょう」
+                doses = sorted(_DOSE.findall(scope), key=lambda d: not _MASS.search(d))  # 400mg before 2錠
+                in_order = _DOSE.findall(scope)
+                if status == "changed" and len(in_order) >= 2:
+                    med["dose"] = "→".join(dict.fromkeys(in_order))  # 「5mgから10mgに増やしましょう」, a taper 30mg→20mg→10mg
+                    doses = in_order
                 elif doses and (not med["dose"] or status == "changed"):
                     med["dose"] = doses[-1] if status == "changed" else doses[0]
                 for key, pattern in (("frequency", _FREQUENCY), ("duration", _DURATION)):
                     if not med[key] and (found := pattern.search(scope)):
-                        med[key] = found.group(0)
+                        med[key] = _CHART_FREQUENCY.get(found.group(0), found.group(0))
                 if rank[status] < rank[med["status"]]:
                     med["status"] = status
+                if status == "changed" and (direction := _DIRECTION.search(scope)):
+                    med["direction"] = "増量" if direction.group(0)[0] in "増上" else "減量"
                 if s.id not in med["evidence"]:
                     med["evidence"].append(s.id)
     _answered_doses(said, by_name)
     return list(by_name.values())
 
 
+_SUPPLY = re.compile(r"(?<![\d〜])\d+(?:日|週間|か月|ヶ月)分")
+
+
 def _answered_doses(said: list[Said], by_name: dict[str, dict]) -> None:
-    """「ハルシオンをもらっているんでしたね」「0.25mgを寝る前に飲んでます」: the dose in the answer belongs to the
-    one drug the question named."""
-    for question, answer in zip(said, said[1:]):
-        if not question.clinician or answer.clinician or find_drugs(answer.text):
-            continue
-        named = {m.value.generic for m in find_drugs(question.text)}
-        meds = [m for m in by_name.values() if m["name"] in named and question.id in m["evidence"]]
-        if len(meds) != 1 or meds[0]["dose"] or not (doses := _DOSE.findall(answer.text)):
+    """Details said after the one drug an utterance named, in the next two utterances that name none:
+    「ハルシオンをもらっているんでしたね」「0.25mgを寝る前に飲んでます」 (the dose is the answer's), and
+    「ナゾネックスを…使ってください」…「30日分お出しします」 (the supply is the doctor's next words)."""
+    for k, named_in in enumerate(said):
+        named = {m.value.generic for m in find_drugs(named_in.text)}
+        meds = [m for m in by_name.values() if m["name"] in named and named_in.id in m["evidence"]]
+        if len(meds) != 1:
             continue
         med = meds[0]
-        med["dose"] = doses[0]
-        if not med["frequency"] and (found := _FREQUENCY.search(answer.text)):
-            med["frequency"] = found.group(0)
-        med["evidence"].append(answer.id)
+        for follow in said[k + 1:k + 3]:
+            if find_drugs(follow.text):
+                break
+            found = {"dose": (_DOSE.findall(follow.text) or [""])[0],
+                     "frequency": (m.group(0) if (m := _FREQUENCY.search(follow.text)) else ""),
+                     "duration": (m.group(0) if (m := _SUPPLY.search(follow.text)) and follow.clinician else "")}
+            if named_in.clinician and not follow.clinician:
+                found["duration"] = ""  # a patient's answer says what they take, not what is supplied
+            elif not named_in.clinician:
+                continue
+            added = {key: value for key, value in found.items() if value and not med[key]}
+            if added and not (named_in.clinician and follow.clinician and not found["duration"]):
+                med.update({key: _CHART_FREQUENCY.get(v, v) for key, v in added.items()})
+                med["evidence"].append(follow.id)
 
 
 def continued(said: list[Said], meds: list[dict]) -> list[str]:
@@ -191,12 +211,15 @@ def continued(said: list[Said], meds: list[dict]) -> list[str]:
                               for m in find_drugs(sentence) if m.value.generic in current))
 
 
-def change_word(med: dict) -> str:
-    """増量 / 減量 when the dose went up or down (「5mg→10mg」), else 変更."""
+def change_word(med: dict, direction: str = "") -> str:
+    """増量 / 減量 when the dose went up or down (「5mg→10mg」), 漸減 for a taper over three or more doses, else
+    the direction the doctor said (「1日3回に増やして」), else 変更."""
     numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", med["dose"])]
     if "→" in med["dose"] and len(numbers) >= 2:
+        if len(numbers) >= 3 and all(a > b for a, b in zip(numbers, numbers[1:])):
+            return "漸減"
         return "増量" if numbers[-1] > numbers[0] else "減量" if numbers[-1] < numbers[0] else "変更"
-    return "変更"
+    return direction or "変更"
 
 
 def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
@@ -287,7 +310,9 @@ _TESTS = re.compile(r"採血|血液検査|血液の検査|尿検査|尿の検査
 _TEST_TERMS = {"血液の検査": "血液検査", "尿の検査": "尿検査", "胸のレントゲン": "胸部X線", "レントゲン": "X線",
                "心臓の超音波": "心エコー", "超音波": "エコー"}
 _WHEN = re.compile(r"\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)(?:後|ぐらい後|くらい後)|明日|来週|次回")
-_ORDERS = re.compile(r"しましょう|します|しておきます|お願いします|行います|撮り|撮って|調べ|測り|予約")
+_ORDERS = re.compile(r"しましょう|します|しておきます|お願いします|行います|撮り|撮って|調べ|測り|予約|やります|やりましょう"
+                     r"|とります|取ります")
+_CANCELLED = re.compile(r"[はも]?(?:やめ|行わ|しない|しません|不要|いらない|必要ない)")
 _FOLLOW_UP = re.compile(r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)|明日|明後日|来週|来月)(?:後|ぐらい後|くらい後|先)?[^。]{0,20}?"
                         r"(?:来て|受診|再診|お越し|診せて|見せて|結果)|次回は(\d+(?:日|週間|か月|ヶ月))後")
 
@@ -369,7 +394,9 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         if not s.clinician:
             continue
         for sentence in _sentences(s.text):
-            tests = list(dict.fromkeys(_TEST_TERMS.get(t, t) for t in _TESTS.findall(sentence)))
+            tests = list(dict.fromkeys(_TEST_TERMS.get(m.group(0), m.group(0)) for m in _TESTS.finditer(sentence)
+                                       if not _CANCELLED.match(sentence, m.end()) and not
+                                       _CANCELLED.match(sentence, m.end() + 1)))  # 「CTはやめて」
             if tests and _ORDERS.search(sentence) and not is_question(sentence) and not _CONDITIONAL.search(sentence):
                 when = _WHEN.search(sentence)
                 at = re.sub(r"ぐらい|くらい", "", when.group(0)) + "に" if when else ""
@@ -397,7 +424,8 @@ _CLINICAL = re.compile(r"(?<!饅)頭|顔|額|おでこ|(?<![\d回番つ])目(?!�
                        r"|指|爪|胸|背中|腰|お腹|おなか|腹|お尻|おしり|肛門|膝|ひざ|足|脚|すね|皮膚|肌|関節|骨|筋|心臓|肺|胃|腸|肝|腎"
                        r"|血|便|尿|おしっこ|熱|痛|かゆ|咳|痰|鼻水|薬|検査|医者|診断|治療|食|飯|飲|お酒|眠|睡眠|寝|タバコ|たばこ"
                        r"|喫煙|運動|発作|症状|体重|声|息|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点"
-                       r"|尻|転|滑っ|ぶつけ|打っ|打撲|ひね|捻|けが|怪我|傷|切っ|刺さ|噛ま")  # how an injury happened
+                       r"|尻|転|滑っ|ぶつけ|打っ|打撲|ひね|捻|けが|怪我|傷|切っ|刺さ|噛ま"  # how an injury happened
+                       r"|LDL|HDL|コレステロール|中性脂肪|HbA1c|血糖|eGFR|クレアチニン|尿酸|CRP|INR|白血球|数値")
 _CLINICAL_UNITS = {"mg", "g", "mL", "μg", "℃", "kg", "mmHg", "%", "錠", "包", "単位", "cm", "mm", "dB", "mg/dL", "/分", "本", "杯"}
 _ASSESSMENT = re.compile(r"と考えられ|(?:だ|か)と思い|でしょう|疑い|可能性|かもしれ|状態|診断|ですね|です(?:。|$)")
 _ASSESSMENT_END = re.compile(r"(?:と考えられます|と考えます|だと思います|かと思います|と思います|でしょう|かもしれません|の状態|状態)?"
@@ -430,6 +458,7 @@ def chart_sentence(sentence: str) -> str:
 # Lifestyle guidance as a chart names it, when the doctor advises less of the habit (「塩分は控えめにしましょう」).
 _GUIDANCE = [("減塩指導", re.compile(r"塩分|塩|しょっぱ")), ("節酒指導", re.compile(r"お酒|飲酒|アルコール|ビール")),
              ("禁煙指導", re.compile(r"タバコ|たばこ|煙草|喫煙|禁煙")), ("体重管理", re.compile(r"体重を(?:減ら|落と)|減量"))]
+_REVISIT = re.compile(r"(?:もう一度|また)(?:来て|診せて|見せて|受診して)ください")
 _LIMIT_ADVICE = re.compile(r"控え|減ら|やめ|止め|落と|少なめ|未満|以下|まで")
 
 
@@ -491,9 +520,9 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
             continue
         question = heard if heard is not None and heard.clinician else None
         for sentence in _sentences(s.text):
-            if is_question(sentence) or _is_allergy_sentence(sentence) or not _is_clinical(sentence) \
-                    or (find_drugs(sentence) and section != "A"):
-                continue
+            if is_question(sentence) or (_is_allergy_sentence(sentence) and section != "A") \
+                    or (not _is_clinical(sentence) and section != "P") or (find_drugs(sentence) and section != "A"):
+                continue  # a doctor's instruction is clinical however it is worded (「バスマットは分けてください」)
             findings = find_findings(sentence)
             if section == "S":
                 if any(not f.negated for f in findings) or (findings and all(f.negated for f in findings)) \
@@ -520,7 +549,7 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
             elif _ADVICE_CUES.search(sentence) or _TESTS.search(sentence) and _ORDERS.search(sentence):
                 topics = [term for term, topic in _GUIDANCE if topic.search(sentence)]
                 lead = "、".join(topics) + "：" if topics and _LIMIT_ADVICE.search(sentence) else ""
-                lines.append((lead + chart_sentence(sentence), [s.id]))
+                lines.append((lead + _REVISIT.sub("再診", chart_sentence(sentence)), [s.id]))
     return lines
 
 
@@ -528,7 +557,8 @@ def extract(index: EvidenceIndex) -> Facts:
     said = list(index.said.values())
     found_allergies, denied = allergies(said)
     meds = medications(said)
-    return Facts(vitals=vitals(said), medications=meds, allergies=found_allergies,
+    directions = {m["name"]: m.pop("direction") for m in meds if "direction" in m}  # not part of the contract
+    return Facts(directions=directions, vitals=vitals(said), medications=meds, allergies=found_allergies,
                  negatives=negatives(index), problems=problems(said), continued=continued(said, meds),
                  no_allergies=[] if found_allergies else denied)
 
