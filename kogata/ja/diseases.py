@@ -18,6 +18,10 @@ SPOKEN = {
 }
 
 
+# Standard names that are also everyday words (「それは心配ですね」 is sympathy, not R45.2).
+EVERYDAY = {"心配", "緊張", "疲労", "興奮", "肥満", "不安"}
+
+
 @dataclass(frozen=True)
 class Disease:
     name: str
@@ -38,6 +42,8 @@ def _names() -> PhraseDict[Disease]:
         name = normalize(row["name"])
         if len(name) <= 3 and all("\u3040" <= ch <= "\u309f" for ch in name):
             continue  # short all-hiragana names (よう, いぼ) match ordinary words far more often than diseases
+        if name in EVERYDAY:
+            continue
         standard.setdefault(name, Disease(name, _dotted(row["code"])))
     entries = list(standard.items())
     entries += [(spoken, standard[std]) for spoken, std in SPOKEN.items() if std in standard]

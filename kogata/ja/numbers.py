@@ -291,7 +291,7 @@ def _units(text: str) -> str:
 
     def kilo(m: re.Match[str]) -> str:
         a, b = _sentence(m.string, m.start())
-        return f"{m[1]}kg" if _WEIGHT_CONTEXT.search(m.string, a, b) else m[0]
+        return f"{m[1]}kg" if _WEIGHT_CONTEXT.search(m.string, max(0, a - 40), b) else m[0]  # or the sentence before
 
     text = _BARE_KILO.sub(kilo, text)
 

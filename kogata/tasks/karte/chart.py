@@ -183,11 +183,12 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
 
     # the rest of what was said that a chart keeps, in the speaker's words, where no drafted line cites it
     examined_ids = {i for item in exam_items for i in item.evidence}  # quoted whole beside their findings
+    symptom_ids = {i for item in symptom_items if "「" in item.text for i in item.evidence}  # … if the quote fit
     for section in ("S", "O", "P"):
         cited = {i for item in drafted[section] for i in item.evidence}
         taken = {item.text for item in soap[section]}
-        spoken = fact_rules.spoken_lines(said, section, skip=examined_ids if section == "O" else set(),
-                                         known_values=vital_values)
+        skip = examined_ids if section == "O" else symptom_ids if section == "S" else set()
+        spoken = fact_rules.spoken_lines(said, section, skip=skip, known_values=vital_values)
         soap[section] += [Item(text, ids) for text, ids in spoken if not set(ids) & cited and text not in taken]
 
     for section in SECTIONS:  # drop exact repeats (a long visit drafted in chunks can say a thing twice)

@@ -62,6 +62,7 @@ def _reaction_term(text: str, reaction: str) -> str:
 _ALLERGY_PAST = re.compile(r"出た|出まし|なった|なりまし|ありまし|起き|アレルギー")
 _ASKS_ALLERGY = re.compile(r"アレルギー")
 _DENIAL = re.compile(r"ない|ありません|ございません|いいえ|特に|なし|無い")
+_SHORT_ANSWER = 12  # characters: 「それは大丈夫です」 answers the question; a longer 「…骨は大丈夫でした」 is about something else
 _FINE = re.compile(r"大丈夫|普通です|平気|問題(?:は)?(?:ない|ありません)")  # an answer that the asked symptom is absent
 _SUSPECTED = re.compile(r"疑|かもしれ|可能性|思います|でしょう|考えられ|否定でき|おそらく|恐らく")
 _HISTORY = re.compile(r"既往|以前|昔|前に|持病|治療中|通院中|飲んで|言われて")
@@ -81,7 +82,7 @@ class Facts:
     directions: dict[str, str] = field(default_factory=dict)  # medication name → 増量/減量 as the doctor said it
 
 
-_QUESTION = re.compile(r"(?:かね|かな|か|[?？]|(?:たり|とか|って)?は)[。」]?$")  # 「吐いたりは。」 asks too
+_QUESTION = re.compile(r"(?:かね|かな|かしら|か|[?？]|(?:たり|とか|って)?は)[。」]?$")  # 「吐いたりは。」 asks too
 
 
 def is_question(sentence: str) -> bool:
@@ -254,7 +255,8 @@ def negatives(index: EvidenceIndex) -> list[dict]:
             continue
         question = said[k - 1] if k and said[k - 1].clinician else None
         terms = [f.term for f in s.findings if f.negated]
-        if question is not None and any(not find_findings(x) and (_DENIAL.search(x) or _FINE.search(x))
+        if question is not None and any(not find_findings(x) and (_DENIAL.search(x) or
+                                                                  (_FINE.search(x) and len(x) <= _SHORT_ANSWER))
                                         for x in _sentences(s.text)):
             # 「ないです」「それは大丈夫です」「目も大丈夫です」 answering 「息苦しさはありますか」「…物が二重に見えることは」
             terms += [f.term for f in question.findings if f.term not in affirmed]
@@ -303,8 +305,21 @@ def problems(said: list[Said]) -> list[dict]:
     return [p for n, p in found.items() if not any(n != other and n in other for other in names)]
 
 
-_ONSET = re.compile(r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年)(?:ぐらい|くらい|ほど)?前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝|一昨日|先週|先月|去年|数日前|今日)"
-                    r"(?:ぐらい|くらい|ほど)?(?:から|より)")
+_ONSET = re.compile(r"((?:\d+(?:〜\d+)?|半|数)(?:日|週間|か月|ヶ月|年)(?:ぐらい|くらい|ほど)?前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝"
+                    r"|一昨日|先週|先月|去年|今日)(?:ぐらい|くらい|ほど)?(?:から|より|前に|に)")
+# When a symptom comes, as a chart writes it (誘因・時間帯): 「寝返りをうったときに」 → 寝返り時
+_CIRCUMSTANCES = [
+    (re.compile(r"朝起き(?:た|る)?(?:とき|時|ても|て)|起床時|寝起き"), "起床時"),
+    (re.compile(r"起き上が(?:る|った)(?:とき|時)"), "起き上がり時"),
+    (re.compile(r"寝返り"), "寝返り時"),
+    (re.compile(r"夜中|夜間|明け方|寝ている(?:とき|時)"), "夜間"),
+    (re.compile(r"お風呂上がり|入浴後|風呂から上が"), "入浴後"),
+    (re.compile(r"食後|食べた後|食べたあと"), "食後"),
+    (re.compile(r"階段"), "階段昇降時"),
+    (re.compile(r"歩き始め"), "歩き始め"),
+    (re.compile(r"動く(?:と|とき)|動かす(?:と|とき)"), "体動時"),
+    (re.compile(r"安静にして(?:いる|る)?(?:とき|時)|じっとして(?:いる|る)?(?:とき|時)"), "安静時"),
+]
 _TESTS = re.compile(r"採血|血液検査|血液の検査|尿検査|尿の検査|検尿|胸のレントゲン|レントゲン|X線|CT|MRI|心臓の超音波|エコー|超音波"
                     r"|運動負荷心電図|ホルター心電図|心電図|迅速検査|パッチテスト|聴力検査|内視鏡|胃カメラ|大腸カメラ|骨密度|検査")
 _TEST_TERMS = {"血液の検査": "血液検査", "尿の検査": "尿検査", "胸のレントゲン": "胸部X線", "レントゲン": "X線",
@@ -347,9 +362,14 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
             onset = _ONSET.search(s.text)
             when = re.sub(r"ぐらい|くらい|ほど", "", onset.group(1)) if onset else ""
             lead = f"{_CHART_ONSET.get(when, when)}より" if onset else ""
-            # the patient's own words beside the terms: where, since when, how (「右手の親指から薬指がしびれる」)
-            words = [chart_sentence(x).rstrip("。") for x in _sentences(s.text)
-                     if any(not f.negated for f in find_findings(x)) and not is_question(x)]
+            circumstances = [word for pattern, word in _CIRCUMSTANCES
+                             if pattern.search(s.text) and not any(word in term for term in present)]  # not 夜間の夜間頻尿
+            lead += "・".join(circumstances) + "の" if circumstances else ""
+            # the patient's own words beside the terms: where, since when, how (「右手の親指から薬指がしびれる」),
+            # from every clinical sentence of the utterance but those that only deny
+            words = [chart_sentence(clinical).rstrip("。") for x in _sentences(s.text)
+                     if not is_question(x) and (clinical := _without_small_talk(x))
+                     and not ((found := find_findings(x)) and all(f.negated for f in found))]
             quote = f"（「{'。'.join(words)}」）" if words and len("".join(words)) <= _MAX_QUOTE else ""
             lines.append((f"{lead}{'、'.join(present)}あり{quote}。", [s.id]))
     return lines
@@ -371,7 +391,8 @@ def examination_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         words: list[str] = []
         for sentence in _sentences(s.text):
             if is_question(sentence) or _CONDITIONAL.search(sentence) or _NOT_A_FINDING.search(sentence) \
-                    or find_drugs(sentence) or _ADVICE_CUES.search(sentence) or _is_assessment(sentence):
+                    or find_drugs(sentence) or "薬" in sentence or _ADVICE_CUES.search(sentence) \
+                    or _is_assessment(sentence):
                 continue  # 「むくみも見ておきますね」 announces an examination; 「吐き気止めに…」 names a drug's use
             findings = [f for f in find_findings(sentence) if f.term not in echoed]
             present += [f.term for f in findings if not f.negated]
@@ -425,7 +446,9 @@ _CLINICAL = re.compile(r"(?<!饅)頭|顔|額|おでこ|(?<![\d回番つ])目(?!�
                        r"|血|便|尿|おしっこ|熱|痛|かゆ|咳|痰|鼻水|薬|検査|医者|診断|治療|食|飯|飲|お酒|眠|睡眠|寝|タバコ|たばこ"
                        r"|喫煙|運動|発作|症状|体重|声|息|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点"
                        r"|尻|転|滑っ|ぶつけ|打っ|打撲|ひね|捻|けが|怪我|傷|切っ|刺さ|噛ま"  # how an injury happened
-                       r"|LDL|HDL|コレステロール|中性脂肪|HbA1c|血糖|eGFR|クレアチニン|尿酸|CRP|INR|白血球|数値")
+                       r"|LDL|HDL|コレステロール|中性脂肪|HbA1c|血糖|eGFR|クレアチニン|尿酸|CRP|INR|白血球|数値"
+                       r"|黄色|緑色|透明|ドロッ|サラサラ|ネバネバ|水っぽ|血が混"  # what comes out, and how
+                       r"|増え|減っ|減り|良くな|悪くな|楽に|治ま|続い|ひど|強く|弱く")  # and the course
 _CLINICAL_UNITS = {"mg", "g", "mL", "μg", "℃", "kg", "mmHg", "%", "錠", "包", "単位", "cm", "mm", "dB", "mg/dL", "/分", "本", "杯"}
 _ASSESSMENT = re.compile(r"と考えられ|(?:だ|か)と思い|でしょう|疑い|可能性|かもしれ|状態|診断|ですね|です(?:。|$)")
 _ASSESSMENT_END = re.compile(r"(?:と考えられます|と考えます|だと思います|かと思います|と思います|でしょう|かもしれません|の状態|状態)?"
