@@ -1,4 +1,4 @@
-"""Facts read straight from the words, without the model."""
+"""Facts and chart lines read straight from the words, without the model (kogata.tasks.karte.facts, .lines)."""
 from pathlib import Path
 
 import pytest
@@ -61,7 +61,7 @@ def said_of(text: str):
 
 
 def test_examination_is_one_line_per_utterance_in_chart_terms_with_the_doctors_words():
-    from kogata.tasks.karte.facts import examination_lines
+    from kogata.tasks.karte.lines import examination_lines
     said = said_of("患者：膝が痛いです。\n医師：左膝の内側を押すと痛いですね。骨のとげもできています。腫れはないです。\n")
     [(text, ids)] = examination_lines(said)
     assert ids == [2]
@@ -74,26 +74,26 @@ def test_an_answered_no_denies_the_finding_asked_about():
 
 
 def test_small_talk_clauses_are_left_out_and_the_clinical_ones_kept():
-    from kogata.tasks.karte.facts import spoken_lines
+    from kogata.tasks.karte.lines import spoken_lines
     said = said_of("医師：お薬は飲めていますか。\n患者：正直、先週は妻が出張でいなくて、3日ぐらい飲ませ忘れました。\n"
                    "患者：週末ピアノの発表会があって、ずっと練習してたんです。\n")
     assert [t for t, _ in spoken_lines(said, "S")] == ["3日ぐらい飲ませ忘れました。"]
 
 
 def test_the_doctors_assessment_is_written_in_chart_words():
-    from kogata.tasks.karte.facts import spoken_lines
+    from kogata.tasks.karte.lines import spoken_lines
     said = said_of("医師：脱水は軽度ですね。\n医師：心不全が少し悪くなっている状態ですね。\n医師：では押しますね。\n")
     assert [t for t, _ in spoken_lines(said, "A")] == ["軽度脱水。", "心不全の増悪。"]
 
 
 def test_the_side_said_before_a_symptom_goes_into_its_term():
-    from kogata.tasks.karte.facts import symptom_lines
+    from kogata.tasks.karte.lines import symptom_lines
     [(text, _)] = symptom_lines(said_of("患者：先月ぐらいから左の膝が痛くなってきて。\n"))
     assert text.startswith("先月より左膝痛あり")
 
 
 def test_a_test_ordered_for_later_keeps_its_time_and_chart_name():
-    from kogata.tasks.karte.facts import plan_lines
+    from kogata.tasks.karte.lines import plan_lines
     said = said_of("医師：2、3週間後に尿の検査をしますので、もう一度来てください。\n")
     assert plan_lines(said) == [("2〜3週間後に尿検査を予定。", [1]), ("2〜3週間後に再診。", [1])]
 
@@ -116,7 +116,7 @@ def test_fine_as_an_answer_denies_what_was_asked():
 
 
 def test_a_taper_a_later_supply_and_a_cancelled_test():
-    from kogata.tasks.karte.facts import change_word, plan_lines
+    from kogata.tasks.karte.lines import plan_lines
     f = extract(EvidenceIndex(read_transcript(
         "医師：プレドニゾロンを、30mgから始めて、3日ごとに20mg、10mgと減らしていきます。\n"
         "医師：ナゾネックスという点鼻薬を、1日1回使ってください。\n患者：毎日ですか。\n医師：はい。30日分お出しします。\n".encode())))

@@ -15,6 +15,7 @@ from kogata.engine import Model, load
 from kogata.ja import find_findings, find_quantities
 from kogata.ja.drugs import find_drugs
 from kogata.tasks.karte import facts as fact_rules
+from kogata.tasks.karte import lines as in_words
 from kogata.tasks.karte.draft import draft
 from kogata.tasks.karte.schema import SECTIONS
 from kogata.transcript import Transcript, read_transcript
@@ -120,7 +121,7 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     # S: symptoms as the patient side said them, the story as drafted, then what was denied, allergies
     # and the medicines already taken
     said = list(index.said.values())
-    symptom_items = [Item(text, ids) for text, ids in fact_rules.symptom_lines(said)]
+    symptom_items = [Item(text, ids) for text, ids in in_words.symptom_lines(said)]
     listed = {f.term for item in symptom_items for f in find_findings(clean(item.text))}
     listed_numbers = {(q.value, q.unit) for item in symptom_items for q in find_quantities(clean(item.text))}
     soap["S"] += symptom_items
@@ -146,7 +147,7 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     # O: measurements read from the words, then the examination as drafted (without repeating the numbers)
     if (line := _vitals_line(found.vitals)) is not None:
         soap["O"].append(line)
-    exam_items = [Item(text, ids) for text, ids in fact_rules.examination_lines(said)]
+    exam_items = [Item(text, ids) for text, ids in in_words.examination_lines(said)]
     examined = {f.term for item in exam_items for f in find_findings(clean(item.text))}
     soap["O"] += exam_items
     for item in drafted["O"]:
@@ -161,7 +162,7 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     # the doctor named that neither says
     soap["A"] = drafted["A"]
     cited = {i for item in drafted["A"] for i in item.evidence}
-    soap["A"] += [Item(text, ids) for text, ids in fact_rules.spoken_lines(said, "A") if not set(ids) & cited]
+    soap["A"] += [Item(text, ids) for text, ids in in_words.spoken_lines(said, "A") if not set(ids) & cited]
     assessed = fact_rules.fold_modifiers(clean(" ".join(i.text for i in soap["A"])))
     assessed_ids = {i for item in soap["A"] for i in item.evidence}
     for problem in found.problems:
@@ -178,7 +179,7 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     if continued:  # one line: 「カルベジロール、サクビトリルバルサルタン（エンレスト） 継続。」
         names = "、".join(_medication_line(m, "継続").text.removesuffix(" 継続。") for m in continued)
         soap["P"].append(Item(f"{names} 継続。", sorted({i for m in continued for i in m["evidence"]})))
-    soap["P"] += [Item(text, ids) for text, ids in fact_rules.plan_lines(said)]
+    soap["P"] += [Item(text, ids) for text, ids in in_words.plan_lines(said)]
     soap["P"] += drafted["P"]
 
     # the rest of what was said that a chart keeps, in the speaker's words, where no drafted line cites it
@@ -188,7 +189,7 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
         cited = {i for item in drafted[section] for i in item.evidence}
         taken = {item.text for item in soap[section]}
         skip = examined_ids if section == "O" else symptom_ids if section == "S" else set()
-        spoken = fact_rules.spoken_lines(said, section, skip=skip, known_values=vital_values)
+        spoken = in_words.spoken_lines(said, section, skip=skip, known_values=vital_values)
         soap[section] += [Item(text, ids) for text, ids in spoken if not set(ids) & cited and text not in taken]
 
     for section in SECTIONS:  # drop exact repeats (a long visit drafted in chunks can say a thing twice)

@@ -1,6 +1,7 @@
 """Facts read straight from the words, without the model: vitals, medications, allergies, denied
 symptoms and problem names. Each comes with the ids of the utterances that state it, so these lines are
-evidence-linked by construction; the model is left to write the narrative lines around them.
+evidence-linked by construction (kogata.tasks.karte.lines writes the rest of the chart in the speakers' words;
+the model drafts narrative lines around both).
 """
 from __future__ import annotations
 
@@ -90,7 +91,12 @@ def is_question(sentence: str) -> bool:
     return bool(_QUESTION.search(sentence.strip()))
 
 
-def _sentences(text: str) -> list[str]:
+def says_no(sentence: str) -> bool:
+    """「ないです」「いいえ」, or as a short answer 「それは大丈夫です」: what was asked about is absent."""
+    return bool(_DENIAL.search(sentence) or (_FINE.search(sentence) and len(sentence) <= _SHORT_ANSWER))
+
+
+def sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[。!?！？])", text) if s.strip()]
 
 
@@ -110,14 +116,14 @@ def vitals(said: list[Said]) -> list[dict]:
     return sorted(found.values(), key=lambda v: order.index(v["name"]))
 
 
-def _is_allergy_sentence(text: str) -> bool:
+def is_allergy_sentence(text: str) -> bool:
     """「ペニシリンで蕁麻疹が出た」「卵で蕁麻疹」; not 「小児喘息で、キプレスを飲んでます」 (a drug for the condition)."""
     reaction = _REACTIONS.search(text)
     return bool(reaction and (_ALLERGY_PAST.search(text) or _ALLERGENS.search(text))) or "アレルギー" in text
 
 
-def _is_allergy_talk(s: Said) -> bool:
-    return _is_allergy_sentence(s.text)
+def is_allergy_talk(s: Said) -> bool:
+    return is_allergy_sentence(s.text)
 
 
 def _status(text: str) -> str | None:
@@ -130,16 +136,16 @@ def medications(said: list[Said]) -> list[dict]:
     by_name: dict[str, dict] = {}
     rank = {status: i for i, (status, _) in enumerate(_STATUS_CUES)}
     for s in said:
-        sentences = _sentences(s.text)
-        for si, sentence in enumerate(sentences):
-            if _is_allergy_sentence(sentence) and not _PRESCRIBING.search(sentence):
+        parts = sentences(s.text)
+        for si, sentence in enumerate(parts):
+            if is_allergy_sentence(sentence) and not _PRESCRIBING.search(sentence):
                 continue  # 「ペニシリンで蕁麻疹が出た」 is an allergy, not a medication
             mentions = find_drugs(sentence)
             for k, m in enumerate(mentions):
                 later = [n for n in mentions[k + 1:] if n.value != m.value]
                 scope = sentence[m.span[1]:later[0].span[0] if later else len(sentence)]
                 if not later:  # 「クラリスにします。二百ミリを一日二回、七日分です。」: the dose follows
-                    for follow in sentences[si + 1:]:
+                    for follow in parts[si + 1:]:
                         if find_drugs(follow) or is_question(follow):
                             break
                         scope += follow
@@ -208,7 +214,7 @@ def continued(said: list[Said], meds: list[dict]) -> list[str]:
     """Medicines already taken that the doctor says to continue (「メトホルミンはそのまま続けましょう」)."""
     current = {m["name"] for m in meds if m["status"] == "current"}
     return list(dict.fromkeys(m.value.generic for s in said if s.clinician
-                              for sentence in _sentences(s.text) if not is_question(sentence) and _CONTINUE.search(sentence)
+                              for sentence in sentences(s.text) if not is_question(sentence) and _CONTINUE.search(sentence)
                               for m in find_drugs(sentence) if m.value.generic in current))
 
 
@@ -255,9 +261,7 @@ def negatives(index: EvidenceIndex) -> list[dict]:
             continue
         question = said[k - 1] if k and said[k - 1].clinician else None
         terms = [f.term for f in s.findings if f.negated]
-        if question is not None and any(not find_findings(x) and (_DENIAL.search(x) or
-                                                                  (_FINE.search(x) and len(x) <= _SHORT_ANSWER))
-                                        for x in _sentences(s.text)):
+        if question is not None and any(not find_findings(x) and says_no(x) for x in sentences(s.text)):
             # 「ないです」「それは大丈夫です」「目も大丈夫です」 answering 「息苦しさはありますか」「…物が二重に見えることは」
             terms += [f.term for f in question.findings if f.term not in affirmed]
         for term in dict.fromkeys(terms):
@@ -275,9 +279,9 @@ def fold_modifiers(text: str) -> str:
 def problems(said: list[Said]) -> list[dict]:
     found: dict[str, dict] = {}
     for s in said:
-        if _is_allergy_talk(s):
+        if is_allergy_talk(s):
             continue  # an allergic reaction is recorded as an allergy, not as a problem
-        for sentence in _sentences(s.text):
+        for sentence in sentences(s.text):
             if s.clinician and is_question(sentence):
                 continue  # a question (「アレルギーはありますか」) names a disease without finding it
             sentence = fold_modifiers(sentence)
@@ -303,277 +307,6 @@ def problems(said: list[Said]) -> list[dict]:
     # a shorter name inside a longer one found too (気管支炎 in 急性気管支炎) is the same problem
     names = list(found)
     return [p for n, p in found.items() if not any(n != other and n in other for other in names)]
-
-
-_ONSET = re.compile(r"((?:\d+(?:〜\d+)?|半|数)(?:日|週間|か月|ヶ月|年)(?:ぐらい|くらい|ほど)?前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝"
-                    r"|一昨日|先週|先月|去年|今日)(?:ぐらい|くらい|ほど)?(?:から|より|前に|に)")
-# When a symptom comes, as a chart writes it (誘因・時間帯): 「寝返りをうったときに」 → 寝返り時
-_CIRCUMSTANCES = [
-    (re.compile(r"朝起き(?:た|る)?(?:とき|時|ても|て)|起床時|寝起き"), "起床時"),
-    (re.compile(r"起き上が(?:る|った)(?:とき|時)"), "起き上がり時"),
-    (re.compile(r"寝返り"), "寝返り時"),
-    (re.compile(r"夜中|夜間|明け方|寝ている(?:とき|時)"), "夜間"),
-    (re.compile(r"お風呂上がり|入浴後|風呂から上が"), "入浴後"),
-    (re.compile(r"食後|食べた後|食べたあと"), "食後"),
-    (re.compile(r"階段"), "階段昇降時"),
-    (re.compile(r"歩き始め"), "歩き始め"),
-    (re.compile(r"動く(?:と|とき)|動かす(?:と|とき)"), "体動時"),
-    (re.compile(r"安静にして(?:いる|る)?(?:とき|時)|じっとして(?:いる|る)?(?:とき|時)"), "安静時"),
-]
-_TESTS = re.compile(r"採血|血液検査|血液の検査|尿検査|尿の検査|検尿|胸のレントゲン|レントゲン|X線|CT|MRI|心臓の超音波|エコー|超音波"
-                    r"|運動負荷心電図|ホルター心電図|心電図|迅速検査|パッチテスト|聴力検査|内視鏡|胃カメラ|大腸カメラ|骨密度|検査")
-_TEST_TERMS = {"血液の検査": "血液検査", "尿の検査": "尿検査", "胸のレントゲン": "胸部X線", "レントゲン": "X線",
-               "心臓の超音波": "心エコー", "超音波": "エコー"}
-_WHEN = re.compile(r"\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)(?:後|ぐらい後|くらい後)|明日|来週|次回")
-_ORDERS = re.compile(r"しましょう|します|しておきます|お願いします|行います|撮り|撮って|調べ|測り|予約|やります|やりましょう"
-                     r"|とります|取ります")
-_CANCELLED = re.compile(r"[はも]?(?:やめ|行わ|しない|しません|不要|いらない|必要ない)")
-_FOLLOW_UP = re.compile(r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)|明日|明後日|来週|来月)(?:後|ぐらい後|くらい後|先)?[^。]{0,20}?"
-                        r"(?:来て|受診|再診|お越し|診せて|見せて|結果)|次回は(\d+(?:日|週間|か月|ヶ月))後")
-
-
-_DAYS_AHEAD = ("明日", "明後日", "来週", "来月")
-_HOME_READING = re.compile(r"測[っるりれ][^。]{0,12}?(?<!\d)(?:[89]\d|1\d\d|2[0-2]\d)(?!\d)")  # 「朝測ると150ぐらい」
-_MIN_SPOKEN = 8  # characters: a shorter sentence of the patient's kept alone (「飲んでます」) says nothing on its own
-_MAX_QUOTE = 120  # characters of the patient's words kept beside a symptom line
-_CHART_ONSET = {"昨日の夜": "昨夜", "昨日の朝": "昨日朝", "昨日の昼": "昨日昼", "昨日の夕方": "昨日夕方"}
-_NOT_A_FINDING = re.compile(r"見ておき|見ます|診ます|確認し|チェック|聞きます|調べ|止め")
-_CONDITIONAL = re.compile(r"たら|れば|場合|時は|ときは|うちは|なら|ように|予防")
-
-
-_SIDE = re.compile(r"(左|右|両)(?:の|側の|方の|方)?$")
-_SIDE_TERM = {"左": "左", "右": "右", "両": "両側"}
-
-
-def _sided(text: str, finding) -> str:
-    """左膝痛 for 「左の膝が痛い」: the side said just before the words of a finding."""
-    side = _SIDE.search(text[max(0, finding.span[0] - 4):finding.span[0]])
-    return _SIDE_TERM[side.group(1)] + finding.term if side else finding.term
-
-
-def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
-    """「3日前より発熱、咳嗽あり。」 from what the patient side says, one line per utterance with symptoms."""
-    lines = []
-    for s in said:
-        if s.clinician or _is_allergy_talk(s):
-            continue  # 「ペニシリンで蕁麻疹が出た」 is recorded as an allergy
-        present = list(dict.fromkeys(_sided(s.text, f) for f in s.findings if not f.negated))
-        if present:
-            onset = _ONSET.search(s.text)
-            when = re.sub(r"ぐらい|くらい|ほど", "", onset.group(1)) if onset else ""
-            lead = f"{_CHART_ONSET.get(when, when)}より" if onset else ""
-            circumstances = [word for pattern, word in _CIRCUMSTANCES
-                             if pattern.search(s.text) and not any(word in term for term in present)]  # not 夜間の夜間頻尿
-            lead += "・".join(circumstances) + "の" if circumstances else ""
-            # the patient's own words beside the terms: where, since when, how (「右手の親指から薬指がしびれる」),
-            # from every clinical sentence of the utterance but those that only deny
-            words = [chart_sentence(clinical).rstrip("。") for x in _sentences(s.text)
-                     if not is_question(x) and (clinical := _without_small_talk(x))
-                     and not ((found := find_findings(x)) and all(f.negated for f in found))]
-            quote = f"（「{'。'.join(words)}」）" if words and len("".join(words)) <= _MAX_QUOTE else ""
-            lines.append((f"{lead}{'、'.join(present)}あり{quote}。", [s.id]))
-    return lines
-
-
-def examination_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
-    """What the doctor states on examination, present or absent (「喉が赤いですね」「むくみはないですね」), one line
-    per utterance with the doctor's words beside the terms (where, how much: 「左膝の内側を押すと痛い」);
-    questions and conditionals (「熱が出たら」) are not findings."""
-    lines = []
-    previous: Said | None = None
-    for s in said:
-        heard, previous = previous, s
-        if not s.clinician or _is_allergy_talk(s):
-            continue
-        echoed = {f.term for f in heard.findings} if heard is not None and not heard.clinician else set()
-        present: list[str] = []
-        absent: list[str] = []
-        words: list[str] = []
-        for sentence in _sentences(s.text):
-            if is_question(sentence) or _CONDITIONAL.search(sentence) or _NOT_A_FINDING.search(sentence) \
-                    or find_drugs(sentence) or "薬" in sentence or _ADVICE_CUES.search(sentence) \
-                    or _is_assessment(sentence):
-                continue  # 「むくみも見ておきますね」 announces an examination; 「吐き気止めに…」 names a drug's use
-            findings = [f for f in find_findings(sentence) if f.term not in echoed]
-            present += [f.term for f in findings if not f.negated]
-            absent += [f.term for f in findings if f.negated]
-            if findings or _RESULT_CUES.search(sentence):
-                words.append(chart_sentence(sentence).rstrip("。"))
-        present = list(dict.fromkeys(present))
-        absent = [t for t in dict.fromkeys(absent) if t not in present]
-        parts = ([f"{'、'.join(present)}あり"] if present else []) + [f"{t}なし" for t in absent]
-        if parts:
-            quote = f"（「{'。'.join(words)}」）" if words and len("".join(words)) <= _MAX_QUOTE else ""
-            lines.append(("、".join(parts) + quote + "。", [s.id]))
-    return lines
-
-
-def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
-    """Tests ordered and the next visit, as the doctor says them."""
-    lines = []
-    for s in said:
-        if not s.clinician:
-            continue
-        for sentence in _sentences(s.text):
-            tests = list(dict.fromkeys(_TEST_TERMS.get(m.group(0), m.group(0)) for m in _TESTS.finditer(sentence)
-                                       if not _CANCELLED.match(sentence, m.end()) and not
-                                       _CANCELLED.match(sentence, m.end() + 1)))  # 「CTはやめて」
-            if tests and _ORDERS.search(sentence) and not is_question(sentence) and not _CONDITIONAL.search(sentence):
-                when = _WHEN.search(sentence)
-                at = re.sub(r"ぐらい|くらい", "", when.group(0)) + "に" if when else ""
-                lines.append((f"{at}{'、'.join(tests)}を予定。", [s.id]))
-            if (m := _FOLLOW_UP.search(sentence)) and not is_question(sentence):
-                when = m.group(1) or m.group(2)
-                lines.append((f"{when}{'' if when in _DAYS_AHEAD else '後に'}再診。", [s.id]))
-    return lines
-
-
-# Sentences worth keeping in the doctor's or patient's own words when no rule above turned them into a line:
-# the history and habits the patient tells, what the doctor reports from an examination or a test, the doctor's
-# assessment and instructions. Cited by construction; the model's chart-style line replaces them where it cites them.
-_HISTORY_CUES = re.compile(r"昔|以前|\d+(?:年|か月|週間|日)前|歳の(?:時|とき|頃)|手術|入院|既往|持病|治療中|通院|お酒|飲酒|タバコ"
-                           r"|たばこ|喫煙|吸って|仕事は|働いて|勤めて|同じ症状|測ると|測っ|飲み忘れ|食べ過ぎ|間食|塩分|運動|歩いて"
-                           r"|体重|(?:病院|医者|先生|健診|検診|ドック)[^。]{0,12}言われ")
-_RESULT_CUES = re.compile(r"検査|結果|陽性|陰性|正常|異常|X線|レントゲン|心電図|エコー|CT|MRI|所見|押すと|触れ|腫れ|赤く|赤い|白い"
-                          r"|音|圧痛|骨折|数値|値は|値が|問題ありません|保たれ|左右差|試験|反射|聴診|触診|表情|顔色|受け答え|\d+点")
-_ADVICE_CUES = re.compile(r"ましょう|てください|でください|下さい|予約|控え|避け|様子を見|までに"
-                          r"|続けて|休んで|安静|冷やして|温めて|気をつけ|受診して|診断書|紹介状|紹介します|呼んで"
-                          r"|(?:し|取り|とり|つけ|書き|入れ|抜き|とめ|撮り|戻し|固定し|縫い)ます")
-# Words a chart is about (body, symptoms, care, habits); a sentence without any, and without a finding, drug, disease
-# or measurement, is small talk (「梅雨でじめじめしてるのに、二人とも元気すぎて大変です」).
-_CLINICAL = re.compile(r"(?<!饅)頭|顔|額|おでこ|(?<![\d回番つ])目(?!標)|耳|鼻|(?<!窓)口|唇|喉|のど|首|肩|腕|肘|(?<![上相])手(?!伝|続|紙)"
-                       r"|指|爪|胸|背中|腰|お腹|おなか|腹|お尻|おしり|肛門|膝|ひざ|足|脚|すね|皮膚|肌|関節|骨|筋|心臓|肺|胃|腸|肝|腎"
-                       r"|血|便|尿|おしっこ|熱|痛|かゆ|咳|痰|鼻水|薬|検査|医者|診断|治療|食|飯|飲|お酒|眠|睡眠|寝|タバコ|たばこ"
-                       r"|喫煙|運動|発作|症状|体重|声|息|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点"
-                       r"|尻|転|滑っ|ぶつけ|打っ|打撲|ひね|捻|けが|怪我|傷|切っ|刺さ|噛ま"  # how an injury happened
-                       r"|LDL|HDL|コレステロール|中性脂肪|HbA1c|血糖|eGFR|クレアチニン|尿酸|CRP|INR|白血球|数値"
-                       r"|黄色|緑色|透明|ドロッ|サラサラ|ネバネバ|水っぽ|血が混"  # what comes out, and how
-                       r"|増え|減っ|減り|良くな|悪くな|楽に|治ま|続い|ひど|強く|弱く")  # and the course
-_CLINICAL_UNITS = {"mg", "g", "mL", "μg", "℃", "kg", "mmHg", "%", "錠", "包", "単位", "cm", "mm", "dB", "mg/dL", "/分", "本", "杯"}
-_ASSESSMENT = re.compile(r"と考えられ|(?:だ|か)と思い|でしょう|疑い|可能性|かもしれ|状態|診断|ですね|です(?:。|$)")
-_ASSESSMENT_END = re.compile(r"(?:と考えられます|と考えます|だと思います|かと思います|と思います|でしょう|かもしれません|の状態|状態)?"
-                             r"(?:ですね|です|ね)?(。?)$")
-# How a chart says what the doctor says in words (applied to assessment lines).
-_ASSESSMENT_WORDS = [
-    (re.compile(r"(?:が|は)?(?:少し|やや|だいぶ|かなり)?(?:悪くなって|悪化して)(?:いる|きている|きた)"), "の増悪"),
-    (re.compile(r"(?:が|は)?(?:少し|やや|だいぶ|かなり)?(?:良くなって|よくなって)(?:いる|きている|きた|います)"), "の改善"),
-    (re.compile(r"(?:中くらい|中等度)の発作"), "中発作"),
-    (re.compile(r"(?:小さい|小さな|軽い)発作"), "小発作"),
-    (re.compile(r"(?:大きい|大きな|重い)発作"), "大発作"),
-    (re.compile(r"([一-龥ァ-ヶー]+)は(軽度|中等度|高度|軽症|中等症|重症)"), r"\2\1"),  # 脱水は軽度 → 軽度脱水
-]
-_JUDGED = re.compile(r"と考えられ|と思い|でしょう|疑い|可能性|かもしれ|による|のせい")
-_JUDGED_OR_NAMED = re.compile(_JUDGED.pattern + r"|考えやす|診断|です(?:ね)?[。]?$")
-_DIAGNOSIS_WORDS = re.compile(r"炎|症|病|障害|発作|便秘|脱水|骨折|捻挫|打撲|増悪|悪化|コントロール|感染|アレルギー|薬疹|蕁麻疹|じんましん")
-
-
-_LEAD = re.compile(r"^(?:[.…‥・\s]+|(?:じゃあ|では|それでは|それと|それから|あと|まず|なので|ですので|はい|ええ|うん|そうですね|えっと|えーと|えー"
-                   r"|あのー|あの|あー|まあ|うーん)ー*(?![はがをにのもで])[、,]?\s*)+")
-
-
-def chart_sentence(sentence: str) -> str:
-    """A spoken sentence as a chart line: without its opening filler and the closing ね/よ of speech."""
-    text = _LEAD.sub("", sentence.strip())
-    text = re.sub(r"(?:ね|よ|よね)([。！!？?]?)$", r"\1", text)
-    return text if text.endswith(("。", "！", "？", "!", "?")) else text + "。"
-
-
-# Lifestyle guidance as a chart names it, when the doctor advises less of the habit (「塩分は控えめにしましょう」).
-_GUIDANCE = [("減塩指導", re.compile(r"塩分|塩|しょっぱ")), ("節酒指導", re.compile(r"お酒|飲酒|アルコール|ビール")),
-             ("禁煙指導", re.compile(r"タバコ|たばこ|煙草|喫煙|禁煙")), ("体重管理", re.compile(r"体重を(?:減ら|落と)|減量"))]
-_REVISIT = re.compile(r"(?:もう一度|また)(?:来て|診せて|見せて|受診して)ください")
-_LIMIT_ADVICE = re.compile(r"控え|減ら|やめ|止め|落と|少なめ|未満|以下|まで")
-
-
-def _is_clinical(text: str) -> bool:
-    return bool(_CLINICAL.search(text) or find_findings(text) or find_drugs(text) or find_diseases(text)
-                or any(q.unit in _CLINICAL_UNITS for q in find_quantities(text)))
-
-
-_WHEN_CLAUSE = re.compile(r"(?:\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年)(?:ぐらい|くらい|ほど)?前|昨日|一昨日|今朝|昨夜|先週|先月|去年|今日)"
-                          r"(?:の(?:朝|夜|昼|夕方))?(?:に|から|より|は)?")
-
-
-def _without_small_talk(sentence: str) -> str:
-    """The clauses of a patient's sentence that say something clinical (「正直、先週は妻が出張でいなくて、3日ぐらい
-    飲ませ忘れました」 → 「3日ぐらい飲ませ忘れました」); empty when none does."""
-    clauses = [c for c in re.split(r"(?<=[、,])", sentence) if c.strip()]
-    clinical = [_is_clinical(c) for c in clauses]
-    # a time clause (「3日前に、」) goes with the clinical clause it leads
-    kept = [c for k, c in enumerate(clauses)
-            if clinical[k] or (_WHEN_CLAUSE.fullmatch(c.strip("、, ")) and any(clinical[k + 1:k + 2]))]
-    return "".join(kept).rstrip("、,") if any(clinical) else ""
-
-
-def assessment_sentence(sentence: str) -> str:
-    """「慢性の機能性便秘ですね。」 → 「慢性機能性便秘。」: the doctor's diagnosis without the words of speech."""
-    text = chart_sentence(sentence)
-    for f in find_findings(text):
-        if not f.negated and f.surface != f.term and len(f.surface) >= 2:
-            text = text.replace(f.surface, f.term)  # むくみ → 浮腫
-    for pattern, chart_words in _ASSESSMENT_WORDS:
-        text = pattern.sub(chart_words, text)
-    text = _ASSESSMENT_END.sub(r"\1", text.rstrip("。")) + "。"
-    return fold_modifiers(text)
-
-
-def _is_assessment(sentence: str) -> bool:
-    """「良性発作性頭位めまい症が一番考えやすいです」: a diagnosis, not an examination finding."""
-    return bool((find_diseases(sentence) or _DIAGNOSIS_WORDS.search(sentence)) and _JUDGED_OR_NAMED.search(sentence))
-
-
-def _answered_denial(sentence: str, question: Said | None) -> bool:
-    """「ないです」 answering a question about symptoms: the denied-findings line says it."""
-    return question is not None and bool(question.findings) and bool(_DENIAL.search(sentence) or _FINE.search(sentence)) \
-        and not find_diseases(sentence)
-
-
-def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset(),
-                 known_values: set[str] = frozenset()) -> list[tuple[str, list[int]]]:
-    """S: what the patient side tells beyond symptoms (history, habits, timing, course); O: the doctor's or nurse's
-    examination and test results; A: the doctor's assessment; P: the doctor's instructions and procedures.
-    Questions, small talk, allergy talk, and sentences that name a drug (a medication line says them; A keeps them:
-    「フロモックスによる薬疹」) are left out, and so are utterances in `skip` (already a line) and measurements
-    whose values are all in `known_values` (the vitals line)."""
-    lines = []
-    previous: Said | None = None
-    for s in said:
-        heard, previous = previous, s
-        if s.clinician != (section != "S") or s.id in skip:
-            continue
-        question = heard if heard is not None and heard.clinician else None
-        for sentence in _sentences(s.text):
-            if is_question(sentence) or (_is_allergy_sentence(sentence) and section != "A") \
-                    or (not _is_clinical(sentence) and section != "P") or (find_drugs(sentence) and section != "A"):
-                continue  # a doctor's instruction is clinical however it is worded (「バスマットは分けてください」)
-            findings = find_findings(sentence)
-            if section == "S":
-                if any(not f.negated for f in findings) or (findings and all(f.negated for f in findings)) \
-                        or _answered_denial(sentence, question):
-                    continue  # a symptom line or the denied-findings line says it
-                clinical = _without_small_talk(sentence)
-                if len(clinical) >= _MIN_SPOKEN or (clinical and find_quantities(clinical) and len(clinical) > 6):
-                    home_bp = question is not None and "血圧" in question.text + sentence and _HOME_READING.search(clinical)
-                    lines.append((("家庭血圧：" if home_bp else "") + chart_sentence(clinical), [s.id]))
-            elif section == "O":
-                numbers = {q.value for q in find_quantities(sentence)}
-                if _CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence) or _NOT_A_FINDING.search(sentence) \
-                        or (_ASSESSMENT.search(sentence) and _DIAGNOSIS_WORDS.search(sentence) and not numbers):
-                    continue  # advice, an announced examination, or an assessment (A keeps it)
-                if _RESULT_CUES.search(sentence) or findings or (numbers and not numbers <= known_values):
-                    lines.append((_TESTS.sub(lambda m: _TEST_TERMS.get(m.group(0), m.group(0)), chart_sentence(sentence)),
-                                  [s.id]))  # レントゲンでは骨折はありません → X線では…
-            elif section == "A":
-                if _CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence) or not _ASSESSMENT.search(sentence):
-                    continue
-                if find_diseases(sentence) or _DIAGNOSIS_WORDS.search(sentence) \
-                        or (find_findings(sentence) and _JUDGED.search(sentence)):
-                    lines.append((assessment_sentence(sentence), [s.id]))
-            elif _ADVICE_CUES.search(sentence) or _TESTS.search(sentence) and _ORDERS.search(sentence):
-                topics = [term for term, topic in _GUIDANCE if topic.search(sentence)]
-                lead = "、".join(topics) + "：" if topics and _LIMIT_ADVICE.search(sentence) else ""
-                lines.append((lead + _REVISIT.sub("再診", chart_sentence(sentence)), [s.id]))
-    return lines
 
 
 def extract(index: EvidenceIndex) -> Facts:
