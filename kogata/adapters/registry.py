@@ -1,4 +1,6 @@
-"""Registered LoRA adapters: $KOGATA_HOME/adapters/NAME/ holds adapter.gguf and meta.json.
+"""Registered LoRA adapters: $KOGATA_HOME/adapters/NAME/ holds adapter.gguf and meta.json. Adapters that ship
+with kogata (kogata/adapters/bundled/NAME/, the same two files) are listed too; one the user registers under
+the same name takes their place, and a shipped one cannot be removed.
 
 meta.json records what the adapter is for and how it was made: the base model (name and GGUF sha256),
 the training data's sha256, the date, rank, alpha, epochs, measured time and memory, and evaluation figures.
@@ -37,6 +39,13 @@ class Adapter:
     def base(self) -> str:
         return self.meta.get("base", {}).get("name", "")
 
+    @property
+    def bundled(self) -> bool:
+        return self.folder.parent == BUNDLED
+
+
+BUNDLED = Path(__file__).resolve().parent / "bundled"
+
 
 def home() -> Path:
     return store.home() / "adapters"
@@ -57,16 +66,21 @@ def _read(folder: Path) -> Adapter | None:
     return Adapter(folder.name, folder, meta) if (folder / ADAPTER_FILE).is_file() else None
 
 
+def _complete(root: Path) -> dict[str, Adapter]:
+    if not root.is_dir():
+        return {}
+    found = (_read(folder) for folder in sorted(root.iterdir()) if folder.is_dir() and not folder.name.startswith("."))
+    return {a.name: a for a in found if a is not None}
+
+
 def list_adapters() -> list[Adapter]:
-    """Every complete adapter (a folder being written, or one missing its files, is not listed)."""
-    if not home().is_dir():
-        return []
-    found = (_read(folder) for folder in sorted(home().iterdir()) if folder.is_dir() and not folder.name.startswith("."))
-    return [a for a in found if a is not None]
+    """Every complete adapter, the user's and the shipped ones (a folder being written, or one missing its files,
+    is not listed)."""
+    return sorted({**_complete(BUNDLED), **_complete(home())}.values(), key=lambda a: a.name)
 
 
 def get(name: str) -> Adapter:
-    adapter = _read(home() / check_name(name))
+    adapter = _read(home() / check_name(name)) or _read(BUNDLED / name)
     if adapter is None:
         known = ", ".join(a.name for a in list_adapters()) or "none yet; make one with `kogata tune`"
         raise InputError(f"no adapter named {name!r} (registered: {known})")
@@ -97,8 +111,11 @@ def save(name: str, gguf_file: Path, meta: dict[str, Any], *, extra: dict[str, P
 
 
 def record_eval(name: str, key: str, figures: dict[str, Any]) -> Adapter:
-    """Add evaluation figures (e.g. key="karte", {"key_fact_recall": 0.52, …}) to an adapter's meta.json."""
+    """Add evaluation figures (e.g. key="karte", {"key_fact_recall": 0.52, …}) to an adapter's meta.json
+    (a shipped adapter's figures are the ones measured before it shipped: they are not rewritten)."""
     adapter = get(name)
+    if adapter.bundled:
+        return adapter
     meta = dict(adapter.meta)
     meta.setdefault("eval", {})[key] = figures
     tmp = adapter.folder / f".{META_FILE}.{os.getpid()}.tmp"
@@ -116,7 +133,8 @@ def remove(name: str) -> list[Path]:
     """Remove the adapter `name` and any unfinished run of that name; return what was removed."""
     removed = [p for p in (home() / check_name(name), work_dir(name)) if p.is_dir()]
     if not removed:
-        get(name)  # raises, naming the adapters there are
+        if get(name).bundled:  # else get raised, naming the adapters there are
+            raise InputError(f"adapter {name!r} ships with kogata and cannot be removed")
     for folder in removed:
         shutil.rmtree(folder)
     return removed
