@@ -104,7 +104,8 @@ def _vocabulary(text: str, drugs: Sequence[Drug], findings: Sequence[Finding]) -
     return source + " " + " ".join(term for term, plain in chart_terms() if any(p in source for p in plain))
 
 
-def _content(text: str) -> set[str]:
+def content_chars(text: str) -> set[str]:
+    """The content characters of a line (kanji, katakana, Latin, digits), without chart style's stock words."""
     return {c for c in _STOCK.sub(" ", text) if _CONTENT.match(c)}
 
 
@@ -121,7 +122,7 @@ class EvidenceIndex:
             drugs = [m.value for m in find_drugs(text)]
             findings = find_findings(text)
             self.said[u.id] = Said(u, text, _quantities(text), {d.generic for d in drugs}, findings,
-                                   _content(_vocabulary(text, drugs, findings)))
+                                   content_chars(_vocabulary(text, drugs, findings)))
         affirmed = {f.term for s in self.said.values() if not s.clinician for f in s.findings if not f.negated}
         denied: dict[str, list[int]] = {}
         for s in self.said.values():
@@ -177,7 +178,7 @@ class EvidenceIndex:
                     g.term == f.term and not g.negated for s in cited for g in s.findings):
                 problems.append(f"発言{ids}では「{f.term}」は否定されています")
 
-        grams = _content(line)
+        grams = content_chars(line)
         if grams:
             have = set().union(*(s.content for s in cited))
             coverage = len(grams & have) / len(grams)

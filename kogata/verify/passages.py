@@ -19,7 +19,7 @@ from kogata.ja.glossary import Glossary
 from kogata.ja.glyphs import non_japanese_chars
 from kogata.ja.numbers import parse_kanji_number
 from kogata.ja.tokenizer import tokenize
-from kogata.verify.evidence import _content, _quantities, clean, same_quantity
+from kogata.verify.evidence import content_chars, _quantities, clean, same_quantity
 
 # Answers paraphrase regulations less than charts rewrite speech, so more of a sentence must be found.
 MIN_COVERAGE = 0.6
@@ -94,7 +94,7 @@ class PassageIndex:
         for i, raw in self.passages.items():
             text = document_clean(raw)
             self.sources[i] = Source(i, text, _quantities(_without_articles(text)), {m.value.generic for m in find_drugs(text)},
-                                     _articles(text), _content(text), {t.normalized_form for t in tokenize(text)})
+                                     _articles(text), content_chars(text), {t.normalized_form for t in tokenize(text)})
 
     @property
     def ids(self) -> list[int]:
@@ -141,7 +141,7 @@ class PassageIndex:
         missing = [surface for surface, normal in nouns(line) if not self._found(surface, normal, joined, words)]
         if missing:
             problems.append(f"「{'」「'.join(missing)}」が資料{ids}にありません")
-        grams = _content(line)
+        grams = content_chars(line)
         if grams:
             coverage = len(grams & set().union(*(s.content for s in cited))) / len(grams)
             if coverage < MIN_COVERAGE:

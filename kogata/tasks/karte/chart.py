@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kogata.engine import Model, load
-from kogata.ja import find_findings, find_quantities
 from kogata.ja.drugs import find_drugs
 from kogata.tasks.karte import facts as fact_rules
 from kogata.tasks.karte import lines as in_words
@@ -20,6 +19,7 @@ from kogata.tasks.karte.draft import draft
 from kogata.tasks.karte.schema import SECTIONS
 from kogata.transcript import Transcript, read_transcript
 from kogata.verify import EvidenceIndex, clean, recite
+from kogata.verify.evidence import content_chars
 
 
 @dataclass
@@ -109,29 +109,34 @@ def _recite(index: EvidenceIndex, item: Item, asserts_findings: bool) -> Item:
     return Item(item.text, evidence, problems=problems)
 
 
+NOVEL_SHARE = 0.5  # of a drafted line's content characters that no line citing the same words has yet
+
+
+def _lines(found: list[tuple[str, list[int]]]) -> list[Item]:
+    return [Item(text, ids) for text, ids in found]
+
+
+def _adds(item: Item, soap: dict[str, list[Item]]) -> bool:
+    """Whether a drafted line says enough that no line citing any of the same utterances says already."""
+    mine = content_chars(item.text)
+    near = set().union(*(content_chars(x.text) for lines in soap.values() for x in lines
+                         if set(x.evidence) & set(item.evidence)))
+    return len(mine - near) >= max(2, NOVEL_SHARE * len(mine))
+
+
 def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, list[dict]]) -> dict[str, list[Item]]:
     soap: dict[str, list[Item]] = {s: [] for s in SECTIONS}
     med_names = {m["name"] for m in found.medications}
     drafted = {s: [_recite(index, item, s != "P") for item in _drafted(lines[s])
                    if not {m.value.generic for m in find_drugs(clean(item.text))} & med_names]  # a medication line says it
                for s in SECTIONS}
-    denied_terms = {n["finding"] for n in found.negatives}
     vital_values = {v["value"] for v in found.vitals}
-
-    # S: symptoms as the patient side said them, the story as drafted, then what was denied, allergies
-    # and the medicines already taken
     said = list(index.said.values())
+
+    # S: symptoms as the patient side said them, what was denied, allergies, the medicines already taken,
+    # and the rest of the patient's story in their words
     symptom_items = [Item(text, ids) for text, ids in in_words.symptom_lines(said)]
-    listed = {f.term for item in symptom_items for f in find_findings(clean(item.text))}
-    listed_numbers = {(q.value, q.unit) for item in symptom_items for q in find_quantities(clean(item.text))}
     soap["S"] += symptom_items
-    for item in drafted["S"]:
-        terms = find_findings(clean(item.text))
-        numbers = {(q.value, q.unit) for q in find_quantities(clean(item.text))}
-        if terms and all((f.negated and f.term in denied_terms) or (not f.negated and f.term in listed) for f in terms) \
-                and numbers <= listed_numbers:
-            continue  # already a line above (or below, as a denied finding with its question and answer)
-        soap["S"].append(item)
     if found.negatives:
         soap["S"].append(Item("、".join(n["finding"] + "なし" for n in found.negatives) + "。",
                               sorted({i for n in found.negatives for i in n["evidence"]})))
@@ -143,26 +148,19 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     for med in found.medications:
         if med["status"] == "current":
             soap["S"].append(_medication_line(med))
+    symptom_ids = {i for item in symptom_items if "「" in item.text for i in item.evidence}  # quoted whole, if it fit
+    soap["S"] += _lines(in_words.spoken_lines(said, "S", skip=symptom_ids))
 
-    # O: measurements read from the words, then the examination as drafted (without repeating the numbers)
+    # O: measurements read from the words, the examination with the doctor's words, results as said
     if (line := _vitals_line(found.vitals)) is not None:
         soap["O"].append(line)
     exam_items = [Item(text, ids) for text, ids in in_words.examination_lines(said)]
-    examined = {f.term for item in exam_items for f in find_findings(clean(item.text))}
     soap["O"] += exam_items
-    for item in drafted["O"]:
-        if (terms := find_findings(clean(item.text))) and {f.term for f in terms} <= examined:
-            continue
-        numbers = {q.value for q in find_quantities(clean(item.text))}
-        if numbers and numbers <= vital_values:
-            continue
-        soap["O"].append(item)
+    examined_ids = {i for item in exam_items for i in item.evidence}
+    soap["O"] += _lines(in_words.spoken_lines(said, "O", skip=examined_ids, known_values=vital_values))
 
-    # A: the assessment as drafted, then as the doctor said it where no drafted line cites it, and any diagnosis
-    # the doctor named that neither says
-    soap["A"] = drafted["A"]
-    cited = {i for item in drafted["A"] for i in item.evidence}
-    soap["A"] += [Item(text, ids) for text, ids in in_words.spoken_lines(said, "A") if not set(ids) & cited]
+    # A: the assessment as the doctor said it, and any diagnosis the doctor named that it leaves out
+    soap["A"] += _lines(in_words.spoken_lines(said, "A"))
     assessed = fact_rules.fold_modifiers(clean(" ".join(i.text for i in soap["A"])))
     assessed_ids = {i for item in soap["A"] for i in item.evidence}
     for problem in found.problems:
@@ -171,7 +169,7 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
             suffix = "の疑い" if problem["status"] == "suspected" else ""
             soap["A"].append(Item(f"{problem['name']}{suffix}。", problem["evidence"]))
 
-    # P: prescriptions and changes read from the words, then the rest of the plan as drafted
+    # P: prescriptions and changes, continued medicines, tests and the next visit, the doctor's instructions
     for med in found.medications:
         if med["status"] != "current":
             soap["P"].append(_medication_line(med, direction=found.directions.get(med["name"], "")))
@@ -179,18 +177,13 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     if continued:  # one line: 「カルベジロール、サクビトリルバルサルタン（エンレスト） 継続。」
         names = "、".join(_medication_line(m, "継続").text.removesuffix(" 継続。") for m in continued)
         soap["P"].append(Item(f"{names} 継続。", sorted({i for m in continued for i in m["evidence"]})))
-    soap["P"] += [Item(text, ids) for text, ids in in_words.plan_lines(said)]
-    soap["P"] += drafted["P"]
+    soap["P"] += _lines(in_words.plan_lines(said))
+    soap["P"] += _lines(in_words.spoken_lines(said, "P"))
 
-    # the rest of what was said that a chart keeps, in the speaker's words, where no drafted line cites it
-    examined_ids = {i for item in exam_items for i in item.evidence}  # quoted whole beside their findings
-    symptom_ids = {i for item in symptom_items if "「" in item.text for i in item.evidence}  # … if the quote fit
-    for section in ("S", "O", "P"):
-        cited = {i for item in drafted[section] for i in item.evidence}
-        taken = {item.text for item in soap[section]}
-        skip = examined_ids if section == "O" else symptom_ids if section == "S" else set()
-        spoken = in_words.spoken_lines(said, section, skip=skip, known_values=vital_values)
-        soap[section] += [Item(text, ids) for text, ids in spoken if not set(ids) & cited and text not in taken]
+    # the model's lines, where they say something the lines above do not (chart wording for what the rules
+    # kept in the speakers' words, or a fact no rule reads)
+    for section in SECTIONS:
+        soap[section] += [item for item in drafted[section] if _adds(item, soap)]
 
     for section in SECTIONS:  # drop exact repeats (a long visit drafted in chunks can say a thing twice)
         seen: set[str] = set()

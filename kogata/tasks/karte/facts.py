@@ -68,6 +68,7 @@ _FINE = re.compile(r"大丈夫|普通です|平気|問題(?:は)?(?:ない|あ�
 _SUSPECTED = re.compile(r"疑|かもしれ|可能性|思います|でしょう|考えられ|否定でき|おそらく|恐らく")
 _HISTORY = re.compile(r"既往|以前|昔|前に|持病|治療中|通院中|飲んで|言われて")
 _RISK_AFTER = re.compile(r"[のをにが]?(?:原因|予防|防|リスク|危険|なる|なり|起こ|可能性は低|出たら|あったら|出る場合|の場合|なら)")
+_IF = re.compile(r"たら|れば|場合|とき(?:は|に)|時は|なら")
 _NEGATED_AFTER = re.compile(r"(?:の(?:症状|所見|兆候|徴候|心配|可能性))?(?:は|も)?(?:ない|ありません|なさそう|否定|違う|ではない|じゃない|低い)")
 
 
@@ -259,7 +260,8 @@ def negatives(index: EvidenceIndex) -> list[dict]:
     for k, s in enumerate(said):
         if s.clinician:
             continue
-        question = said[k - 1] if k and said[k - 1].clinician else None
+        before = said[k - 1] if k and said[k - 1].clinician else None
+        question = before if before is not None and any(is_question(x) for x in sentences(before.text)) else None
         terms = [f.term for f in s.findings if f.negated]
         if question is not None and any(not find_findings(x) and says_no(x) for x in sentences(s.text)):
             # 「ないです」「それは大丈夫です」「目も大丈夫です」 answering 「息苦しさはありますか」「…物が二重に見えることは」
@@ -282,8 +284,8 @@ def problems(said: list[Said]) -> list[dict]:
         if is_allergy_talk(s):
             continue  # an allergic reaction is recorded as an allergy, not as a problem
         for sentence in sentences(s.text):
-            if s.clinician and is_question(sentence):
-                continue  # a question (「アレルギーはありますか」) names a disease without finding it
+            if s.clinician and (is_question(sentence) or _IF.search(sentence)):
+                continue  # a question (「アレルギーはありますか」) or a warning (「血便が出るときは」) names a disease without finding it
             sentence = fold_modifiers(sentence)
             for m in find_diseases(sentence):
                 after = sentence[m.span[1]:]

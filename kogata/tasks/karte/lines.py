@@ -72,8 +72,9 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
             onset = _ONSET.search(s.text)
             when = re.sub(r"ぐらい|くらい|ほど", "", onset.group(1)) if onset else ""
             lead = f"{_CHART_ONSET.get(when, when)}より" if onset else ""
-            circumstances = [word for pattern, word in _CIRCUMSTANCES
-                             if pattern.search(s.text) and not any(word in term for term in present)]  # not 夜間の夜間頻尿
+            circumstances = [] if onset else [  # not 「今朝より夜間の嘔吐」 where 夜中 and 今朝 belong to different symptoms
+                word for pattern, word in _CIRCUMSTANCES
+                if pattern.search(s.text) and not any(word in term for term in present)]  # not 夜間の夜間頻尿
             lead += "・".join(circumstances) + "の" if circumstances else ""
             # the patient's own words beside the terms: where, since when, how (「右手の親指から薬指がしびれる」),
             # from every clinical sentence of the utterance but those that only deny
