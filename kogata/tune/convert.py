@@ -4,6 +4,7 @@ llama.cpp's own converter (convert_lora_to_gguf.py) needs its source tree and th
 config; this does the same for the linear layers kogata trains, with the `gguf` package alone:
 - each target `model.layers.N.self_attn.q_proj` becomes `blk.N.attn_q.weight.lora_a` (rank × in) and
   `….lora_b` (out × rank), named by gguf's own tensor map for the architecture;
+- tensors in float16 (trained in bf16 or fp32; half the size of fp32, as llama.cpp's converter writes them);
 - `general.type = adapter`, `adapter.type = lora`, `adapter.lora.alpha`, and the base model's architecture,
   which llama.cpp checks against the model the adapter is loaded on;
 - llama.cpp scales every pair by alpha / rank; a module PEFT scales differently (rsLoRA, per-module rank or
@@ -87,8 +88,8 @@ def convert(peft_dir: str | Path, out: str | Path, *, architecture: str, n_layer
             raise InputError(f"{peft_dir}: no {architecture} tensor corresponds to {module}")
         rank = a.shape[0]
         fold = _peft_scale(config, module, rank) / (alpha / rank)
-        writer.add_tensor(f"{gguf_name}.weight.lora_a", np.ascontiguousarray(a, dtype=np.float32))
-        writer.add_tensor(f"{gguf_name}.weight.lora_b", np.ascontiguousarray(b * fold, dtype=np.float32))
+        writer.add_tensor(f"{gguf_name}.weight.lora_a", np.ascontiguousarray(a, dtype=np.float16))
+        writer.add_tensor(f"{gguf_name}.weight.lora_b", np.ascontiguousarray(b * fold, dtype=np.float16))
     try:
         writer.write_header_to_file()
         writer.write_kv_data_to_file()
