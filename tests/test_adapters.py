@@ -40,3 +40,19 @@ def test_adapter_applies_to_its_request_only(tmp_path):
 def test_missing_adapter_file_is_a_model_error(tmp_path):
     with pytest.raises(ModelError, match="no file"):
         kogata.load("small", n_ctx=256, adapters={"x": tmp_path / "missing.gguf"}, progress=False)
+
+
+def test_the_shipped_karte_adapter_is_listed_fits_only_its_base_and_cannot_be_removed(tmp_path, monkeypatch):
+    from kogata.adapters import registry
+    from kogata.errors import InputError
+
+    monkeypatch.setattr(registry, "home", lambda: tmp_path / "adapters")  # no adapters of the user's
+    [karte] = [a for a in registry.list_adapters() if a.name == "karte"]
+    assert karte.bundled and karte.base == "qwen2.5-coder-0.5b"
+    assert registry.resolve("karte", "qwen2.5-coder-0.5b") == karte.path
+    with pytest.raises(InputError, match="trained on qwen2.5-coder-0.5b"):
+        registry.resolve("karte", "qwen2.5-coder-1.5b")
+    with pytest.raises(InputError, match="ships with kogata"):
+        registry.remove("karte")
+    llm = kogata.load("small", n_ctx=1024, adapters={"karte": karte.path}, progress=False)
+    assert kogata.generate(llm, "発熱と咳。", max_tokens=8, adapter="karte").text  # llama.cpp applies the float16 LoRA
