@@ -175,6 +175,9 @@ _ASSESSMENT_WORDS = [
     (re.compile(r"(?:大きい|大きな|重い)発作"), "大発作"),
     (re.compile(r"([一-龥ァ-ヶー]+)は(軽度|中等度|高度|軽症|中等症|重症)"), r"\2\1"),  # 脱水は軽度 → 軽度脱水
 ]
+# An allergy the doctor diagnoses (「アレルギー性の接触皮膚炎と考えられます」), not one the patient reports and the
+# doctor repeats (「ペニシリンで蕁麻疹ですね」: the allergy line says it)
+_ALLERGY_DIAGNOSIS = re.compile(r"と考えられ|と思い|でしょう|疑い|による|アレルギー性|花粉症|皮膚炎|薬疹")
 _JUDGED = re.compile(r"と考えられ|と思い|でしょう|疑い|可能性|かもしれ|による|のせい")
 _JUDGED_OR_NAMED = re.compile(_JUDGED.pattern + r"|考えやす|診断|です(?:ね)?[。]?$")
 _DIAGNOSIS_WORDS = re.compile(r"炎|症|病|障害|発作|便秘|脱水|骨折|捻挫|打撲|増悪|悪化|コントロール|感染|アレルギー|薬疹|蕁麻疹|じんましん")
@@ -255,7 +258,7 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
             continue
         question = heard if heard is not None and heard.clinician else None
         for sentence in sentences(s.text):
-            if is_question(sentence) or (is_allergy_sentence(sentence) and section != "A") \
+            if is_question(sentence) or (is_allergy_sentence(sentence) and not (section == "A" and _ALLERGY_DIAGNOSIS.search(sentence))) \
                     or (not _is_clinical(sentence) and section != "P") or (find_drugs(sentence) and section != "A"):
                 continue  # a doctor's instruction is clinical however it is worded (「バスマットは分けてください」)
             findings = find_findings(sentence)
