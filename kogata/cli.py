@@ -148,9 +148,10 @@ def write_output(text: str, out: str | None) -> None:
 @click.option("--out", default=None, help="Write to this file (atomically) instead of standard output.")
 @click.option("--encoding", default=None, help="Encoding of a transcript that is not UTF-8 (e.g. cp932).")
 @click.option("--show-unsupported", is_flag=True, help="Also render lines the verifier could not tie to the words.")
+@click.option("--rules-only", is_flag=True, help="No model: the lines the rules read from the words (instant).")
 @threads_option
 def karte(transcript: str, fmt: str, model: str | None, adapter: str | None, out: str | None, encoding: str | None,
-          show_unsupported: bool, threads: int | None) -> None:
+          show_unsupported: bool, rules_only: bool, threads: int | None) -> None:
     """Write an evidence-linked SOAP chart from a consultation TRANSCRIPT (text or JSON; - for stdin)."""
     from kogata.engine import load
     from kogata.tasks.karte import karte as write_chart
@@ -159,8 +160,9 @@ def karte(transcript: str, fmt: str, model: str | None, adapter: str | None, out
     from kogata.adapters import resolve as resolve_adapter
 
     visit = read_transcript(transcript, encoding=encoding)  # bad input fails before the model loads
-    llm = load(model, threads=threads, adapters={"cli": resolve_adapter(adapter, model)} if adapter else None)
-    chart = write_chart(visit, model=llm, adapter="cli" if adapter else None)
+    llm = None if rules_only else load(model, threads=threads,
+                                       adapters={"cli": resolve_adapter(adapter, model)} if adapter else None)
+    chart = write_chart(visit, model=llm, adapter="cli" if adapter and llm else None, rules_only=rules_only)
     if fmt == "json":
         text = json.dumps(chart.to_dict(), ensure_ascii=False, indent=2)
     elif fmt == "fhir":

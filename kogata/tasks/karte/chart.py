@@ -187,7 +187,7 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
 
     for section in SECTIONS:  # drop exact repeats (a long visit drafted in chunks can say a thing twice)
         seen: set[str] = set()
-        soap[section] = [i for i in soap[section] if not (i.text in seen or seen.add(i.text))]
+        soap[section] = [i for i in soap[section] if not ((key := re.sub(r"[、,\s]", "", i.text)) in seen or seen.add(key))]
         for item in soap[section]:
             item.problems = index.check(item.text, item.evidence, asserts_findings=section != "P")
             if section in ("A", "P") and not item.problems and not any(s.clinician for s in index.cited(item.evidence)):

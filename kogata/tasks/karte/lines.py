@@ -51,6 +51,8 @@ _NOT_A_FINDING = re.compile(r"見ておき|見ます|診ます|確認し|チェ�
 _CONDITIONAL = re.compile(r"たら|れば|場合|時は|ときは|うちは|なら|ように|予防")
 
 
+# Someone else's symptoms (「上のお姉ちゃんが3日前に同じように吐いてました」): history of contacts, not the patient's.
+_ABOUT_OTHERS = re.compile(r"(?:お姉ちゃん|お兄ちゃん|姉|兄|妹|弟|(?<!お)母(?!親)|父(?!親)|夫|妻|主人|家族|同僚|友達|友人|周り|クラス)[がもは]")
 _SIDE = re.compile(r"(左|右|両)(?:の|側の|方の|方)?$")
 _SIDE_TERM = {"左": "左", "右": "右", "両": "両側"}
 
@@ -67,7 +69,9 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     for s in said:
         if s.clinician or is_allergy_talk(s):
             continue  # 「ペニシリンで蕁麻疹が出た」 is recorded as an allergy
-        present = list(dict.fromkeys(_sided(s.text, f) for f in s.findings if not f.negated))
+        others = [x for x in sentences(s.text) if _ABOUT_OTHERS.search(x)]
+        present = list(dict.fromkeys(_sided(s.text, f) for f in s.findings if not f.negated
+                                     and not any(f.surface in x for x in others)))
         if present:
             onset = _ONSET.search(s.text)
             when = re.sub(r"ぐらい|くらい|ほど", "", onset.group(1)) if onset else ""
@@ -79,7 +83,7 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
             # the patient's own words beside the terms: where, since when, how (「右手の親指から薬指がしびれる」),
             # from every clinical sentence of the utterance but those that only deny
             words = [chart_sentence(clinical).rstrip("。") for x in sentences(s.text)
-                     if not is_question(x) and (clinical := _without_small_talk(x))
+                     if not is_question(x) and not _ABOUT_OTHERS.search(x) and (clinical := _without_small_talk(x))
                      and not ((found := find_findings(x)) and all(f.negated for f in found))]
             quote = f"（「{'。'.join(words)}」）" if words and len("".join(words)) <= _MAX_QUOTE else ""
             lines.append((f"{lead}{'、'.join(present)}あり{quote}。", [s.id]))
@@ -263,8 +267,8 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
                 continue  # a doctor's instruction is clinical however it is worded (「バスマットは分けてください」)
             findings = find_findings(sentence)
             if section == "S":
-                if any(not f.negated for f in findings) or (findings and all(f.negated for f in findings)) \
-                        or _answered_denial(sentence, question):
+                if (any(not f.negated for f in findings) and not _ABOUT_OTHERS.search(sentence)) \
+                        or (findings and all(f.negated for f in findings)) or _answered_denial(sentence, question):
                     continue  # a symptom line or the denied-findings line says it
                 clinical = _without_small_talk(sentence)
                 if len(clinical) >= _MIN_SPOKEN or (clinical and find_quantities(clinical) and len(clinical) > 6):
