@@ -167,8 +167,9 @@ def test_conversion_names_tensors_as_llama_cpp_expects(tmp_path):
     written = {t.name: t for t in reader.tensors}
     assert set(written) == {f"blk.{n}.{m}.weight.lora_{ab}" for n in (0, 3) for m in ("attn_q", "ffn_down") for ab in "ab"}
     a = written["blk.3.ffn_down.weight.lora_a"]
+    assert np.asarray(a.data).dtype == np.float16  # as llama.cpp's own converter writes LoRAs: half the size
     assert np.array_equal(np.asarray(a.data).reshape(4, 4864),
-                          tensors["base_model.model.model.layers.3.mlp.down_proj.lora_A.weight"])
+                          tensors["base_model.model.model.layers.3.mlp.down_proj.lora_A.weight"].astype(np.float16))
 
 
 def test_conversion_refuses_what_llama_cpp_cannot_apply(tmp_path):
@@ -187,6 +188,7 @@ def test_adapters_list_show_remove(tmp_path, monkeypatch):
     from kogata.tune.convert import convert
 
     monkeypatch.setattr(registry, "home", lambda: tmp_path / "adapters")
+    monkeypatch.setattr(registry, "BUNDLED", tmp_path / "bundled")  # the user's registry alone (no shipped ones)
     fake_peft(tmp_path / "peft")
     convert(tmp_path / "peft", tmp_path / "a.gguf", architecture="qwen2", n_layers=24)
     runner = CliRunner()
