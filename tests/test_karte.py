@@ -100,3 +100,19 @@ def test_cli_reads_shift_jis_with_encoding_and_writes_fhir_atomically(tmp_path):
     Bundle.model_validate(json.loads(out_path.read_text(encoding="utf-8")))
     assert [p.name for p in out_path.parent.iterdir()] == ["visit.fhir.json"]  # no temporary file left behind
     assert read_transcript(visit, encoding="cp932").char_count > 500
+
+
+def test_model_lines_are_added_only_where_they_say_something_new(small_llm):
+    """The model's drafted lines never replace what the rules read; one that repeats a rule line is left out."""
+    def drafter(model, said, *, adapter=None):
+        return {"S": [{"text": "3日前より発熱あり。", "evidence": [2]},  # the rules' symptom line says this
+                      {"text": "黄色痰を伴う咳嗽あり。", "evidence": [6]},  # and this, in other words
+                      {"text": "自宅での最高体温38℃台。", "evidence": [4]}],  # 自宅, 最高, 体温 are new
+                "O": [], "A": [], "P": []}
+
+    rules = karte(SAMPLE, rules_only=True)
+    drafted = karte(SAMPLE, model=small_llm, drafter=drafter)
+    s_rules = [i.text for i in rules.soap["S"]]
+    s_drafted = [i.text for i in drafted.soap["S"]]
+    assert s_drafted[:len(s_rules)] == s_rules  # every rule line stays, in its place
+    assert s_drafted[len(s_rules):] == ["自宅での最高体温38℃台。"]
