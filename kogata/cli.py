@@ -215,15 +215,15 @@ def eval_karte(data: str | None, split: str, model: str | None, adapter: str | N
                f"unsupported {s['unsupported_rate']:.3f}, invented drugs/doses {s['invented_drugs_or_doses']}, "
                f"denied shown as present {s['denied_shown_as_present']}, non-Japanese glyphs {s['non_japanese_glyphs']}, "
                f"valid contract {s['valid_contract']:.0%}, {s['seconds_per_chart']:.1f} s/chart, errors {s['errors']}")
-    from kogata.adapters.registry import get as get_adapter, looks_like_path, record_eval
+    from kogata.adapters.registry import looks_like_path, record_eval
 
     if adapter and limit is None and not data and not looks_like_path(adapter):  # a registered adapter, whole split
         from datetime import date
 
-        record_eval(adapter, f"karte/{split}", {"date": date.today().isoformat(), "model": result["model"],
-                                                **{k: s[k] for k in ("consultations", "key_fact_recall",
-                                                                     "unsupported_rate", "seconds_per_chart")}})
-        if not get_adapter(adapter).bundled:
+        figures = {"date": date.today().isoformat(), "model": result["model"],
+                   **{k: s[k] for k in ("consultations", "key_fact_recall", "unsupported_rate", "seconds_per_chart")}}
+        recorded = record_eval(adapter, f"karte/{split}", figures)
+        if not recorded.bundled:  # a shipped adapter keeps the figures it shipped with
             click.echo(f"recorded in adapter {adapter!r} (kogata adapters show {adapter})")
     if out:
         write_output(json.dumps(result, ensure_ascii=False, indent=2), out)

@@ -79,12 +79,17 @@ def _vitals_line(vitals: list[dict]) -> Item | None:
     return Item("、".join(parts) + "。", evidence)
 
 
-def _medication_line(med: dict, word: str = "", direction: str = "") -> Item:
+def _medication(med: dict) -> str:
+    """「アセトアミノフェン（カロナール） 500mg 1日3回 5日分」: the drug with what was said of it."""
     name = med["name"] + (f"（{med['brand']}）" if med["brand"] else "")
     details = " ".join(x for x in (med["dose"], med["frequency"], med["duration"]) if x)
-    word = word or (fact_rules.change_word(med, direction) if med["status"] == "changed"
-                    else fact_rules.status_word(med["status"]))
-    return Item(f"{name}{' ' + details if details else ''} {word}。", list(med["evidence"]))
+    return f"{name}{' ' + details if details else ''}"
+
+
+def _medication_line(med: dict, direction: str = "") -> Item:
+    word = (fact_rules.change_word(med, direction) if med["status"] == "changed"
+            else fact_rules.status_word(med["status"]))
+    return Item(f"{_medication(med)} {word}。", list(med["evidence"]))
 
 
 _FILLERS = re.compile(r"^(?:えっと|えーと|えー|あー|あの|あのー|うーん|まあ|はい)[、,]?\s*")
@@ -135,7 +140,7 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
 
     # S: symptoms as the patient side said them, what was denied, allergies, the medicines already taken,
     # and the rest of the patient's story in their words
-    symptom_items = [Item(text, ids) for text, ids in in_words.symptom_lines(said)]
+    symptom_items = _lines(in_words.symptom_lines(said))
     soap["S"] += symptom_items
     if found.negatives:
         soap["S"].append(Item("、".join(n["finding"] + "なし" for n in found.negatives) + "。",
@@ -154,7 +159,7 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     # O: measurements read from the words, the examination with the doctor's words, results as said
     if (line := _vitals_line(found.vitals)) is not None:
         soap["O"].append(line)
-    exam_items = [Item(text, ids) for text, ids in in_words.examination_lines(said)]
+    exam_items = _lines(in_words.examination_lines(said))
     soap["O"] += exam_items
     examined_ids = {i for item in exam_items for i in item.evidence}
     soap["O"] += _lines(in_words.spoken_lines(said, "O", skip=examined_ids, known_values=vital_values))
@@ -172,11 +177,11 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     # P: prescriptions and changes, continued medicines, tests and the next visit, the doctor's instructions
     for med in found.medications:
         if med["status"] != "current":
-            soap["P"].append(_medication_line(med, direction=found.directions.get(med["name"], "")))
+            soap["P"].append(_medication_line(med, found.directions.get(med["name"], "")))
     continued = [m for m in found.medications if m["status"] == "current" and m["name"] in found.continued]
     if continued:  # one line: 「カルベジロール、サクビトリルバルサルタン（エンレスト） 継続。」
-        names = "、".join(_medication_line(m, "継続").text.removesuffix(" 継続。") for m in continued)
-        soap["P"].append(Item(f"{names} 継続。", sorted({i for m in continued for i in m["evidence"]})))
+        soap["P"].append(Item(f"{'、'.join(_medication(m) for m in continued)} 継続。",
+                              sorted({i for m in continued for i in m["evidence"]})))
     soap["P"] += _lines(in_words.plan_lines(said))
     soap["P"] += _lines(in_words.spoken_lines(said, "P"))
 
@@ -185,7 +190,7 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
     for section in SECTIONS:
         soap[section] += [item for item in drafted[section] if _adds(item, soap)]
 
-    for section in SECTIONS:  # drop exact repeats (a long visit drafted in chunks can say a thing twice)
+    for section in SECTIONS:  # drop repeats, commas aside (a long visit drafted in chunks can say a thing twice)
         seen: set[str] = set()
         soap[section] = [i for i in soap[section] if not ((key := re.sub(r"[、,\s]", "", i.text)) in seen or seen.add(key))]
         for item in soap[section]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kogata.ja import find_findings, find_quantities
+from kogata.ja import find_findings
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
 from kogata.verify import EvidenceIndex, Said
@@ -162,11 +162,10 @@ def medications(said: list[Said]) -> list[dict]:
                                                "duration": "", "status": status, "evidence": []})
                 if m.surface != drug.generic and not med["brand"]:
                     med["brand"] = m.surface
-                doses = sorted(_DOSE.findall(scope), key=lambda d: not _MASS.search(d))  # 400mg before 2錠
                 in_order = _DOSE.findall(scope)
+                doses = sorted(in_order, key=lambda d: not _MASS.search(d))  # 400mg before 2錠
                 if status == "changed" and len(in_order) >= 2:
                     med["dose"] = "→".join(dict.fromkeys(in_order))  # 「5mgから10mgに増やしましょう」, a taper 30mg→20mg→10mg
-                    doses = in_order
                 elif doses and (not med["dose"] or status == "changed"):
                     med["dose"] = doses[-1] if status == "changed" else doses[0]
                 for key, pattern in (("frequency", _FREQUENCY), ("duration", _DURATION)):
@@ -190,6 +189,8 @@ def _answered_doses(said: list[Said], by_name: dict[str, dict]) -> None:
     「ハルシオンをもらっているんでしたね」「0.25mgを寝る前に飲んでます」 (the dose is the answer's), and
     「ナゾネックスを…使ってください」…「30日分お出しします」 (the supply is the doctor's next words)."""
     for k, named_in in enumerate(said):
+        if not named_in.clinician:
+            continue
         named = {m.value.generic for m in find_drugs(named_in.text)}
         meds = [m for m in by_name.values() if m["name"] in named and named_in.id in m["evidence"]]
         if len(meds) != 1:
@@ -198,15 +199,14 @@ def _answered_doses(said: list[Said], by_name: dict[str, dict]) -> None:
         for follow in said[k + 1:k + 3]:
             if find_drugs(follow.text):
                 break
+            # the doctor's next words count where they give the supply; a patient's answer says what they take
+            supply = _SUPPLY.search(follow.text) if follow.clinician else None
+            if follow.clinician and supply is None:
+                continue
             found = {"dose": (_DOSE.findall(follow.text) or [""])[0],
                      "frequency": (m.group(0) if (m := _FREQUENCY.search(follow.text)) else ""),
-                     "duration": (m.group(0) if (m := _SUPPLY.search(follow.text)) and follow.clinician else "")}
-            if named_in.clinician and not follow.clinician:
-                found["duration"] = ""  # a patient's answer says what they take, not what is supplied
-            elif not named_in.clinician:
-                continue
-            added = {key: value for key, value in found.items() if value and not med[key]}
-            if added and not (named_in.clinician and follow.clinician and not found["duration"]):
+                     "duration": supply.group(0) if supply else ""}
+            if added := {key: value for key, value in found.items() if value and not med[key]}:
                 med.update({key: _CHART_FREQUENCY.get(v, v) for key, v in added.items()})
                 med["evidence"].append(follow.id)
 
@@ -267,7 +267,7 @@ def negatives(index: EvidenceIndex) -> list[dict]:
             # 「ないです」「それは大丈夫です」「目も大丈夫です」 answering 「息苦しさはありますか」「…物が二重に見えることは」
             terms += [f.term for f in question.findings if f.term not in affirmed]
         for term in dict.fromkeys(terms):
-            if (term in index.denied or term not in affirmed) and not any(n["finding"] == term for n in out):
+            if term not in affirmed and not any(n["finding"] == term for n in out):
                 asked = question is not None and any(f.term == term for f in question.findings)
                 out.append({"finding": term, "evidence": ([question.id] if asked else []) + [s.id]})
     return out

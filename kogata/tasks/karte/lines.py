@@ -45,7 +45,7 @@ _FOLLOW_UP = re.compile(r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)|明日|明
 _DAYS_AHEAD = ("明日", "明後日", "来週", "来月")
 _HOME_READING = re.compile(r"測[っるりれ][^。]{0,12}?(?<!\d)(?:[89]\d|1\d\d|2[0-2]\d)(?!\d)")  # 「朝測ると150ぐらい」
 _MIN_SPOKEN = 8  # characters: a shorter sentence of the patient's kept alone (「飲んでます」) says nothing on its own
-_MAX_QUOTE = 120  # characters of the patient's words kept beside a symptom line
+_MAX_QUOTE = 120  # characters of the speaker's words kept beside a symptom or examination line
 _CHART_ONSET = {"昨日の夜": "昨夜", "昨日の朝": "昨日朝", "昨日の昼": "昨日昼", "昨日の夕方": "昨日夕方"}
 _NOT_A_FINDING = re.compile(r"見ておき|見ます|診ます|確認し|チェック|聞きます|調べ|止め")
 _CONDITIONAL = re.compile(r"たら|れば|場合|時は|ときは|うちは|なら|ように|予防")
@@ -145,10 +145,7 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
 
 # Sentences worth keeping in the doctor's or patient's own words when no rule above turned them into a line:
 # the history and habits the patient tells, what the doctor reports from an examination or a test, the doctor's
-# assessment and instructions. Cited by construction; the model's chart-style line replaces them where it cites them.
-_HISTORY_CUES = re.compile(r"昔|以前|\d+(?:年|か月|週間|日)前|歳の(?:時|とき|頃)|手術|入院|既往|持病|治療中|通院|お酒|飲酒|タバコ"
-                           r"|たばこ|喫煙|吸って|仕事は|働いて|勤めて|同じ症状|測ると|測っ|飲み忘れ|食べ過ぎ|間食|塩分|運動|歩いて"
-                           r"|体重|(?:病院|医者|先生|健診|検診|ドック)[^。]{0,12}言われ")
+# assessment and instructions. Cited by construction; the model's lines are added beside them, never instead.
 _RESULT_CUES = re.compile(r"検査|結果|陽性|陰性|正常|異常|X線|レントゲン|心電図|エコー|CT|MRI|所見|押すと|触れ|腫れ|赤く|赤い|白い"
                           r"|音|圧痛|骨折|数値|値は|値が|問題ありません|保たれ|左右差|試験|反射|聴診|触診|表情|顔色|受け答え|\d+点")
 _ADVICE_CUES = re.compile(r"ましょう|てください|でください|下さい|予約|控え|避け|様子を見|までに"
@@ -181,8 +178,9 @@ _ASSESSMENT_WORDS = [
 ]
 # An allergy the doctor diagnoses (「アレルギー性の接触皮膚炎と考えられます」), not one the patient reports and the
 # doctor repeats (「ペニシリンで蕁麻疹ですね」: the allergy line says it)
-_ALLERGY_DIAGNOSIS = re.compile(r"と考えられ|と思い|でしょう|疑い|による|アレルギー性|花粉症|皮膚炎|薬疹")
-_JUDGED = re.compile(r"と考えられ|と思い|でしょう|疑い|可能性|かもしれ|による|のせい")
+_JUDGING = r"と考えられ|と思い|でしょう|疑い|による"  # words of a doctor's judgement
+_ALLERGY_DIAGNOSIS = re.compile(_JUDGING + r"|アレルギー性|花粉症|皮膚炎|薬疹")
+_JUDGED = re.compile(_JUDGING + r"|可能性|かもしれ|のせい")
 _JUDGED_OR_NAMED = re.compile(_JUDGED.pattern + r"|考えやす|診断|です(?:ね)?[。]?$")
 _DIAGNOSIS_WORDS = re.compile(r"炎|症|病|障害|発作|便秘|脱水|骨折|捻挫|打撲|増悪|悪化|コントロール|感染|アレルギー|薬疹|蕁麻疹|じんましん")
 
