@@ -217,7 +217,8 @@ def eval_karte(data: str | None, split: str, model: str | None, adapter: str | N
                f"valid contract {s['valid_contract']:.0%}, {s['seconds_per_chart']:.1f} s/chart, errors {s['errors']}")
     from kogata.adapters.registry import looks_like_path, record_eval
 
-    if adapter and limit is None and not data and not looks_like_path(adapter):  # a registered adapter, whole split
+    # a registered adapter that charted the whole split (with --rules-only it charted nothing)
+    if adapter and not rules_only and limit is None and not data and not looks_like_path(adapter):
         from datetime import date
 
         figures = {"date": date.today().isoformat(), "model": result["model"],
