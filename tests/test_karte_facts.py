@@ -131,3 +131,44 @@ def test_a_taper_a_later_supply_and_a_cancelled_test():
 def test_fluid_drawn_in_milli_is_millilitres():
     from kogata.verify import clean
     assert "20mL抜けました" in clean("黄色い透明な水が二十ミリ抜けました。アルツを注射しておきます。")
+
+
+def test_an_answer_that_affirms_by_the_findings_own_verb_or_a_yes():
+    from kogata.tasks.karte.lines import symptom_lines
+    said = said_of("医師：鼻づまりはどうですか。\n患者：夜になると両方詰まって、口で息してます。\n"
+                   "医師：また発作が起きるんじゃないかと不安になることはありますか。\n患者：すごくあります。\n"
+                   "医師：耳が詰まった感じはありますか。\n患者：詰まってはいないです。\n")
+    assert symptom_lines(said) == [("鼻閉あり（「夜になると両方詰まって、口で息してます」）。", [1, 2]),
+                                   ("予期不安あり。", [3, 4])]  # not 耳閉感: a negative answer
+
+
+def test_a_noun_denied_in_the_answer_denies_the_finding_asked_with_it():
+    index = EvidenceIndex(read_transcript("医師：耳の痛みや、耳だれは。\n患者：痛みもないし、耳だれもないです。\n".encode()))
+    assert sorted(n["finding"] for n in extract(index).negatives) == ["耳漏", "耳痛"]
+
+
+def test_values_counts_and_habits_in_answers_are_kept_with_their_subject():
+    from kogata.tasks.karte.lines import spoken_lines, symptom_lines
+    said = said_of("医師：毎年この時期に症状が出ますか。\n患者：はい、五年くらい前から毎年です。\n"
+                   "医師：コーヒーはよく飲みますか。\n患者：一日五杯くらい飲んでます。\n"
+                   "医師：そのとき血糖は測れましたか。\n患者：一回だけ測ったら、六十二でした。\n"
+                   "医師：一緒に来た方は。\n患者：一時間くらい前に、母が後ろ頭をぶつけたんです。\n")
+    assert [t for t, _ in spoken_lines(said, "S")] == [
+        "約5年前から毎年です。", "コーヒー：1日5杯くらい飲んでます。", "1回だけ測ったら、62でした。",
+        "約1時間前に、母が後頭部をぶつけたんです。"]
+    [(text, _)] = symptom_lines(said_of("患者：水みたいな下痢が、今日だけで六回くらい。\n"))
+    assert "今日だけで6回" in text
+
+
+def test_a_drug_taken_already_stays_current_when_the_doctor_names_it_again():
+    f = extract(EvidenceIndex(read_transcript(
+        "家族：ワーファリンを二ミリ飲んでます。\n医師：PT-INRは二・四で、ワーファリンの効き具合は予定どおりです。\n"
+        "医師：ワーファリンはいつもどおり続けて大丈夫です。\n".encode())))
+    [med] = f.medications
+    assert med["status"] == "current" and f.continued == ["ワルファリン"]
+
+
+def test_a_lab_value_beside_a_drug_is_still_a_result():
+    from kogata.tasks.karte.lines import spoken_lines
+    said = said_of("医師：血液検査のPT-INRは二・四で、ワーファリンの効き具合は予定どおりです。\n")
+    assert [t for t, _ in spoken_lines(said, "O")] == ["血液検査のPT-INRは2.4で。"]

@@ -164,6 +164,21 @@ def _symptom_phrases() -> tuple[_Phrase, ...]:
     return tuple(phrases)
 
 
+_TOO_GENERAL = {"有る", "為る", "居る", "成る", "出る", "感じる", "見える", "無い", "下がる"}  # echo nothing on their own
+
+
+@functools.cache
+def predicates(term: str) -> frozenset[str]:
+    """The verbs and adjectives the lexicon says a finding with (normalized forms): 鼻閉 → {詰まる}, from
+    「鼻が詰まる」. An answer that repeats one (「夜になると両方詰まって」 to 「鼻づまりはどうですか」) affirms it."""
+    words: set[str] = set()
+    for e in symptom_lexicon():
+        if e.term == term:
+            for phrase in e.colloquial:
+                words.update(t.normalized_form for t in tokenize(phrase) if t.pos[0] in _CONJUGATING)
+    return frozenset(words - _TOO_GENERAL)
+
+
 @functools.cache
 def _negation_phrases() -> tuple[_Phrase, ...]:
     phrases = []

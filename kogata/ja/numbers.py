@@ -99,7 +99,7 @@ _HOUR_TAIL = re.compile(f"間|頃|ごろ|半|過ぎ|[0-9{_NUMERAL_CHARS}]+分")
 _DECIMAL_UNIT = re.compile("パーセント|%|度|℃|マイクロ|ミリ|mg|グラム|g|キロ|kg|センチ|cm|mm|mL|ml|リットル|倍")
 # A measurement word right before a number makes even a single numeral a value (脈は百).
 _MEASURE_BEFORE = re.compile(
-    r"(?:脈拍?|血圧|体温|熱|体重|身長|SpO2|サチュレーション|サチュ|心拍数?|呼吸数|血糖値?|A1c|HbA1c|ヘモグロビン|上[がは]|下[がは])"
+    r"(?:脈拍?|血圧|体温|熱|体重|身長|SpO2|サチュレーション|サチュ|心拍数?|呼吸数|血糖値?|A1c|HbA1c|ヘモグロビン|INR|CRP|クレアチニン|eGFR|尿酸|LDL|HDL|中性脂肪|白血球|カリウム|ナトリウム|上[がは]|下[がは])"
     r"(?:は|が|も|:|、|\s)*$"
 )
 _MEASURE_WINDOW = 20  # chars looked back for a measurement word; keeps the scan linear
@@ -335,7 +335,7 @@ class Quantity:
 
 
 _QUANTITY = re.compile(
-    r"(?<![A-Za-z0-9./])(?P<num>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)?)"
+    r"(?<![A-Za-z0-9/])(?<![0-9]\.)(?P<num>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?:/[0-9]+(?:\.[0-9]+)?)?)"
     r"(?:\s?(?P<unit>(?:mmHg|bpm|\u03bcg|mg|kg|mL|mm|cm|g|L)(?![A-Za-z])|℃|%|日分|週間|週|[かヶカケヵ箇]月|時間|回|錠|日|歳|包|枚|本|単位|分|年))?"
 )
 _RANGE_JOINERS = ("〜", "~", "-")

@@ -41,11 +41,21 @@ _CONTENT = re.compile(r"[\u30a0-\u30ff\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]")
 MIN_COVERAGE = 0.4
 
 
-@lru_cache(maxsize=1)
-def chart_terms() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Chart-style words and the plain words said for them (kogata/ja/data/chart_terms.tsv)."""
-    text = files("kogata.ja").joinpath("data/chart_terms.tsv").read_text(encoding="utf-8")
+@lru_cache(maxsize=None)
+def _terms(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    text = files("kogata.ja").joinpath(f"data/{name}").read_text(encoding="utf-8")
     return tuple((r["term"], tuple(r["plain"].split("|"))) for r in csv.DictReader(text.splitlines(), delimiter="\t"))
+
+
+def lay_terms() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Everyday words a chart always writes in its own (後ろ頭 → 後頭部, お昼 → 昼食; kogata/ja/data/lay_terms.tsv):
+    safe to substitute anywhere, unlike 喉 → 咽頭 (「喉が赤い」 is not 「咽頭が赤い」 in a chart)."""
+    return _terms("lay_terms.tsv")
+
+
+def chart_terms() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Chart-style words and the plain words said for them (kogata/ja/data/chart_terms.tsv and lay_terms.tsv)."""
+    return _terms("chart_terms.tsv") + lay_terms()
 
 
 def is_clinician(speaker: str) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from kogata.ja import find_findings
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
+from kogata.ja.tokenizer import tokenize
 from kogata.verify import EvidenceIndex, Said
 
 # name, pattern on cleaned text (value in group 1), unit
@@ -84,7 +85,7 @@ class Facts:
     directions: dict[str, str] = field(default_factory=dict)  # medication name → 増量/減量 as the doctor said it
 
 
-_QUESTION = re.compile(r"(?:かね|かな|かしら|か|[?？]|(?:たり|とか|って)?は)[。」]?$")  # 「吐いたりは。」 asks too
+_QUESTION = re.compile(r"(?:かね|かな|かしら|か|[?？]|(?:たり|とか|って)?は|(?:どう|いかが)(?:でしょう)?)[。」]?$")  # 「吐いたりは。」 asks too
 
 
 def is_question(sentence: str) -> bool:
@@ -151,6 +152,7 @@ def medications(said: list[Said]) -> list[dict]:
                             break
                         scope += follow
                 status = _status(scope) or _status(s.text[s.text.find(sentence) + m.span[1]:])
+                said_how = status is not None
                 if status is None:
                     taking = _TAKING_BEFORE.search(sentence[:m.span[0]])  # 「今飲んでいるのは、メトホルミン…」
                     # a doctor asking about a drug (「ディフェリンは毎晩塗れていますか」) asks about one already used
@@ -171,8 +173,8 @@ def medications(said: list[Said]) -> list[dict]:
                 for key, pattern in (("frequency", _FREQUENCY), ("duration", _DURATION)):
                     if not med[key] and (found := pattern.search(scope)):
                         med[key] = _CHART_FREQUENCY.get(found.group(0), found.group(0))
-                if rank[status] < rank[med["status"]]:
-                    med["status"] = status
+                if rank[status] < rank[med["status"]] and (said_how or not med["evidence"]):
+                    med["status"] = status  # not a drug taken already, named again (「ワーファリンの効き具合は…」)
                 if status == "changed" and (direction := _DIRECTION.search(scope)):
                     med["direction"] = "増量" if direction.group(0)[0] in "増上" else "減量"
                 if s.id not in med["evidence"]:
@@ -252,6 +254,14 @@ def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
     return found, denied
 
 
+def _denied_words(text: str) -> list[str]:
+    """Nouns said to be absent (「痛みもないし」 → 痛み): a noun, は/も/が, then a negative."""
+    tokens = tokenize(text)
+    return [t.surface for t, particle, neg in zip(tokens, tokens[1:], tokens[2:])
+            if t.pos[0] == "名詞" and len(t.surface) >= 2 and particle.surface in ("は", "も", "が")
+            and neg.normalized_form in ("無い", "ない")]
+
+
 def negatives(index: EvidenceIndex) -> list[dict]:
     """Symptoms the patient side denied (and never affirmed), with the question that was answered."""
     out: list[dict] = []
@@ -266,6 +276,11 @@ def negatives(index: EvidenceIndex) -> list[dict]:
         if question is not None and any(not find_findings(x) and says_no(x) for x in sentences(s.text)):
             # 「ないです」「それは大丈夫です」「目も大丈夫です」 answering 「息苦しさはありますか」「…物が二重に見えることは」
             terms += [f.term for f in question.findings if f.term not in affirmed]
+        elif question is not None:  # 「痛みもないし、耳だれもないです」 to 「耳の痛みや、耳だれは」: 耳痛 too
+            named = {f.term for f in s.findings}
+            denied_words = _denied_words(s.text)
+            terms += [f.term for f in question.findings if f.term not in named
+                      and any(w in f.surface for w in denied_words)]
         for term in dict.fromkeys(terms):
             if term not in affirmed and not any(n["finding"] == term for n in out):
                 asked = question is not None and any(f.term == term for f in question.findings)

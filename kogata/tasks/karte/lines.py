@@ -10,13 +10,16 @@ from __future__ import annotations
 import re
 
 from kogata.ja import find_findings, find_quantities
+from kogata.ja.findings import predicates
+from kogata.ja.tokenizer import tokenize
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
 from kogata.tasks.karte.facts import fold_modifiers, is_allergy_sentence, is_allergy_talk, is_question, says_no, sentences
 from kogata.verify import Said
+from kogata.verify.evidence import lay_terms
 
-_ONSET = re.compile(r"((?:\d+(?:〜\d+)?|半|数)(?:日|週間|か月|ヶ月|年)(?:ぐらい|くらい|ほど)?前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝"
-                    r"|一昨日|先週|先月|去年|今日)(?:ぐらい|くらい|ほど)?(?:から|より|前に|に)")
+_ONSET = re.compile(r"((?:\d+(?:〜\d+)?|半|数)(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝"
+                    r"|一昨日|先週|先月|去年|今日)(?:ぐらい|くらい|ほど)?(?:から|より|前に|に|(?<=[朝夜昼方])、)")
 # When a symptom comes, as a chart writes it (誘因・時間帯): 「寝返りをうったときに」 → 寝返り時
 _CIRCUMSTANCES = [
     (re.compile(r"朝起き(?:た|る)?(?:とき|時|ても|て)|起床時|寝起き"), "起床時"),
@@ -63,15 +66,37 @@ def _sided(text: str, finding) -> str:
     return _SIDE_TERM[side.group(1)] + finding.term if side else finding.term
 
 
+_YES = re.compile(r"^(?:はい|ええ|うん|(?:すごく|とても|かなり|少し|ちょっと|たまに|時々|ときどき)?あります)")
+_NEGATIVE_WORDS = re.compile(r"ない|ません|いいえ|なかった")
+
+
+def _answered_yes(question: Said | None, answer: Said) -> list[str]:
+    """Findings the doctor asked about that the answer affirms without naming them: 「すごくあります」 to 「…不安に
+    なることはありますか」, 「夜になると両方詰まって」 to 「鼻づまりはどうですか」 (the finding's own verb, 詰まる)."""
+    if question is None or not question.clinician or _NEGATIVE_WORDS.search(answer.text) or is_allergy_talk(question):
+        return []
+    asked = [f for x in sentences(question.text) if is_question(x) for f in find_findings(x)]
+    named = {f.term for f in answer.findings}
+    if _YES.match(answer.text):
+        return [f.term for f in asked if f.term not in named]
+    said_words = {t.normalized_form for t in tokenize(answer.text)}
+    return [f.term for f in asked if f.term not in named and predicates(f.term) & said_words]
+
+
 def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
-    """「3日前より発熱、咳嗽あり。」 from what the patient side says, one line per utterance with symptoms."""
+    """「3日前より発熱、咳嗽あり。」 from what the patient side says, one line per utterance with symptoms (and the
+    question it answers, where the answer affirms what was asked without naming it)."""
     lines = []
+    previous: Said | None = None
     for s in said:
+        heard, previous = previous, s
         if s.clinician or is_allergy_talk(s):
             continue  # 「ペニシリンで蕁麻疹が出た」 is recorded as an allergy
         others = [x for x in sentences(s.text) if _ABOUT_OTHERS.search(x)]
         present = list(dict.fromkeys(_sided(s.text, f) for f in s.findings if not f.negated
                                      and not any(f.surface in x for x in others)))
+        affirmed = _answered_yes(heard, s)
+        present += [t for t in dict.fromkeys(affirmed) if t not in present]
         if present:
             onset = _ONSET.search(s.text)
             when = re.sub(r"ぐらい|くらい|ほど", "", onset.group(1)) if onset else ""
@@ -82,11 +107,12 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
             lead += "・".join(circumstances) + "の" if circumstances else ""
             # the patient's own words beside the terms: where, since when, how (「右手の親指から薬指がしびれる」),
             # from every clinical sentence of the utterance but those that only deny
+            echo = {w for term in affirmed for w in predicates(term)}
             words = [chart_sentence(clinical).rstrip("。") for x in sentences(s.text)
-                     if not is_question(x) and not _ABOUT_OTHERS.search(x) and (clinical := _without_small_talk(x))
+                     if not is_question(x) and not _ABOUT_OTHERS.search(x) and (clinical := _without_small_talk(x, echo))
                      and not ((found := find_findings(x)) and all(f.negated for f in found))]
             quote = f"（「{'。'.join(words)}」）" if words and len("".join(words)) <= _MAX_QUOTE else ""
-            lines.append((f"{lead}{'、'.join(present)}あり{quote}。", [s.id]))
+            lines.append((f"{lead}{'、'.join(present)}あり{quote}。", [heard.id, s.id] if affirmed else [s.id]))
     return lines
 
 
@@ -154,9 +180,9 @@ _ADVICE_CUES = re.compile(r"ましょう|てください|でください|下さ�
 # Words a chart is about (body, symptoms, care, habits); a sentence without any, and without a finding, drug, disease
 # or measurement, is small talk (「梅雨でじめじめしてるのに、二人とも元気すぎて大変です」).
 _CLINICAL = re.compile(r"(?<!饅)頭|顔|額|おでこ|(?<![\d回番つ])目(?!標)|耳|鼻|(?<!窓)口|唇|喉|のど|首|肩|腕|肘|(?<![上相])手(?!伝|続|紙)"
-                       r"|指|爪|胸|背中|腰|お腹|おなか|腹|お尻|おしり|肛門|膝|ひざ|足|脚|すね(?=[をがにのはも])|皮膚|肌|関節|骨|筋|心臓|肺|胃|腸|肝|腎"
+                       r"|指|爪|へそ|みぞおち|くるぶし|足の甲|鼓膜|粘膜|扁桃|舌|瞳孔|リンパ|胸|背中|腰|お腹|おなか|腹|お尻|おしり|肛門|膝|ひざ|足|脚|すね(?=[をがにのはも])|皮膚|肌|関節|骨|筋|心臓|肺|胃|腸|肝|腎"
                        r"|血|便|尿|おしっこ|熱|痛|かゆ|咳|痰|鼻水|薬|検査|医者|診断|治療|食|飯|飲|お酒|眠|睡眠|寝|タバコ|たばこ"
-                       r"|喫煙|運動|発作|症状|体重|声|息(?!子)|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点"
+                       r"|喫煙|運動|歩|散歩|お昼を抜|朝を抜|ご飯を抜|発作|症状|体重|声|息(?!子)|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点"
                        r"|尻|転|滑っ|ぶつけ|打っ|打撲|ひね|捻|けが|怪我|傷|切っ|刺さ|噛ま"  # how an injury happened
                        r"|LDL|HDL|コレステロール|中性脂肪|HbA1c|血糖|eGFR|クレアチニン|尿酸|CRP|INR|白血球|数値"
                        r"|黄色|緑色|透明|ドロッ|サラサラ|ネバネバ|水っぽ|血が混"  # what comes out, and how
@@ -189,10 +215,22 @@ _LEAD = re.compile(r"^(?:[.…‥・\s]+|(?:じゃあ|では|それでは|それ
                    r"|あのー|あの|あー|まあ|うーん)ー*(?![はがをにのもで])[、,]?\s*)+")
 
 
+_ABOUT_AGO = re.compile(r"(?<![約\d])(\d+(?:〜\d+)?)(日|週間|か月|ヶ月|年|時間|分)(?:くらい|ぐらい|ほど)前")
+
+
+def in_chart_words(text: str) -> str:
+    """後ろ頭 → 後頭部, お昼 → 昼食 (kogata.verify.evidence.lay_terms); for lines, never inside a quote of the words."""
+    for term, plain in lay_terms():
+        for word in sorted(plain, key=len, reverse=True):
+            text = text.replace(word, term)
+    return text
+
+
 def chart_sentence(sentence: str) -> str:
     """A spoken sentence as a chart line: without its opening filler and the closing ね/よ of speech."""
     text = _LEAD.sub("", sentence.strip())
     text = re.sub(r"(?:ね|よ|よね)([。！!？?]?)$", r"\1", text)
+    text = _ABOUT_AGO.sub(r"約\1\2前", text)
     return text if text.endswith(("。", "！", "？", "!", "?")) else text + "。"
 
 
@@ -208,18 +246,25 @@ def _is_clinical(text: str) -> bool:
                 or any(q.unit in _CLINICAL_UNITS for q in find_quantities(text)))
 
 
-_WHEN_CLAUSE = re.compile(r"(?:\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年)(?:ぐらい|くらい|ほど)?前|昨日|一昨日|今朝|昨夜|先週|先月|去年|今日)"
+_WHEN_CLAUSE = re.compile(r"(?:\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前|昨日|一昨日|今朝|昨夜|先週|先月|去年|今日)"
                           r"(?:の(?:朝|夜|昼|夕方))?(?:に|から|より|は)?")
 
 
-def _without_small_talk(sentence: str) -> str:
+_BARE_VALUE = re.compile(r"\d+(?:\.\d+)?(?:〜\d+(?:\.\d+)?)?(?:くらい|ぐらい|程度|台)?(?:でした|です|だった|ぐらいでした|くらいでした)?")
+
+
+def _without_small_talk(sentence: str, echo: set[str] = frozenset()) -> str:
     """The clauses of a patient's sentence that say something clinical (「正直、先週は妻が出張でいなくて、3日ぐらい
-    飲ませ忘れました」 → 「3日ぐらい飲ませ忘れました」); empty when none does."""
+    飲ませ忘れました」 → 「3日ぐらい飲ませ忘れました」), or that hold one of the `echo` words (the verb of a finding
+    the answer affirms: 「夜になると両方詰まって」); empty when none does."""
     clauses = [c for c in re.split(r"(?<=[、,])", sentence) if c.strip()]
-    clinical = [_is_clinical(c) for c in clauses]
-    # a time clause (「3日前に、」) goes with the clinical clause it leads
+    clinical = [_is_clinical(c) or bool(echo and echo & {t.normalized_form for t in tokenize(c)}) for c in clauses]
+    # a time clause (「3日前に、」) goes with the clinical clause it leads, a bare value or a count (「62でした」
+    # 「今日だけで6回くらい」) with the one it follows
     kept = [c for k, c in enumerate(clauses)
-            if clinical[k] or (_WHEN_CLAUSE.fullmatch(c.strip("、, ")) and any(clinical[k + 1:k + 2]))]
+            if clinical[k] or (_WHEN_CLAUSE.fullmatch(c.strip("、, ")) and any(clinical[k + 1:k + 2]))
+            or (k and clinical[k - 1] and (_BARE_VALUE.fullmatch(c.strip("、,。 "))
+                                           or (len(c) <= 14 and any(q.unit in _COUNTS for q in find_quantities(c)))))]
     return "".join(kept).rstrip("、,") if any(clinical) else ""
 
 
@@ -238,6 +283,20 @@ def assessment_sentence(sentence: str) -> str:
 def _is_assessment(sentence: str) -> bool:
     """「良性発作性頭位めまい症が一番考えやすいです」: a diagnosis, not an examination finding."""
     return bool((find_diseases(sentence) or _DIAGNOSIS_WORDS.search(sentence)) and _JUDGED_OR_NAMED.search(sentence))
+
+
+_HABITS = re.compile(r"コーヒー|お酒|タバコ|たばこ|ビール|日本酒|焼酎|ワイン|喫煙|飲酒|運動")
+
+
+def _answers_when(sentence: str, question: Said | None) -> bool:
+    """「5年くらい前から毎年です」 to 「毎年この時期に症状が出ますか」: when, how long or how often, answering a question
+    about something clinical."""
+    return question is not None and _is_clinical(question.text) and not says_no(sentence) \
+        and bool(_AGO.search(sentence) or any(q.unit in _COUNTS for q in find_quantities(sentence)))
+
+
+_AGO = re.compile(r"\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前")  # not 今日, 昨日: small talk has them too
+_COUNTS = {"回", "日", "週間", "週", "か月", "年", "時間", "分", "杯", "本"}
 
 
 def _answered_denial(sentence: str, question: Said | None) -> bool:
@@ -260,25 +319,33 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
             continue
         question = heard if heard is not None and heard.clinician else None
         for sentence in sentences(s.text):
+            if section == "O" and find_drugs(sentence):  # 「PT-INRは2.4で、ワーファリンの効き具合は予定どおりです」
+                sentence = "".join(c for c in re.split(r"(?<=[、,])", sentence) if not find_drugs(c)).rstrip("、,")
+                if not sentence:
+                    continue
             if is_question(sentence) or (is_allergy_sentence(sentence) and not (section == "A" and _ALLERGY_DIAGNOSIS.search(sentence))) \
-                    or (not _is_clinical(sentence) and section != "P") or (find_drugs(sentence) and section != "A"):
+                    or (not _is_clinical(sentence) and section != "P" and not (section == "S" and _answers_when(sentence, question))) \
+                    or (find_drugs(sentence) and section != "A"):
                 continue  # a doctor's instruction is clinical however it is worded (「バスマットは分けてください」)
             findings = find_findings(sentence)
             if section == "S":
                 if (any(not f.negated for f in findings) and not _ABOUT_OTHERS.search(sentence)) \
                         or (findings and all(f.negated for f in findings)) or _answered_denial(sentence, question):
                     continue  # a symptom line or the denied-findings line says it
-                clinical = _without_small_talk(sentence)
+                clinical = _without_small_talk(sentence) or (sentence if _answers_when(sentence, question) else "")
+                habit = _HABITS.search(question.text) if question is not None else None
+                if habit and habit.group(0) not in clinical and find_quantities(clinical):
+                    clinical = f"{habit.group(0)}：{clinical}"  # 「1日5杯くらい飲んでます」 to 「コーヒーはよく飲みますか」
                 if len(clinical) >= _MIN_SPOKEN or (clinical and find_quantities(clinical) and len(clinical) > 6):
                     home_bp = question is not None and "血圧" in question.text + sentence and _HOME_READING.search(clinical)
-                    lines.append((("家庭血圧：" if home_bp else "") + chart_sentence(clinical), [s.id]))
+                    lines.append((("家庭血圧：" if home_bp else "") + in_chart_words(chart_sentence(clinical)), [s.id]))
             elif section == "O":
                 numbers = {q.value for q in find_quantities(sentence)}
                 if _CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence) or _NOT_A_FINDING.search(sentence) \
                         or (_ASSESSMENT.search(sentence) and _DIAGNOSIS_WORDS.search(sentence) and not numbers):
                     continue  # advice, an announced examination, or an assessment (A keeps it)
                 if _RESULT_CUES.search(sentence) or findings or (numbers and not numbers <= known_values):
-                    lines.append((_TESTS.sub(lambda m: _TEST_TERMS.get(m.group(0), m.group(0)), chart_sentence(sentence)),
+                    lines.append((_TESTS.sub(lambda m: _TEST_TERMS.get(m.group(0), m.group(0)), in_chart_words(chart_sentence(sentence))),
                                   [s.id]))  # レントゲンでは骨折はありません → X線では…
             elif section == "A":
                 if _CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence) or not _ASSESSMENT.search(sentence):
@@ -289,5 +356,5 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
             elif _ADVICE_CUES.search(sentence) or _TESTS.search(sentence) and _ORDERS.search(sentence):
                 topics = [term for term, topic in _GUIDANCE if topic.search(sentence)]
                 lead = "、".join(topics) + "：" if topics and _LIMIT_ADVICE.search(sentence) else ""
-                lines.append((lead + _REVISIT.sub("再診", chart_sentence(sentence)), [s.id]))
+                lines.append((lead + _REVISIT.sub("再診", in_chart_words(chart_sentence(sentence))), [s.id]))
     return lines
