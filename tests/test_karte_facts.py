@@ -93,10 +93,11 @@ def test_the_side_said_before_a_symptom_goes_into_its_term():
     assert text.startswith("先月より左膝痛あり")
 
 
-def test_a_test_ordered_for_later_keeps_its_time_and_chart_name():
+def test_tests_ordered_and_the_next_visit_are_one_line_with_their_time_and_chart_names():
     from kogata.tasks.karte.lines import plan_lines
-    said = said_of("医師：2、3週間後に尿の検査をしますので、もう一度来てください。\n")
-    assert plan_lines(said) == [("2〜3週間後に尿検査を予定。", [1]), ("2〜3週間後に再診。", [1])]
+    said = said_of("医師：2、3週間後に尿の検査をしますので、もう一度来てください。\n"
+                   "医師：採血と心エコーをしましょう。2週間後にまた来てください。\n")
+    assert plan_lines(said) == [("2〜3週間後に尿検査、再診。", [1]), ("採血、心エコーを予定、2週間後に再診。", [2])]
 
 
 def test_a_disease_whose_signs_are_absent_is_not_a_problem():
@@ -172,3 +173,14 @@ def test_a_lab_value_beside_a_drug_is_still_a_result():
     from kogata.tasks.karte.lines import spoken_lines
     said = said_of("医師：血液検査のPT-INRは二・四で、ワーファリンの効き具合は予定どおりです。\n")
     assert [t for t, _ in spoken_lines(said, "O")] == ["血液検査のPT-INRは2.4で。"]
+
+
+def test_onset_over_the_past_week_an_unasked_no_allergy_and_lay_words_longest_first():
+    from kogata.tasks.karte.lines import spoken_lines, symptom_lines
+    [(text, _)] = symptom_lines(said_of("患者：この一週間くらいで、坂道とか階段で息が切れるようになって。\n"))
+    assert text.startswith("1週間前より")
+    f = extract(EvidenceIndex(read_transcript("医師：治療中の病気は。\n患者：特にないです。薬のアレルギーもないです。\n".encode())))
+    assert f.no_allergies == [2] and f.allergies == []
+    said = said_of("医師：足の指の感覚と、足の甲の脈も問題ありません。\n医師：お酒はどのくらい。\n患者：日本酒を毎晩二合くらい。\n")
+    assert [t for t, _ in spoken_lines(said, "O")] == ["足趾の感覚と、足背動脈も問題ありません。"]
+    assert [t for t, _ in spoken_lines(said, "S")] == ["日本酒を毎晩2合くらい。"]

@@ -232,6 +232,9 @@ def change_word(med: dict, direction: str = "") -> str:
     return direction or "変更"
 
 
+_NO_ALLERGY_SAID = re.compile(r"アレルギー(?:は|も)(?:特に)?(?:ない|ありません|なし)")
+
+
 def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
     """Allergies the patient side reports, and (separately) the ids of an answered 「アレルギーはない」."""
     found: list[dict] = []
@@ -250,6 +253,8 @@ def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
                                   "evidence": evidence})
             elif asked and not substances and _DENIAL.search(s.text):
                 denied = [previous.id, s.id]
+            elif not substances and _NO_ALLERGY_SAID.search(s.text):  # 「薬のアレルギーもないです」 unasked
+                denied = denied or [s.id]
         previous = s
     return found, denied
 

@@ -7,6 +7,7 @@ structured facts: vitals, medications, allergies, denials, problems).
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from kogata.ja import find_findings, find_quantities
@@ -19,7 +20,8 @@ from kogata.verify import Said
 from kogata.verify.evidence import lay_terms
 
 _ONSET = re.compile(r"((?:\d+(?:〜\d+)?|半|数)(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝"
-                    r"|一昨日|先週|先月|去年|今日)(?:ぐらい|くらい|ほど)?(?:から|より|前に|に|(?<=[朝夜昼方])、)")
+                    r"|一昨日|先週|先月|去年|今日)(?:ぐらい|くらい|ほど)?(?:から|より|前に|に|(?<=[朝夜昼方])、)"
+                    r"|この((?:\d+(?:〜\d+)?|数)(?:日|週間|か月|ヶ月|年))(?:ぐらい|くらい|ほど)?(?:で|の間に?)")
 # When a symptom comes, as a chart writes it (誘因・時間帯): 「寝返りをうったときに」 → 寝返り時
 _CIRCUMSTANCES = [
     (re.compile(r"朝起き(?:た|る)?(?:とき|時|ても|て)|起床時|寝起き"), "起床時"),
@@ -34,7 +36,7 @@ _CIRCUMSTANCES = [
     (re.compile(r"安静にして(?:いる|る)?(?:とき|時)|じっとして(?:いる|る)?(?:とき|時)"), "安静時"),
 ]
 _TESTS = re.compile(r"採血|血液検査|血液の検査|尿検査|尿の検査|検尿|胸のレントゲン|レントゲン|X線|CT|MRI|心臓の超音波|エコー|超音波"
-                    r"|運動負荷心電図|ホルター心電図|心電図|迅速検査|パッチテスト|聴力検査|内視鏡|胃カメラ|大腸カメラ|骨密度|検査")
+                    r"|運動負荷心電図|ホルター心電図|心電図|心エコー|迅速検査|パッチテスト|聴力検査|内視鏡|胃カメラ|大腸カメラ|骨密度|検査")
 _TEST_TERMS = {"血液の検査": "血液検査", "尿の検査": "尿検査", "胸のレントゲン": "胸部X線", "レントゲン": "X線",
                "心臓の超音波": "心エコー", "超音波": "エコー"}
 _WHEN = re.compile(r"\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)(?:後|ぐらい後|くらい後)|明日|来週|次回")
@@ -99,7 +101,7 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         present += [t for t in dict.fromkeys(affirmed) if t not in present]
         if present:
             onset = _ONSET.search(s.text)
-            when = re.sub(r"ぐらい|くらい|ほど", "", onset.group(1)) if onset else ""
+            when = re.sub(r"ぐらい|くらい|ほど", "", onset.group(1) or onset.group(2) + "前") if onset else ""  # この1週間で
             lead = f"{_CHART_ONSET.get(when, when)}より" if onset else ""
             circumstances = [] if onset else [  # not 「今朝より夜間の嘔吐」 where 夜中 and 今朝 belong to different symptoms
                 word for pattern, word in _CIRCUMSTANCES
@@ -155,6 +157,8 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     for s in said:
         if not s.clinician:
             continue
+        ordered: list[tuple[str, str]] = []  # (when, tests)
+        revisit = ""
         for sentence in sentences(s.text):
             tests = list(dict.fromkeys(_TEST_TERMS.get(m.group(0), m.group(0)) for m in _TESTS.finditer(sentence)
                                        if not _CANCELLED.match(sentence, m.end()) and not
@@ -162,10 +166,16 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
             if tests and _ORDERS.search(sentence) and not is_question(sentence) and not _CONDITIONAL.search(sentence):
                 when = _WHEN.search(sentence)
                 at = re.sub(r"ぐらい|くらい", "", when.group(0)) + "に" if when else ""
-                lines.append((f"{at}{'、'.join(tests)}を予定。", [s.id]))
+                ordered.append((at, "、".join(tests)))
             if (m := _FOLLOW_UP.search(sentence)) and not is_question(sentence):
                 when = m.group(1) or m.group(2)
-                lines.append((f"{when}{'' if when in _DAYS_AHEAD else '後に'}再診。", [s.id]))
+                revisit = f"{when}{'' if when in _DAYS_AHEAD else '後に'}"
+        # one line an utterance: 「採血、心エコーを予定、2週間後に再診。」, 「2〜3週間後に尿検査、再診。」
+        parts = [f"{at}{tests}" + ("" if revisit and at == revisit else "を予定") for at, tests in ordered]
+        if revisit:
+            parts.append("再診" if parts and ordered[-1][0] == revisit else f"{revisit}再診")
+        if parts:
+            lines.append(("、".join(parts) + "。", [s.id]))
     return lines
 
 
@@ -173,7 +183,7 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
 # the history and habits the patient tells, what the doctor reports from an examination or a test, the doctor's
 # assessment and instructions. Cited by construction; the model's lines are added beside them, never instead.
 _RESULT_CUES = re.compile(r"検査|結果|陽性|陰性|正常|異常|X線|レントゲン|心電図|エコー|CT|MRI|所見|押すと|触れ|腫れ|赤く|赤い|白い"
-                          r"|音|圧痛|骨折|数値|値は|値が|問題ありません|保たれ|左右差|試験|反射|聴診|触診|表情|顔色|受け答え|\d+点")
+                          r"|音|圧痛|骨折|数値|曲げ|伸ば|度まで|可動|値は|値が|問題ありません|保たれ|左右差|試験|反射|聴診|触診|表情|顔色|受け答え|\d+点")
 _ADVICE_CUES = re.compile(r"ましょう|てください|でください|下さい|予約|控え|避け|様子を見|までに"
                           r"|続けて|休んで|安静|冷やして|温めて|気をつけ|受診して|診断書|紹介状|紹介します|呼んで"
                           r"|(?:し|取り|とり|つけ|書き|入れ|抜き|とめ|撮り|戻し|固定し|縫い)ます")
@@ -182,7 +192,7 @@ _ADVICE_CUES = re.compile(r"ましょう|てください|でください|下さ�
 _CLINICAL = re.compile(r"(?<!饅)頭|顔|額|おでこ|(?<![\d回番つ])目(?!標)|耳|鼻|(?<!窓)口|唇|喉|のど|首|肩|腕|肘|(?<![上相])手(?!伝|続|紙)"
                        r"|指|爪|へそ|みぞおち|くるぶし|足の甲|鼓膜|粘膜|扁桃|舌|瞳孔|リンパ|胸|背中|腰|お腹|おなか|腹|お尻|おしり|肛門|膝|ひざ|足|脚|すね(?=[をがにのはも])|皮膚|肌|関節|骨|筋|心臓|肺|胃|腸|肝|腎"
                        r"|血|便|尿|おしっこ|熱|痛|かゆ|咳|痰|鼻水|薬|検査|医者|診断|治療|食|飯|飲|お酒|眠|睡眠|寝|タバコ|たばこ"
-                       r"|喫煙|運動|歩|散歩|お昼を抜|朝を抜|ご飯を抜|発作|症状|体重|声|息(?!子)|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点"
+                       r"|喫煙|日本酒|ビール|焼酎|ワイン|染め|化粧|洗剤|生理|月経|運動|歩|散歩|お昼を抜|朝を抜|ご飯を抜|発作|症状|体重|声|息(?!子)|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点"
                        r"|尻|転|滑っ|ぶつけ|打っ|打撲|ひね|捻|けが|怪我|傷|切っ|刺さ|噛ま"  # how an injury happened
                        r"|LDL|HDL|コレステロール|中性脂肪|HbA1c|血糖|eGFR|クレアチニン|尿酸|CRP|INR|白血球|数値"
                        r"|黄色|緑色|透明|ドロッ|サラサラ|ネバネバ|水っぽ|血が混"  # what comes out, and how
@@ -220,10 +230,14 @@ _ABOUT_AGO = re.compile(r"(?<![約\d])(\d+(?:〜\d+)?)(日|週間|か月|ヶ月|
 
 def in_chart_words(text: str) -> str:
     """後ろ頭 → 後頭部, お昼 → 昼食 (kogata.verify.evidence.lay_terms); for lines, never inside a quote of the words."""
-    for term, plain in lay_terms():
-        for word in sorted(plain, key=len, reverse=True):
-            text = text.replace(word, term)
+    for word, term in _LAY_WORDS():
+        text = text.replace(word, term)
     return text
+
+
+@functools.cache
+def _LAY_WORDS() -> list[tuple[str, str]]:
+    return sorted(((word, term) for term, plain in lay_terms() for word in plain), key=lambda p: -len(p[0]))
 
 
 def chart_sentence(sentence: str) -> str:
@@ -292,10 +306,11 @@ def _answers_when(sentence: str, question: Said | None) -> bool:
     """「5年くらい前から毎年です」 to 「毎年この時期に症状が出ますか」: when, how long or how often, answering a question
     about something clinical."""
     return question is not None and _is_clinical(question.text) and not says_no(sentence) \
-        and bool(_AGO.search(sentence) or any(q.unit in _COUNTS for q in find_quantities(sentence)))
+        and bool(_AGO.search(sentence) or find_quantities(sentence) or _SOME.search(sentence))
 
 
 _AGO = re.compile(r"\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前")  # not 今日, 昨日: small talk has them too
+_SOME = re.compile(r"数(?:時間|日|週間|か月|年|分|回)|半日")
 _COUNTS = {"回", "日", "週間", "週", "か月", "年", "時間", "分", "杯", "本"}
 
 
@@ -334,7 +349,7 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
                     continue  # a symptom line or the denied-findings line says it
                 clinical = _without_small_talk(sentence) or (sentence if _answers_when(sentence, question) else "")
                 habit = _HABITS.search(question.text) if question is not None else None
-                if habit and habit.group(0) not in clinical and find_quantities(clinical):
+                if habit and not _HABITS.search(clinical) and find_quantities(clinical):
                     clinical = f"{habit.group(0)}：{clinical}"  # 「1日5杯くらい飲んでます」 to 「コーヒーはよく飲みますか」
                 if len(clinical) >= _MIN_SPOKEN or (clinical and find_quantities(clinical) and len(clinical) > 6):
                     home_bp = question is not None and "血圧" in question.text + sentence and _HOME_READING.search(clinical)
@@ -357,4 +372,16 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
                 topics = [term for term, topic in _GUIDANCE if topic.search(sentence)]
                 lead = "、".join(topics) + "：" if topics and _LIMIT_ADVICE.search(sentence) else ""
                 lines.append((lead + _REVISIT.sub("再診", in_chart_words(chart_sentence(sentence))), [s.id]))
-    return lines
+    return lines if section == "A" else _per_utterance(lines)  # A: one diagnosis a line
+
+
+def _per_utterance(lines: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
+    """The sentences kept from one utterance as one line (「食事を減らして、毎日1時間歩くようにしたんです。お昼を抜いちゃう
+    日もあって。」), as a chart writes what was said in one breath."""
+    joined: list[tuple[str, list[int]]] = []
+    for text, ids in lines:
+        if joined and joined[-1][1] == ids:
+            joined[-1] = (joined[-1][0] + text, ids)
+        else:
+            joined.append((text, ids))
+    return joined
