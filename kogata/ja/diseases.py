@@ -47,7 +47,7 @@ def _names() -> PhraseDict[Disease]:
         standard.setdefault(name, Disease(name, _dotted(row["code"])))
     entries = list(standard.items())
     entries += [(spoken, standard[std]) for spoken, std in SPOKEN.items() if std in standard]
-    return PhraseDict(entries, min_len=2)
+    return PhraseDict(entries, min_len=2, whole_katakana=True)
 
 
 def find_diseases(text: str) -> list[Match[Disease]]:

@@ -119,8 +119,9 @@ def chart_bundle(chart: Chart, *, show_unsupported: bool = False) -> dict:
             "verificationStatus": _codeable("unconfirmed",
                                             "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
                                             "unconfirmed"),
-            "code": _codeable(a["substance"]), "patient": {"reference": patient},
-            "reaction": [{"manifestation": [_codeable(a["reaction"])]}], "note": _note(a["evidence"]),
+            "code": _codeable(a["substance"]), "patient": {"reference": patient}, "note": _note(a["evidence"]),
+            # a reaction needs a manifestation; an allergy named without one (「アレルギーはハウスダスト」) has none
+            **({"reaction": [{"manifestation": [_codeable(a["reaction"])]}]} if a["reaction"] else {}),
         }, "S"))
     items = chart.items(show_unsupported=show_unsupported)
     sections = []

@@ -146,7 +146,8 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
         soap["S"].append(Item("、".join(n["finding"] + "なし" for n in found.negatives) + "。",
                               sorted({i for n in found.negatives for i in n["evidence"]})))
     for allergy in found.allergies:
-        soap["S"].append(Item(f"アレルギー：{allergy['substance']}で{allergy['reaction']}。", allergy["evidence"]))
+        reaction = f"で{allergy['reaction']}" if allergy["reaction"] else ""
+        soap["S"].append(Item(f"アレルギー：{allergy['substance']}{reaction}。", allergy["evidence"]))
     if found.no_allergies:
         asked = index.said[found.no_allergies[0]].text
         soap["S"].append(Item(f"{'薬剤' if '薬' in asked else ''}アレルギー歴なし。", found.no_allergies))

@@ -23,7 +23,7 @@ _VITALS = [
     ("呼吸数", re.compile(r"呼吸数[^。\d]{0,8}?(\d{1,2})(?!\d)"), "/分"),
     ("HbA1c", re.compile(r"HbA1c[^。\d]{0,8}?(\d{1,2}(?:\.\d)?)"), "%"),
     ("血糖", re.compile(r"血糖(?:値)?[^。\d]{0,8}?(\d{2,3})(?!\d)"), "mg/dL"),
-    ("体重", re.compile(r"体重[^。\d]{0,8}?(\d{1,3}(?:\.\d)?) ?(?:kg|キロ)"), "kg"),
+    ("体重", re.compile(r"(?:体重[^。\d]{0,8}?|^(?:今日|本日)は)(\d{1,3}(?:\.\d)?) ?(?:kg|キロ)"), "kg"),  # 「今日は66.5kgですね」
 ]
 _BARE_TEMPERATURE = re.compile(r"(?<![\d.])(3[4-9]|4[0-2])(\.\d)?℃")
 
@@ -132,6 +132,12 @@ def _status(text: str) -> str | None:
     return next((status for status, cue in _STATUS_CUES if cue.search(text)), None)
 
 
+def orders_a_drug(sentence: str) -> bool:
+    """Whether a sentence naming a drug starts, changes, stops or doses it (a medication line says that), rather
+    than advising about it (「腎臓の働きが弱いので、ロキソニンは控えるように」)."""
+    return bool(_status(sentence) or _DOSE.search(sentence) or _FREQUENCY.search(sentence))
+
+
 def medications(said: list[Said]) -> list[dict]:
     """Drugs named, with dose, frequency, duration and status read from the words after each name
     (「吐き気止めにナウゼリン」: the 止め before the name is not about it)."""
@@ -162,8 +168,8 @@ def medications(said: list[Said]) -> list[dict]:
                 key = drug.generic + (form.group(0) if form else "")
                 med = by_name.setdefault(key, {"name": drug.generic, "brand": "", "dose": "", "frequency": "",
                                                "duration": "", "status": status, "evidence": []})
-                if m.surface != drug.generic and not med["brand"]:
-                    med["brand"] = m.surface
+                if m.surface != drug.generic and (not med["brand"] or m.surface.startswith(med["brand"])):
+                    med["brand"] = m.surface  # メプチンエアー, said after メプチン, is the product
                 in_order = _DOSE.findall(scope)
                 doses = sorted(in_order, key=lambda d: not _MASS.search(d))  # 400mg before 2錠
                 if status == "changed" and len(in_order) >= 2:
@@ -232,6 +238,7 @@ def change_word(med: dict, direction: str = "") -> str:
     return direction or "変更"
 
 
+_ALLERGY_TO = re.compile(r"アレルギーは(" + _ALLERGENS.pattern + r")(?:です|でした|があります|があ|なので)")
 _NO_ALLERGY_SAID = re.compile(r"アレルギー(?:は|も)(?:特に)?(?:ない|ありません|なし)")
 
 
@@ -255,6 +262,8 @@ def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
                 denied = [previous.id, s.id]
             elif not substances and _NO_ALLERGY_SAID.search(s.text):  # 「薬のアレルギーもないです」 unasked
                 denied = denied or [s.id]
+        if (named := _ALLERGY_TO.search(s.text)) and not any(a["substance"] == named.group(1) for a in found):
+            found.append({"substance": named.group(1), "reaction": "", "evidence": [s.id]})  # no reaction said
         previous = s
     return found, denied
 
@@ -278,7 +287,10 @@ def negatives(index: EvidenceIndex) -> list[dict]:
         before = said[k - 1] if k and said[k - 1].clinician else None
         question = before if before is not None and any(is_question(x) for x in sentences(before.text)) else None
         terms = [f.term for f in s.findings if f.negated]
-        if question is not None and any(not find_findings(x) and says_no(x) for x in sentences(s.text)):
+        clauses = [c for x in sentences(s.text) for c in re.split(r"(?<=[、,])", x)]
+        if question is not None and (any(not find_findings(x) and says_no(x) for x in sentences(s.text)) or any(
+                not find_findings(c) and _FINE.search(c) and len(c) <= _SHORT_ANSWER for c in clauses)):
+            # 「しびれもないですし、しゃべるのも普通です」: the clause that names nothing answers for the rest
             # 「ないです」「それは大丈夫です」「目も大丈夫です」 answering 「息苦しさはありますか」「…物が二重に見えることは」
             terms += [f.term for f in question.findings if f.term not in affirmed]
         elif question is not None:  # 「痛みもないし、耳だれもないです」 to 「耳の痛みや、耳だれは」: 耳痛 too

@@ -15,12 +15,13 @@ from kogata.ja.findings import predicates
 from kogata.ja.tokenizer import tokenize
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
-from kogata.tasks.karte.facts import fold_modifiers, is_allergy_sentence, is_allergy_talk, is_question, says_no, sentences
+from kogata.tasks.karte.facts import (fold_modifiers, is_allergy_sentence, is_allergy_talk, is_question, orders_a_drug,
+                                      says_no, sentences)
 from kogata.verify import Said
 from kogata.verify.evidence import lay_terms
 
 _ONSET = re.compile(r"((?:\d+(?:〜\d+)?|半|数)(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝"
-                    r"|一昨日|先週|先月|去年|今日)(?:ぐらい|くらい|ほど)?(?:から|より|前に|に|(?<=[朝夜昼方])、)"
+                    r"|一昨日|先週|先月|去年|今日)(?:ぐらい|くらい|ほど)?(?:から|より|前に|に|(?<=[朝夜昼方週月年日])、)"
                     r"|この((?:\d+(?:〜\d+)?|数)(?:日|週間|か月|ヶ月|年))(?:ぐらい|くらい|ほど)?(?:で|の間に?)")
 # When a symptom comes, as a chart writes it (誘因・時間帯): 「寝返りをうったときに」 → 寝返り時
 _CIRCUMSTANCES = [
@@ -102,7 +103,7 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         if present:
             onset = _ONSET.search(s.text)
             when = re.sub(r"ぐらい|くらい|ほど", "", onset.group(1) or onset.group(2) + "前") if onset else ""  # この1週間で
-            lead = f"{_CHART_ONSET.get(when, when)}より" if onset else ""
+            lead = f"{_CHART_ONSET.get(when, when)}{'、' if onset.group(0).endswith('、') else 'より'}" if onset else ""
             circumstances = [] if onset else [  # not 「今朝より夜間の嘔吐」 where 夜中 and 今朝 belong to different symptoms
                 word for pattern, word in _CIRCUMSTANCES
                 if pattern.search(s.text) and not any(word in term for term in present)]  # not 夜間の夜間頻尿
@@ -183,7 +184,7 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
 # the history and habits the patient tells, what the doctor reports from an examination or a test, the doctor's
 # assessment and instructions. Cited by construction; the model's lines are added beside them, never instead.
 _RESULT_CUES = re.compile(r"検査|結果|陽性|陰性|正常|異常|X線|レントゲン|心電図|エコー|CT|MRI|所見|押すと|触れ|腫れ|赤く|赤い|白い"
-                          r"|音|圧痛|骨折|数値|曲げ|伸ば|度まで|可動|値は|値が|問題ありません|保たれ|左右差|試験|反射|聴診|触診|表情|顔色|受け答え|\d+点")
+                          r"|音|圧痛|骨折|傷|数値|曲げ|伸ば|度まで|可動|値は|値が|問題ありません|保たれ|左右差|試験|反射|聴診|触診|表情|顔色|受け答え|\d+点")
 _ADVICE_CUES = re.compile(r"ましょう|てください|でください|下さい|予約|控え|避け|様子を見|までに"
                           r"|続けて|休んで|安静|冷やして|温めて|気をつけ|受診して|診断書|紹介状|紹介します|呼んで"
                           r"|(?:し|取り|とり|つけ|書き|入れ|抜き|とめ|撮り|戻し|固定し|縫い)ます")
@@ -192,7 +193,7 @@ _ADVICE_CUES = re.compile(r"ましょう|てください|でください|下さ�
 _CLINICAL = re.compile(r"(?<!饅)頭|顔|額|おでこ|(?<![\d回番つ])目(?!標)|耳|鼻|(?<!窓)口|唇|喉|のど|首|肩|腕|肘|(?<![上相])手(?!伝|続|紙)"
                        r"|指|爪|へそ|みぞおち|くるぶし|足の甲|鼓膜|粘膜|扁桃|舌|瞳孔|リンパ|胸|背中|腰|お腹|おなか|腹|お尻|おしり|肛門|膝|ひざ|足|脚|すね(?=[をがにのはも])|皮膚|肌|関節|骨|筋|心臓|肺|胃|腸|肝|腎"
                        r"|血|便|尿|おしっこ|熱|痛|かゆ|咳|痰|鼻水|薬|検査|医者|診断|治療|食|飯|飲|お酒|眠|睡眠|寝|タバコ|たばこ"
-                       r"|喫煙|日本酒|ビール|焼酎|ワイン|染め|化粧|洗剤|生理|月経|運動|歩|散歩|お昼を抜|朝を抜|ご飯を抜|発作|症状|体重|声|息(?!子)|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点"
+                       r"|喫煙|異常|甲状腺|手帳|日本酒|ビール|焼酎|ワイン|染め|化粧|洗剤|生理|月経|運動|歩|散歩|お昼を抜|朝を抜|ご飯を抜|発作|症状|体重|声|息(?!子)|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点"
                        r"|尻|転|滑っ|ぶつけ|打っ|打撲|ひね|捻|けが|怪我|傷|切っ|刺さ|噛ま"  # how an injury happened
                        r"|LDL|HDL|コレステロール|中性脂肪|HbA1c|血糖|eGFR|クレアチニン|尿酸|CRP|INR|白血球|数値"
                        r"|黄色|緑色|透明|ドロッ|サラサラ|ネバネバ|水っぽ|血が混"  # what comes out, and how
@@ -302,6 +303,19 @@ def _is_assessment(sentence: str) -> bool:
 _HABITS = re.compile(r"コーヒー|お酒|タバコ|たばこ|ビール|日本酒|焼酎|ワイン|喫煙|飲酒|運動")
 
 
+def _topic(question: Said, answer: Said) -> str:
+    """What a question is about, for an answer that does not say it: a habit, a disease, else a finding the answer
+    does not deny (not 「発熱：家で測って36℃台でした」)."""
+    asked = " ".join(x for x in sentences(question.text) if is_question(x))
+    if habit := _HABITS.search(asked):
+        return habit.group(0)
+    if diseases := find_diseases(asked):
+        return diseases[0].value.name
+    denied = {f.term for f in answer.findings if f.negated}
+    findings = [f.term for f in find_findings(asked) if f.term not in denied]
+    return findings[0] if findings and not says_no(answer.text) else ""
+
+
 def _answers_when(sentence: str, question: Said | None) -> bool:
     """「5年くらい前から毎年です」 to 「毎年この時期に症状が出ますか」: when, how long or how often, answering a question
     about something clinical."""
@@ -310,7 +324,7 @@ def _answers_when(sentence: str, question: Said | None) -> bool:
 
 
 _AGO = re.compile(r"\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前")  # not 今日, 昨日: small talk has them too
-_SOME = re.compile(r"数(?:時間|日|週間|か月|年|分|回)|半日")
+_SOME = re.compile(r"数(?:時間|日|週間|か月|年|分|回)|半日|子ども|子供|小さい頃|小さいころ|幼少|小学|中学|高校|学生")
 _COUNTS = {"回", "日", "週間", "週", "か月", "年", "時間", "分", "杯", "本"}
 
 
@@ -338,9 +352,10 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
                 sentence = "".join(c for c in re.split(r"(?<=[、,])", sentence) if not find_drugs(c)).rstrip("、,")
                 if not sentence:
                     continue
-            if is_question(sentence) or (is_allergy_sentence(sentence) and not (section == "A" and _ALLERGY_DIAGNOSIS.search(sentence))) \
+            if is_question(sentence) or (is_allergy_sentence(sentence) and not (section == "A" and _ALLERGY_DIAGNOSIS.search(sentence))
+                                         and not (section == "P" and _ADVICE_CUES.search(sentence))) \
                     or (not _is_clinical(sentence) and section != "P" and not (section == "S" and _answers_when(sentence, question))) \
-                    or (find_drugs(sentence) and section != "A"):
+                    or (find_drugs(sentence) and section != "A" and not (section == "P" and not orders_a_drug(sentence))):
                 continue  # a doctor's instruction is clinical however it is worded (「バスマットは分けてください」)
             findings = find_findings(sentence)
             if section == "S":
@@ -348,12 +363,14 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
                         or (findings and all(f.negated for f in findings)) or _answered_denial(sentence, question):
                     continue  # a symptom line or the denied-findings line says it
                 clinical = _without_small_talk(sentence) or (sentence if _answers_when(sentence, question) else "")
-                habit = _HABITS.search(question.text) if question is not None else None
-                if habit and not _HABITS.search(clinical) and find_quantities(clinical):
-                    clinical = f"{habit.group(0)}：{clinical}"  # 「1日5杯くらい飲んでます」 to 「コーヒーはよく飲みますか」
+                # an answer that does not say what it is about takes the question's topic, and cites the question:
+                # 「コーヒー：1日5杯くらい飲んでます」 for 「1日5杯くらい飲んでます」 to 「コーヒーはよく飲みますか」
+                topic = _topic(question, s) if clinical and _answers_when(sentence, question) else ""
+                topic = topic if topic not in clinical and not _HABITS.search(clinical) else ""
                 if len(clinical) >= _MIN_SPOKEN or (clinical and find_quantities(clinical) and len(clinical) > 6):
                     home_bp = question is not None and "血圧" in question.text + sentence and _HOME_READING.search(clinical)
-                    lines.append((("家庭血圧：" if home_bp else "") + in_chart_words(chart_sentence(clinical)), [s.id]))
+                    lead = f"{topic}：" if topic else "家庭血圧：" if home_bp else ""
+                    lines.append((lead + in_chart_words(chart_sentence(clinical)), [question.id, s.id] if topic else [s.id]))
             elif section == "O":
                 numbers = {q.value for q in find_quantities(sentence)}
                 if _CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence) or _NOT_A_FINDING.search(sentence) \
