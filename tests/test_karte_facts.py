@@ -53,7 +53,7 @@ def test_rules_only_charts_invent_nothing_and_keep_the_contract():
     assert summary["errors"] == 0 and summary["valid_contract"] == 1.0
     assert summary["invented_drugs_or_doses"] == 0 and summary["denied_shown_as_present"] == 0
     assert summary["non_japanese_glyphs"] == 0
-        assert summary["key_fact_recall"] > 0.87  # rules alone, all 44 consultations: 0.901 on 2026-11-29
+    assert summary["key_fact_recall"] > 0.87  # rules alone, all 44 consultations: 0.901 on 2026-11-29
     assert summary["must_not_appear_shown"] <= 6  # small talk kept out (5 lines at that commit)
 
 
