@@ -18,6 +18,7 @@ import kogata
 from kogata.serve import ServerConfig, Services, create_app
 from kogata.store import VisitStore
 from kogata.tasks.karte import incremental
+from kogata.tasks.karte.chart import uncovered_of
 from kogata.tasks.karte.incremental import IncrementalChart
 from kogata.transcript import read_transcript
 
@@ -139,8 +140,10 @@ def test_audio_frames_become_stored_utterances(server):
     assert message["version"]["utterances"] == 3
 
 
-def test_incremental_chart_drafts_windows_during_the_visit_and_only_the_tail_at_the_end(model, monkeypatch):
-    transcript = read_transcript(ROOT / "data" / "consultations" / "001_naika.txt")
+def test_incremental_chart_drafts_what_the_rules_leave_in_windows_during_the_visit_and_only_its_tail_at_the_end(
+        model, monkeypatch):
+    transcript = read_transcript(ROOT / "data" / "consultations" / "010_shonika.txt")
+    residual = [s.id for s in uncovered_of(transcript)]  # what the model is given: no line of the rules cites it
     drafted: list[list[int]] = []
     real_draft = incremental.draft
 
@@ -149,21 +152,19 @@ def test_incremental_chart_drafts_windows_during_the_visit_and_only_the_tail_at_
         return real_draft(llm, said, **kw)
 
     monkeypatch.setattr(incremental, "draft", counting_draft)
-    live = IncrementalChart(model, window_chars=150)
+    live = IncrementalChart(model, window_chars=20)
     steps = []
     for u in transcript.utterances:
         live.add(u)
         while live.pending():
             steps.append(live.step())
     windows = [list(ids) for ids in drafted]
-    assert windows and {s.action for s in steps} == {"draft", "prefill"}
-    assert [i for w in windows for i in w] == list(range(1, windows[-1][-1] + 1))  # in order, none skipped
-    prefills = [s for s in steps if s.action == "prefill"]
-    assert any(s.cached_tokens > 0.8 * s.prompt_tokens for s in prefills[1:]), "the tail's prompt was not reused"
+    assert len(windows) >= 2 and "draft" in {s.action for s in steps}
+    assert [i for w in windows for i in w] == residual[:sum(map(len, windows))]  # in order, none skipped, no rule's
 
     drafted.clear()
     chart = live.finish(transcript)
-    tail = [u.id for u in transcript.utterances if u.id > windows[-1][-1]]
+    tail = [i for i in residual if i > windows[-1][-1]]
     assert drafted == ([tail] if tail else [])  # only what no window covers
     assert chart.medications and sum(len(v) for v in chart.soap.values()) >= 3
 
@@ -172,4 +173,4 @@ def test_incremental_chart_drafts_windows_during_the_visit_and_only_the_tail_at_
                                                         u.start, u.end) for u in transcript.utterances]
     drafted.clear()
     live.finish(type(transcript)(fixed, source="fixed"))
-    assert drafted and drafted[0][0] == windows[1][0]
+    assert drafted and drafted[0][0] <= windows[1][0] and drafted[0][0] > windows[0][-1]

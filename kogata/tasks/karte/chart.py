@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kogata.engine import Model, load
+from kogata.ja import find_findings, find_quantities
+from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
 from kogata.tasks.karte import facts as fact_rules
 from kogata.tasks.karte import lines as in_words
 from kogata.tasks.karte.draft import draft
+from kogata.tasks.karte.prompt import EXAMPLE_LINES
 from kogata.tasks.karte.schema import SECTIONS
 from kogata.transcript import Transcript, read_transcript
 from kogata.verify import EvidenceIndex, clean, recite
@@ -95,14 +98,28 @@ def _medication_line(med: dict, direction: str = "") -> Item:
 _FILLERS = re.compile(r"^(?:えっと|えーと|えー|あー|あの|あのー|うーん|まあ|はい)[、,]?\s*")
 
 
+def _from_the_example(text: str) -> bool:
+    """A line copied from the prompt's worked example (「右下腹部に圧痛あり。」 in a visit about a rash)."""
+    mine = content_chars(text)
+    return any(len(mine & content_chars(line)) >= 0.8 * len(mine) for line in EXAMPLE_LINES)
+
+
+def _names_something(text: str) -> bool:
+    """Whether a line names what a chart is made of: a finding, disease, drug, test or measurement the lexicons
+    know (not 「耳の問題を診断しました」, 「患者が優しいご主人です」: a small model's filler)."""
+    return bool(find_findings(text) or find_diseases(text) or find_drugs(text) or in_words.names_a_test(text)
+                or any(q.unit for q in find_quantities(text)))
+
+
 def _drafted(lines: list[dict]) -> list[Item]:
-    """The model's lines for one section, without questions it copied and without leading fillers."""
+    """The model's lines for one section, without questions it copied, lines of the prompt's worked example,
+    lines that name nothing clinical, and leading fillers."""
     items = []
     for line in lines:
         text = line["text"].strip()
         while (stripped := _FILLERS.sub("", text)) != text:
             text = stripped
-        if len(text) < 2 or fact_rules.is_question(text):
+        if len(text) < 2 or fact_rules.is_question(text) or _from_the_example(text) or not _names_something(clean(text)):
             continue
         items.append(Item(text, sorted(set(line["evidence"]))))
     return items
@@ -129,12 +146,9 @@ def _adds(item: Item, soap: dict[str, list[Item]]) -> bool:
     return len(mine - near) >= max(2, NOVEL_SHARE * len(mine))
 
 
-def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, list[dict]]) -> dict[str, list[Item]]:
+def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list[Item]]:
+    """The chart the rules write (kogata.tasks.karte.facts, .lines), every line citing the words it came from."""
     soap: dict[str, list[Item]] = {s: [] for s in SECTIONS}
-    med_names = {m["name"] for m in found.medications}
-    drafted = {s: [_recite(index, item, s != "P") for item in _drafted(lines[s])
-                   if not {m.value.generic for m in find_drugs(clean(item.text))} & med_names]  # a medication line says it
-               for s in SECTIONS}
     vital_values = {v["value"] for v in found.vitals}
     said = list(index.said.values())
 
@@ -185,9 +199,37 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, lines: dict[str, li
                               sorted({i for m in continued for i in m["evidence"]})))
     soap["P"] += _lines(in_words.plan_lines(said))
     soap["P"] += _lines(in_words.spoken_lines(said, "P"))
+    return soap
 
-    # the model's lines, where they say something the lines above do not (chart wording for what the rules
-    # kept in the speakers' words, or a fact no rule reads)
+
+def uncovered(said: list, soap: dict[str, list[Item]]) -> list:
+    """What the model is given to read: the clinical utterances no rule line cites, each after the question it
+    answers. The rules write most of a chart; the model's part is the rest, so it reads a small part of the visit
+    rather than all of it (reading is most of a chart's time on 2 cores), and no small talk the rules left out."""
+    cited = {i for items in soap.values() for item in items for i in item.evidence}
+    keep: set[int] = set()
+    for k, s in enumerate(said):
+        if s.id not in cited and not fact_rules.is_question(s.text) and in_words.is_clinical(s.text):
+            keep.add(k)
+            if k and said[k - 1].clinician and not s.clinician and fact_rules.is_question(said[k - 1].text):
+                keep.add(k - 1)  # 「鼻水はどんな感じですか」 before 「透明でサラサラです」
+    return [said[k] for k in sorted(keep)]
+
+
+def uncovered_of(transcript: Transcript) -> list:
+    """uncovered() for a transcript: what the model drafts from it."""
+    index = EvidenceIndex(transcript)
+    return uncovered(list(index.said.values()), _rule_lines(index, fact_rules.extract(index)))
+
+
+def _assemble(index: EvidenceIndex, found: fact_rules.Facts, soap: dict[str, list[Item]],
+              lines: dict[str, list[dict]]) -> dict[str, list[Item]]:
+    """The rules' lines, then the model's where they say something those do not (chart wording for what the rules
+    kept in the speakers' words, or a fact no rule reads), deduplicated and verified."""
+    med_names = {m["name"] for m in found.medications}
+    drafted = {s: [_recite(index, item, s != "P") for item in _drafted(lines[s])
+                   if not {m.value.generic for m in find_drugs(clean(item.text))} & med_names]  # a medication line says it
+               for s in SECTIONS}
     for section in SECTIONS:
         soap[section] += [item for item in drafted[section] if _adds(item, soap)]
 
@@ -223,9 +265,13 @@ def karte(source: Transcript | str | Path | bytes, *, model: Model | str | None 
     llm = None if rules_only else model if isinstance(model, Model) else load(model)
     index = EvidenceIndex(transcript)
     found = fact_rules.extract(index)
-    lines = {s: [] for s in SECTIONS} if llm is None else (drafter or draft)(llm, list(index.said.values()),
-                                                                              adapter=adapter)
-    soap = _assemble(index, found, lines)
+    soap = _rule_lines(index, found)
+    lines: dict[str, list[dict]] = {s: [] for s in SECTIONS}
+    if llm is not None:
+        said = list(index.said.values())
+        if part := uncovered(said, soap):
+            lines = (drafter or draft)(llm, part, adapter=adapter)
+    soap = _assemble(index, found, soap, lines)
     return Chart(transcript=transcript, soap=soap, medications=found.medications, allergies=found.allergies,
                  vitals=found.vitals, problems=found.problems, negatives=found.negatives,
                  seconds=time.perf_counter() - start, model=llm.spec.name if llm else "rules")

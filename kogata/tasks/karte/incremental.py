@@ -5,15 +5,15 @@
     live.step()                    # when the model is idle: draft a finished window, or prefill the tail
     chart = live.finish(transcript)  # at the end: the tail is drafted (its prompt already cached), then rules + verify
 
-Two kinds of work happen between utterances, each one short queue job:
-- once `window_chars` of transcript have not been drafted yet, the model drafts that window as karte's draft()
-  would draft a chunk (same prompt, same schema); the lines are kept, keyed by the exact utterances they came from;
+The model drafts what karte() gives it: the clinical utterances no rule line cites (chart.uncovered), read here
+from the visit so far. Two kinds of work happen between utterances, each one short queue job:
+- once `window_chars` of that residual have not been drafted yet, the model drafts them as karte's draft() would
+  draft a chunk (same prompt, same schema); the lines are kept, keyed by the exact utterances they came from;
 - otherwise the undrafted tail is *prefilled*: a 1-token request with the draft prompt the tail has so far, so the
   engine's prompt cache (cache_prompt, llama.cpp's longest common prefix) already holds it when the visit ends.
 At the end karte() runs as usual with a drafter that reuses every kept window whose utterances are unchanged (a
-corrected speaker label changes the key, and that window is drafted again) and drafts only the rest.
-Windows are smaller than karte's own chunks (2,400 characters), which is what makes the end fast; the cost is
-that a window's lines can cite only the utterances inside it.
+corrected speaker label, or a later utterance that a rule line now reads together with one of them, changes the
+key, and that window is drafted again) and drafts only the rest.
 """
 from __future__ import annotations
 
@@ -22,14 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kogata.engine import Model, generate
-from kogata.tasks.karte.chart import Chart, karte
+from kogata.tasks.karte.chart import Chart, karte, uncovered_of
 from kogata.tasks.karte.draft import draft
 from kogata.tasks.karte.prompt import messages
 from kogata.tasks.karte.schema import SECTIONS
 from kogata.transcript import Transcript, Utterance
 from kogata.verify import clean
 
-WINDOW_CHARS = 600  # about 2–3 minutes of consultation; a window's draft is ~10 s of generation on 2 cores
+WINDOW_CHARS = 300  # of residual: a window's draft is a few seconds of generation on 2 cores
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,9 @@ class IncrementalChart:
     prefill: bool = True
     lines: list[_Line] = field(default_factory=list)
     drafted: list[tuple[Key, dict[str, list[dict]]]] = field(default_factory=list)
-    _next: int = 0  # index in `lines` of the first utterance no kept window covers
-    _prefilled: int = 0  # how many lines the cached prompt holds
+    _done: int = 0  # utterance id up to which kept windows have drafted the residual
+    _prefilled: tuple = ()  # the tail the cached prompt holds
+    _residual: tuple[int, list] = (0, [])  # (lines it was read from, the residual then)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, utterance: Utterance) -> None:
@@ -83,15 +84,26 @@ class IncrementalChart:
                 return
             self.lines.append(_Line(utterance, clean(utterance.text)))
 
+    def residual(self) -> list:
+        """What karte() would give the model of the visit so far (chart.uncovered), read again only when an
+        utterance has been added."""
+        with self._lock:
+            utterances = [s.utterance for s in self.lines]
+        if self._residual[0] != len(utterances):
+            self._residual = (len(utterances), uncovered_of(Transcript(utterances)) if utterances else [])
+        return self._residual[1]
+
+    def _tail(self) -> list:
+        return [s for s in self.residual() if s.id > self._done]
+
     def pending(self) -> bool:
         """Whether step() has anything to do."""
-        with self._lock:
-            tail = self.lines[self._next:]
+        tail = self._tail()
         return bool(tail) and (self._tail_chars(tail) >= self.window_chars or
-                               (self.prefill and self._prefilled != len(self.lines)))
+                               (self.prefill and self._prefilled != key(tail)))
 
     @staticmethod
-    def _tail_chars(tail: Sequence[_Line]) -> int:
+    def _tail_chars(tail: Sequence) -> int:
         return sum(len(s.text) for s in tail)
 
     def step(self) -> Step:
@@ -99,9 +111,7 @@ class IncrementalChart:
         import time
 
         start = time.perf_counter()
-        with self._lock:
-            tail = self.lines[self._next:]
-            total = len(self.lines)
+        tail = self._tail()
         if not tail:
             return Step("idle")
         if self._tail_chars(tail) >= self.window_chars:
@@ -114,12 +124,12 @@ class IncrementalChart:
             value = draft(self.model, window, adapter=self.adapter)
             with self._lock:
                 self.drafted.append((key(window), value))
-                self._next += len(window)
+                self._done = window[-1].id
             return Step("draft", len(window), seconds=time.perf_counter() - start)
-        if not self.prefill or self._prefilled == total:
+        if not self.prefill or self._prefilled == key(tail):
             return Step("idle")
         response = generate(self.model, messages(tail), max_tokens=1, adapter=self.adapter)
-        self._prefilled = total
+        self._prefilled = key(tail)
         return Step("prefill", len(tail), response.stats.prompt_tokens, response.stats.cached_tokens,
                     time.perf_counter() - start)
 

@@ -152,6 +152,10 @@ def examination_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     return lines
 
 
+def names_a_test(text: str) -> bool:
+    return bool(_TESTS.search(text))
+
+
 def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     """Tests ordered and the next visit, as the doctor says them."""
     lines = []
@@ -256,7 +260,7 @@ _REVISIT = re.compile(r"(?:もう一度|また)(?:来て|診せて|見せて|受
 _LIMIT_ADVICE = re.compile(r"控え|減ら|やめ|止め|落と|少なめ|未満|以下|まで")
 
 
-def _is_clinical(text: str) -> bool:
+def is_clinical(text: str) -> bool:
     return bool(_CLINICAL.search(text) or find_findings(text) or find_drugs(text) or find_diseases(text)
                 or any(q.unit in _CLINICAL_UNITS for q in find_quantities(text)))
 
@@ -273,7 +277,7 @@ def _without_small_talk(sentence: str, echo: set[str] = frozenset()) -> str:
     飲ませ忘れました」 → 「3日ぐらい飲ませ忘れました」), or that hold one of the `echo` words (the verb of a finding
     the answer affirms: 「夜になると両方詰まって」); empty when none does."""
     clauses = [c for c in re.split(r"(?<=[、,])", sentence) if c.strip()]
-    clinical = [_is_clinical(c) or bool(echo and echo & {t.normalized_form for t in tokenize(c)}) for c in clauses]
+    clinical = [is_clinical(c) or bool(echo and echo & {t.normalized_form for t in tokenize(c)}) for c in clauses]
     # a time clause (「3日前に、」) goes with the clinical clause it leads, a bare value or a count (「62でした」
     # 「今日だけで6回くらい」) with the one it follows
     kept = [c for k, c in enumerate(clauses)
@@ -319,7 +323,7 @@ def _topic(question: Said, answer: Said) -> str:
 def _answers_when(sentence: str, question: Said | None) -> bool:
     """「5年くらい前から毎年です」 to 「毎年この時期に症状が出ますか」: when, how long or how often, answering a question
     about something clinical."""
-    return question is not None and _is_clinical(question.text) and not says_no(sentence) \
+    return question is not None and is_clinical(question.text) and not says_no(sentence) \
         and bool(_AGO.search(sentence) or find_quantities(sentence) or _SOME.search(sentence))
 
 
@@ -354,7 +358,7 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
                     continue
             if is_question(sentence) or (is_allergy_sentence(sentence) and not (section == "A" and _ALLERGY_DIAGNOSIS.search(sentence))
                                          and not (section == "P" and _ADVICE_CUES.search(sentence))) \
-                    or (not _is_clinical(sentence) and section != "P" and not (section == "S" and _answers_when(sentence, question))) \
+                    or (not is_clinical(sentence) and section != "P" and not (section == "S" and _answers_when(sentence, question))) \
                     or (find_drugs(sentence) and section != "A" and not (section == "P" and not orders_a_drug(sentence))):
                 continue  # a doctor's instruction is clinical however it is worded (「バスマットは分けてください」)
             findings = find_findings(sentence)

@@ -41,6 +41,9 @@ EXAMPLE_CHART = {
 }
 
 
+EXAMPLE_LINES = frozenset(line["text"] for lines in EXAMPLE_CHART.values() for line in lines)  # never a chart's
+
+
 def transcript_block(said: Sequence[Said]) -> str:
     return "\n".join(f"[{s.id}] {s.utterance.speaker}：{s.text}" for s in said)
 
