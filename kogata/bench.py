@@ -64,20 +64,22 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def consultations(count: int = 3) -> list[Path]:
+def consultations(count: int = 3, data: Path | None = None) -> list[Path]:
     """`count` synthetic consultations spread over the range of lengths (shortest, …, longest)."""
     from kogata.tasks.karte.evaluate import DEFAULT_DATA
 
-    files = sorted(DEFAULT_DATA.glob("*.txt"), key=lambda p: len(p.read_text(encoding="utf-8")))
+    data = data or DEFAULT_DATA
+    files = sorted(data.glob("*.txt"), key=lambda p: len(p.read_text(encoding="utf-8")))
     if not files:
-        raise click.ClickException(f"no consultations (*.txt) in {DEFAULT_DATA}")
+        raise click.ClickException(f"no consultations (*.txt) in {data}")
     if count >= len(files):
         return files
     step = (len(files) - 1) / max(count - 1, 1)
     return [files[round(i * step)] for i in range(count)]
 
 
-def measure(model_name: str, *, runs: int, threads: int, max_tokens: int, charts: int) -> dict[str, Any]:
+def measure(model_name: str, *, runs: int, threads: int, max_tokens: int, charts: int,
+            data: Path | None = None) -> dict[str, Any]:
     """Every figure for one model, in this process (run it in a fresh one: peak RSS is the process's)."""
     from kogata.engine import load, stream_generate
     from kogata.tasks.karte import karte
@@ -98,7 +100,7 @@ def measure(model_name: str, *, runs: int, threads: int, max_tokens: int, charts
                            "generation_tps": s.generation_tps, "first_token_s": s.first_token_s,
                            "completion_tokens": s.completion_tokens})
     charts_out = []
-    for path in consultations(charts):
+    for path in consultations(charts, data):
         transcript = read_transcript(path)
         chars = sum(len(u.text) for u in transcript.utterances)
         times, error = [], None
@@ -175,11 +177,13 @@ def plot(results: list[dict[str, Any]], path: Path, title: str) -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
 @click.option("--charts", type=int, default=3, show_default=True, help="Consultations of different lengths to chart.")
 @click.option("--max-tokens", type=int, default=128, show_default=True, help="Tokens generated per speed run.")
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Folder of consultations to chart (default: data/consultations).")
 @click.option("--out", default=None, help="Write every figure as JSON here (atomically).")
 @click.option("--plot", "plot_path", default=None, help="Write a PNG of seconds per chart against transcript length.")
 @click.option("--worker", default=None, hidden=True)
-def bench(models: str | None, runs: int, threads: int | None, charts: int, max_tokens: int, out: str | None,
-          plot_path: str | None, worker: str | None) -> None:
+def bench(models: str | None, runs: int, threads: int | None, charts: int, max_tokens: int, data: Path | None,
+          out: str | None, plot_path: str | None, worker: str | None) -> None:
     """Speed and memory of each installed model on this machine: tokens/s, first token, seconds per カルテ."""
     from kogata.errors import InputError
 
@@ -187,8 +191,8 @@ def bench(models: str | None, runs: int, threads: int | None, charts: int, max_t
     if runs < 1 or charts < 1:
         raise InputError("--runs and --charts must be at least 1")
     if worker:
-        click.echo(json.dumps(measure(worker, runs=runs, threads=threads, max_tokens=max_tokens, charts=charts),
-                              ensure_ascii=False))
+        click.echo(json.dumps(measure(worker, runs=runs, threads=threads, max_tokens=max_tokens, charts=charts,
+                                      data=data), ensure_ascii=False))
         return
     from kogata.engine.registry import get_spec
 
@@ -201,6 +205,7 @@ def bench(models: str | None, runs: int, threads: int | None, charts: int, max_t
         # `-m kogata.cli` would import the CLI twice (as __main__ and as kogata.cli); -c imports it once
         cmd = [sys.executable, "-c", "from kogata.cli import main; main()", "bench", "--worker", name,
                "--runs", str(runs), "--threads", str(threads), "--charts", str(charts), "--max-tokens", str(max_tokens)]
+        cmd += ["--data", str(data)] if data else []
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             click.echo(f"{name}: failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}", err=True)
