@@ -1,6 +1,6 @@
 """Chart-ready time after a ~10-minute visit ends: drafted at the end from nothing, or incrementally during it.
 
-    .venv/bin/python bench/live.py [--model NAME] [--adapter NAME] [--minutes 10] [--window 600] [--threads 2] [--sides …]
+    .venv/bin/python bench/live.py [--model NAME] [--adapter NAME] [--minutes 10] [--window 300] [--threads 2] [--sides …]
 
 The visit is the longest synthetic consultations in data/consultations joined end to end (renumbered) until
 their estimated speaking time (5 characters a second plus a 1-second pause per turn) reaches --minutes.
@@ -23,7 +23,7 @@ from common import machine, print_table, write_json
 from kogata.adapters import resolve
 from kogata.engine import generate, load
 from kogata.tasks.karte import karte
-from kogata.tasks.karte.incremental import IncrementalChart
+from kogata.tasks.karte.incremental import WINDOW_CHARS, IncrementalChart
 from kogata.transcript import Transcript, Utterance, read_transcript
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "consultations")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--adapter", default=None, help="a registered LoRA adapter for the model (kogata adapters list)")
-    parser.add_argument("--window", type=int, default=600)
+    parser.add_argument("--window", type=int, default=WINDOW_CHARS, help="characters of residual a window drafts")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--sides", default="end-only,windows,windows+prefill",
                         help="comma-separated: end-only, windows, windows+prefill")
