@@ -13,6 +13,7 @@ from kogata.render.fhir import chart_bundle
 from kogata.render.markdown import chart_markdown
 from kogata.tasks.karte import CHART_SCHEMA, karte
 from kogata.transcript import read_transcript
+from kogata.tasks.karte import chart as chart_module
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "consultations" / "001_naika.txt"
 KOGATA = [sys.executable, "-m", "kogata.cli"]
@@ -102,15 +103,23 @@ def test_cli_reads_shift_jis_with_encoding_and_writes_fhir_atomically(tmp_path):
     assert read_transcript(visit, encoding="cp932").char_count > 500
 
 
-def test_model_lines_are_added_only_where_they_say_something_new(small_llm):
-    """The model's drafted lines never replace what the rules read; one that repeats a rule line is left out."""
+def test_model_lines_are_added_only_where_they_say_something_new(small_llm, monkeypatch):
+    """The model's drafted lines never replace what the rules read; one that repeats a rule line is left out,
+    and so is one that names nothing clinical. The model is not asked at all when the rules leave nothing."""
+    asked: list[list[int]] = []
+
     def drafter(model, said, *, adapter=None):
+        asked.append([s.id for s in said])
         return {"S": [{"text": "3日前より発熱あり。", "evidence": [2]},  # the rules' symptom line says this
                       {"text": "黄色痰を伴う咳嗽あり。", "evidence": [6]},  # and this, in other words
-                      {"text": "自宅での最高体温38℃台。", "evidence": [4]}],  # 自宅, 最高, 体温 are new
+                      {"text": "自宅での最高体温38℃台。", "evidence": [4]},  # 自宅, 最高, 体温 are new
+                      {"text": "患者の話を伺いました。", "evidence": [4]}],  # names nothing a chart is made of
                 "O": [], "A": [], "P": []}
 
     rules = karte(SAMPLE, rules_only=True)
+    karte(SAMPLE, model=small_llm, drafter=drafter)
+    assert asked == []  # on this visit every clinical utterance is in a rule line
+    monkeypatch.setattr(chart_module, "uncovered", lambda said, soap: said)  # give the model the whole visit
     drafted = karte(SAMPLE, model=small_llm, drafter=drafter)
     s_rules = [i.text for i in rules.soap["S"]]
     s_drafted = [i.text for i in drafted.soap["S"]]

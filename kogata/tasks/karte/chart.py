@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kogata.engine import Model, load
+from kogata.engine.registry import get_spec
 from kogata.ja import find_findings, find_quantities
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
@@ -252,7 +253,8 @@ def karte(source: Transcript | str | Path | bytes, *, model: Model | str | None 
     Args:
         source: a Transcript, a path to a transcript file (text `医師：…` lines or JSON utterances),
             its bytes, or "-" for standard input.
-        model: a loaded Model, or a model name to load (None: the default model).
+        model: a loaded Model, or a model name (None: the default model), loaded only when the rules leave
+            something to draft.
         adapter: a LoRA adapter loaded with the model, for this chart only.
         encoding: the transcript file's encoding when it is not UTF-8 (e.g. "cp932").
         drafter: replaces draft() (same arguments), e.g. IncrementalChart.drafter, which reuses lines
@@ -262,16 +264,20 @@ def karte(source: Transcript | str | Path | bytes, *, model: Model | str | None 
     """
     start = time.perf_counter()
     transcript = source if isinstance(source, Transcript) else read_transcript(source, encoding=encoding)
-    llm = None if rules_only else model if isinstance(model, Model) else load(model)
+    llm = model if isinstance(model, Model) and not rules_only else None
+    # an unknown name fails here, before any work; the model itself loads only when the rules leave something
+    # to draft (on most visits they do not), or at once when an adapter is asked for (checked against it)
+    name = "rules" if rules_only else llm.spec.name if llm else get_spec(model).name
+    if not rules_only and llm is None and adapter:
+        llm = load(model)
     index = EvidenceIndex(transcript)
     found = fact_rules.extract(index)
     soap = _rule_lines(index, found)
     lines: dict[str, list[dict]] = {s: [] for s in SECTIONS}
-    if llm is not None:
-        said = list(index.said.values())
-        if part := uncovered(said, soap):
-            lines = (drafter or draft)(llm, part, adapter=adapter)
+    if not rules_only and (part := uncovered(list(index.said.values()), soap)):
+        llm = llm or load(model)
+        lines = (drafter or draft)(llm, part, adapter=adapter)
     soap = _assemble(index, found, soap, lines)
     return Chart(transcript=transcript, soap=soap, medications=found.medications, allergies=found.allergies,
                  vitals=found.vitals, problems=found.problems, negatives=found.negatives,
-                 seconds=time.perf_counter() - start, model=llm.spec.name if llm else "rules")
+                 seconds=time.perf_counter() - start, model=name)

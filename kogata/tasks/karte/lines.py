@@ -353,6 +353,8 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
         question = heard if heard is not None and heard.clinician else None
         for sentence in sentences(s.text):
             if section == "O" and find_drugs(sentence):  # 「PT-INRは2.4で、ワーファリンの効き具合は予定どおりです」
+                if orders_a_drug(sentence):
+                    continue  # 「ムコダイン、500mgを1日3回…出しておきます」: the medication line says it
                 sentence = "".join(c for c in re.split(r"(?<=[、,])", sentence) if not find_drugs(c)).rstrip("、,")
                 if not sentence:
                     continue
