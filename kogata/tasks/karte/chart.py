@@ -1,4 +1,5 @@
-"""Consultation → chart: read facts from the words, let the model draft the narrative, verify every line.
+"""Consultation → chart: rules read facts and lines from the words, the model drafts what they leave, and the
+verifier checks every line.
 
     chart = karte("visit.txt")            # or a Transcript, bytes, or "-" for standard input
     print(chart.to_dict())                # the JSON contract (kogata.tasks.karte.schema.CHART_SCHEMA)
@@ -120,7 +121,8 @@ def _drafted(lines: list[dict]) -> list[Item]:
         text = line["text"].strip()
         while (stripped := _FILLERS.sub("", text)) != text:
             text = stripped
-        if len(text) < 2 or fact_rules.is_question(text) or _from_the_example(text) or not _names_something(clean(text)):
+        if len(text) < 2 or fact_rules.is_question(text) or _from_the_example(text) \
+                or not _names_something(clean(text)):
             continue
         items.append(Item(text, sorted(set(line["evidence"]))))
     return items
