@@ -48,11 +48,12 @@ def _terms(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def lay_terms() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Everyday words a chart always writes in its own (後ろ頭 → 後頭部, お昼 → 昼食; kogata/ja/data/lay_terms.tsv):
+    """Everyday words a chart always writes in its own (後ろ頭 → 後頭部, 昼ご飯 → 昼食; kogata/ja/data/lay_terms.tsv):
     safe to substitute anywhere, unlike 喉 → 咽頭 (「喉が赤い」 is not 「咽頭が赤い」 in a chart)."""
     return _terms("lay_terms.tsv")
 
 
+@lru_cache(maxsize=1)
 def chart_terms() -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Chart-style words and the plain words said for them (kogata/ja/data/chart_terms.tsv and lay_terms.tsv)."""
     return _terms("chart_terms.tsv") + lay_terms()

@@ -86,7 +86,7 @@ class IncrementalChart:
 
     def residual(self) -> list:
         """What karte() would give the model of the visit so far (chart.uncovered), read again only when an
-        utterance has been added."""
+        utterance has been added (the rules over the whole visit: step() does it, in the model's queue)."""
         with self._lock:
             utterances = [s.utterance for s in self.lines]
         if self._residual[0] != len(utterances):
@@ -97,8 +97,12 @@ class IncrementalChart:
         return [s for s in self.residual() if s.id > self._done]
 
     def pending(self) -> bool:
-        """Whether step() has anything to do."""
-        tail = self._tail()
+        """Whether step() has anything to do. Cheap (the server asks on its event loop): new utterances are
+        work for step(), which reads them; otherwise the residual read last time decides."""
+        with self._lock:
+            if len(self.lines) != self._residual[0]:
+                return True
+        tail = [s for s in self._residual[1] if s.id > self._done]
         return bool(tail) and (self._tail_chars(tail) >= self.window_chars or
                                (self.prefill and self._prefilled != key(tail)))
 

@@ -235,13 +235,13 @@ _ABOUT_AGO = re.compile(r"(?<![約\d])(\d+(?:〜\d+)?)(日|週間|か月|ヶ月|
 
 def in_chart_words(text: str) -> str:
     """後ろ頭 → 後頭部, お昼 → 昼食 (kogata.verify.evidence.lay_terms); for lines, never inside a quote of the words."""
-    for word, term in _LAY_WORDS():
+    for word, term in _lay_words():
         text = text.replace(word, term)
     return text
 
 
 @functools.cache
-def _LAY_WORDS() -> list[tuple[str, str]]:
+def _lay_words() -> list[tuple[str, str]]:
     return sorted(((word, term) for term, plain in lay_terms() for word in plain), key=lambda p: -len(p[0]))
 
 
