@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -16,24 +15,11 @@ from kogata.errors import InputError
 from kogata.speech import AudioError, Glossary, StreamingTranscriber, Term, load_asr, load_audio, transcribe
 from kogata.speech.audio import SAMPLE_RATE, write_wav
 from kogata.speech.cli import render
+from kogata.speech.metrics import cer
 from kogata.transcript import parse_transcript
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "data" / "speech" / "short_visit.txt"
-
-
-def _chars(text: str) -> str:
-    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text))
-
-
-def _cer(ref: str, hyp: str) -> float:
-    a, b = _chars(ref), _chars(hyp)
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        diag, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            diag, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diag + (ca != cb))
-    return row[-1] / len(a)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +49,7 @@ def wav(visit, tmp_path_factory):
 def test_words_come_back(batch, visit):
     ref = "".join(u.text for u in visit.script.utterances)
     hyp = "".join(u.text for u in batch.utterances)
-    assert _cer(ref, hyp) < 0.25, hyp
+    assert cer(ref, hyp) < 0.25, hyp
     assert "糖尿病" in hyp and "解熱剤" in hyp, hyp
 
 
