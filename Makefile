@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install models demo browser test bench clean
+.PHONY: install models demo browser test bench clean speech-adapter
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "kogata needs Python 3.11 ($(PYTHON) not found); run: make PYTHON=/path/to/python3.11"; exit 1; }
@@ -23,6 +23,14 @@ models: install  ## join and verify every model's weights now instead of on firs
 	$(BIN)/kogata models
 
 SAMPLE := data/consultations/001_naika.txt
+
+# The bundled speech adapter is trained on synthetic lines only: data/speech/train_utterances.txt and the train split
+# of data/consultations (never the test split, which bench/asr.py measures on).
+SPEECH_TRAIN := data/speech/train_utterances.txt \
+	$(patsubst %.json,%.txt,$(shell grep -l '"split": *"train"' data/consultations/*.json))
+
+speech-adapter: install  ## retrain kogata/speech/data/medical_adapter.npz (about 30 minutes on 2 cores)
+	$(BIN)/kogata tune-speech $(SPEECH_TRAIN) --out kogata/speech/data/medical_adapter.npz
 
 demo: install  ## the main job: a consultation (synthetic sample) becomes an evidence-linked SOAP chart
 	@echo "── 診察の会話 ($(SAMPLE)) ──"

@@ -269,9 +269,10 @@ from kogata.tasks.call.cli import call, eval_asdc, eval_calls  # noqa: E402
 cli.add_command(call)
 eval_group.add_command(eval_asdc)
 eval_group.add_command(eval_calls)
-from kogata.speech.cli import transcribe  # noqa: E402
+from kogata.speech.cli import transcribe, tune_speech  # noqa: E402
 
 cli.add_command(transcribe)
+cli.add_command(tune_speech)
 from kogata.serve.cli import serve  # noqa: E402
 
 cli.add_command(serve)

@@ -58,13 +58,15 @@ def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
               help="Requests that may wait while one runs; beyond that: HTTP 503 with Retry-After.")
 @click.option("--db", default=None, type=click.Path(dir_okay=False),
               help="Visit database (default: $KOGATA_HOME/visits.sqlite3).")
+@click.option("--speech-adapter", default="medical", show_default=True,
+              help="Speech decoder adapter: medical (bundled), none, or a .npz from `kogata tune-speech`.")
 @click.option("--threads", type=int, default=None, help="CPU threads for the model (default: all cores).")
 @click.option("--n-ctx", default=4096, show_default=True, type=int, help="Context window in tokens.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
 def serve(host: str, port: int, api_key: str | None, models: tuple[str, ...], adapters: tuple[str, ...],
-          registered_adapters: bool, waiting: int, db: str | None, threads: int | None, n_ctx: int,
-          log_level: str) -> None:
+          registered_adapters: bool, waiting: int, db: str | None, speech_adapter: str, threads: int | None,
+          n_ctx: int, log_level: str) -> None:
     """Serve the OpenAI-compatible API, visits and charts on HOST:PORT (logs are masked)."""
     import logging
 
@@ -72,15 +74,18 @@ def serve(host: str, port: int, api_key: str | None, models: tuple[str, ...], ad
 
     from kogata.engine import DEFAULT_MODEL, get_spec
     from kogata.privacy import install_masking
+    from kogata.speech.adapter import resolve as resolve_speech_adapter
     from kogata.serve.app import create_app
     from kogata.serve.services import ServerConfig, Services
     from kogata.store import default_path
 
     check_binding(host, api_key)  # before anything loads
     names = tuple(get_spec(m).name for m in models) or (DEFAULT_MODEL,)  # unknown model: error now, not later
+    resolve_speech_adapter(speech_adapter)  # a missing file: error now, not at the first visit
     config = ServerConfig(models=names, adapters=parse_adapters(adapters), registered_adapters=registered_adapters,
                           waiting=waiting,
-                          db=Path(db) if db else default_path(), n_ctx=n_ctx, threads=threads)
+                          db=Path(db) if db else default_path(), n_ctx=n_ctx, threads=threads,
+                          speech_adapter=speech_adapter)
     install_masking(getattr(logging, log_level.upper()))
     app = create_app(Services(config), api_key=api_key)  # adapters are checked against their base here
     click.echo(f"kogata serve: http://{host}:{port}/v1  models {', '.join(names)} (loading in the background)  "

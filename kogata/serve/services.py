@@ -34,6 +34,7 @@ class ServerConfig:
     db: Path | None = None
     n_ctx: int = 4096
     threads: int | None = None
+    speech_adapter: str = "medical"  # kogata.speech.adapter: medical, none, or a .npz path
 
 
 class ModelNotFound(InputError):
@@ -139,7 +140,7 @@ class Services:
         with self._asr_lock:
             if self._asr is None:
                 speech = speech_module()
-                self._asr = speech.load_asr()
+                self._asr = speech.load_asr(adapter=self.config.speech_adapter)
             return self._asr
 
 

@@ -1,6 +1,6 @@
 """Speech recognition, offline: Japanese audio → numbered utterances with times and turn-based speaker labels.
 
-    asr = load_asr()                                    # Whisper base, int8 on the CPU; load once
+    asr = load_asr()                                    # Whisper base + medical adapter, int8 on the CPU; load once
     transcript = transcribe("visit.m4a", asr=asr)       # kogata.transcript.Transcript
     stream = StreamingTranscriber(asr)                  # live: feed() → utterances as speakers pause
 """

@@ -9,6 +9,8 @@ Decoding choices, each for a measured reason:
 - No conditioning on the previous text (a mistake would otherwise repeat), a token cap proportional to the audio's
   length (about twice what fast speech needs), known phantom phrases removed, repetition loops collapsed.
 - The glossary's terms are the prompt, and its correction pass runs on every utterance.
+- The decoder carries the bundled medical adapter unless told otherwise (kogata.speech.adapter): it spells a
+  clinic's words (脈, 痰, 五日分) where plain Whisper base wrote everyday homophones (幕, 単, いつか分).
 """
 from __future__ import annotations
 
@@ -58,17 +60,23 @@ class ASR:
     threads: int
     beam_size: int = 5
     suppress: tuple[int, ...] = field(default=())
+    adapter: str = ""  # the speech adapter merged into the decoder ("" for none)
 
 
-def load_asr(*, threads: int | None = None, beam_size: int = 5) -> ASR:
-    """Load Whisper base (int8, CPU) from the verified model folder in $KOGATA_HOME (joined on first use)."""
+def load_asr(*, threads: int | None = None, beam_size: int = 5,
+             adapter: str | Path | None = "medical") -> ASR:
+    """Load Whisper base (int8, CPU) from the verified model folder in $KOGATA_HOME (joined on first use).
+
+    `adapter`: "medical" (bundled, the default), None or "none" for plain Whisper base, or a `.npz` file from
+    `kogata tune-speech`; merged into a cached model folder on first use (kogata.speech.adapter).
+    """
     from faster_whisper import WhisperModel
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import get_suppressed_tokens
 
-    from kogata.speech import weights
+    from kogata.speech import adapter as speech_adapter
 
-    path = weights.ensure()
+    path = speech_adapter.model_dir(adapter)
     threads = threads or os.cpu_count() or 1
     try:
         model = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=threads)
@@ -76,7 +84,9 @@ def load_asr(*, threads: int | None = None, beam_size: int = 5) -> ASR:
         raise ModelError(f"speech model in {path} failed to load ({e}); delete the folder and run again to rebuild "
                          "it from the installed packages") from None
     tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language="ja")
-    return ASR(model, tokenizer, threads, beam_size, tuple(get_suppressed_tokens(tokenizer, [-1]) or ()))
+    suppress = tuple(get_suppressed_tokens(tokenizer, [-1]) or ())
+    name = "" if adapter is None or str(adapter) == "none" else Path(adapter).stem
+    return ASR(model, tokenizer, threads, beam_size, suppress, name)
 
 
 @dataclass(frozen=True)
@@ -96,14 +106,19 @@ def prompt_tokens(asr: ASR, prompt: str) -> list[int]:
     return [tok.sot_prev, *words, *start]
 
 
+def encode(asr: ASR, samples: np.ndarray):
+    """The encoder's output (a CTranslate2 StorageView) for one utterance plus a second: all the decoder reads."""
+    seconds = len(samples) / SAMPLE_RATE
+    padded = np.pad(samples, (0, max(0, 30 * SAMPLE_RATE - len(samples))))[: 30 * SAMPLE_RATE]
+    frames = min(3000, 100 * math.ceil(seconds + 1.0))  # 100 mel frames a second
+    return asr.model.encode(asr.model.feature_extractor(padded)[:, :frames])
+
+
 def decode(asr: ASR, samples: np.ndarray, prompt: list[int]) -> Decoded:
     """Text of one utterance (at most MAX_PIECE_SECONDS of 16 kHz samples), cleaned of phantoms and loops."""
     seconds = len(samples) / SAMPLE_RATE
     model = asr.model
-    padded = np.pad(samples, (0, max(0, 30 * SAMPLE_RATE - len(samples))))[: 30 * SAMPLE_RATE]
-    frames = min(3000, 100 * math.ceil(seconds + 1.0))  # 100 mel frames a second
-    features = model.feature_extractor(padded)[:, :frames]
-    encoded = model.encode(features)
+    encoded = encode(asr, samples)
     max_new = max(16, min(_CONTEXT - len(prompt) - 1, int(seconds * _TOKENS_PER_SECOND) + 16))
     result = model.model.generate(
         encoded, [prompt], beam_size=asr.beam_size, patience=1.0, length_penalty=1.0,

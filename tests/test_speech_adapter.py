@@ -1,0 +1,162 @@
+"""Speech adapters: the CTranslate2 file, merging, the torch decoder against CTranslate2, training, the bundled one."""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kogata.errors import InputError, ModelError
+from kogata.speech import adapter, ct2_file, load_asr, weights
+from kogata.speech.glossary import default
+from kogata.speech.synth import DOCTOR, speak
+from kogata.speech.transcribe import decode, encode, prompt_tokens
+
+ROOT = Path(__file__).resolve().parent.parent
+MATRIX = "decoder/layer_2/ffn/linear_0"
+
+
+@pytest.fixture(scope="module")
+def base_dir() -> Path:
+    return weights.ensure(progress=False)
+
+
+@pytest.fixture(scope="module")
+def plain():
+    return load_asr(threads=2, adapter=None)
+
+
+def test_variable_table(base_dir):
+    table = ct2_file.variables(base_dir / "model.bin")
+    assert table["decoder/embeddings/weight"].shape == (51865, 512)
+    assert table[MATRIX + "/weight"].shape == (2048, 512) and table[MATRIX + "/weight"].dtype == 4  # float16
+
+
+def test_truncated_model_file_is_refused(base_dir, tmp_path):
+    cut = tmp_path / "model.bin"
+    with (base_dir / "model.bin").open("rb") as f:
+        cut.write_bytes(f.read(5_000_000))
+    with pytest.raises(ModelError, match="truncated|not a complete"):
+        ct2_file.variables(cut)
+
+
+def _write_adapter(path: Path, arrays: dict[str, np.ndarray]) -> Path:
+    np.savez(path, meta=np.array('{"test": true}'), **arrays)
+    return path
+
+
+def test_merge_adds_the_low_rank_product_and_nothing_else(base_dir, tmp_path):
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(2, 512)).astype(np.float16)
+    b = (rng.normal(size=(2048, 2)) * 0.01).astype(np.float16)
+    found = adapter.load(_write_adapter(tmp_path / "one.npz", {MATRIX + "|A": a, MATRIX + "|B": b}))
+    out = adapter.merge(base_dir, found, tmp_path / "merged")
+    before, after = ct2_file.variables(base_dir / "model.bin"), ct2_file.variables(out / "model.bin")
+    assert before == after  # same layout
+    want = ct2_file.read_array(base_dir / "model.bin", before[MATRIX + "/weight"]).astype(np.float32) + \
+        b.astype(np.float32) @ a.astype(np.float32)
+    got = ct2_file.read_array(out / "model.bin", after[MATRIX + "/weight"]).astype(np.float32)
+    assert np.abs(got - want).max() < 2e-3
+    other = after["decoder/layer_2/ffn/linear_1/weight"]
+    assert np.array_equal(ct2_file.read_array(out / "model.bin", other),
+                          ct2_file.read_array(base_dir / "model.bin", other))
+    for side in weights.SIDE_FILES:
+        assert (out / side).read_bytes() == (base_dir / side).read_bytes()
+
+
+def test_bad_adapters_are_named(tmp_path, base_dir):
+    with pytest.raises(InputError, match="not found"):
+        adapter.resolve(tmp_path / "missing.npz")
+    (tmp_path / "text.npz").write_text("not numpy", encoding="utf-8")
+    with pytest.raises(InputError, match="not a readable"):
+        adapter.load(tmp_path / "text.npz")
+    with pytest.raises(InputError, match="has no"):
+        adapter.load(_write_adapter(tmp_path / "half.npz", {MATRIX + "|A": np.zeros((2, 512), np.float16)}))
+    wrong = adapter.load(_write_adapter(tmp_path / "wrong.npz", {
+        MATRIX + "|A": np.zeros((2, 100), np.float16), MATRIX + "|B": np.zeros((2048, 2), np.float16)}))
+    with pytest.raises(ModelError, match="Whisper base has"):
+        adapter.merge(base_dir, wrong, tmp_path / "wrong")
+
+
+def test_bundled_adapter_is_cached_once_merged():
+    first = adapter.model_dir("medical", progress=False)
+    stamp = (first / "adapter.json").stat().st_mtime_ns
+    assert adapter.model_dir("medical", progress=False) == first
+    assert (first / "adapter.json").stat().st_mtime_ns == stamp  # not rebuilt
+    assert adapter.model_dir(None, progress=False) == weights.model_dir()
+
+
+def test_torch_decoder_decodes_as_ctranslate2_does(plain, base_dir):
+    torch = pytest.importorskip("torch")
+    from kogata.speech.tune import load_decoder
+
+    samples = speak("熱は三十八度ありました。", DOCTOR)
+    prompt = prompt_tokens(plain, default().prompt())
+    greedy = dataclasses.replace(plain, beam_size=1)
+    want = decode(greedy, samples, prompt).text
+    decoder = load_decoder(base_dir)
+    encoded = torch.from_numpy(np.asarray(encode(plain, samples)).astype(np.float32))
+    tokens = list(prompt)
+    with torch.no_grad():
+        for _ in range(40):
+            logits = decoder(torch.tensor([tokens]), encoded)[0, -1]
+            logits[list(plain.suppress)] = float("-inf")
+            token = int(logits.argmax())
+            if token >= plain.tokenizer.eot:
+                break
+            tokens.append(token)
+    from kogata.speech.transcribe import clean
+
+    assert clean(plain.tokenizer.decode(tokens[len(prompt):])) == want
+
+
+def test_training_lowers_the_loss_on_its_lines(plain, base_dir, tmp_path):
+    pytest.importorskip("torch")
+    from kogata.speech.tune import SpeechTuneConfig, load_decoder, prepare, read_lines, train
+
+    script = tmp_path / "lines.txt"
+    script.write_text("医師：ムコダインを一日三回です。\n患者：痰がからみます。\n", encoding="utf-8")
+    result = train([script], tmp_path / "clinic.npz", SpeechTuneConfig(rank=2, epochs=4, lr=3e-3, threads=2),
+                   asr=plain, progress=False)
+    assert result.path.is_file() and result.lines == 2
+    merged = adapter.model_dir(result.path, progress=False)
+    examples = prepare(read_lines([script]), plain, prompt_tokens(plain, default().prompt()), progress=False)
+    import torch
+
+    with torch.no_grad():
+        loss = {d: sum(float(load_decoder(d).loss(x)) for x in examples) for d in (base_dir, merged)}
+    assert loss[merged] < loss[base_dir] * 0.8, loss
+    shutil.rmtree(merged)
+
+
+def test_medical_adapter_spells_clinic_words(plain):
+    """Lines the adapter never saw (data/speech/short_visit.txt): fewer errors with it than without."""
+    from kogata.speech import transcribe
+    from kogata.speech.synth import synthesize
+
+    visit = synthesize(ROOT / "data" / "speech" / "short_visit.txt", seed=3)
+    ref = "".join(u.text for u in visit.script.utterances)
+    from kogata.speech.metrics import errors
+
+    err = {}
+    for name, asr in (("plain", plain), ("medical", load_asr(threads=2))):
+        hyp = transcribe(visit.samples, asr=asr)
+        err[name] = errors(ref, "".join(u.text for u in hyp.utterances))[0]
+    assert err["medical"] < err["plain"], err
+
+
+def test_cli_names_a_bad_adapter_and_a_bad_output(tmp_path):
+    from click.testing import CliRunner
+
+    from kogata.cli import cli
+    from kogata.speech.audio import write_wav
+
+    wav = write_wav(tmp_path / "one.wav", speak("こんにちは。", DOCTOR))
+    result = CliRunner().invoke(cli, ["transcribe", str(wav), "--speech-adapter", str(tmp_path / "none.npz")])
+    assert isinstance(result.exception, InputError) and "speech adapter not found" in str(result.exception)
+    script = tmp_path / "lines.txt"
+    script.write_text("医師：お大事に。\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["tune-speech", str(script), "--out", str(tmp_path / "adapter.bin")])
+    assert isinstance(result.exception, InputError) and ".npz" in str(result.exception)
