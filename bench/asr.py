@@ -1,14 +1,16 @@
 """Speech recognition on synthesised consultations: character error rate, real-time factor, streaming latency.
 
-    .venv/bin/python bench/asr.py                       # test split, 2 threads, with and without the glossary
-    .venv/bin/python bench/asr.py --limit 8 --stream-limit 2 --label "under load"
+    .venv/bin/python bench/asr.py                       # test split, 2 threads: adapter × glossary
+    .venv/bin/python bench/asr.py --limit 6 --stream-limit 2 --label quiet
+    .venv/bin/python bench/asr.py --limit 6 --voice kokoro   # a voice the speech adapter never heard
 
 The audio is synthesised offline from the synthetic consultations' scripts (data/consultations, test split) with
-pyopenjtalk-plus: one voice, the doctor five semitones lower, pauses of 1.0–1.5 s between turns.
-- CER: edit distance over the whole visit's text ÷ reference characters, after NFKC, without punctuation and spaces.
-  "CER, numbers folded" passes both sides through kogata.ja's number normalisation first, so that 七・八パーセント
-  and 7.8% count as the same (Whisper writes digits; the scripts spell numbers out). "kana CER" compares Sudachi
-  readings (numbers folded), so that 喉/のど or 渇く/かわく are not errors: how much is spelling, how much hearing.
+pyopenjtalk-plus (one voice, the doctor five semitones lower) or Kokoro (`--voice kokoro`: a male doctor and a
+female patient), with pauses of 1.0–1.5 s between turns. Each visit is transcribed four ways: Whisper base with the
+bundled medical speech adapter (trained on other lines: data/speech/train_utterances.txt and the train split) or
+without it, each with and without the glossary.
+- CER: edit distance over the whole visit's text ÷ reference characters (kogata.speech.metrics: as written,
+  numbers folded so that 七・八パーセント and 7.8% agree, and on kana readings so that 喉/のど is no error).
 - RTF: transcription seconds ÷ audio seconds (audio decoding and model loading excluded).
 - Speakers: share of utterances whose turn-based label is right (a reference 母親/父親/家族 counts as 患者, 看護師 is
   not counted), matched to the recognised utterance that overlaps it most in time.
@@ -18,10 +20,8 @@ pyopenjtalk-plus: one voice, the doctor five semitones lower, pauses of 1.0–1.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
-import unicodedata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,49 +29,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from bench.common import machine, median, print_table, write_json  # noqa: E402
-from kogata.ja import normalize, normalize_numbers  # noqa: E402
 from kogata.speech import Glossary, StreamingTranscriber, load_asr, transcribe  # noqa: E402
 from kogata.speech.audio import SAMPLE_RATE  # noqa: E402
+from kogata.speech.metrics import errors  # noqa: E402
 from kogata.speech.stream import TURN_GAP  # noqa: E402
-from kogata.speech.synth import synthesize  # noqa: E402
+from kogata.speech.synth import VOICES, synthesize  # noqa: E402
 from kogata.transcript.parse import Transcript  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "consultations"
 TRAIN_IDS = {"001", "004", "007", "012", "017", "022", "023", "027", "028", "032", "033", "036", "040", "041"}
-_NOT_TEXT = re.compile(r"[\W_]+")
-
-
-def chars(text: str, *, fold_numbers: bool = False, kana: bool = False) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    if fold_numbers:
-        text = normalize_numbers(normalize(text))
-    text = _NOT_TEXT.sub("", text)
-    return reading(text) if kana else text
-
-
-def reading(text: str) -> str:
-    """Katakana reading by Sudachi (a word without one is kept as written)."""
-    from kogata.ja.tokenizer import _tokenizer
-
-    return "".join(m.reading_form() if re.fullmatch(r"[\u30a0-\u30ff]+", m.reading_form() or "") else m.surface()
-                   for m in _tokenizer().tokenize(text))
-
-
-def edit_distance(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        diag, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            diag, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diag + (ca != cb))
-    return row[-1]
-
-
-def cer(ref: str, hyp: str, *, fold_numbers: bool = False, kana: bool = False) -> tuple[int, int]:
-    r, h = chars(ref, fold_numbers=fold_numbers, kana=kana), chars(hyp, fold_numbers=fold_numbers, kana=kana)
-    return edit_distance(r, h), len(r)
-
-
 def speaker_hits(ref: Transcript, hyp: Transcript) -> tuple[int, int]:
     hits = total = 0
     for r in ref.utterances:
@@ -104,31 +71,37 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="only the first N consultations")
     ap.add_argument("--stream-limit", type=int, default=3, help="consultations used for the streaming latency")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--voice", choices=VOICES, default="openjtalk", help="the synthetic voice the visits are spoken in")
+    ap.add_argument("--adapter", default="medical", help="speech adapter to compare with plain Whisper base")
     ap.add_argument("--label", default="", help='e.g. "under load" or "quiet", stored with the figures')
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "asr.json")
+    ap.add_argument("--out", type=Path, default=None, help="default bench/out/asr.json (asr_kokoro.json for Kokoro)")
     args = ap.parse_args()
+    args.out = args.out or ROOT / "bench" / "out" / ("asr.json" if args.voice == "openjtalk" else f"asr_{args.voice}.json")
 
     scripts = sorted(args.data.glob("[0-9][0-9][0-9]_*.txt"))
     if args.split != "all":
         scripts = [p for p in scripts if (p.name[:3] in TRAIN_IDS) == (args.split == "train")]
     scripts = scripts[: args.limit] if args.limit else scripts
-    asr = load_asr(threads=args.threads)
-    configs = {"glossary": None, "no glossary": Glossary.empty()}
+    adapted, plain = load_asr(threads=args.threads, adapter=args.adapter), load_asr(threads=args.threads, adapter=None)
+    configs = {f"{args.adapter} adapter, glossary": (adapted, None),
+               f"{args.adapter} adapter, no glossary": (adapted, Glossary.empty()),
+               "Whisper base, glossary": (plain, None), "Whisper base, no glossary": (plain, Glossary.empty())}
+    first = next(iter(configs))
     totals = {name: {"err": 0, "err_num": 0, "err_kana": 0, "ref": 0, "ref_num": 0, "ref_kana": 0, "sec": 0.0,
                      "audio": 0.0, "spk": 0, "spk_n": 0} for name in configs}
     cases, latencies = [], []
     for n, path in enumerate(scripts):
-        visit = synthesize(path, seed=int(path.name[:3]))
+        visit = synthesize(path, seed=int(path.name[:3]), engine=args.voice)
         ref_text = "".join(u.text for u in visit.script.utterances)
         case = {"id": path.name[:3], "audio_s": round(visit.seconds, 1), "utterances": len(visit.script.utterances)}
-        for name, glossary in configs.items():
+        for name, (asr, glossary) in configs.items():
             t = time.perf_counter()
             hyp = transcribe(visit.samples, asr=asr, glossary=glossary)
             seconds = time.perf_counter() - t
             hyp_text = "".join(u.text for u in hyp.utterances)
-            err, ref = cer(ref_text, hyp_text)
-            err_num, ref_num = cer(ref_text, hyp_text, fold_numbers=True)
-            err_kana, ref_kana = cer(ref_text, hyp_text, fold_numbers=True, kana=True)
+            err, ref = errors(ref_text, hyp_text)
+            err_num, ref_num = errors(ref_text, hyp_text, fold_numbers=True)
+            err_kana, ref_kana = errors(ref_text, hyp_text, fold_numbers=True, kana=True)
             hits, total = speaker_hits(visit.script, hyp)
             tot = totals[name]
             for key, value in (("err", err), ("ref", ref), ("err_num", err_num), ("ref_num", ref_num),
@@ -139,12 +112,12 @@ def main() -> None:
                           "rtf": round(seconds / visit.seconds, 3), "speaker_accuracy": round(hits / total, 3),
                           "utterances": len(hyp.utterances), "text": hyp_text}
         if n < args.stream_limit:
-            case["latency_s"] = [round(x, 2) for x in stream_latencies(asr, visit.samples)]
+            case["latency_s"] = [round(x, 2) for x in stream_latencies(adapted, visit.samples)]
             latencies += case["latency_s"]
         cases.append(case)
-        g, b = case["glossary"], case["no glossary"]
-        print(f"{case['id']} {case['audio_s']:6.1f}s  CER {g['cer']:.3f} (no glossary {b['cer']:.3f})  "
-              f"RTF {g['rtf']:.2f}  speakers {g['speaker_accuracy']:.2f}", file=sys.stderr)
+        g = case[first]
+        print(f"{case['id']} {case['audio_s']:6.1f}s  CER " + "  ".join(f"{case[n]['cer']:.3f}" for n in configs)
+              + f"  RTF {g['rtf']:.2f}  speakers {g['speaker_accuracy']:.2f}", file=sys.stderr)
 
     summary = {}
     rows = []
@@ -161,13 +134,14 @@ def main() -> None:
                           "max_s": round(lat[-1], 2) if lat else None, "turn_gap_s": TURN_GAP}
     audio_min = sum(c["audio_s"] for c in cases) / 60
     print(f"\n{len(cases)} synthesised consultations ({args.split} split, {audio_min:.1f} min of audio), "
-          f"Whisper base int8, {args.threads} threads{', ' + args.label if args.label else ''}")
+          f"voice {args.voice}, Whisper base int8, {args.threads} threads{', ' + args.label if args.label else ''}")
     print_table(["", "CER", "CER, numbers folded", "kana CER", "RTF", "speaker labels"], rows)
     if lat:
         print(f"\nstreaming: final text {summary['latency']['median_s']:.2f} s after the speaker stops (median of "
               f"{len(lat)} utterances; p90 {summary['latency']['p90_s']:.2f} s, max {summary['latency']['max_s']:.2f} s;"
               f" {TURN_GAP} s of it is the silence that ends a turn)")
     write_json(args.out, {"machine": machine(), "label": args.label, "threads": args.threads, "split": args.split,
+                          "voice": args.voice, "adapter": args.adapter,
                           "consultations": len(cases), "audio_minutes": round(audio_min, 1),
                           "summary": summary, "cases": cases})
 

