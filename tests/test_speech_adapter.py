@@ -120,7 +120,7 @@ def test_training_lowers_the_loss_on_its_lines(plain, base_dir, tmp_path):
     script.write_text("医師：ムコダインを一日三回です。\n患者：痰がからみます。\n", encoding="utf-8")
     result = train([script], tmp_path / "clinic.npz", SpeechTuneConfig(rank=2, epochs=4, lr=3e-3, threads=2),
                    asr=plain, progress=False)
-    assert result.path.is_file() and result.lines == 2
+    assert result.path.is_file() and result.lines == 2 and "no held-out" in result.describe()
     merged = adapter.model_dir(result.path, progress=False)
     examples = prepare(read_lines([script]), plain, prompt_tokens(plain, default().prompt()), progress=False)
     import torch

@@ -60,9 +60,11 @@ class SpeechTuneResult:
     train_seconds: float
 
     def describe(self) -> str:
-        return (f"speech adapter written: {self.path}\n{self.lines} lines, {self.examples} examples; held-out loss "
-                f"{self.loss_before:.3f} → {self.loss_after:.3f}; audio and encoding {self.prepare_seconds:.0f} s, "
-                f"training {self.train_seconds:.0f} s\nuse it: kogata transcribe AUDIO --speech-adapter {self.path}")
+        held = (f"held-out loss {self.loss_before:.3f} → {self.loss_after:.3f}" if not math.isnan(self.loss_before)
+                else "no held-out loss (fewer than 20 examples)")
+        return (f"speech adapter written: {self.path}\n{self.lines} lines, {self.examples} examples; {held}; audio "
+                f"and encoding {self.prepare_seconds:.0f} s, training {self.train_seconds:.0f} s\n"
+                f"use it: kogata transcribe AUDIO --speech-adapter {self.path}")
 
 
 @dataclass
