@@ -237,11 +237,14 @@ def models(as_json: bool) -> None:
     from kogata.engine import DEFAULT_MODEL
     from kogata.engine.store import states
     from kogata.speech import weights
+    from kogata.speech.adapter import state as adapter_state
 
     rows = [*states(), weights.state()]
+    speech_adapter = adapter_state()
     if as_json:
-        click.echo(json.dumps([dict(r.to_dict(), default=r.spec.name == DEFAULT_MODEL) for r in rows],
-                              ensure_ascii=False, indent=2))
+        click.echo(json.dumps([dict(r.to_dict(), default=r.spec.name == DEFAULT_MODEL,
+                                    **({"speech_adapter": speech_adapter} if r.spec is weights.WHISPER_BASE else {}))
+                               for r in rows], ensure_ascii=False, indent=2))
         return
     for r in rows:
         mark = "*" if r.spec.name == DEFAULT_MODEL else " "
@@ -249,6 +252,8 @@ def models(as_json: bool) -> None:
                    f"{r.spec.good_for}")
         if r.detail:
             click.echo(f"  {'':<20} {r.detail}")
+    click.echo(f"  {'+ speech adapter':<20} {'merged' if speech_adapter['merged'] else 'merged on first use':<14} "
+               f"{speech_adapter['size'] / 1e6:>6.1f} MB  medical (kogata's own), used by default by transcribe/serve")
     click.echo("(* default)")
 
 

@@ -112,6 +112,21 @@ def merge(base_dir: Path, adapter: SpeechAdapter, out_dir: Path) -> Path:
     return out_dir
 
 
+def _merged_dir(name: str, sha256: str) -> Path:
+    return weights.model_dir().parent / f"whisper-base+{name}-{sha256[:12]}"
+
+
+def state(adapter: str | Path | None = DEFAULT) -> dict:
+    """What model_dir(adapter) would load, without building anything (for `kogata models`)."""
+    path = resolve(adapter)
+    if path is None:
+        return {"adapter": "none"}
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    merged = _merged_dir(path.stem, digest)
+    return {"adapter": str(adapter), "file": str(path), "size": path.stat().st_size, "sha256": digest,
+            "merged": (merged / _MERGED_STAMP).is_file(), "path": str(merged)}
+
+
 def model_dir(adapter: str | Path | None = DEFAULT, *, progress: bool = True) -> Path:
     """The folder faster-whisper should load: Whisper base, with the adapter merged (built once, then cached)."""
     base = weights.ensure(progress=progress)
@@ -119,7 +134,7 @@ def model_dir(adapter: str | Path | None = DEFAULT, *, progress: bool = True) ->
     if path is None:
         return base
     found = load(path)
-    out = base.parent / f"whisper-base+{found.name}-{found.sha256[:12]}"
+    out = _merged_dir(found.name, found.sha256)
     stamp = out / _MERGED_STAMP
     if stamp.is_file() and (out / "model.bin").is_file():
         try:
