@@ -20,6 +20,7 @@ without it, each with and without the glossary.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -38,7 +39,6 @@ from kogata.transcript.parse import Transcript  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "consultations"
-TRAIN_IDS = {"001", "004", "007", "012", "017", "022", "023", "027", "028", "032", "033", "036", "040", "041"}
 def speaker_hits(ref: Transcript, hyp: Transcript) -> tuple[int, int]:
     hits = total = 0
     for r in ref.utterances:
@@ -79,8 +79,9 @@ def main() -> None:
     args.out = args.out or ROOT / "bench" / "out" / ("asr.json" if args.voice == "openjtalk" else f"asr_{args.voice}.json")
 
     scripts = sorted(args.data.glob("[0-9][0-9][0-9]_*.txt"))
-    if args.split != "all":
-        scripts = [p for p in scripts if (p.name[:3] in TRAIN_IDS) == (args.split == "train")]
+    if args.split != "all":  # the split is the reference's (data/consultations/README.md), as Makefile reads it
+        scripts = [p for p in scripts
+                   if json.loads(p.with_suffix(".json").read_text(encoding="utf-8")).get("split") == args.split]
     scripts = scripts[: args.limit] if args.limit else scripts
     adapted, plain = load_asr(threads=args.threads, adapter=args.adapter), load_asr(threads=args.threads, adapter=None)
     configs = {f"{args.adapter} adapter, glossary": (adapted, None),

@@ -14,6 +14,7 @@ The bundled `medical` adapter is the default: kogata/speech/data/medical_adapter
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 from dataclasses import dataclass
@@ -59,7 +60,8 @@ def resolve(adapter: str | Path | None) -> Path | None:
 def load(path: str | Path) -> SpeechAdapter:
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        raw = path.read_bytes()
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except (OSError, ValueError) as e:
         raise InputError(f"speech adapter {path} is not a readable .npz file ({e})") from None
@@ -82,8 +84,7 @@ def load(path: str | Path) -> SpeechAdapter:
             deltas[name] = (a, b)
     if not deltas:
         raise InputError(f"speech adapter {path} holds no matrices")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return SpeechAdapter(path.stem, path, digest, meta, deltas)
+    return SpeechAdapter(path.stem, path, hashlib.sha256(raw).hexdigest(), meta, deltas)
 
 
 def merge(base_dir: Path, adapter: SpeechAdapter, out_dir: Path) -> Path:

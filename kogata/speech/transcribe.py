@@ -60,7 +60,6 @@ class ASR:
     threads: int
     beam_size: int = 5
     suppress: tuple[int, ...] = field(default=())
-    adapter: str = ""  # the speech adapter merged into the decoder ("" for none)
 
 
 def load_asr(*, threads: int | None = None, beam_size: int = 5,
@@ -84,9 +83,7 @@ def load_asr(*, threads: int | None = None, beam_size: int = 5,
         raise ModelError(f"speech model in {path} failed to load ({e}); delete the folder and run again to rebuild "
                          "it from the installed packages") from None
     tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language="ja")
-    suppress = tuple(get_suppressed_tokens(tokenizer, [-1]) or ())
-    name = "" if adapter is None or str(adapter) == "none" else Path(adapter).stem
-    return ASR(model, tokenizer, threads, beam_size, suppress, name)
+    return ASR(model, tokenizer, threads, beam_size, tuple(get_suppressed_tokens(tokenizer, [-1]) or ()))
 
 
 @dataclass(frozen=True)
