@@ -124,6 +124,16 @@ def test_phantoms_and_loops_are_dropped():
     assert clean("(音楽)♪") == ""
 
 
+def test_broken_and_chinese_glyphs_never_reach_the_transcript():
+    """A wrong second byte token gives U+FFFD or a glyph Japanese does not use (measured on the held-out visits:
+    靿み込む); decode() prefers a hypothesis without them, and clean() is the last guard."""
+    from kogata.speech.transcribe import clean
+
+    assert clean("水分は\ufffd少しずつ") == "水分は少しずつ"
+    assert clean("药を飲みます") == "薬を飲みます"
+    assert "靿" not in clean("靿み込む")
+
+
 def test_a_second_voice_is_recognised_too(asr):
     """Kokoro (the benchmark's second voice, never heard by the speech adapter) speaks a line Whisper gets back."""
     from kogata.speech.synth import speak_kokoro, synthesize

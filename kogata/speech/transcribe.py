@@ -26,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from kogata.errors import ModelError
+from kogata.ja.glyphs import non_japanese_chars, to_japanese
 from kogata.speech.audio import SAMPLE_RATE, AudioError, load_audio
 from kogata.speech.glossary import Glossary
 from kogata.transcript.parse import Transcript
@@ -121,15 +122,20 @@ def decode(asr: ASR, samples: np.ndarray, prompt: list[int]) -> Decoded:
         encoded, [prompt], beam_size=asr.beam_size, patience=1.0, length_penalty=1.0,
         max_length=len(prompt) + max_new, return_scores=True, return_no_speech_prob=True,
         suppress_blank=True, suppress_tokens=list(asr.suppress), sampling_temperature=1.0,
+        num_hypotheses=asr.beam_size,  # the search is the same (it runs until beam_size are finished)
     )[0]
-    tokens = [t for t in result.sequences_ids[0] if t < asr.tokenizer.eot]
-    text = clean(asr.tokenizer.decode(tokens))
-    return Decoded(text, float(result.no_speech_prob), float(result.scores[0]) if result.scores else 0.0)
+    texts = [asr.tokenizer.decode([t for t in seq if t < asr.tokenizer.eot]) for seq in result.sequences_ids]
+    # A kanji is often two byte tokens (驚 = 24023, 248); a wrong second one makes another glyph (驊) or no
+    # character at all (U+FFFD). Take the best hypothesis whose characters are all whole and Japanese.
+    best = next((i for i, t in enumerate(texts) if "\ufffd" not in t and not non_japanese_chars(t)), 0)
+    score = float(result.scores[best]) if result.scores else 0.0
+    return Decoded(clean(texts[best]), float(result.no_speech_prob), score)
 
 
 def clean(text: str) -> str:
-    """NFKC; phantom subtitle phrases, noise marks and spaces between Japanese words removed; loops collapsed."""
-    text = unicodedata.normalize("NFKC", text).strip()
+    """NFKC; phantom subtitle phrases, noise marks and spaces between Japanese words removed; loops collapsed;
+    a broken byte sequence (U+FFFD) dropped and a Han character Japanese does not use rewritten (kogata.ja.glyphs)."""
+    text = to_japanese(unicodedata.normalize("NFKC", text).replace("\ufffd", "")).strip()
     text = _PHANTOM.sub("", text)
     text = _NOISE_MARKS.sub("", text)
     text = _LOOP.sub(lambda m: m.group(1) or m.group(2), text)
