@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import shutil
+import zipfile
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -61,6 +62,8 @@ def load(path: str | Path) -> SpeechAdapter:
     path = Path(path)
     try:
         raw = path.read_bytes()
+        if not zipfile.is_zipfile(io.BytesIO(raw)):  # numpy would read it as a pickle and advise loading it unsafely
+            raise ValueError("not a zip of arrays")
         with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except (OSError, ValueError) as e:
