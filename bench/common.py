@@ -1,4 +1,5 @@
 """Shared bits of the benchmarks: machine description, medians, table printing, JSON output."""
+
 from __future__ import annotations
 
 import json

@@ -8,6 +8,7 @@ message, so the prompt is processed in full each time rather than served from th
 
 Goal (issue 2): kogata ≥ 0.95 × the raw binding on prompt and generation speed; default model peak RSS ≤ 2.2 GB.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,10 @@ CONSULTATION = """医師：今日はどうされましたか。
 患者：今日は雨で待合室が混んでいますね。
 医師：そうですね、季節の変わり目ですから。"""
 
-PROMPT = ("次の診察の会話を読み、主観的情報・客観的情報・評価・計画に分けて、カルテの下書きを日本語で簡潔に書いてください。\n\n"
-          + CONSULTATION)
+PROMPT = (
+    "次の診察の会話を読み、主観的情報・客観的情報・評価・計画に分けて、カルテの下書きを日本語で簡潔に書いてください。\n\n"
+    + CONSULTATION
+)
 SYSTEM = "あなたは日本語で答えるアシスタントです。自然な日本語で、簡潔かつ正確に答えてください。"
 
 
@@ -65,9 +68,17 @@ def worker(side: str, model: str | None, runs: int, threads: int, max_tokens: in
             stream = kogata.stream_generate(llm, messages, max_tokens=max_tokens, temperature=0.0)
             text = "".join(stream)
             s = stream.stats
-            results.append({"prompt_tokens": s.prompt_tokens, "prompt_tps": s.prompt_tps,
-                            "generation_tps": s.generation_tps, "first_token_s": s.first_token_s,
-                            "completion_tokens": s.completion_tokens, "total_s": s.total_s, "text": text[:200]})
+            results.append(
+                {
+                    "prompt_tokens": s.prompt_tokens,
+                    "prompt_tps": s.prompt_tps,
+                    "generation_tps": s.generation_tps,
+                    "first_token_s": s.first_token_s,
+                    "completion_tokens": s.completion_tokens,
+                    "total_s": s.total_s,
+                    "text": text[:200],
+                }
+            )
     else:
         import xllamacpp
 
@@ -99,22 +110,35 @@ def worker(side: str, model: str | None, runs: int, threads: int, max_tokens: in
                     state["timings"] = chunk["timings"]
                 return False
 
-            server.handle_chat_completions({"messages": messages, "max_tokens": max_tokens, "temperature": 0.0,
-                                            "stream": True}, on_chunk)
+            server.handle_chat_completions(
+                {"messages": messages, "max_tokens": max_tokens, "temperature": 0.0, "stream": True}, on_chunk
+            )
             t = state["timings"]
-            results.append({"prompt_tokens": t.get("prompt_n", 0) + t.get("cache_n", 0),
-                            "prompt_tps": t.get("prompt_per_second", 0.0),
-                            "generation_tps": t.get("predicted_per_second", 0.0),
-                            "first_token_s": state["first"] or 0.0, "completion_tokens": t.get("predicted_n", 0),
-                            "total_s": time.perf_counter() - start, "text": "".join(state["text"])[:200]})
+            results.append(
+                {
+                    "prompt_tokens": t.get("prompt_n", 0) + t.get("cache_n", 0),
+                    "prompt_tps": t.get("prompt_per_second", 0.0),
+                    "generation_tps": t.get("predicted_per_second", 0.0),
+                    "first_token_s": state["first"] or 0.0,
+                    "completion_tokens": t.get("predicted_n", 0),
+                    "total_s": time.perf_counter() - start,
+                    "text": "".join(state["text"])[:200],
+                }
+            )
     return {"side": side, "load_s": load_s, "runs": results, "peak_rss_mb": peak_rss_mb()}
 
 
 def summarise(data: dict) -> dict:
     runs = data["runs"]
-    return {"side": data["side"], "load_s": data["load_s"], "peak_rss_mb": data["peak_rss_mb"],
-            **{k: median([r[k] for r in runs]) for k in ("prompt_tokens", "prompt_tps", "generation_tps",
-                                                         "first_token_s", "completion_tokens")}}
+    return {
+        "side": data["side"],
+        "load_s": data["load_s"],
+        "peak_rss_mb": data["peak_rss_mb"],
+        **{
+            k: median([r[k] for r in runs])
+            for k in ("prompt_tokens", "prompt_tps", "generation_tps", "first_token_s", "completion_tokens")
+        },
+    }
 
 
 def main() -> None:
@@ -135,8 +159,18 @@ def main() -> None:
     sides: dict[str, dict] = {}
     for _ in range(args.rounds):
         for side in ("raw", "kogata"):
-            cmd = [sys.executable, __file__, "--worker", side, "--runs", str(args.runs), "--threads",
-                   str(args.threads), "--max-tokens", str(args.max_tokens)] + (["--model", args.model] if args.model else [])
+            cmd = [
+                sys.executable,
+                __file__,
+                "--worker",
+                side,
+                "--runs",
+                str(args.runs),
+                "--threads",
+                str(args.threads),
+                "--max-tokens",
+                str(args.max_tokens),
+            ] + (["--model", args.model] if args.model else [])
             out = subprocess.run(cmd, capture_output=True, text=True, check=True)
             data = json.loads(out.stdout.strip().splitlines()[-1])
             if side in sides:
@@ -148,14 +182,40 @@ def main() -> None:
     raw, kog = summarise(sides["raw"]), summarise(sides["kogata"])
     ratio = {k: (kog[k] / raw[k] if raw[k] else 0.0) for k in ("prompt_tps", "generation_tps")}
     ratio["first_token_s"] = raw["first_token_s"] / kog["first_token_s"] if kog["first_token_s"] else 0.0
-    print_table(["side", "prompt tokens", "prompt tok/s", "gen tok/s", "first token s", "load s", "peak RSS MB"],
-                [[s["side"], int(s["prompt_tokens"]), s["prompt_tps"], s["generation_tps"], s["first_token_s"],
-                  s["load_s"], s["peak_rss_mb"]] for s in (raw, kog)])
-    print(f"\nkogata / raw: prompt {ratio['prompt_tps']:.3f}, generation {ratio['generation_tps']:.3f}, "
-          f"first-token speed {ratio['first_token_s']:.3f}  (goal ≥ 0.95)")
-    write_json(args.out, {"machine": machine(), "model": args.model or "default", "threads": args.threads,
-                          "runs": args.runs, "rounds": args.rounds, "max_tokens": args.max_tokens, "raw": raw, "kogata": kog,
-                          "ratio_kogata_over_raw": ratio, "detail": sides})
+    print_table(
+        ["side", "prompt tokens", "prompt tok/s", "gen tok/s", "first token s", "load s", "peak RSS MB"],
+        [
+            [
+                s["side"],
+                int(s["prompt_tokens"]),
+                s["prompt_tps"],
+                s["generation_tps"],
+                s["first_token_s"],
+                s["load_s"],
+                s["peak_rss_mb"],
+            ]
+            for s in (raw, kog)
+        ],
+    )
+    print(
+        f"\nkogata / raw: prompt {ratio['prompt_tps']:.3f}, generation {ratio['generation_tps']:.3f}, "
+        f"first-token speed {ratio['first_token_s']:.3f}  (goal ≥ 0.95)"
+    )
+    write_json(
+        args.out,
+        {
+            "machine": machine(),
+            "model": args.model or "default",
+            "threads": args.threads,
+            "runs": args.runs,
+            "rounds": args.rounds,
+            "max_tokens": args.max_tokens,
+            "raw": raw,
+            "kogata": kog,
+            "ratio_kogata_over_raw": ratio,
+            "detail": sides,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ out of byte tokens) and were rewritten in their Japanese form on the way out.
 
 Goal (issue 2): zero such glyphs with the guard on; generation speed drops by less than 5 %.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,20 +58,54 @@ def main() -> None:
             bad_answers += bool(bad)
             speeds.append(r.stats.generation_tps)
             rewritten += r.stats.rewritten_glyphs
-            detail.append({"guard": guard, "prompt": prompt, "answer": r.text, "non_japanese": "".join(bad),
-                           "generation_tps": r.stats.generation_tps, "completion_tokens": r.stats.completion_tokens})
-        rows.append({"guard": "on" if guard else "off", "banned_tokens": len(llm.banned_ids),
-                     "answers": len(PROMPTS), "answers_with_non_japanese": bad_answers,
-                     "non_japanese_chars": bad_total, "rewritten_by_guard": rewritten,
-                     "median_generation_tps": median(speeds)})
+            detail.append(
+                {
+                    "guard": guard,
+                    "prompt": prompt,
+                    "answer": r.text,
+                    "non_japanese": "".join(bad),
+                    "generation_tps": r.stats.generation_tps,
+                    "completion_tokens": r.stats.completion_tokens,
+                }
+            )
+        rows.append(
+            {
+                "guard": "on" if guard else "off",
+                "banned_tokens": len(llm.banned_ids),
+                "answers": len(PROMPTS),
+                "answers_with_non_japanese": bad_answers,
+                "non_japanese_chars": bad_total,
+                "rewritten_by_guard": rewritten,
+                "median_generation_tps": median(speeds),
+            }
+        )
         del llm
     off, on = rows
     drop = 1 - on["median_generation_tps"] / off["median_generation_tps"]
-    print_table(["guard", "banned tokens", "answers", "answers with non-Japanese Han", "non-Japanese Han chars",
-                 "rewritten (byte-level leaks)", "median gen tok/s"], [list(r.values()) for r in rows])
+    print_table(
+        [
+            "guard",
+            "banned tokens",
+            "answers",
+            "answers with non-Japanese Han",
+            "non-Japanese Han chars",
+            "rewritten (byte-level leaks)",
+            "median gen tok/s",
+        ],
+        [list(r.values()) for r in rows],
+    )
     print(f"\nspeed change with the guard: {-drop * 100:+.1f} %  (goal: drop < 5 %)")
-    write_json(args.out, {"machine": machine(), "model": args.model or "default", "max_tokens": args.max_tokens,
-                          "summary": rows, "speed_drop": drop, "answers": detail})
+    write_json(
+        args.out,
+        {
+            "machine": machine(),
+            "model": args.model or "default",
+            "max_tokens": args.max_tokens,
+            "summary": rows,
+            "speed_drop": drop,
+            "answers": detail,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ each after its question); `all` gives the model the whole transcript instead, as
 Everything else (rules, gates on drafted lines, verifier, scoring) is the same, so the difference in recall is
 what reading everything buys, and the difference in seconds what it costs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,14 +38,29 @@ def main() -> None:
     for reads in args.reads.split(","):
         chart.uncovered = residual if reads == "uncovered" else (lambda said, soap: said)
         summary = evaluate(args.data, split=None if args.split == "all" else args.split, model=llm)["summary"]
-        rows.append({"reads": reads, "recall": round(summary["key_fact_recall"], 3),
-                     "unsupported": round(summary["unsupported_rate"], 3),
-                     "small talk": summary["must_not_appear_shown"],
-                     "s/chart": round(summary["seconds_per_chart"], 1)})
+        rows.append(
+            {
+                "reads": reads,
+                "recall": round(summary["key_fact_recall"], 3),
+                "unsupported": round(summary["unsupported_rate"], 3),
+                "small talk": summary["must_not_appear_shown"],
+                "s/chart": round(summary["seconds_per_chart"], 1),
+            }
+        )
     chart.uncovered = residual
     print_table(list(rows[0]), [list(r.values()) for r in rows])
-    write_json(args.out, {"model": llm.spec.name, "data": str(args.data), "split": args.split, "label": args.label,
-                          "date": time.strftime("%Y-%m-%d"), "machine": machine(), "rows": rows})
+    write_json(
+        args.out,
+        {
+            "model": llm.spec.name,
+            "data": str(args.data),
+            "split": args.split,
+            "label": args.label,
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": machine(),
+            "rows": rows,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ The figure that matters is the time from "visit ended" to "chart ready":
 - windows+prefill: the incremental chart as the server runs it.
 The background work's total is printed too: it must fit in the visit's own duration for the figure to hold.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,8 +68,12 @@ class Meter:
         return result
 
     def counts(self) -> dict:
-        return {"requests": self.requests, "prompt_tokens_evaluated": self.prompt, "prompt_tokens_cached": self.cached,
-                "tokens_generated": self.generated}
+        return {
+            "requests": self.requests,
+            "prompt_tokens_evaluated": self.prompt,
+            "prompt_tokens_cached": self.cached,
+            "tokens_generated": self.generated,
+        }
 
 
 def flush_cache(model) -> None:
@@ -76,8 +81,9 @@ def flush_cache(model) -> None:
     generate(model, "血圧の正常値を一言で。", max_tokens=1)
 
 
-def incremental(model, meter: Meter, transcript: Transcript, *, window: int, prefill: bool,
-                adapter: str | None = None) -> dict:
+def incremental(
+    model, meter: Meter, transcript: Transcript, *, window: int, prefill: bool, adapter: str | None = None
+) -> dict:
     live = IncrementalChart(model, adapter=adapter, window_chars=window, prefill=prefill)
     background, steps = 0.0, {"draft": 0, "prefill": 0}
     last = transcript.utterances[-1]
@@ -91,8 +97,14 @@ def incremental(model, meter: Meter, transcript: Transcript, *, window: int, pre
     start = time.perf_counter()
     chart = live.finish(transcript)
     ready = time.perf_counter() - start
-    return {"ready_s": ready, "background_s": background, "windows": steps["draft"], "prefills": steps["prefill"],
-            "lines": sum(len(v) for v in chart.to_dict()["soap"].values()), "end": meter.counts()}
+    return {
+        "ready_s": ready,
+        "background_s": background,
+        "windows": steps["draft"],
+        "prefills": steps["prefill"],
+        "lines": sum(len(v) for v in chart.to_dict()["soap"].values()),
+        "end": meter.counts(),
+    }
 
 
 def main() -> None:
@@ -100,11 +112,16 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "consultations")
     parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--adapter", default=None, help="a registered LoRA adapter for the model (kogata adapters list)")
+    parser.add_argument(
+        "--adapter", default=None, help="a registered LoRA adapter for the model (kogata adapters list)"
+    )
     parser.add_argument("--window", type=int, default=WINDOW_CHARS, help="characters of residual a window drafts")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--sides", default="end-only,windows,windows+prefill",
-                        help="comma-separated: end-only, windows, windows+prefill")
+    parser.add_argument(
+        "--sides",
+        default="end-only,windows,windows+prefill",
+        help="comma-separated: end-only, windows, windows+prefill",
+    )
     parser.add_argument("--label", default="", help="e.g. 'quiet' or 'under load', stored with the figures")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "live.json")
     args = parser.parse_args()
@@ -114,8 +131,10 @@ def main() -> None:
     model = load(args.model, threads=args.threads, progress=False, adapters=adapters)
     transcript, seconds = long_visit(args.data, args.minutes)
     chars = sum(len(u.text) for u in transcript.utterances)
-    print(f"visit: {len(transcript.utterances)} utterances, {chars} characters, ~{seconds / 60:.1f} min spoken; "
-          f"model {model.spec.name}, {args.threads} threads, window {args.window} chars")
+    print(
+        f"visit: {len(transcript.utterances)} utterances, {chars} characters, ~{seconds / 60:.1f} min spoken; "
+        f"model {model.spec.name}, {args.threads} threads, window {args.window} chars"
+    )
 
     meter = Meter(model)
     rows, results = [], {}
@@ -129,22 +148,63 @@ def main() -> None:
             meter.reset()
             start = time.perf_counter()
             chart = karte(transcript, model=model, adapter=adapter)
-            results[name] = {"ready_s": time.perf_counter() - start, "background_s": 0.0, "windows": 0,
-                             "prefills": 0, "lines": sum(len(v) for v in chart.to_dict()["soap"].values()),
-                             "end": meter.counts()}
+            results[name] = {
+                "ready_s": time.perf_counter() - start,
+                "background_s": 0.0,
+                "windows": 0,
+                "prefills": 0,
+                "lines": sum(len(v) for v in chart.to_dict()["soap"].values()),
+                "end": meter.counts(),
+            }
         else:
-            results[name] = incremental(model, meter, transcript, window=args.window, prefill=name.endswith("prefill"),
-                                        adapter=adapter)
+            results[name] = incremental(
+                model, meter, transcript, window=args.window, prefill=name.endswith("prefill"), adapter=adapter
+            )
         r = results[name]
-        rows.append([name, round(r["ready_s"], 2), r["end"]["prompt_tokens_evaluated"], r["end"]["prompt_tokens_cached"],
-                     r["end"]["tokens_generated"], round(r["background_s"], 1), r["windows"], r["prefills"], r["lines"]])
+        rows.append(
+            [
+                name,
+                round(r["ready_s"], 2),
+                r["end"]["prompt_tokens_evaluated"],
+                r["end"]["prompt_tokens_cached"],
+                r["end"]["tokens_generated"],
+                round(r["background_s"], 1),
+                r["windows"],
+                r["prefills"],
+                r["lines"],
+            ]
+        )
         print(f"{name}: chart ready {r['ready_s']:.2f} s after the end", flush=True)
-    print_table(["side", "chart ready after end (s)", "end: prompt tokens evaluated", "end: from cache",
-                 "end: generated", "background during visit (s)", "windows", "prefills", "SOAP lines"], rows)
-    write_json(args.out, {"machine": machine(), "label": args.label, "date": time.strftime("%Y-%m-%d"),
-                          "model": model.spec.name, "adapter": args.adapter, "threads": args.threads,
-                          "window_chars": args.window, "utterances": len(transcript.utterances), "chars": chars,
-                          "spoken_minutes": round(seconds / 60, 2), "results": results})
+    print_table(
+        [
+            "side",
+            "chart ready after end (s)",
+            "end: prompt tokens evaluated",
+            "end: from cache",
+            "end: generated",
+            "background during visit (s)",
+            "windows",
+            "prefills",
+            "SOAP lines",
+        ],
+        rows,
+    )
+    write_json(
+        args.out,
+        {
+            "machine": machine(),
+            "label": args.label,
+            "date": time.strftime("%Y-%m-%d"),
+            "model": model.spec.name,
+            "adapter": args.adapter,
+            "threads": args.threads,
+            "window_chars": args.window,
+            "utterances": len(transcript.utterances),
+            "chars": chars,
+            "spoken_minutes": round(seconds / 60, 2),
+            "results": results,
+        },
+    )
 
 
 if __name__ == "__main__":

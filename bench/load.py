@@ -7,6 +7,7 @@ with Retry-After; after each level the server must still answer.
 
     .venv/bin/python bench/load.py [--model small] [--queue 2] [--levels 1,4,8] [--requests 3] [--max-tokens 16]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,9 +38,26 @@ def free_port() -> int:
 def start_server(model: str, queue: int, db: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen([sys.executable, "-c", "from kogata.cli import main; main()", "serve", "--port",
-                                str(port), "--model", model, "--queue", str(queue), "--db", str(db),
-                                "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from kogata.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--model",
+            model,
+            "--queue",
+            str(queue),
+            "--db",
+            str(db),
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 300
     while time.time() < deadline:
         try:
@@ -61,8 +79,13 @@ def client(url: str, model: str, requests: int, max_tokens: int) -> list[dict]:
         start = time.perf_counter()
         try:
             r = httpx.post(url + "/v1/chat/completions", json=body, timeout=600)
-            results.append({"status": r.status_code, "seconds": time.perf_counter() - start,
-                            "retry_after": r.headers.get("retry-after")})
+            results.append(
+                {
+                    "status": r.status_code,
+                    "seconds": time.perf_counter() - start,
+                    "retry_after": r.headers.get("retry-after"),
+                }
+            )
         except httpx.HTTPError as e:
             results.append({"status": f"error: {type(e).__name__}", "seconds": time.perf_counter() - start})
     return results
@@ -100,28 +123,50 @@ def main() -> None:
             rows, levels = [], []
             for level in (int(x) for x in args.levels.split(",")):
                 with ThreadPoolExecutor(level) as pool:
-                    batches = list(pool.map(lambda _: client(url, args.model, args.requests, args.max_tokens),
-                                            range(level)))
+                    batches = list(
+                        pool.map(lambda _: client(url, args.model, args.requests, args.max_tokens), range(level))
+                    )
                 results = [r for batch in batches for r in batch]
                 ok = [r["seconds"] for r in results if r["status"] == 200]
                 refused = [r for r in results if r["status"] == 503]
                 failed = [r for r in results if r["status"] not in (200, 503)]
                 alive = httpx.get(url + "/health", timeout=10).status_code == 200
                 retry_after = ",".join(sorted({str(r["retry_after"]) for r in refused})) or "-"
-                rows.append([level, len(results), len(ok), len(refused), len(failed), median(ok) if ok else 0.0,
-                             max(ok) if ok else 0.0, retry_after, "yes" if alive else "NO"])
+                rows.append(
+                    [
+                        level,
+                        len(results),
+                        len(ok),
+                        len(refused),
+                        len(failed),
+                        median(ok) if ok else 0.0,
+                        max(ok) if ok else 0.0,
+                        retry_after,
+                        "yes" if alive else "NO",
+                    ]
+                )
                 levels.append({"clients": level, "results": results, "alive_after": alive})
             freed = disconnect_seconds(url, args.model)
         finally:
             process.terminate()
             process.wait(30)
 
-    print(f"kogata serve --model {args.model} --queue {args.queue}; {args.requests} requests per client, "
-          f"max_tokens {args.max_tokens}")
+    print(
+        f"kogata serve --model {args.model} --queue {args.queue}; {args.requests} requests per client, "
+        f"max_tokens {args.max_tokens}"
+    )
     print_table(["clients", "requests", "answered", "503", "failed", "median s", "max s", "Retry-After", "alive"], rows)
     print(f"\nmodel free {freed:.2f} s after a streaming client disconnected")
-    write_json(args.out, {"machine": machine(), "model": args.model, "queue": args.queue, "levels": levels,
-                          "disconnect_free_seconds": freed})
+    write_json(
+        args.out,
+        {
+            "machine": machine(),
+            "model": args.model,
+            "queue": args.queue,
+            "levels": levels,
+            "disconnect_free_seconds": freed,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ Query: the question with its four choices (many questions are only 「次のう�
 poliinfo: the pack holds the answers (知事・局長 … utterances) of one sitting; the right passage is any passage
 of the utterance in which the named official answers the named questioner. Query: SubTopic + QuestionSummary.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,16 +43,20 @@ def section_matches(section: str, want: str) -> bool:
     """第7条 matches 第7条 and 第7条第2項 but not 第7条の2 or 第70条; a heading path matches its prefix."""
     if not section.startswith(want):
         return False
-    rest = section[len(want):]
+    rest = section[len(want) :]
     return not rest or not (rest[0].isdigit() or rest[0] == "の")
 
 
 # ── data sets: each returns (pack name, document paths, questions [{id, question, gold: [(file, section)]}]) ──
 
+
 def sakura_city(_: argparse.Namespace):
     folder = ROOT / "data" / "packs" / "sakura-city"
-    questions = [json.loads(line) for line in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines()
-                 if line.strip()]
+    questions = [
+        json.loads(line)
+        for line in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     questions = [q for q in questions if not q.get("unanswerable")]
     return "bench-sakura-city", [folder / "docs"], questions
 
@@ -66,7 +71,7 @@ def lawqa_articles(context: str) -> list[tuple[str, str, str]]:
         m = _LAW.match(law_part)
         if not m:
             continue
-        for block in re.split(r"(?m)^(?=### )", law_part[m.end():]):
+        for block in re.split(r"(?m)^(?=### )", law_part[m.end() :]):
             if block.startswith("### "):
                 head, _, body = block.partition("\n")
                 out.append((m.group(1).strip(), head[4:].strip(), body.strip()))
@@ -100,13 +105,19 @@ def lawqa(args: argparse.Namespace):
             section = article_label(m.group(1), m.group(2)) if m else head
             # the item as asked: many questions are only 「次のうち、正しいものを教えてください。」 and
             # carry their subject in the choices
-            questions.append({"id": item["ファイル名"], "question": f"{item['問題文']}\n{item['選択肢']}",
-                              "gold": [(_file_name(law), section)]})
+            questions.append(
+                {
+                    "id": item["ファイル名"],
+                    "question": f"{item['問題文']}\n{item['選択肢']}",
+                    "gold": [(_file_name(law), section)],
+                }
+            )
     docs = OUT / "lawqa_docs"
     docs.mkdir(parents=True, exist_ok=True)
     for law, articles in laws.items():
-        text = f"# {law}\n\n" + "\n\n".join(f"### {head}\n" + "\n".join(parts.values())
-                                             for head, parts in articles.items())
+        text = f"# {law}\n\n" + "\n\n".join(
+            f"### {head}\n" + "\n".join(parts.values()) for head, parts in articles.items()
+        )
         path = docs / _file_name(law)
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
@@ -152,12 +163,19 @@ def poliinfo(args: argparse.Namespace):
         asker = re.split(r"[（(]", item["QuestionSpeaker"])[0]
         candidates = [a for a in answers if a[2] == asker]
         role = item["AnswerSpeaker"]
-        match = [a for a in candidates if a[1].startswith(role)] or \
-                sorted(candidates, key=lambda a: -len(set(a[1]) & set(role)))[:1]
+        match = [a for a in candidates if a[1].startswith(role)] or sorted(
+            candidates, key=lambda a: -len(set(a[1]) & set(role))
+        )[:1]
         if not match:
             continue
-        questions.append({"id": item["ID"], "question": f"{item['SubTopic']}：{item['QuestionSummary']}",
-                          "gold": [(match[0][0], "")], "answer": item["AnswerSummary"]})
+        questions.append(
+            {
+                "id": item["ID"],
+                "question": f"{item['SubTopic']}：{item['QuestionSummary']}",
+                "gold": [(match[0][0], "")],
+                "answer": item["AnswerSummary"],
+            }
+        )
     return f"bench-poliinfo-{args.date}", [docs], questions
 
 
@@ -185,15 +203,20 @@ def main() -> None:
     started = time.perf_counter()
     added = store.add(pack, paths)
     build_s = time.perf_counter() - started
-    print(f"{pack}: {added.passages} passages ({added.new_passages} embedded now, {build_s:.0f} s); "
-          f"{len(questions)} questions", file=sys.stderr)
+    print(
+        f"{pack}: {added.passages} passages ({added.new_passages} embedded now, {build_s:.0f} s); "
+        f"{len(questions)} questions",
+        file=sys.stderr,
+    )
     retriever = Retriever(pack)
     modes = [("embedding", "embedding", 60), ("bm25", "bm25", 60)] + [
-        (f"hybrid (RRF k={k})" if len(args.rrf_k) > 1 else "hybrid", "hybrid", k) for k in args.rrf_k]
+        (f"hybrid (RRF k={k})" if len(args.rrf_k) > 1 else "hybrid", "hybrid", k) for k in args.rrf_k
+    ]
     found = {label: {k: 0 for k in KS} for label, _, _ in modes}
     per_question = []
     query_s = []
     from tqdm import tqdm
+
     for q in tqdm(questions, desc="questions", unit="q", file=sys.stderr):
         t = time.perf_counter()
         scores = retriever.scores(q["question"])
@@ -201,8 +224,14 @@ def main() -> None:
         row = {"id": q["id"], "question": q["question"]}
         for label, mode, rrf_k in modes:
             hits = retriever.rank(scores, max(KS), mode=mode, rrf_k=rrf_k)
-            first = next((n for n, h in enumerate(hits, 1) if any(
-                h.chunk.source == f and section_matches(h.chunk.section, s) for f, s in q["gold"])), None)
+            first = next(
+                (
+                    n
+                    for n, h in enumerate(hits, 1)
+                    if any(h.chunk.source == f and section_matches(h.chunk.section, s) for f, s in q["gold"])
+                ),
+                None,
+            )
             for k in KS:
                 found[label][k] += first is not None and first <= k
             row[label] = {"rank": first, "top": [h.chunk.citation for h in hits[:3]]}
@@ -213,10 +242,19 @@ def main() -> None:
     print_table(["retrieval"] + [f"recall@{k}" for k in KS], rows)
     median_query = sorted(query_s)[len(query_s) // 2] if query_s else 0.0
     print(f"median query time {median_query:.2f} s (embedding + BM25, measured under whatever load there is)")
-    write_json(args.out or OUT / f"retrieval_{args.set}.json", {
-        "set": args.set, "pack": pack, "passages": added.passages, "questions": n, "machine": machine(),
-        "recall": {label: {f"@{k}": found[label][k] / n for k in KS} for label, _, _ in modes},
-        "median_query_s": median_query, "per_question": per_question})
+    write_json(
+        args.out or OUT / f"retrieval_{args.set}.json",
+        {
+            "set": args.set,
+            "pack": pack,
+            "passages": added.passages,
+            "questions": n,
+            "machine": machine(),
+            "recall": {label: {f"@{k}": found[label][k] / n for k in KS} for label, _, _ in modes},
+            "median_query_s": median_query,
+            "per_question": per_question,
+        },
+    )
 
 
 if __name__ == "__main__":

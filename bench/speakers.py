@@ -8,6 +8,7 @@ split is the measurement.
 
     .venv/bin/python bench/speakers.py [--data data/consultations] [--out bench/out/speakers.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,13 @@ def score_split(data: Path, split: str) -> dict:
             total += 1
             right += label == want
             alternating += (DOCTOR, PATIENT)[k % 2] == want
-    return {"split": split, "visits": visits, "turns": total, "turns_and_words": right / total,
-            "alternation": alternating / total}
+    return {
+        "split": split,
+        "visits": visits,
+        "turns": total,
+        "turns_and_words": right / total,
+        "alternation": alternating / total,
+    }
 
 
 def main() -> None:
@@ -49,9 +55,13 @@ def main() -> None:
     ap.add_argument("--out", default="bench/out/speakers.json")
     args = ap.parse_args()
     results = [score_split(args.data, split) for split in ("train", "test")]
-    print_table(["split", "visits", "turns scored", "alternation", "turns and words"],
-                [[r["split"], r["visits"], r["turns"], f"{r['alternation']:.1%}", f"{r['turns_and_words']:.1%}"]
-                 for r in results])
+    print_table(
+        ["split", "visits", "turns scored", "alternation", "turns and words"],
+        [
+            [r["split"], r["visits"], r["turns"], f"{r['alternation']:.1%}", f"{r['turns_and_words']:.1%}"]
+            for r in results
+        ],
+    )
     write_json(args.out, {"machine": machine(), "results": results})
 
 

@@ -15,6 +15,7 @@ Each model runs in its own process (so peak RSS is its own). For each:
     .venv/bin/python bench/tune.py [--model small --model qwen2.5-coder-1.5b] [--threads 2] [--steps 3]
                                    [--examples 200] [--tokens 512] [--cold] [--full] [--label quiet]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,11 @@ def synthetic_examples(tokenizer, count: int, tokens: int) -> list[dict]:
     for ref in sorted((ROOT / "data" / "consultations").glob("*.json")):
         reference = json.loads(ref.read_text(encoding="utf-8"))
         if reference["split"] == "train":
-            words = "\n".join(line for line in ref.with_suffix(".txt").read_text(encoding="utf-8").splitlines()
-                              if line and not line.startswith("#"))
+            words = "\n".join(
+                line
+                for line in ref.with_suffix(".txt").read_text(encoding="utf-8").splitlines()
+                if line and not line.startswith("#")
+            )
             chart = "\n".join(line for lines in reference["reference_chart"].values() for line in lines)
             visits.append((words, chart))
     examples = []
@@ -55,8 +59,12 @@ def synthetic_examples(tokenizer, count: int, tokens: int) -> list[dict]:
         answer = chart[: max(8, tokens // 4)]
 
         def build(n_chars: int) -> dict:
-            return {"messages": [{"role": "user", "content": f"（例{i + 1}）" + words[:n_chars]},
-                                 {"role": "assistant", "content": answer}]}
+            return {
+                "messages": [
+                    {"role": "user", "content": f"（例{i + 1}）" + words[:n_chars]},
+                    {"role": "assistant", "content": answer},
+                ]
+            }
 
         low, high = 1, len(words)
         while low < high:  # the longest question that keeps the example within `tokens`
@@ -69,8 +77,18 @@ def synthetic_examples(tokenizer, count: int, tokens: int) -> list[dict]:
     return examples
 
 
-def worker(model: str, threads: int, steps: int, examples: int, tokens: int, cold: bool, full: bool,
-           precision: str, karte: bool, checkpointing: bool) -> dict:
+def worker(
+    model: str,
+    threads: int,
+    steps: int,
+    examples: int,
+    tokens: int,
+    cold: bool,
+    full: bool,
+    precision: str,
+    karte: bool,
+    checkpointing: bool,
+) -> dict:
     import torch
 
     from kogata.adapters import registry
@@ -96,10 +114,17 @@ def worker(model: str, threads: int, steps: int, examples: int, tokens: int, col
     with tempfile.TemporaryDirectory() as scratch:
         # the tokenizer comes with the base: load it once through a throw-away one-line file
         probe = Path(scratch) / "probe.jsonl"
-        probe.write_text(json.dumps({"messages": [{"role": "user", "content": "a"},
-                                                  {"role": "assistant", "content": "b"}]}) + "\n")
-        config = TuneConfig(base=spec.name, epochs=1, max_tokens=max(tokens, 2048), threads=threads, precision=precision,
-                            checkpointing=checkpointing)
+        probe.write_text(
+            json.dumps({"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]}) + "\n"
+        )
+        config = TuneConfig(
+            base=spec.name,
+            epochs=1,
+            max_tokens=max(tokens, 2048),
+            threads=threads,
+            precision=precision,
+            checkpointing=checkpointing,
+        )
         start = time.perf_counter()
         prepared = prepare(probe, config, progress=False)
         result["cached_load_s"] = round(time.perf_counter() - start, 1)
@@ -116,7 +141,7 @@ def worker(model: str, threads: int, steps: int, examples: int, tokens: int, col
         _reset_peak_rss()
         timed_step(prepared, items[0], repeats=1)  # warm-up
         times = []
-        for item in items[1: steps + 1]:
+        for item in items[1 : steps + 1]:
             wall, cpu = time.perf_counter(), time.process_time()
             timed_step(prepared, item, repeats=1)
             times.append((time.perf_counter() - wall, time.process_time() - cpu))
@@ -139,8 +164,19 @@ def worker(model: str, threads: int, steps: int, examples: int, tokens: int, col
         if full:
             name = f"bench-{spec.name}-{int(time.time())}"
             start = time.perf_counter()
-            trained = train(data, name, TuneConfig(base=spec.name, epochs=1, max_tokens=tokens, threads=threads,
-                                                   precision=precision, checkpointing=checkpointing), progress=True)
+            trained = train(
+                data,
+                name,
+                TuneConfig(
+                    base=spec.name,
+                    epochs=1,
+                    max_tokens=tokens,
+                    threads=threads,
+                    precision=precision,
+                    checkpointing=checkpointing,
+                ),
+                progress=True,
+            )
             result["full_total_s"] = round(time.perf_counter() - start, 1)
             result["full_train_s"] = round(trained.train_seconds, 1)
             result["full_peak_rss_mb"] = round(trained.peak_rss_mb)
@@ -158,41 +194,104 @@ def main() -> None:
     parser.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto")
     parser.add_argument("--cold", action="store_true", help="also time reading the GGUF into transformers")
     parser.add_argument("--full", action="store_true", help="really train the examples for one epoch")
-    parser.add_argument("--no-karte", dest="karte", action="store_false",
-                        help="skip the step on the longest karte example (~2,000 tokens: 9 GB without "
-                             "--checkpointing on the 0.5B model, about twice that on the 1.5B)")
+    parser.add_argument(
+        "--no-karte",
+        dest="karte",
+        action="store_false",
+        help="skip the step on the longest karte example (~2,000 tokens: 9 GB without "
+        "--checkpointing on the 0.5B model, about twice that on the 1.5B)",
+    )
     parser.add_argument("--checkpointing", action="store_true", help="recompute activations (less memory)")
     parser.add_argument("--label", default="", help="e.g. 'quiet' or 'under load', recorded with the figures")
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "tune.json"))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.threads, args.steps, args.examples, args.tokens, args.cold,
-                                args.full, args.precision, args.karte, args.checkpointing)))
+        print(
+            json.dumps(
+                worker(
+                    args.worker,
+                    args.threads,
+                    args.steps,
+                    args.examples,
+                    args.tokens,
+                    args.cold,
+                    args.full,
+                    args.precision,
+                    args.karte,
+                    args.checkpointing,
+                )
+            )
+        )
         return
 
     rows, results = [], []
     for model in args.model or ["small"]:
-        command = [sys.executable, __file__, "--worker", model, "--threads", str(args.threads), "--steps",
-                   str(args.steps), "--examples", str(args.examples), "--tokens", str(args.tokens),
-                   "--precision", args.precision] + (["--cold"] if args.cold else []) + (["--full"] if args.full else []) \
-            + ([] if args.karte else ["--no-karte"]) + (["--checkpointing"] if args.checkpointing else [])
-        done = subprocess.run(command, stdout=subprocess.PIPE, text=True, env=dict(os.environ, TOKENIZERS_PARALLELISM="false"))
+        command = (
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                model,
+                "--threads",
+                str(args.threads),
+                "--steps",
+                str(args.steps),
+                "--examples",
+                str(args.examples),
+                "--tokens",
+                str(args.tokens),
+                "--precision",
+                args.precision,
+            ]
+            + (["--cold"] if args.cold else [])
+            + (["--full"] if args.full else [])
+            + ([] if args.karte else ["--no-karte"])
+            + (["--checkpointing"] if args.checkpointing else [])
+        )
+        done = subprocess.run(
+            command, stdout=subprocess.PIPE, text=True, env=dict(os.environ, TOKENIZERS_PARALLELISM="false")
+        )
         if done.returncode != 0:
             sys.exit(f"{model}: the worker failed (exit {done.returncode})")
         r = json.loads(done.stdout.strip().splitlines()[-1])
         results.append(r)
-        rows.append([r["model"], r["precision"], r["threads"], r.get("gguf_load_s", "-"), r["cached_load_s"],
-                     f"{r['step_s']:.2f} ({r['step_cpu_s']:.1f} cpu)", round(r["tokens"] / r["step_s"]),
-                     f"{r['estimate_s'] / 60:.1f} min" + (f" (ran {r['full_train_s'] / 60:.1f})" if "full_train_s" in r else ""),
-                     f"{r['train_peak_rss_mb'] / 1024:.1f} GB",
-                     f"{r['karte_step_s']:.1f} s / {r['karte_step_tokens']}" if "karte_step_s" in r else "-",
-                     f"{r['karte_estimate_s'] / 60:.0f} min" if "karte_estimate_s" in r else "-"])
-    print(f"\n{machine()['cpu']}, {args.threads} threads{', activation checkpointing' if args.checkpointing else ''}"
-          f"{', ' + args.label if args.label else ''}")
-    print_table(["model", "precision", "threads", "GGUF→transformers s", "cached load s",
-                 f"step s ({args.tokens} tok)", "tok/s", f"{args.examples}×{args.tokens}, 1 epoch", "peak RSS",
-                 "karte step", f"karte {KARTE_EPOCHS} epochs"], rows)
+        rows.append(
+            [
+                r["model"],
+                r["precision"],
+                r["threads"],
+                r.get("gguf_load_s", "-"),
+                r["cached_load_s"],
+                f"{r['step_s']:.2f} ({r['step_cpu_s']:.1f} cpu)",
+                round(r["tokens"] / r["step_s"]),
+                f"{r['estimate_s'] / 60:.1f} min"
+                + (f" (ran {r['full_train_s'] / 60:.1f})" if "full_train_s" in r else ""),
+                f"{r['train_peak_rss_mb'] / 1024:.1f} GB",
+                f"{r['karte_step_s']:.1f} s / {r['karte_step_tokens']}" if "karte_step_s" in r else "-",
+                f"{r['karte_estimate_s'] / 60:.0f} min" if "karte_estimate_s" in r else "-",
+            ]
+        )
+    print(
+        f"\n{machine()['cpu']}, {args.threads} threads{', activation checkpointing' if args.checkpointing else ''}"
+        f"{', ' + args.label if args.label else ''}"
+    )
+    print_table(
+        [
+            "model",
+            "precision",
+            "threads",
+            "GGUF→transformers s",
+            "cached load s",
+            f"step s ({args.tokens} tok)",
+            "tok/s",
+            f"{args.examples}×{args.tokens}, 1 epoch",
+            "peak RSS",
+            "karte step",
+            f"karte {KARTE_EPOCHS} epochs",
+        ],
+        rows,
+    )
     write_json(args.out, {"machine": machine(), "label": args.label, "args": vars(args), "results": results})
 
 

@@ -1,4 +1,5 @@
 """kogata (小型): a small, Japanese-first language-model system that runs offline on a CPU."""
+
 from kogata.engine import generate, generate_json, load, stream_generate
 from kogata.errors import KogataError
 

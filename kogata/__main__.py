@@ -1,4 +1,5 @@
 """`python -m kogata`: the kogata command."""
+
 from kogata.cli import main
 
 main()

@@ -8,6 +8,7 @@ Figures are medians over --runs. With --plot, a PNG of seconds per chart against
 
     kogata bench [--models a,b] [--runs 3] [--threads N] [--out bench/out/bench.json] [--plot bench/out/bench.png]
 """
+
 from __future__ import annotations
 
 import json
@@ -39,12 +40,18 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=REPO_ROOT).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO_ROOT
+        ).stdout.strip()
     except OSError:
         commit = ""
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "commit": commit}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        "commit": commit,
+    }
 
 
 def median(values: list[float]) -> float:
@@ -78,8 +85,9 @@ def consultations(count: int = 3, data: Path | None = None) -> list[Path]:
     return [files[round(i * step)] for i in range(count)]
 
 
-def measure(model_name: str, *, runs: int, threads: int, max_tokens: int, charts: int,
-            data: Path | None = None) -> dict[str, Any]:
+def measure(
+    model_name: str, *, runs: int, threads: int, max_tokens: int, charts: int, data: Path | None = None
+) -> dict[str, Any]:
     """Every figure for one model, in this process (run it in a fresh one: peak RSS is the process's)."""
     from kogata.engine import load, stream_generate
     from kogata.tasks.karte import karte
@@ -96,9 +104,15 @@ def measure(model_name: str, *, runs: int, threads: int, max_tokens: int, charts
         for _ in stream:
             pass
         s = stream.stats
-        generation.append({"prompt_tokens": s.prompt_tokens, "prompt_tps": s.prompt_tps,
-                           "generation_tps": s.generation_tps, "first_token_s": s.first_token_s,
-                           "completion_tokens": s.completion_tokens})
+        generation.append(
+            {
+                "prompt_tokens": s.prompt_tokens,
+                "prompt_tps": s.prompt_tps,
+                "generation_tps": s.generation_tps,
+                "first_token_s": s.first_token_s,
+                "completion_tokens": s.completion_tokens,
+            }
+        )
     charts_out = []
     for path in consultations(charts, data):
         transcript = read_transcript(path)
@@ -113,14 +127,28 @@ def measure(model_name: str, *, runs: int, threads: int, max_tokens: int, charts
             except Exception as e:  # a model that cannot write a chart (a base model) is reported, not fatal
                 error = f"{type(e).__name__}: {e}"
                 break
-        charts_out.append({"file": path.name, "chars": chars, "utterances": len(transcript.utterances),
-                           "seconds": times, "median_s": median(times) if times else None, "error": error})
-    return {"model": llm.spec.name, "threads": llm.threads, "load_s": load_s, "runs": generation,
-            "prompt_tokens": median([g["prompt_tokens"] for g in generation]),
-            "prompt_tps": median([g["prompt_tps"] for g in generation]),
-            "generation_tps": median([g["generation_tps"] for g in generation]),
-            "first_token_s": median([g["first_token_s"] for g in generation]),
-            "charts": charts_out, "peak_rss_mb": peak_rss_mb()}
+        charts_out.append(
+            {
+                "file": path.name,
+                "chars": chars,
+                "utterances": len(transcript.utterances),
+                "seconds": times,
+                "median_s": median(times) if times else None,
+                "error": error,
+            }
+        )
+    return {
+        "model": llm.spec.name,
+        "threads": llm.threads,
+        "load_s": load_s,
+        "runs": generation,
+        "prompt_tokens": median([g["prompt_tokens"] for g in generation]),
+        "prompt_tps": median([g["prompt_tps"] for g in generation]),
+        "generation_tps": median([g["generation_tps"] for g in generation]),
+        "first_token_s": median([g["first_token_s"] for g in generation]),
+        "charts": charts_out,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def _another_visit(llm) -> None:
@@ -177,13 +205,26 @@ def plot(results: list[dict[str, Any]], path: Path, title: str) -> None:
 @click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
 @click.option("--charts", type=int, default=3, show_default=True, help="Consultations of different lengths to chart.")
 @click.option("--max-tokens", type=int, default=128, show_default=True, help="Tokens generated per speed run.")
-@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Folder of consultations to chart (default: data/consultations).")
+@click.option(
+    "--data",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of consultations to chart (default: data/consultations).",
+)
 @click.option("--out", default=None, help="Write every figure as JSON here (atomically).")
 @click.option("--plot", "plot_path", default=None, help="Write a PNG of seconds per chart against transcript length.")
 @click.option("--worker", default=None, hidden=True)
-def bench(models: str | None, runs: int, threads: int | None, charts: int, max_tokens: int, data: Path | None,
-          out: str | None, plot_path: str | None, worker: str | None) -> None:
+def bench(
+    models: str | None,
+    runs: int,
+    threads: int | None,
+    charts: int,
+    max_tokens: int,
+    data: Path | None,
+    out: str | None,
+    plot_path: str | None,
+    worker: str | None,
+) -> None:
     """Speed and memory of each installed model on this machine: tokens/s, first token, seconds per カルテ."""
     from kogata.errors import InputError
 
@@ -191,8 +232,12 @@ def bench(models: str | None, runs: int, threads: int | None, charts: int, max_t
     if runs < 1 or charts < 1:
         raise InputError("--runs and --charts must be at least 1")
     if worker:
-        click.echo(json.dumps(measure(worker, runs=runs, threads=threads, max_tokens=max_tokens, charts=charts,
-                                      data=data), ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                measure(worker, runs=runs, threads=threads, max_tokens=max_tokens, charts=charts, data=data),
+                ensure_ascii=False,
+            )
+        )
         return
     from kogata.engine.registry import get_spec
 
@@ -203,8 +248,22 @@ def bench(models: str | None, runs: int, threads: int | None, charts: int, max_t
     for name in names:
         click.echo(f"{name}: {runs} runs, {charts} charts …", err=True)
         # `-m kogata.cli` would import the CLI twice (as __main__ and as kogata.cli); -c imports it once
-        cmd = [sys.executable, "-c", "from kogata.cli import main; main()", "bench", "--worker", name,
-               "--runs", str(runs), "--threads", str(threads), "--charts", str(charts), "--max-tokens", str(max_tokens)]
+        cmd = [
+            sys.executable,
+            "-c",
+            "from kogata.cli import main; main()",
+            "bench",
+            "--worker",
+            name,
+            "--runs",
+            str(runs),
+            "--threads",
+            str(threads),
+            "--charts",
+            str(charts),
+            "--max-tokens",
+            str(max_tokens),
+        ]
         cmd += ["--data", str(data)] if data else []
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
@@ -218,12 +277,39 @@ def bench(models: str | None, runs: int, threads: int | None, charts: int, max_t
     ok = [r for r in results if "error" not in r]
     rows = []
     for r in ok:
-        chart_cells = ", ".join(f"{c['median_s']:.1f} s ({c['chars']} chars)" if c["median_s"] is not None
-                                else f"error ({c['chars']} chars)" for c in r["charts"])
-        rows.append([r["model"], f"{r['load_s']:.1f}", int(r["prompt_tokens"]), f"{r['prompt_tps']:.1f}",
-                     f"{r['generation_tps']:.1f}", f"{r['first_token_s']:.2f}", chart_cells, f"{r['peak_rss_mb']:,.0f}"])
-    click.echo(markdown_table(["model", "load s", "prompt tokens", "prompt tok/s", "gen tok/s", "first token s",
-                               "seconds per chart", "peak RSS MB"], rows))
+        chart_cells = ", ".join(
+            f"{c['median_s']:.1f} s ({c['chars']} chars)"
+            if c["median_s"] is not None
+            else f"error ({c['chars']} chars)"
+            for c in r["charts"]
+        )
+        rows.append(
+            [
+                r["model"],
+                f"{r['load_s']:.1f}",
+                int(r["prompt_tokens"]),
+                f"{r['prompt_tps']:.1f}",
+                f"{r['generation_tps']:.1f}",
+                f"{r['first_token_s']:.2f}",
+                chart_cells,
+                f"{r['peak_rss_mb']:,.0f}",
+            ]
+        )
+    click.echo(
+        markdown_table(
+            [
+                "model",
+                "load s",
+                "prompt tokens",
+                "prompt tok/s",
+                "gen tok/s",
+                "first token s",
+                "seconds per chart",
+                "peak RSS MB",
+            ],
+            rows,
+        )
+    )
     click.echo(f"{info['cpu']}, {info['cores']} cores, {threads} threads; medians of {runs} runs; {info['date']}")
     for r in results:
         if "error" in r:

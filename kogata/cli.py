@@ -1,4 +1,5 @@
 """The `kogata` command: a thin layer that parses arguments and calls the library."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,9 @@ def _read_schema(path: str) -> dict:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise SchemaError(f"schema file {path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+        raise SchemaError(
+            f"schema file {path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
+        ) from None
 
 
 def _prompt_text(prompt: str) -> str:
@@ -34,8 +37,12 @@ def _prompt_text(prompt: str) -> str:
 
 model_option = click.option("--model", "-m", default=None, help="Model name or alias (see `kogata models`).")
 threads_option = click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
-guard_option = click.option("--glyph-guard/--no-glyph-guard", default=True, show_default=True,
-                            help="Ban Han characters that Japanese does not use.")
+guard_option = click.option(
+    "--glyph-guard/--no-glyph-guard",
+    default=True,
+    show_default=True,
+    help="Ban Han characters that Japanese does not use.",
+)
 
 
 @click.group()
@@ -50,13 +57,27 @@ def cli() -> None:
 @click.option("--max-tokens", type=int, default=512, show_default=True)
 @click.option("--temperature", type=float, default=0.0, show_default=True)
 @click.option("--seed", type=int, default=None, help="Sampling seed (for temperature > 0).")
-@click.option("--json-schema", "schema_file", type=click.Path(dir_okay=False), default=None,
-              help="Constrain the answer to this JSON schema file; prints validated JSON or fails.")
+@click.option(
+    "--json-schema",
+    "schema_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Constrain the answer to this JSON schema file; prints validated JSON or fails.",
+)
 @click.option("--system", default=None, help="System message (default: answer in Japanese).")
 @threads_option
 @guard_option
-def generate(prompt: str, model: str | None, max_tokens: int, temperature: float, seed: int | None,
-             schema_file: str | None, system: str | None, threads: int | None, glyph_guard: bool) -> None:
+def generate(
+    prompt: str,
+    model: str | None,
+    max_tokens: int,
+    temperature: float,
+    seed: int | None,
+    schema_file: str | None,
+    system: str | None,
+    threads: int | None,
+    glyph_guard: bool,
+) -> None:
     """Answer PROMPT (use - to read it from standard input), streaming to stdout."""
     from kogata.engine import generate_json, load, stream_generate
     from kogata.engine.generate import to_messages
@@ -69,8 +90,7 @@ def generate(prompt: str, model: str | None, max_tokens: int, temperature: float
         check_schema(schema)  # before the model loads: a bad schema costs nothing
     llm = load(model, threads=threads, glyph_guard=glyph_guard)
     if schema is not None:
-        value = generate_json(llm, messages, schema, max_tokens=max_tokens, temperature=temperature,
-                              seed=seed)
+        value = generate_json(llm, messages, schema, max_tokens=max_tokens, temperature=temperature, seed=seed)
         click.echo(json.dumps(value, ensure_ascii=False, indent=2))
         return
     for piece in stream_generate(llm, messages, max_tokens=max_tokens, temperature=temperature, seed=seed):
@@ -86,8 +106,9 @@ def generate(prompt: str, model: str | None, max_tokens: int, temperature: float
 @click.option("--system", default=None, help="System message (default: answer in Japanese).")
 @threads_option
 @guard_option
-def chat(model: str | None, max_tokens: int, temperature: float, system: str | None, threads: int | None,
-         glyph_guard: bool) -> None:
+def chat(
+    model: str | None, max_tokens: int, temperature: float, system: str | None, threads: int | None, glyph_guard: bool
+) -> None:
     """Interactive multi-turn chat. /reset forgets the history, /exit (or Ctrl-D) leaves."""
     from kogata.engine import load, stream_generate
     from kogata.engine.generate import to_messages
@@ -109,8 +130,7 @@ def chat(model: str | None, max_tokens: int, temperature: float, system: str | N
             continue
         history.append({"role": "user", "content": line})
         pieces = []
-        for piece in stream_generate(llm, to_messages(history, system), max_tokens=max_tokens,
-                                     temperature=temperature):
+        for piece in stream_generate(llm, to_messages(history, system), max_tokens=max_tokens, temperature=temperature):
             pieces.append(piece)
             sys.stdout.write(piece)
             sys.stdout.flush()
@@ -143,15 +163,27 @@ def write_output(text: str, out: str | None) -> None:
 @click.argument("transcript")
 @click.option("--format", "fmt", type=click.Choice(["md", "json", "fhir"]), default="md", show_default=True)
 @model_option
-@click.option("--adapter", default=None,
-              help="A LoRA adapter for this chart: a registered NAME (kogata adapters list) or a GGUF file.")
+@click.option(
+    "--adapter",
+    default=None,
+    help="A LoRA adapter for this chart: a registered NAME (kogata adapters list) or a GGUF file.",
+)
 @click.option("--out", default=None, help="Write to this file (atomically) instead of standard output.")
 @click.option("--encoding", default=None, help="Encoding of a transcript that is not UTF-8 (e.g. cp932).")
 @click.option("--show-unsupported", is_flag=True, help="Also render lines the verifier could not tie to the words.")
 @click.option("--rules-only", is_flag=True, help="No model: the lines the rules read from the words (instant).")
 @threads_option
-def karte(transcript: str, fmt: str, model: str | None, adapter: str | None, out: str | None, encoding: str | None,
-          show_unsupported: bool, rules_only: bool, threads: int | None) -> None:
+def karte(
+    transcript: str,
+    fmt: str,
+    model: str | None,
+    adapter: str | None,
+    out: str | None,
+    encoding: str | None,
+    show_unsupported: bool,
+    rules_only: bool,
+    threads: int | None,
+) -> None:
     """Write an evidence-linked SOAP chart from a consultation TRANSCRIPT (text or JSON; - for stdin)."""
     from kogata.engine import load
     from kogata.tasks.karte import karte as write_chart
@@ -160,8 +192,11 @@ def karte(transcript: str, fmt: str, model: str | None, adapter: str | None, out
     from kogata.adapters import resolve as resolve_adapter
 
     visit = read_transcript(transcript, encoding=encoding)  # bad input fails before the model loads
-    llm = None if rules_only else load(model, threads=threads,
-                                       adapters={"cli": resolve_adapter(adapter, model)} if adapter else None)
+    llm = (
+        None
+        if rules_only
+        else load(model, threads=threads, adapters={"cli": resolve_adapter(adapter, model)} if adapter else None)
+    )
     chart = write_chart(visit, model=llm, adapter="cli" if adapter and llm else None, rules_only=rules_only)
     if fmt == "json":
         text = json.dumps(chart.to_dict(), ensure_ascii=False, indent=2)
@@ -182,8 +217,12 @@ def eval_group() -> None:
 
 
 @eval_group.command(name="karte")
-@click.option("--data", type=click.Path(file_okay=False, exists=True), default=None,
-              help="Folder of consultations with reference charts (default: data/consultations).")
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Folder of consultations with reference charts (default: data/consultations).",
+)
 @click.option("--split", type=click.Choice(["test", "train", "all"]), default="test", show_default=True)
 @model_option
 @click.option("--adapter", default=None, help="A registered adapter NAME or a LoRA GGUF file.")
@@ -191,38 +230,64 @@ def eval_group() -> None:
 @click.option("--out", default=None, help="Write the full results (every chart) as JSON here.")
 @click.option("--rules-only", is_flag=True, help="Chart without the model: what the rules alone recall.")
 @threads_option
-def eval_karte(data: str | None, split: str, model: str | None, adapter: str | None, limit: int | None,
-               out: str | None, rules_only: bool, threads: int | None) -> None:
+def eval_karte(
+    data: str | None,
+    split: str,
+    model: str | None,
+    adapter: str | None,
+    limit: int | None,
+    out: str | None,
+    rules_only: bool,
+    threads: int | None,
+) -> None:
     """Chart quality on the synthetic consultations: recall, unsupported lines, inventions, speed."""
     from kogata.engine import load
     from kogata.adapters import resolve as resolve_adapter
     from kogata.tasks.karte.evaluate import DEFAULT_DATA, evaluate
 
-    llm = None if rules_only else load(model, threads=threads,
-                                       adapters={"cli": resolve_adapter(adapter, model)} if adapter else None)
-    result = evaluate(Path(data) if data else DEFAULT_DATA, split=None if split == "all" else split, model=llm,
-                      adapter="cli" if adapter else None, limit=limit, rules_only=rules_only)
-    click.echo(f"{'id':<5}{'dept':<10}{'chars':>6}{'recall':>8}{'items':>6}{'unsup':>6}{'invent':>7}{'denied':>7}{'sec':>7}")
+    llm = (
+        None
+        if rules_only
+        else load(model, threads=threads, adapters={"cli": resolve_adapter(adapter, model)} if adapter else None)
+    )
+    result = evaluate(
+        Path(data) if data else DEFAULT_DATA,
+        split=None if split == "all" else split,
+        model=llm,
+        adapter="cli" if adapter else None,
+        limit=limit,
+        rules_only=rules_only,
+    )
+    click.echo(
+        f"{'id':<5}{'dept':<10}{'chars':>6}{'recall':>8}{'items':>6}{'unsup':>6}{'invent':>7}{'denied':>7}{'sec':>7}"
+    )
     for r in result["cases"]:
         if "error" in r:
             click.echo(f"{r['id']:<5}ERROR {r['error']}")
             continue
-        click.echo(f"{r['id']:<5}{r['department'][:8]:<10}{r['chars']:>6}{r['recall']:>8.2f}{r['items']:>6}"
-                   f"{r['unsupported']:>6}{len(r['invented_drugs']) + len(r['invented_doses']):>7}"
-                   f"{len(r['denied_as_present']):>7}{r['seconds']:>7.1f}")
+        click.echo(
+            f"{r['id']:<5}{r['department'][:8]:<10}{r['chars']:>6}{r['recall']:>8.2f}{r['items']:>6}"
+            f"{r['unsupported']:>6}{len(r['invented_drugs']) + len(r['invented_doses']):>7}"
+            f"{len(r['denied_as_present']):>7}{r['seconds']:>7.1f}"
+        )
     s = result["summary"]
-    click.echo(f"\n{s['consultations']} consultations ({result['model']}): key-fact recall {s['key_fact_recall']:.3f}, "
-               f"unsupported {s['unsupported_rate']:.3f}, invented drugs/doses {s['invented_drugs_or_doses']}, "
-               f"denied shown as present {s['denied_shown_as_present']}, non-Japanese glyphs {s['non_japanese_glyphs']}, "
-               f"valid contract {s['valid_contract']:.0%}, {s['seconds_per_chart']:.1f} s/chart, errors {s['errors']}")
+    click.echo(
+        f"\n{s['consultations']} consultations ({result['model']}): key-fact recall {s['key_fact_recall']:.3f}, "
+        f"unsupported {s['unsupported_rate']:.3f}, invented drugs/doses {s['invented_drugs_or_doses']}, "
+        f"denied shown as present {s['denied_shown_as_present']}, non-Japanese glyphs {s['non_japanese_glyphs']}, "
+        f"valid contract {s['valid_contract']:.0%}, {s['seconds_per_chart']:.1f} s/chart, errors {s['errors']}"
+    )
     from kogata.adapters.registry import looks_like_path, record_eval
 
     # a registered adapter that charted the whole split (with --rules-only it charted nothing)
     if adapter and not rules_only and limit is None and not data and not looks_like_path(adapter):
         from datetime import date
 
-        figures = {"date": date.today().isoformat(), "model": result["model"],
-                   **{k: s[k] for k in ("consultations", "key_fact_recall", "unsupported_rate", "seconds_per_chart")}}
+        figures = {
+            "date": date.today().isoformat(),
+            "model": result["model"],
+            **{k: s[k] for k in ("consultations", "key_fact_recall", "unsupported_rate", "seconds_per_chart")},
+        }
         recorded = record_eval(adapter, f"karte/{split}", figures)
         if not recorded.bundled:  # a shipped adapter keeps the figures it shipped with
             click.echo(f"recorded in adapter {adapter!r} (kogata adapters show {adapter})")
@@ -242,18 +307,33 @@ def models(as_json: bool) -> None:
     rows = [*states(), weights.state()]
     speech_adapter = adapter_state()
     if as_json:
-        click.echo(json.dumps([dict(r.to_dict(), default=r.spec.name == DEFAULT_MODEL,
-                                    **({"speech_adapter": speech_adapter} if r.spec is weights.WHISPER_BASE else {}))
-                               for r in rows], ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    dict(
+                        r.to_dict(),
+                        default=r.spec.name == DEFAULT_MODEL,
+                        **({"speech_adapter": speech_adapter} if r.spec is weights.WHISPER_BASE else {}),
+                    )
+                    for r in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for r in rows:
         mark = "*" if r.spec.name == DEFAULT_MODEL else " "
-        click.echo(f"{mark} {r.spec.name:<20} {r.state:<14} {r.spec.size / 1e6:>6.0f} MB  {r.spec.licence:<18} "
-                   f"{r.spec.good_for}")
+        click.echo(
+            f"{mark} {r.spec.name:<20} {r.state:<14} {r.spec.size / 1e6:>6.0f} MB  {r.spec.licence:<18} "
+            f"{r.spec.good_for}"
+        )
         if r.detail:
             click.echo(f"  {'':<20} {r.detail}")
-    click.echo(f"  {'+ speech adapter':<20} {'merged' if speech_adapter['merged'] else 'merged on first use':<14} "
-               f"{speech_adapter['size'] / 1e6:>6.1f} MB  medical (kogata's own), used by default by transcribe/serve")
+    click.echo(
+        f"  {'+ speech adapter':<20} {'merged' if speech_adapter['merged'] else 'merged on first use':<14} "
+        f"{speech_adapter['size'] / 1e6:>6.1f} MB  medical (kogata's own), used by default by transcribe/serve"
+    )
     click.echo("(* default)")
 
 
@@ -306,4 +386,3 @@ def main() -> None:
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-

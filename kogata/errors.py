@@ -1,4 +1,5 @@
 """Errors a clinic's IT person can act on: one small hierarchy, each message says what was wrong and what to do."""
+
 from __future__ import annotations
 
 

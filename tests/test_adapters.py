@@ -1,4 +1,5 @@
 """LoRA adapters are chosen per request, without reloading the base model."""
+
 import numpy as np
 import pytest
 
@@ -17,8 +18,12 @@ def write_lora(path, *, rank: int = 8, scale: float = 0.5) -> None:
     writer.add_float32("adapter.lora.alpha", float(rank))
     rng = np.random.default_rng(0)
     for layer in range(24):
-        writer.add_tensor(f"blk.{layer}.attn_q.weight.lora_a", (rng.standard_normal((rank, 896)) * scale).astype(np.float32))
-        writer.add_tensor(f"blk.{layer}.attn_q.weight.lora_b", (rng.standard_normal((896, rank)) * scale).astype(np.float32))
+        writer.add_tensor(
+            f"blk.{layer}.attn_q.weight.lora_a", (rng.standard_normal((rank, 896)) * scale).astype(np.float32)
+        )
+        writer.add_tensor(
+            f"blk.{layer}.attn_q.weight.lora_b", (rng.standard_normal((896, rank)) * scale).astype(np.float32)
+        )
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

@@ -1,5 +1,6 @@
 """Answers with citations: planted unsupported sentences are dropped, and a real small model answers from a
 pack with citations and says 「該当する規定が見つかりませんでした」 when the pack does not hold the answer."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,43 +34,60 @@ def index(hits):
     return PassageIndex({n: h.chunk.context for n, h in enumerate(hits, 1)})
 
 
-@pytest.mark.parametrize("text, cites", [
-    ("粗大ごみの処理手数料は、1点につき500円です。", [1]),
-    ("収集を希望する日の7日前までに、粗大ごみ受付センターに申し込みます。", [1]),
-    ("第7条により、粗大ごみは申込みが必要です。", [1]),
-    ("自己搬入の処理手数料は、10キログラムごとに100円です。", [2]),
-])
+@pytest.mark.parametrize(
+    "text, cites",
+    [
+        ("粗大ごみの処理手数料は、1点につき500円です。", [1]),
+        ("収集を希望する日の7日前までに、粗大ごみ受付センターに申し込みます。", [1]),
+        ("第7条により、粗大ごみは申込みが必要です。", [1]),
+        ("自己搬入の処理手数料は、10キログラムごとに100円です。", [2]),
+    ],
+)
 def test_supported_sentences_pass(index, text, cites):
     assert index.check(text, cites) == []
 
 
-@pytest.mark.parametrize("text, cites, reason", [
-    ("粗大ごみの処理手数料は、1点につき800円です。", [1], "数値「800」"),            # wrong amount
-    ("収集日の3日前までに申し込みます。", [1], "数値「3日」"),                         # wrong deadline
-    ("第9条により、粗大ごみは申込みが必要です。", [1], "「第9条」"),                  # wrong article
-    ("粗大ごみはマイナポータルで申し込めます。", [1], "「マイナ」"),                 # invented name
-    ("犬の登録手数料は、1点につき500円です。", [1], "「犬」「登録」"),             # right number, wrong subject
-    ("自己搬入の処理手数料は、10キログラムごとに100円です。", [3], "存在しません"),   # a passage that is not there
-    ("粗大ごみの処理手数料は500円です。", [], "出典の番号がありません"),
-])
+@pytest.mark.parametrize(
+    "text, cites, reason",
+    [
+        ("粗大ごみの処理手数料は、1点につき800円です。", [1], "数値「800」"),  # wrong amount
+        ("収集日の3日前までに申し込みます。", [1], "数値「3日」"),  # wrong deadline
+        ("第9条により、粗大ごみは申込みが必要です。", [1], "「第9条」"),  # wrong article
+        ("粗大ごみはマイナポータルで申し込めます。", [1], "「マイナ」"),  # invented name
+        ("犬の登録手数料は、1点につき500円です。", [1], "「犬」「登録」"),  # right number, wrong subject
+        ("自己搬入の処理手数料は、10キログラムごとに100円です。", [3], "存在しません"),  # a passage that is not there
+        ("粗大ごみの処理手数料は500円です。", [], "出典の番号がありません"),
+    ],
+)
 def test_planted_errors_are_caught(index, text, cites, reason):
     assert any(reason in p for p in index.check(text, cites)), index.check(text, cites)
 
 
 def test_verify_drops_unsupported_recites_misplaced_and_refuses_echoes(hits, index):
-    kept, dropped = verify([
-        {"text": "粗大ごみの処理手数料は、1点につき500円です。", "cites": [1]},
-        {"text": "自己搬入の処理手数料は、10キログラムごとに100円です。", "cites": [1]},  # wrong passage cited
-        {"text": "粗大ごみの処理手数料は、1点につき1000円です。", "cites": [1]},          # planted, unsupported
-        {"text": "粗大ごみの手数料はいくらですか。", "cites": [1]},                        # the question said back
-    ], hits, index, question="粗大ごみの手数料はいくらですか")
+    kept, dropped = verify(
+        [
+            {"text": "粗大ごみの処理手数料は、1点につき500円です。", "cites": [1]},
+            {"text": "自己搬入の処理手数料は、10キログラムごとに100円です。", "cites": [1]},  # wrong passage cited
+            {"text": "粗大ごみの処理手数料は、1点につき1000円です。", "cites": [1]},  # planted, unsupported
+            {"text": "粗大ごみの手数料はいくらですか。", "cites": [1]},  # the question said back
+        ],
+        hits,
+        index,
+        question="粗大ごみの手数料はいくらですか",
+    )
     assert [(s.text[:11], s.cites, s.recited) for s in kept] == [
-        ("粗大ごみの処理手数料は", [1], False), ("自己搬入の処理手数料は", [2], True)]
-    assert [s.text for s in dropped] == ["粗大ごみの処理手数料は、1点につき1000円です。", "粗大ごみの手数料はいくらですか。"]
+        ("粗大ごみの処理手数料は", [1], False),
+        ("自己搬入の処理手数料は", [2], True),
+    ]
+    assert [s.text for s in dropped] == [
+        "粗大ごみの処理手数料は、1点につき1000円です。",
+        "粗大ごみの手数料はいくらですか。",
+    ]
     assert "数値「1000」" in dropped[0].problems[0]
 
 
 # ── with a real model (the 0.5B edge profile: the smallest that follows the schema in Japanese) ──
+
 
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory):
@@ -112,8 +130,9 @@ def test_ask_says_so_when_the_pack_lacks_the_answer(pack, model):
 
 @pytest.mark.slow
 def test_draft_reply_is_a_letter_with_sources(pack, model):
-    reply = draft_reply(pack, "タンスを捨てたいのですが、粗大ごみの手数料はいくらですか。", model=model, k=2,
-                        sender="さくら市 環境課")
+    reply = draft_reply(
+        pack, "タンスを捨てたいのですが、粗大ごみの手数料はいくらですか。", model=model, k=2, sender="さくら市 環境課"
+    )
     letter = reply.letter()
     assert letter.startswith("お問い合わせいただき、ありがとうございます。") and "さくら市 環境課" in letter
     if reply.found:  # a small model may find nothing it can support; then the letter says so, never guesses

@@ -1,5 +1,6 @@
 """After-call records: the real model on a synthetic insurance call, the verifier on planted errors, deadline
 normalisation, requirement matching, the ASDC reader, and clear errors for bad input."""
+
 import json
 import subprocess
 import sys
@@ -27,6 +28,7 @@ FRIDAY = date(2026, 11, 27)
 
 # ---------------------------------------------------------------------------------------------------------------
 # The real model on one synthetic call, with a wrong fact planted in its draft.
+
 
 @pytest.fixture(scope="module")
 def address_change(llm):
@@ -84,11 +86,16 @@ def _draft(**parts):
 
 
 def test_wrong_numbers_and_missing_content_are_unsupported(index):
-    record = assemble(index, _draft(requests=[
-        {"text": "11月10日から8日間入院。", "evidence": [2]},
-        {"text": "11月10日から9日間入院。", "evidence": [2]},      # wrong number
-        {"text": "解約返戻金の金額を知りたい。", "evidence": [4]},  # said nowhere
-    ]))
+    record = assemble(
+        index,
+        _draft(
+            requests=[
+                {"text": "11月10日から8日間入院。", "evidence": [2]},
+                {"text": "11月10日から9日間入院。", "evidence": [2]},  # wrong number
+                {"text": "解約返戻金の金額を知りたい。", "evidence": [4]},  # said nowhere
+            ]
+        ),
+    )
     assert [i.supported for i in record.requests[:3]] == [True, False, False]
     assert record.warnings and all(w["message"] for w in record.warnings)
 
@@ -99,8 +106,15 @@ def test_wrong_citation_is_moved_to_the_utterance_that_says_it(index):
 
 
 def test_an_action_must_be_something_the_operator_said(index):
-    record = assemble(index, _draft(actions=[{"text": "給付金を請求したい。", "evidence": [2]},
-                                             {"text": "請求書類を郵送で発送。", "evidence": [5]}]))
+    record = assemble(
+        index,
+        _draft(
+            actions=[
+                {"text": "給付金を請求したい。", "evidence": [2]},
+                {"text": "請求書類を郵送で発送。", "evidence": [5]},
+            ]
+        ),
+    )
     assert [i.supported for i in record.actions[:2]] == [False, True]
     assert "オペレーター" in record.actions[0].problems[0]
 
@@ -136,8 +150,12 @@ def test_follow_up_from_the_words_when_the_model_has_none(index):
     record = assemble(index, _draft())
     assert validation_errors(record.to_dict(), RECORD_SCHEMA) == []
     assert record.follow_up is not None
-    assert record.issue.text == "入院したので給付金を請求したいです" and record.issue.evidence == [2]  # the opening words
-    silent = assemble(EvidenceIndex(parse_transcript("オペレーター：お電話ありがとうございます。\n顧客：はい。")), _draft())
+    assert record.issue.text == "入院したので給付金を請求したいです" and record.issue.evidence == [
+        2
+    ]  # the opening words
+    silent = assemble(
+        EvidenceIndex(parse_transcript("オペレーター：お電話ありがとうございます。\n顧客：はい。")), _draft()
+    )
     assert silent.to_dict()["issue"] is None and silent.to_dict()["follow_up"] is None
 
 
@@ -153,20 +171,24 @@ def test_planted_facts_in_the_synthetic_calls_are_flagged(name):
 # ---------------------------------------------------------------------------------------------------------------
 # Deadlines.
 
-@pytest.mark.parametrize("text, phrase, day", [
-    ("三営業日以内にご連絡いたします", "3営業日以内", date(2026, 12, 2)),   # skips Saturday and Sunday
-    ("明日までにお送りします", "明日", date(2026, 11, 28)),
-    ("明後日までに発送します", "明後日", date(2026, 11, 29)),
-    ("来週の月曜日にお電話します", "来週の月曜日", date(2026, 11, 30)),
-    ("来週月曜にお電話します", "来週月曜", date(2026, 11, 30)),
-    ("水曜にお送りします", "水曜", date(2026, 12, 2)),
-    ("12月5日までにご返送ください", "12月5日", date(2026, 12, 5)),
-    ("1月10日までに", "1月10日", date(2027, 1, 10)),                     # said in November: next January
-    ("今週中にお送りします", "今週中", date(2026, 11, 27)),
-    ("来月末までに", "来月末", date(2026, 12, 31)),
-    ("２週間ほどでお届けします", "2週間ほど", date(2026, 12, 11)),
-    ("本日中に折り返します", "本日中", date(2026, 11, 27)),
-])
+
+@pytest.mark.parametrize(
+    "text, phrase, day",
+    [
+        ("三営業日以内にご連絡いたします", "3営業日以内", date(2026, 12, 2)),  # skips Saturday and Sunday
+        ("明日までにお送りします", "明日", date(2026, 11, 28)),
+        ("明後日までに発送します", "明後日", date(2026, 11, 29)),
+        ("来週の月曜日にお電話します", "来週の月曜日", date(2026, 11, 30)),
+        ("来週月曜にお電話します", "来週月曜", date(2026, 11, 30)),
+        ("水曜にお送りします", "水曜", date(2026, 12, 2)),
+        ("12月5日までにご返送ください", "12月5日", date(2026, 12, 5)),
+        ("1月10日までに", "1月10日", date(2027, 1, 10)),  # said in November: next January
+        ("今週中にお送りします", "今週中", date(2026, 11, 27)),
+        ("来月末までに", "来月末", date(2026, 12, 31)),
+        ("２週間ほどでお届けします", "2週間ほど", date(2026, 12, 11)),
+        ("本日中に折り返します", "本日中", date(2026, 11, 27)),
+    ],
+)
 def test_deadlines_are_normalised(text, phrase, day):
     found = find_deadline(text, FRIDAY)
     assert (found.phrase, found.date) == (phrase, day)
@@ -183,23 +205,30 @@ def test_no_deadline_and_several_deadlines():
 # ---------------------------------------------------------------------------------------------------------------
 # Requirement matching and scoring.
 
-@pytest.mark.parametrize("gold, predicted", [
-    ("日付は4月1日", "4月1日に宿泊を希望"),
-    ("人数は大人3名", "大人３名"),                                   # full-width digit
-    ("行先は宮崎県", "宮崎県への旅行を希望"),
-    ("館内に地酒をお楽しみいただけるバーのあるお宿を希望", "地酒が楽しめるバーがある宿を希望"),
-    ("予算は2名で合計5000円", "予算は2名で5,000円"),
-])
+
+@pytest.mark.parametrize(
+    "gold, predicted",
+    [
+        ("日付は4月1日", "4月1日に宿泊を希望"),
+        ("人数は大人3名", "大人３名"),  # full-width digit
+        ("行先は宮崎県", "宮崎県への旅行を希望"),
+        ("館内に地酒をお楽しみいただけるバーのあるお宿を希望", "地酒が楽しめるバーがある宿を希望"),
+        ("予算は2名で合計5000円", "予算は2名で5,000円"),
+    ],
+)
 def test_same_requirement_matches(gold, predicted):
     assert similarity(gold, predicted) >= 0.5
 
 
-@pytest.mark.parametrize("gold, predicted", [
-    ("日付は4月1日", "人数は大人3名"),
-    ("最寄り駅から送迎サービスのある宿を希望", "観光スポットに公共交通機関でアクセスしやすい場所を希望"),
-    ("予算は1万円", "禁煙の部屋を希望"),
-    ("泊数は1泊", "泊数は2泊"),
-])
+@pytest.mark.parametrize(
+    "gold, predicted",
+    [
+        ("日付は4月1日", "人数は大人3名"),
+        ("最寄り駅から送迎サービスのある宿を希望", "観光スポットに公共交通機関でアクセスしやすい場所を希望"),
+        ("予算は1万円", "禁煙の部屋を希望"),
+        ("泊数は1泊", "泊数は2泊"),
+    ],
+)
 def test_different_requirements_do_not_match(gold, predicted):
     assert similarity(gold, predicted) < 0.5
 
@@ -213,10 +242,14 @@ def test_matching_is_one_to_one():
 
 
 def test_asdc_reader_drops_the_recap(tmp_path):
-    doc = {"meta": {"id": {"id": "asdc.v4.999"}, "purpose": "dev", "conditions": ["日付は4月1日", "泊数は1泊"]},
-           "utterances": [{"name": "operator_1", "text": "ご希望をお聞かせください。"},
-                          {"name": "customer_2", "text": "4月1日から1泊で泊まりたいです。"},
-                          {"name": "operator_1", "text": "・日付は4月1日。\n・泊数は1泊。"}]}
+    doc = {
+        "meta": {"id": {"id": "asdc.v4.999"}, "purpose": "dev", "conditions": ["日付は4月1日", "泊数は1泊"]},
+        "utterances": [
+            {"name": "operator_1", "text": "ご希望をお聞かせください。"},
+            {"name": "customer_2", "text": "4月1日から1泊で泊まりたいです。"},
+            {"name": "operator_1", "text": "・日付は4月1日。\n・泊数は1泊。"},
+        ],
+    }
     path = tmp_path / "999.json"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     dialogue = read_asdc(path)
@@ -231,11 +264,15 @@ def test_asdc_reader_drops_the_recap(tmp_path):
 # ---------------------------------------------------------------------------------------------------------------
 # Bad input gets a clear error before any model loads.
 
-@pytest.mark.parametrize("args, content, message", [
-    (["call"], b"", "empty"),
-    (["call"], "Operator: hello\nCustomer: I want to cancel".encode(), "Japanese"),
-    (["call", "--date", "来週"], CALL.encode(), "--date"),
-])
+
+@pytest.mark.parametrize(
+    "args, content, message",
+    [
+        (["call"], b"", "empty"),
+        (["call"], "Operator: hello\nCustomer: I want to cancel".encode(), "Japanese"),
+        (["call", "--date", "来週"], CALL.encode(), "--date"),
+    ],
+)
 def test_bad_call_input_fails_clearly(tmp_path, args, content, message):
     path = tmp_path / "call.txt"
     path.write_bytes(content)
@@ -244,5 +281,7 @@ def test_bad_call_input_fails_clearly(tmp_path, args, content, message):
 
 
 def test_eval_asdc_without_data_fails_clearly(tmp_path):
-    done = subprocess.run([*KOGATA, "eval", "asdc", "--data", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*KOGATA, "eval", "asdc", "--data", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2 and "dialog_json" in done.stderr and "Traceback" not in done.stderr

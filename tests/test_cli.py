@@ -1,4 +1,5 @@
 """The `kogata` command as a user runs it: real processes, real model, offline."""
+
 import json
 import os
 import shutil
@@ -13,8 +14,7 @@ KOGATA = [sys.executable, "-m", "kogata.cli"]
 
 
 def run(args, *, env=None, input=None, prefix=()):
-    return subprocess.run([*prefix, *KOGATA, *args], capture_output=True, text=True, env=env, input=input,
-                          timeout=600)
+    return subprocess.run([*prefix, *KOGATA, *args], capture_output=True, text=True, env=env, input=input, timeout=600)
 
 
 def test_models_json_lists_every_profile_with_state():
@@ -47,7 +47,8 @@ def _offline_prefix(tmp_path: Path) -> tuple[list[str], dict]:
     socket guard that fails every connection leaving this machine."""
     guard = tmp_path / "guard"
     guard.mkdir()
-    (guard / "sitecustomize.py").write_text(textwrap.dedent("""
+    (guard / "sitecustomize.py").write_text(
+        textwrap.dedent("""
         import socket
         _connect = socket.socket.connect
         def connect(self, address):
@@ -57,9 +58,9 @@ def _offline_prefix(tmp_path: Path) -> tuple[list[str], dict]:
             return _connect(self, address)
         socket.socket.connect = connect
         socket.getaddrinfo = lambda *a, **k: (_ for _ in ()).throw(OSError("DNS disabled by test"))
-    """))
-    env = dict(os.environ, PYTHONPATH=str(guard) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               HF_HUB_OFFLINE="1")
+    """)
+    )
+    env = dict(os.environ, PYTHONPATH=str(guard) + os.pathsep + os.environ.get("PYTHONPATH", ""), HF_HUB_OFFLINE="1")
     prefix: list[str] = []
     if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
         prefix = ["unshare", "-n"]
@@ -68,13 +69,30 @@ def _offline_prefix(tmp_path: Path) -> tuple[list[str], dict]:
 
 def test_generate_json_schema_offline(tmp_path):
     schema = tmp_path / "vitals.json"
-    schema.write_text(json.dumps({
-        "type": "object",
-        "properties": {"体温": {"type": "number"}, "脈拍": {"type": "integer"}},
-        "required": ["体温", "脈拍"], "additionalProperties": False}, ensure_ascii=False))
+    schema.write_text(
+        json.dumps(
+            {
+                "type": "object",
+                "properties": {"体温": {"type": "number"}, "脈拍": {"type": "integer"}},
+                "required": ["体温", "脈拍"],
+                "additionalProperties": False,
+            },
+            ensure_ascii=False,
+        )
+    )
     prefix, env = _offline_prefix(tmp_path)
-    out = run(["generate", "次の所見の数値をJSONにしてください：体温38.5℃、脈拍88回/分。", "--json-schema", str(schema),
-               "--max-tokens", "60"], env=env, prefix=prefix)
+    out = run(
+        [
+            "generate",
+            "次の所見の数値をJSONにしてください：体温38.5℃、脈拍88回/分。",
+            "--json-schema",
+            str(schema),
+            "--max-tokens",
+            "60",
+        ],
+        env=env,
+        prefix=prefix,
+    )
     assert out.returncode == 0, out.stderr
     value = json.loads(out.stdout)
     assert value == {"体温": 38.5, "脈拍": 88}
@@ -82,6 +100,11 @@ def test_generate_json_schema_offline(tmp_path):
 
 def test_generate_streams_japanese_offline_from_stdin(tmp_path):
     prefix, env = _offline_prefix(tmp_path)
-    out = run(["generate", "-", "--max-tokens", "30"], env=env, prefix=prefix, input="「ありがとう」を丁寧に言い換えてください。")
+    out = run(
+        ["generate", "-", "--max-tokens", "30"],
+        env=env,
+        prefix=prefix,
+        input="「ありがとう」を丁寧に言い換えてください。",
+    )
     assert out.returncode == 0, out.stderr
     assert any("\u3040" <= ch <= "\u30ff" for ch in out.stdout)

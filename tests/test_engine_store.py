@@ -2,6 +2,7 @@
 
 Uses a tiny model made of real files in a throwaway package, so every failure mode is cheap to provoke.
 """
+
 import hashlib
 import sys
 
@@ -25,10 +26,19 @@ def tiny(tmp_path, monkeypatch):
     monkeypatch.setenv("KOGATA_HOME", str(tmp_path / "home"))
     whole = b"".join(chunks)
     spec = ModelSpec(
-        name="tiny-test", filename="tiny.gguf", upstream="test", size=len(whole),
+        name="tiny-test",
+        filename="tiny.gguf",
+        upstream="test",
+        size=len(whole),
         parts=tuple(Part(f"kogata-tiny-part{i}", "1", f"kogata_tiny_part{i}", "data/chunk.bin") for i in range(1, 4)),
-        sha256=hashlib.sha256(whole).hexdigest(), licence="test", licence_file="-", chat_template="-",
-        instruct=False, good_for="tests", extra="tiny")
+        sha256=hashlib.sha256(whole).hexdigest(),
+        licence="test",
+        licence_file="-",
+        chat_template="-",
+        instruct=False,
+        good_for="tests",
+        extra="tiny",
+    )
     yield spec, whole
     for i in range(1, 4):
         sys.modules.pop(f"kogata_tiny_part{i}", None)
@@ -62,6 +72,7 @@ def test_same_size_corruption_is_caught_by_sha256(tiny):
 def test_damaged_package_is_refused_with_fix(tiny):
     spec, _ = tiny
     import kogata_tiny_part2  # noqa: F401  (resolve its folder)
+
     chunk = store.part_paths(spec)[1]
     chunk.write_bytes(b"z" * 777)
     with pytest.raises(ModelError, match="force-reinstall"):
@@ -71,8 +82,9 @@ def test_damaged_package_is_refused_with_fix(tiny):
 
 def test_missing_package_says_what_to_install(tiny):
     spec, _ = tiny
-    broken = ModelSpec(**{**spec.__dict__, "parts": spec.parts + (Part("kogata-nowhere", "1", "kogata_nowhere_xyz",
-                                                                       "data/x.bin"),)})
+    broken = ModelSpec(
+        **{**spec.__dict__, "parts": spec.parts + (Part("kogata-nowhere", "1", "kogata_nowhere_xyz", "data/x.bin"),)}
+    )
     current = store.state(broken)
     assert current.state == "parts-missing"
     with pytest.raises(ModelError, match=r"kogata\[tiny\]"):

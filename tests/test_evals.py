@@ -1,4 +1,5 @@
 """kogata.evals: scoring on hand-made cases, the suites' readers, compare, and one small real-model run."""
+
 from __future__ import annotations
 
 import json
@@ -13,11 +14,20 @@ from kogata.evals.choice import admissible, answer_schema, exam_correct, exam_it
 from kogata.evals.compare import compare
 from kogata.evals.nursing_ner import locate, parse_sentence
 from kogata.evals.runner import Item, default_data, sample
-from kogata.evals.scoring import (Span, SpanCounts, cohen_kappa, exact_set, guess_chance, igakuqa_points, list_f1,
-                                  majority_share)
+from kogata.evals.scoring import (
+    Span,
+    SpanCounts,
+    cohen_kappa,
+    exact_set,
+    guess_chance,
+    igakuqa_points,
+    list_f1,
+    majority_share,
+)
 
 
 # ── scoring ──
+
 
 def test_kappa_unweighted_by_hand():
     # observed agreement 3/4; chance 0.5·0.25 + 0.5·0.75 = 0.5 → (0.75 − 0.5) / (1 − 0.5) = 0.5
@@ -81,10 +91,19 @@ def test_random_baselines():
 
 # ── multiple choice ──
 
-@pytest.mark.parametrize("question, form", [
-    ("正しいのはどれか。", 1), ("誤っているのはどれか。2つ選べ。", 2), ("どれか。 3 つ選べ。", 3),
-    ("誤っているものはどれか.1つ 選べ.", 1), ("適切なのはどれか。２つ選べ。", 2), ("含まれるのはどれか。すべて選べ。", "all-that-apply"),
-    ("処置を実施の順番に並べよ。", "order")])
+
+@pytest.mark.parametrize(
+    "question, form",
+    [
+        ("正しいのはどれか。", 1),
+        ("誤っているのはどれか。2つ選べ。", 2),
+        ("どれか。 3 つ選べ。", 3),
+        ("誤っているものはどれか.1つ 選べ.", 1),
+        ("適切なのはどれか。２つ選べ。", 2),
+        ("含まれるのはどれか。すべて選べ。", "all-that-apply"),
+        ("処置を実施の順番に並べよ。", "order"),
+    ],
+)
 def test_answer_form_read_from_the_question(question, form):
     assert picks(question, 5) == form
 
@@ -97,26 +116,44 @@ def test_answer_schema_lists_exactly_the_admissible_answers():
 
 
 def test_exam_item_and_accepted_alternatives():
-    item = exam_item({"problem_id": "112B30", "problem_text": "正しいのはどれか。", "choices": list("12345"),
-                      "answer": ["a or d"], "points": "3"}, group="2018", exam="医師国家試験")
+    item = exam_item(
+        {
+            "problem_id": "112B30",
+            "problem_text": "正しいのはどれか。",
+            "choices": list("12345"),
+            "answer": ["a or d"],
+            "points": "3",
+        },
+        group="2018",
+        exam="医師国家試験",
+    )
     assert item.info["form"] == 1 and item.info["points"] == "3"
     assert exam_correct(item, ["d"]) and exam_correct(item, ["a"]) and not exam_correct(item, ["b"])
-    numeric = exam_item({"problem_id": "x", "problem_text": "求めよ。", "choices": [], "answer": ["26"]},
-                        group="g", exam="e")
+    numeric = exam_item(
+        {"problem_id": "x", "problem_text": "求めよ。", "choices": [], "answer": ["26"]}, group="g", exam="e"
+    )
     assert numeric.info["form"] == "number" and exam_correct(numeric, ["26"]) and not exam_correct(numeric, ["27"])
-    assert exam_item({"problem_id": "y", "problem_text": "並べよ。", "choices": ["a"], "answer": "NA"},
-                     group="g", exam="e") is None
+    assert (
+        exam_item(
+            {"problem_id": "y", "problem_text": "並べよ。", "choices": ["a"], "answer": "NA"}, group="g", exam="e"
+        )
+        is None
+    )
 
 
 # ── readers, sampling, compare ──
 
+
 def test_nursing_sentence_spans():
     text, spans = parse_sentence("<body>頭</body>が<cc_p>ぼうっと</cc_p>します。<cc_n>痛く</cc_n>ない。")
     assert text == "頭がぼうっとします。痛くない。"
-    assert [(text[s.start:s.end], s.label) for s in spans] == [("ぼうっと", "present"), ("痛く", "absent")]
+    assert [(text[s.start : s.end], s.label) for s in spans] == [("ぼうっと", "present"), ("痛く", "absent")]
     # a repeated surface takes its next occurrence; a rewritten one is placed nowhere
     assert locate("痛い、とても痛い", [("痛い", "present"), ("痛い", "present"), ("頭痛", "present")]) == [
-        Span(0, 2, "present"), Span(6, 8, "present"), Span(-1, -1, "present")]
+        Span(0, 2, "present"),
+        Span(6, 8, "present"),
+        Span(-1, -1, "present"),
+    ]
 
 
 def test_sample_is_seeded_and_per_group():
@@ -129,12 +166,24 @@ def test_sample_is_seeded_and_per_group():
 
 
 def test_compare_reports_flips():
-    a = {"suite": "jcqa", "model": "m", "items": [{"id": "1", "gold": "a", "prediction": "a", "correct": True},
-                                                  {"id": "2", "gold": "b", "prediction": "c", "correct": False},
-                                                  {"id": "3", "gold": "c", "prediction": "c", "correct": True}]}
-    b = {"suite": "jcqa", "model": "m", "items": [{"id": "1", "gold": "a", "prediction": "d", "correct": False},
-                                                  {"id": "2", "gold": "b", "prediction": "b", "correct": True},
-                                                  {"id": "3", "gold": "c", "prediction": "c", "correct": True}]}
+    a = {
+        "suite": "jcqa",
+        "model": "m",
+        "items": [
+            {"id": "1", "gold": "a", "prediction": "a", "correct": True},
+            {"id": "2", "gold": "b", "prediction": "c", "correct": False},
+            {"id": "3", "gold": "c", "prediction": "c", "correct": True},
+        ],
+    }
+    b = {
+        "suite": "jcqa",
+        "model": "m",
+        "items": [
+            {"id": "1", "gold": "a", "prediction": "d", "correct": False},
+            {"id": "2", "gold": "b", "prediction": "b", "correct": True},
+            {"id": "3", "gold": "c", "prediction": "c", "correct": True},
+        ],
+    }
     diff = compare(a, b)
     assert diff["a"]["accuracy"] == diff["b"]["accuracy"] == pytest.approx(2 / 3)
     assert [r["id"] for r in diff["wrong_to_right"]] == ["2"] and [r["id"] for r in diff["right_to_wrong"]] == ["1"]
@@ -175,6 +224,7 @@ def test_published_igakuqa_figures_recomputed():
 
 # ── a real model ──
 
+
 @needs
 def test_jcqa_run_on_the_small_model(small_llm, tmp_path):
     suite = SUITES["jcqa"]
@@ -202,9 +252,11 @@ def test_an_item_that_fails_is_counted_not_fatal(small_llm):
 
 def test_jmed_summary_mixes_option_counts_within_a_task():
     # RRTNM asks T (5 options), N (4) and M (2) questions: chance is per item, the kappa scale their union
-    records = [{"group": "rrtnm", "gold": "A", "prediction": "A", "correct": True, "labels": "ABCDE"},
-               {"group": "rrtnm", "gold": "B", "prediction": "B", "correct": True, "labels": "AB"},
-               {"group": "nrner", "gold": ["不安"], "prediction": [], "correct": False, "exact_f1": 0.0, "partial_f1": 0.0}]
+    records = [
+        {"group": "rrtnm", "gold": "A", "prediction": "A", "correct": True, "labels": "ABCDE"},
+        {"group": "rrtnm", "gold": "B", "prediction": "B", "correct": True, "labels": "AB"},
+        {"group": "nrner", "gold": ["不安"], "prediction": [], "correct": False, "exact_f1": 0.0, "partial_f1": 0.0},
+    ]
     rows = {r["task"]: r for r in SUITES["jmed"].summarise(records, [])["rows"]}
     assert rows["rrtnm"]["random acc"] == pytest.approx((1 / 5 + 1 / 2) / 2)
     assert rows["rrtnm"]["kappa"] == pytest.approx(1.0)

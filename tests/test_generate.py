@@ -1,4 +1,5 @@
 """The engine with the real bundled model: Japanese answers, streaming, constrained JSON, clear errors."""
+
 import json
 import time
 
@@ -49,8 +50,11 @@ def test_stream_never_splits_a_character(llm):
     texts = token_texts(gguf.read_metadata(llm.path))
     split = "蕁痙攣膿嚥"
     assert not any(ch in t for t in texts for ch in split)
-    pieces = list(kogata.stream_generate(
-        llm, "次の病名をそのまま一度だけ書き写してください：「蕁麻疹、痙攣、膿瘍、嚥下障害」", max_tokens=40))
+    pieces = list(
+        kogata.stream_generate(
+            llm, "次の病名をそのまま一度だけ書き写してください：「蕁麻疹、痙攣、膿瘍、嚥下障害」", max_tokens=40
+        )
+    )
     text = "".join(pieces)
     assert sum(ch in text for ch in split) >= 3, text
     for piece in pieces:
@@ -69,8 +73,9 @@ def test_glyph_guard_keeps_chinese_only_glyphs_out(llm):
 
 
 def test_generate_json_validates(llm):
-    value = kogata.generate_json(llm, "患者は山田太郎さん、52歳。3日前から発熱と咳があり、中等症。", PATIENT_SCHEMA,
-                                 max_tokens=200)
+    value = kogata.generate_json(
+        llm, "患者は山田太郎さん、52歳。3日前から発熱と咳があり、中等症。", PATIENT_SCHEMA, max_tokens=200
+    )
     assert value["age"] == 52
     assert value["severity"] == "中等症"
     assert value["name"].startswith("山田")
@@ -103,8 +108,10 @@ def test_prompt_longer_than_context_says_by_how_much(small_llm):
 def test_growing_prompt_reuses_the_kv_cache(small_llm):
     history = [{"role": "user", "content": "医師：今日はどうされましたか。\n患者：三日前から熱があります。"}]
     first = kogata.generate(small_llm, history, max_tokens=8)
-    history += [{"role": "assistant", "content": first.text},
-                {"role": "user", "content": "医師：咳は出ますか。\n患者：はい、夜に出ます。"}]
+    history += [
+        {"role": "assistant", "content": first.text},
+        {"role": "user", "content": "医師：咳は出ますか。\n患者：はい、夜に出ます。"},
+    ]
     second = kogata.generate(small_llm, history, max_tokens=8)
     assert second.stats.cached_tokens >= first.stats.prompt_tokens - 1
 
@@ -138,8 +145,9 @@ def test_the_bindings_loopback_listener_is_locked(small_llm):
 
     address = small_llm._server.listening_address
     assert address.startswith("http://127.0.0.1:")
-    request = urllib.request.Request(address + "/completion", data=b'{"prompt": "a", "n_predict": 1}',
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        address + "/completion", data=b'{"prompt": "a", "n_predict": 1}', headers={"Content-Type": "application/json"}
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 401

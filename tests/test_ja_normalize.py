@@ -55,7 +55,15 @@ def test_normalize(raw, expected):
 
 @pytest.mark.parametrize(
     ("numeral", "value"),
-    [("十二", 12), ("百五十二", 152), ("二千三百", 2300), ("一万二千", 12000), ("千", 1000), ("一五〇", 150), ("〇", 0)],
+    [
+        ("十二", 12),
+        ("百五十二", 152),
+        ("二千三百", 2300),
+        ("一万二千", 12000),
+        ("千", 1000),
+        ("一五〇", 150),
+        ("〇", 0),
+    ],
 )
 def test_parse_kanji_number(numeral, value):
     assert parse_kanji_number(numeral) == value
@@ -171,7 +179,14 @@ def test_find_quantities_units_and_spans():
     text = chart("一日二回、五日分。脈は八十八、サチュレーション九十七。体重六十キロ、身長百七十センチ、二十歳")
     found = find_quantities(text)
     assert [(q.value, q.unit) for q in found] == [
-        ("1", "日"), ("2", "回"), ("5", "日分"), ("88", ""), ("97", "%"), ("60", "kg"), ("170", "cm"), ("20", "歳"),
+        ("1", "日"),
+        ("2", "回"),
+        ("5", "日分"),
+        ("88", ""),
+        ("97", "%"),
+        ("60", "kg"),
+        ("170", "cm"),
+        ("20", "歳"),
     ]
     for q in found:
         assert text[q.span[0] : q.span[1]].startswith(q.value)
@@ -289,7 +304,10 @@ def test_lexicon_is_complete_and_self_consistent():
 
 
 def test_findings_are_fast():
-    text = ("患者：三日前から熱っぽくて、咳が止まらないんです。痰も出ます。吐き気はないです。お腹が痛くて眠れませんでした。" * 40)[:2000]
+    text = (
+        "患者：三日前から熱っぽくて、咳が止まらないんです。痰も出ます。吐き気はないです。お腹が痛くて眠れませんでした。"
+        * 40
+    )[:2000]
     find_findings(text)  # warm-up: Sudachi dictionary and lexicon
     start = time.perf_counter()
     for _ in range(5):
@@ -324,7 +342,15 @@ def test_japanese_ratio():
     assert japanese_ratio("熱 38.5℃!") == 1.0  # digits and symbols are not letters
 
 
-@pytest.mark.parametrize("said, charted", [("30万円", "300000円"), ("1万2千円", "12000円"), ("5千円", "5000円"),
-                                           ("1万5000円", "15000円"), ("三十万円", "300000円")])
+@pytest.mark.parametrize(
+    "said, charted",
+    [
+        ("30万円", "300000円"),
+        ("1万2千円", "12000円"),
+        ("5千円", "5000円"),
+        ("1万5000円", "15000円"),
+        ("三十万円", "300000円"),
+    ],
+)
 def test_digits_said_with_kanji_multipliers(said, charted):
     assert normalize_numbers(normalize(said)) == charted

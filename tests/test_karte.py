@@ -1,4 +1,5 @@
 """The product's main job with the real default model: consultation → verified chart → JSON/Markdown/FHIR."""
+
 import json
 import subprocess
 import sys
@@ -60,7 +61,9 @@ def test_markdown_hides_unsupported_lines_unless_asked(chart):
         if item.supported:
             assert f"- {item.text} 〔発言" in md
         else:
-            assert f"- {item.text} 〔発言" not in md and f"- ⚠ {item.text}" in chart_markdown(chart, show_unsupported=True)
+            assert f"- {item.text} 〔発言" not in md and f"- ⚠ {item.text}" in chart_markdown(
+                chart, show_unsupported=True
+            )
 
 
 def test_fhir_document_bundle_validates(chart):
@@ -77,12 +80,15 @@ def test_fhir_document_bundle_validates(chart):
     assert refs and set(refs) <= urls
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "empty"),
-    ("医師：こんにちは。\n患者：熱があります。".encode("cp932"), "Shift_JIS"),
-    (b"Doctor: hello\nPatient: I have had a fever for three days and a cough.", "Japanese"),
-    ("今日は熱があります。".encode(), "医師"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty"),
+        ("医師：こんにちは。\n患者：熱があります。".encode("cp932"), "Shift_JIS"),
+        (b"Doctor: hello\nPatient: I have had a fever for three days and a cough.", "Japanese"),
+        ("今日は熱があります。".encode(), "医師"),
+    ],
+)
 def test_bad_transcripts_fail_fast_with_a_clear_message(tmp_path, content, message):
     path = tmp_path / "visit.txt"
     path.write_bytes(content)
@@ -95,8 +101,12 @@ def test_cli_reads_shift_jis_with_encoding_and_writes_fhir_atomically(tmp_path):
     visit = tmp_path / "visit_sjis.txt"
     visit.write_bytes(SAMPLE.read_text(encoding="utf-8").encode("cp932"))
     out_path = tmp_path / "charts" / "visit.fhir.json"
-    out = subprocess.run([*KOGATA, "karte", str(visit), "--encoding", "cp932", "--format", "fhir", "--out",
-                          str(out_path)], capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [*KOGATA, "karte", str(visit), "--encoding", "cp932", "--format", "fhir", "--out", str(out_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     Bundle.model_validate(json.loads(out_path.read_text(encoding="utf-8")))
     assert [p.name for p in out_path.parent.iterdir()] == ["visit.fhir.json"]  # no temporary file left behind
@@ -110,11 +120,17 @@ def test_model_lines_are_added_only_where_they_say_something_new(small_llm, monk
 
     def drafter(model, said, *, adapter=None):
         asked.append([s.id for s in said])
-        return {"S": [{"text": "3日前より発熱あり。", "evidence": [2]},  # the rules' symptom line says this
-                      {"text": "黄色痰を伴う咳嗽あり。", "evidence": [6]},  # and this, in other words
-                      {"text": "自宅での最高体温38℃台。", "evidence": [4]},  # 自宅, 最高, 体温 are new
-                      {"text": "患者の話を伺いました。", "evidence": [4]}],  # names nothing a chart is made of
-                "O": [], "A": [], "P": []}
+        return {
+            "S": [
+                {"text": "3日前より発熱あり。", "evidence": [2]},  # the rules' symptom line says this
+                {"text": "黄色痰を伴う咳嗽あり。", "evidence": [6]},  # and this, in other words
+                {"text": "自宅での最高体温38℃台。", "evidence": [4]},  # 自宅, 最高, 体温 are new
+                {"text": "患者の話を伺いました。", "evidence": [4]},
+            ],  # names nothing a chart is made of
+            "O": [],
+            "A": [],
+            "P": [],
+        }
 
     rules = karte(SAMPLE, rules_only=True)
     karte(SAMPLE, model=small_llm, drafter=drafter)
@@ -123,5 +139,5 @@ def test_model_lines_are_added_only_where_they_say_something_new(small_llm, monk
     drafted = karte(SAMPLE, model=small_llm, drafter=drafter)
     s_rules = [i.text for i in rules.soap["S"]]
     s_drafted = [i.text for i in drafted.soap["S"]]
-    assert s_drafted[:len(s_rules)] == s_rules  # every rule line stays, in its place
-    assert s_drafted[len(s_rules):] == ["自宅での最高体温38℃台。"]
+    assert s_drafted[: len(s_rules)] == s_rules  # every rule line stays, in its place
+    assert s_drafted[len(s_rules) :] == ["自宅での最高体温38℃台。"]

@@ -1,4 +1,5 @@
 """Facts and chart lines read straight from the words, without the model (kogata.tasks.karte.facts, .lines)."""
+
 from pathlib import Path
 
 import pytest
@@ -16,17 +17,25 @@ def facts_of(name: str):
 
 def test_vitals_medications_allergies_denials_of_a_bronchitis_visit():
     f = facts_of("001_naika.txt")
-    assert {(v["name"], v["value"], v["unit"]) for v in f.vitals} == {("体温", "38.5", "℃"), ("SpO2", "97", "%"),
-                                                                      ("脈拍", "88", "/分")}
+    assert {(v["name"], v["value"], v["unit"]) for v in f.vitals} == {
+        ("体温", "38.5", "℃"),
+        ("SpO2", "97", "%"),
+        ("脈拍", "88", "/分"),
+    }
     meds = {m["name"]: m for m in f.medications}
     assert set(meds) == {"アセトアミノフェン", "カルボシステイン"}
     assert meds["アセトアミノフェン"] | {"evidence": None} == {
-        "name": "アセトアミノフェン", "brand": "カロナール", "dose": "500mg", "frequency": "1日3回",
-        "duration": "5日分", "status": "prescribed", "evidence": None}
+        "name": "アセトアミノフェン",
+        "brand": "カロナール",
+        "dose": "500mg",
+        "frequency": "1日3回",
+        "duration": "5日分",
+        "status": "prescribed",
+        "evidence": None,
+    }
     assert [(a["substance"], a["reaction"]) for a in f.allergies] == [("ペニシリン", "蕁麻疹")]
     assert [n["finding"] for n in f.negatives] == ["呼吸困難"]
-    assert any(p["name"] == "急性気管支炎" and p["status"] == "suspected" and p["icd10"] == "J20.9"
-               for p in f.problems)
+    assert any(p["name"] == "急性気管支炎" and p["status"] == "suspected" and p["icd10"] == "J20.9" for p in f.problems)
     assert all(p["name"] != "じんま疹" for p in f.problems)  # an allergic reaction, not a diagnosis
 
 
@@ -63,65 +72,95 @@ def said_of(text: str):
 
 def test_examination_is_one_line_per_utterance_in_chart_terms_with_the_doctors_words():
     from kogata.tasks.karte.lines import examination_lines
-    said = said_of("患者：膝が痛いです。\n医師：左膝の内側を押すと痛いですね。骨のとげもできています。腫れはないです。\n")
+
+    said = said_of(
+        "患者：膝が痛いです。\n医師：左膝の内側を押すと痛いですね。骨のとげもできています。腫れはないです。\n"
+    )
     [(text, ids)] = examination_lines(said)
     assert ids == [2]
     assert text.startswith("圧痛、骨棘あり、腫脹なし（「左膝の内側を押すと痛い")
 
 
 def test_an_answered_no_denies_the_finding_asked_about():
-    index = EvidenceIndex(read_transcript("医師：便に血が混じったりしていませんか。\n患者：混じってないです。\n".encode()))
+    index = EvidenceIndex(
+        read_transcript("医師：便に血が混じったりしていませんか。\n患者：混じってないです。\n".encode())
+    )
     assert [(n["finding"], n["evidence"]) for n in extract(index).negatives] == [("血便", [1, 2])]
 
 
 def test_small_talk_clauses_are_left_out_and_the_clinical_ones_kept():
     from kogata.tasks.karte.lines import spoken_lines
-    said = said_of("医師：お薬は飲めていますか。\n患者：正直、先週は妻が出張でいなくて、3日ぐらい飲ませ忘れました。\n"
-                   "患者：週末ピアノの発表会があって、ずっと練習してたんです。\n")
+
+    said = said_of(
+        "医師：お薬は飲めていますか。\n患者：正直、先週は妻が出張でいなくて、3日ぐらい飲ませ忘れました。\n"
+        "患者：週末ピアノの発表会があって、ずっと練習してたんです。\n"
+    )
     assert [t for t, _ in spoken_lines(said, "S")] == ["3日ぐらい飲ませ忘れました。"]
 
 
 def test_the_doctors_assessment_is_written_in_chart_words():
     from kogata.tasks.karte.lines import spoken_lines
+
     said = said_of("医師：脱水は軽度ですね。\n医師：心不全が少し悪くなっている状態ですね。\n医師：では押しますね。\n")
     assert [t for t, _ in spoken_lines(said, "A")] == ["軽度脱水。", "心不全の増悪。"]
 
 
 def test_the_side_said_before_a_symptom_goes_into_its_term():
     from kogata.tasks.karte.lines import symptom_lines
+
     [(text, _)] = symptom_lines(said_of("患者：先月ぐらいから左の膝が痛くなってきて。\n"))
     assert text.startswith("先月より左膝痛あり")
 
 
 def test_tests_ordered_and_the_next_visit_are_one_line_with_their_time_and_chart_names():
     from kogata.tasks.karte.lines import plan_lines
-    said = said_of("医師：2、3週間後に尿の検査をしますので、もう一度来てください。\n"
-                   "医師：採血と心エコーをしましょう。2週間後にまた来てください。\n")
+
+    said = said_of(
+        "医師：2、3週間後に尿の検査をしますので、もう一度来てください。\n"
+        "医師：採血と心エコーをしましょう。2週間後にまた来てください。\n"
+    )
     assert plan_lines(said) == [("2〜3週間後に尿検査、再診。", [1]), ("採血、心エコーを予定、2週間後に再診。", [2])]
 
 
 def test_a_disease_whose_signs_are_absent_is_not_a_problem():
     from kogata.tasks.karte.facts import problems
+
     said = said_of("医師：今のところアナフィラキシーの症状はありません。\n")
     assert problems(said) == []
 
 
 def test_a_dose_said_in_the_answer_belongs_to_the_drug_asked_about():
-    f = extract(EvidenceIndex(read_transcript("医師：ハルシオンをもらっているんでしたね。\n患者：〇・二五ミリを寝る前に飲んでます。\n".encode())))
+    f = extract(
+        EvidenceIndex(
+            read_transcript(
+                "医師：ハルシオンをもらっているんでしたね。\n患者：〇・二五ミリを寝る前に飲んでます。\n".encode()
+            )
+        )
+    )
     [med] = f.medications
     assert (med["brand"], med["dose"], med["status"], med["evidence"]) == ("ハルシオン", "0.25mg", "current", [1, 2])
 
 
 def test_fine_as_an_answer_denies_what_was_asked():
-    index = EvidenceIndex(read_transcript("医師：歯の痛みや、物が二重に見えることはありますか。\n患者：歯は痛くないです。目も大丈夫です。\n".encode()))
+    index = EvidenceIndex(
+        read_transcript(
+            "医師：歯の痛みや、物が二重に見えることはありますか。\n患者：歯は痛くないです。目も大丈夫です。\n".encode()
+        )
+    )
     assert sorted(n["finding"] for n in extract(index).negatives) == ["歯痛", "複視"]
 
 
 def test_a_taper_a_later_supply_and_a_cancelled_test():
     from kogata.tasks.karte.lines import plan_lines
-    f = extract(EvidenceIndex(read_transcript(
-        "医師：プレドニゾロンを、30mgから始めて、3日ごとに20mg、10mgと減らしていきます。\n"
-        "医師：ナゾネックスという点鼻薬を、1日1回使ってください。\n患者：毎日ですか。\n医師：はい。30日分お出しします。\n".encode())))
+
+    f = extract(
+        EvidenceIndex(
+            read_transcript(
+                "医師：プレドニゾロンを、30mgから始めて、3日ごとに20mg、10mgと減らしていきます。\n"
+                "医師：ナゾネックスという点鼻薬を、1日1回使ってください。\n患者：毎日ですか。\n医師：はい。30日分お出しします。\n".encode()
+            )
+        )
+    )
     meds = {m["name"]: m for m in f.medications}
     assert meds["プレドニゾロン"]["dose"] == "30mg→20mg→10mg" and change_word(meds["プレドニゾロン"]) == "漸減"
     assert meds["モメタゾン"]["duration"] == "30日分" and meds["モメタゾン"]["evidence"] == [2, 4]
@@ -131,65 +170,98 @@ def test_a_taper_a_later_supply_and_a_cancelled_test():
 
 def test_fluid_drawn_in_milli_is_millilitres():
     from kogata.verify import clean
+
     assert "20mL抜けました" in clean("黄色い透明な水が二十ミリ抜けました。アルツを注射しておきます。")
 
 
 def test_an_answer_that_affirms_by_the_findings_own_verb_or_a_yes():
     from kogata.tasks.karte.lines import symptom_lines
-    said = said_of("医師：鼻づまりはどうですか。\n患者：夜になると両方詰まって、口で息してます。\n"
-                   "医師：また発作が起きるんじゃないかと不安になることはありますか。\n患者：すごくあります。\n"
-                   "医師：耳が詰まった感じはありますか。\n患者：詰まってはいないです。\n")
-    assert symptom_lines(said) == [("鼻閉あり（「夜になると両方詰まって、口で息してます」）。", [1, 2]),
-                                   ("予期不安あり。", [3, 4])]  # not 耳閉感: a negative answer
+
+    said = said_of(
+        "医師：鼻づまりはどうですか。\n患者：夜になると両方詰まって、口で息してます。\n"
+        "医師：また発作が起きるんじゃないかと不安になることはありますか。\n患者：すごくあります。\n"
+        "医師：耳が詰まった感じはありますか。\n患者：詰まってはいないです。\n"
+    )
+    assert symptom_lines(said) == [
+        ("鼻閉あり（「夜になると両方詰まって、口で息してます」）。", [1, 2]),
+        ("予期不安あり。", [3, 4]),
+    ]  # not 耳閉感: a negative answer
 
 
 def test_a_noun_denied_in_the_answer_denies_the_finding_asked_with_it():
-    index = EvidenceIndex(read_transcript("医師：耳の痛みや、耳だれは。\n患者：痛みもないし、耳だれもないです。\n".encode()))
+    index = EvidenceIndex(
+        read_transcript("医師：耳の痛みや、耳だれは。\n患者：痛みもないし、耳だれもないです。\n".encode())
+    )
     assert sorted(n["finding"] for n in extract(index).negatives) == ["耳漏", "耳痛"]
 
 
 def test_values_counts_and_habits_in_answers_are_kept_with_their_subject():
     from kogata.tasks.karte.lines import spoken_lines, symptom_lines
-    said = said_of("医師：毎年この時期に症状が出ますか。\n患者：はい、五年くらい前から毎年です。\n"
-                   "医師：コーヒーはよく飲みますか。\n患者：一日五杯くらい飲んでます。\n"
-                   "医師：そのとき血糖は測れましたか。\n患者：一回だけ測ったら、六十二でした。\n"
-                   "医師：一緒に来た方は。\n患者：一時間くらい前に、母が後ろ頭をぶつけたんです。\n")
+
+    said = said_of(
+        "医師：毎年この時期に症状が出ますか。\n患者：はい、五年くらい前から毎年です。\n"
+        "医師：コーヒーはよく飲みますか。\n患者：一日五杯くらい飲んでます。\n"
+        "医師：そのとき血糖は測れましたか。\n患者：一回だけ測ったら、六十二でした。\n"
+        "医師：一緒に来た方は。\n患者：一時間くらい前に、母が後ろ頭をぶつけたんです。\n"
+    )
     assert [t for t, _ in spoken_lines(said, "S")] == [
-        "約5年前から毎年です。", "コーヒー：1日5杯くらい飲んでます。", "1回だけ測ったら、62でした。",
-        "約1時間前に、母が後頭部をぶつけたんです。"]
+        "約5年前から毎年です。",
+        "コーヒー：1日5杯くらい飲んでます。",
+        "1回だけ測ったら、62でした。",
+        "約1時間前に、母が後頭部をぶつけたんです。",
+    ]
     [(text, _)] = symptom_lines(said_of("患者：水みたいな下痢が、今日だけで六回くらい。\n"))
     assert "今日だけで6回" in text
 
 
 def test_a_drug_taken_already_stays_current_when_the_doctor_names_it_again():
-    f = extract(EvidenceIndex(read_transcript(
-        "家族：ワーファリンを二ミリ飲んでます。\n医師：PT-INRは二・四で、ワーファリンの効き具合は予定どおりです。\n"
-        "医師：ワーファリンはいつもどおり続けて大丈夫です。\n".encode())))
+    f = extract(
+        EvidenceIndex(
+            read_transcript(
+                "家族：ワーファリンを二ミリ飲んでます。\n医師：PT-INRは二・四で、ワーファリンの効き具合は予定どおりです。\n"
+                "医師：ワーファリンはいつもどおり続けて大丈夫です。\n".encode()
+            )
+        )
+    )
     [med] = f.medications
     assert med["status"] == "current" and f.continued == ["ワルファリン"]
 
 
 def test_a_lab_value_beside_a_drug_is_still_a_result():
     from kogata.tasks.karte.lines import spoken_lines
+
     said = said_of("医師：血液検査のPT-INRは二・四で、ワーファリンの効き具合は予定どおりです。\n")
     assert [t for t, _ in spoken_lines(said, "O")] == ["血液検査のPT-INRは2.4で。"]
 
 
 def test_onset_over_the_past_week_an_unasked_no_allergy_and_lay_words_longest_first():
     from kogata.tasks.karte.lines import spoken_lines, symptom_lines
+
     [(text, _)] = symptom_lines(said_of("患者：この一週間くらいで、坂道とか階段で息が切れるようになって。\n"))
     assert text.startswith("1週間前より")
-    f = extract(EvidenceIndex(read_transcript("医師：治療中の病気は。\n患者：特にないです。薬のアレルギーもないです。\n".encode())))
+    f = extract(
+        EvidenceIndex(
+            read_transcript("医師：治療中の病気は。\n患者：特にないです。薬のアレルギーもないです。\n".encode())
+        )
+    )
     assert f.no_allergies == [2] and f.allergies == []
-    said = said_of("医師：足の指の感覚と、足の甲の脈も問題ありません。\n医師：お酒はどのくらい。\n患者：日本酒を毎晩二合くらい。\n")
+    said = said_of(
+        "医師：足の指の感覚と、足の甲の脈も問題ありません。\n医師：お酒はどのくらい。\n患者：日本酒を毎晩二合くらい。\n"
+    )
     assert [t for t, _ in spoken_lines(said, "O")] == ["足趾の感覚と、足背動脈も問題ありません。"]
     assert [t for t, _ in spoken_lines(said, "S")] == ["日本酒を毎晩2合くらい。"]
 
 
 def test_an_answer_without_its_subject_takes_the_questions_topic_and_cites_it():
     from kogata.tasks.karte.lines import spoken_lines
-    said = said_of("医師：喘息はいつからですか。\n患者：子どものころからです。\n"
-                   "医師：熱はありましたか。\n患者：熱はないです。家で測って三十六度台でした。\n"
-                   "医師：ビブラマイシン、飲み薬の方はどうでした？\n患者：毎日一錠飲んでます。\n")
-    assert spoken_lines(said, "S") == [("気管支喘息：小児期からです。", [1, 2]), ("家で測って36℃台でした。", [4]),
-                                       ("毎日1錠飲んでます。", [6])]  # no 発熱 for a denied fever, no ブラ in ビブラマイシン
+
+    said = said_of(
+        "医師：喘息はいつからですか。\n患者：子どものころからです。\n"
+        "医師：熱はありましたか。\n患者：熱はないです。家で測って三十六度台でした。\n"
+        "医師：ビブラマイシン、飲み薬の方はどうでした？\n患者：毎日一錠飲んでます。\n"
+    )
+    assert spoken_lines(said, "S") == [
+        ("気管支喘息：小児期からです。", [1, 2]),
+        ("家で測って36℃台でした。", [4]),
+        ("毎日1錠飲んでます。", [6]),
+    ]  # no 発熱 for a denied fever, no ブラ in ビブラマイシン

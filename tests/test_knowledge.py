@@ -1,5 +1,6 @@
 """Knowledge packs: 条文 chunking, every file type read, re-adding skips or updates, hybrid retrieval finds
 exact article numbers, form numbers and drug names, and the glossary brings in synonyms."""
+
 from __future__ import annotations
 
 import json
@@ -30,20 +31,28 @@ STATUTE = """さくら市手数料規則
 def _japanese_pdf(pages: list[str]) -> bytes:
     """A PDF showing `pages` in the Adobe-Japan1 font HeiseiKakuGo-W5 (not embedded; encoding UniJIS-UTF16-H):
     extractable Japanese text written without a Japanese font file, which this machine does not have."""
-    objects = ["<< /Type /Catalog /Pages 2 0 R >>", "",
-               "<< /Type /Font /Subtype /Type0 /BaseFont /HeiseiKakuGo-W5 /Encoding /UniJIS-UTF16-H "
-               "/DescendantFonts [4 0 R] >>",
-               "<< /Type /Font /Subtype /CIDFontType0 /BaseFont /HeiseiKakuGo-W5 "
-               "/CIDSystemInfo << /Registry (Adobe) /Ordering (Japan1) /Supplement 5 >> /FontDescriptor 5 0 R >>",
-               "<< /Type /FontDescriptor /FontName /HeiseiKakuGo-W5 /Flags 4 /FontBBox [0 -120 1000 880] "
-               "/ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>"]
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "",
+        "<< /Type /Font /Subtype /Type0 /BaseFont /HeiseiKakuGo-W5 /Encoding /UniJIS-UTF16-H "
+        "/DescendantFonts [4 0 R] >>",
+        "<< /Type /Font /Subtype /CIDFontType0 /BaseFont /HeiseiKakuGo-W5 "
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (Japan1) /Supplement 5 >> /FontDescriptor 5 0 R >>",
+        "<< /Type /FontDescriptor /FontName /HeiseiKakuGo-W5 /Flags 4 /FontBBox [0 -120 1000 880] "
+        "/ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 700 /StemV 80 >>",
+    ]
     kids = []
     for text in pages:
-        ops = "BT /F1 12 Tf 14 TL 50 780 Td " + " ".join(
-            f"<{line.encode('utf-16-be').hex()}> Tj T*" for line in text.split("\n")) + " ET"
+        ops = (
+            "BT /F1 12 Tf 14 TL 50 780 Td "
+            + " ".join(f"<{line.encode('utf-16-be').hex()}> Tj T*" for line in text.split("\n"))
+            + " ET"
+        )
         objects.append(f"<< /Length {len(ops)} >>\nstream\n{ops}\nendstream")
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {len(objects)} 0 R "
-                       f"/Resources << /Font << /F1 3 0 R >> >> >>")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {len(objects)} 0 R "
+            f"/Resources << /Font << /F1 3 0 R >> >> >>"
+        )
         kids.append(len(objects))
     objects[1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>"
     out = bytearray(b"%PDF-1.4\n")
@@ -59,6 +68,7 @@ def _japanese_pdf(pages: list[str]) -> bytes:
 
 
 # ── chunking ──
+
 
 def test_statute_is_cut_by_article_with_caption_and_title():
     chunks = chunk_text(STATUTE, source="tesuryo.txt")
@@ -82,32 +92,38 @@ def test_long_article_is_cut_between_paragraphs_then_sentences():
 
 
 def test_markdown_headings_become_sections():
-    chunks = chunk_text("# FAQ\n## ごみ\n### 粗大ごみは？\n申込制です。\n\n手数料は五百円です。\n## 住民票\n本文です。",
-                        source="faq.md")
+    chunks = chunk_text(
+        "# FAQ\n## ごみ\n### 粗大ごみは？\n申込制です。\n\n手数料は五百円です。\n## 住民票\n本文です。", source="faq.md"
+    )
     assert [(c.title, c.section) for c in chunks] == [("FAQ", "ごみ > 粗大ごみは?"), ("FAQ", "住民票")]
     assert chunks[0].text == "申込制です。\n手数料は五百円です。"
 
 
 # ── reading every file type ──
 
+
 def test_each_file_type_is_read_with_structure(tmp_path):
     import docx
 
     (tmp_path / "a.txt").write_text(STATUTE, encoding="utf-8")
     (tmp_path / "b.txt").write_bytes(STATUTE.encode("cp932"))  # Shift_JIS, still common in offices
-    (tmp_path / "c.md").write_text("# 案内\n## 窓口\n**開庁時間**は[こちら](http://x)、午前8時30分からです。", encoding="utf-8")
+    (tmp_path / "c.md").write_text(
+        "# 案内\n## 窓口\n**開庁時間**は[こちら](http://x)、午前8時30分からです。", encoding="utf-8"
+    )
     (tmp_path / "d.html").write_text(
         "<html><head><title>お知らせ</title><style>p{}</style></head><body><h1>ごみ</h1>"
         "<h2>粗大ごみ</h2><p>七日前までに<br>申し込んでください。</p><script>x()</script></body></html>",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     document = docx.Document()
     document.add_heading("子育て支援", level=1)
     document.add_paragraph("第四条　出産祝金の額は、五万円とする。")
     table = document.add_table(rows=1, cols=2)
     table.rows[0].cells[0].text, table.rows[0].cells[1].text = "申請先", "こども家庭課"
     document.save(tmp_path / "e.docx")
-    (tmp_path / "f.pdf").write_bytes(_japanese_pdf(["さくら市規則\n第一条 この規則は目的を定める。",
-                                                    "第二条 手数料は三百円とする。"]))
+    (tmp_path / "f.pdf").write_bytes(
+        _japanese_pdf(["さくら市規則\n第一条 この規則は目的を定める。", "第二条 手数料は三百円とする。"])
+    )
 
     txt = read_document(tmp_path / "a.txt").chunks()
     assert [c.section for c in read_document(tmp_path / "b.txt").chunks()] == [c.section for c in txt]
@@ -129,14 +145,20 @@ def test_bad_files_are_refused_with_the_reason(tmp_path):
     (tmp_path / "broken.docx").write_bytes(b"not a zip")
     (tmp_path / "latin1.txt").write_bytes("caf\xe9 \xe9t\xe9".encode("latin-1"))
     (tmp_path / "empty.md").write_text("  \n", encoding="utf-8")
-    for name, reason in [("x.xlsx", "unsupported file type"), ("broken.pdf", "not a readable PDF"),
-                         ("broken.docx", "not a readable .docx"), ("latin1.txt", "neither UTF-8 nor Shift_JIS"),
-                         ("empty.md", "has no text"), ("missing.txt", "cannot read")]:
+    for name, reason in [
+        ("x.xlsx", "unsupported file type"),
+        ("broken.pdf", "not a readable PDF"),
+        ("broken.docx", "not a readable .docx"),
+        ("latin1.txt", "neither UTF-8 nor Shift_JIS"),
+        ("empty.md", "has no text"),
+        ("missing.txt", "cannot read"),
+    ]:
         with pytest.raises(InputError, match=reason):
             read_document(tmp_path / name)
 
 
 # ── the store ──
+
 
 @pytest.fixture()
 def home(tmp_path, monkeypatch):
@@ -148,8 +170,9 @@ def test_readding_skips_unchanged_and_updates_changed_files(home):
     docs = home / "docs"
     docs.mkdir()
     (docs / "rule.txt").write_text(STATUTE, encoding="utf-8")
-    (docs / "terms.tsv").write_text("term\treading\tsynonyms\tcategory\n住民票の写し\t\t住民票\t証明書\n",
-                                    encoding="utf-8")
+    (docs / "terms.tsv").write_text(
+        "term\treading\tsynonyms\tcategory\n住民票の写し\t\t住民票\t証明書\n", encoding="utf-8"
+    )
     first = store.add("city", [docs], progress=False)
     assert first.added == ["rule.txt", "terms.tsv"] and first.passages == 4
     again = store.add("city", [docs], progress=False)
@@ -186,6 +209,7 @@ def test_pack_errors_are_clear(home):
 
 # ── retrieval ──
 
+
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory):
     root = tmp_path_factory.mktemp("pack")
@@ -195,9 +219,13 @@ def retriever(tmp_path_factory):
     (root / "drugs.md").write_text(
         "# 薬剤の案内\n## 解熱鎮痛薬\nロキソプロフェンナトリウム錠60mgは、痛みや発熱に使う薬です。\n"
         "## 胃薬\nレバミピド錠100mgは、胃の粘膜を守る薬です。\n"
-        "## 申請書\n医療費の払い戻しは、様式第4号の申請書で申請してください。", encoding="utf-8")
-    (root / "terms.tsv").write_text("term\treading\tsynonyms\tcategory\n"
-                                    "コンビニ交付\tこんびにこうふ\tコンビニ|コンビニエンスストア\t証明書\n", encoding="utf-8")
+        "## 申請書\n医療費の払い戻しは、様式第4号の申請書で申請してください。",
+        encoding="utf-8",
+    )
+    (root / "terms.tsv").write_text(
+        "term\treading\tsynonyms\tcategory\nコンビニ交付\tこんびにこうふ\tコンビニ|コンビニエンスストア\t証明書\n",
+        encoding="utf-8",
+    )
     store.add("test", [root / "rule.txt", root / "drugs.md", root / "terms.tsv"], progress=False)
     yield Retriever("test")
     mp.undo()

@@ -1,5 +1,6 @@
 """The live-visit WebSocket (kogata.serve.live) and the incremental chart (kogata.tasks.karte.incremental), with the
 real 0.5B model, the real Whisper base recogniser, and a real uvicorn server on a loopback port."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,11 @@ from kogata.transcript import read_transcript
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = "qwen2.5-coder-0.5b"
 SPOKEN = ROOT / "data" / "speech" / "short_visit.txt"
-TYPED = [("医師", "今日はどうされましたか。"), ("患者", "三日前から熱があって、咳も出ます。"),
-         ("医師", "体温は38.5℃ですね。カロナール500mgを1日3回、5日分出しておきます。")]
+TYPED = [
+    ("医師", "今日はどうされましたか。"),
+    ("患者", "三日前から熱があって、咳も出ます。"),
+    ("医師", "体温は38.5℃ですね。カロナール500mgを1日3回、5日分出しておきます。"),
+]
 
 
 def free_port() -> int:
@@ -42,8 +46,9 @@ def model():
 
 @pytest.fixture(scope="module")
 def server(model, tmp_path_factory):
-    config = ServerConfig(models=(SMALL,), waiting=2, db=tmp_path_factory.mktemp("live") / "v.sqlite3",
-                          registered_adapters=False)
+    config = ServerConfig(
+        models=(SMALL,), waiting=2, db=tmp_path_factory.mktemp("live") / "v.sqlite3", registered_adapters=False
+    )
     services = Services(config, preloaded={SMALL: model})
     port = free_port()
     running = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning"))
@@ -125,7 +130,7 @@ def test_audio_frames_become_stored_utterances(server):
     with connect(f"ws://{host}/v1/visits/{visit}/live?format=i16&rate=16000") as ws:
         receive(ws, "ready")
         for i in range(0, len(pcm), 1600):  # 100 ms frames, as the page sends them (faster than real time)
-            ws.send(pcm[i:i + 1600].tobytes())
+            ws.send(pcm[i : i + 1600].tobytes())
         ws.send(json.dumps({"type": "end"}))
         while True:
             message = json.loads(ws.recv(timeout=900))
@@ -141,7 +146,8 @@ def test_audio_frames_become_stored_utterances(server):
 
 
 def test_incremental_chart_drafts_what_the_rules_leave_in_windows_during_the_visit_and_only_its_tail_at_the_end(
-        model, monkeypatch):
+    model, monkeypatch
+):
     transcript = read_transcript(ROOT / "data" / "consultations" / "010_shonika.txt")
     residual = [s.id for s in uncovered_of(transcript)]  # what the model is given: no line of the rules cites it
     drafted: list[list[int]] = []
@@ -160,7 +166,7 @@ def test_incremental_chart_drafts_what_the_rules_leave_in_windows_during_the_vis
             steps.append(live.step())
     windows = [list(ids) for ids in drafted]
     assert len(windows) >= 2 and "draft" in {s.action for s in steps}
-    assert [i for w in windows for i in w] == residual[:sum(map(len, windows))]  # in order, none skipped, no rule's
+    assert [i for w in windows for i in w] == residual[: sum(map(len, windows))]  # in order, none skipped, no rule's
 
     drafted.clear()
     chart = live.finish(transcript)
@@ -169,8 +175,10 @@ def test_incremental_chart_drafts_what_the_rules_leave_in_windows_during_the_vis
     assert chart.medications and sum(len(v) for v in chart.soap.values()) >= 3
 
     # a corrected speaker label changes its window: that window and the ones after it are drafted again
-    fixed = [u if u.id != windows[1][0] else type(u)(u.id, "患者" if u.speaker == "医師" else "医師", u.text,
-                                                        u.start, u.end) for u in transcript.utterances]
+    fixed = [
+        u if u.id != windows[1][0] else type(u)(u.id, "患者" if u.speaker == "医師" else "医師", u.text, u.start, u.end)
+        for u in transcript.utterances
+    ]
     drafted.clear()
     live.finish(type(transcript)(fixed, source="fixed"))
     assert drafted and drafted[0][0] <= windows[1][0] and drafted[0][0] > windows[0][-1]

@@ -1,4 +1,5 @@
 """PII masking: what must be masked, and the clinical text that must survive untouched (hand-made examples)."""
+
 import io
 import logging
 
@@ -67,7 +68,11 @@ def test_keeps_clinical_text(text):
 
 def test_mask_json_masks_values_not_keys():
     value = {"patient": {"name": "田中さん", "phone": "090-1234-5678"}, "vitals": ["38.5℃"], "n": 3}
-    assert mask_json(value) == {"patient": {"name": "［氏名］さん", "phone": "［電話番号］"}, "vitals": ["38.5℃"], "n": 3}
+    assert mask_json(value) == {
+        "patient": {"name": "［氏名］さん", "phone": "［電話番号］"},
+        "vitals": ["38.5℃"],
+        "n": 3,
+    }
 
 
 def test_log_records_are_masked_message_args_and_traceback():

@@ -5,6 +5,7 @@ The test holds a visit through the page (paragraphs appear while the audio plays
 clicks a line (its evidence is highlighted), corrects a speaker, edits a line and saves it, then restarts the
 server on the same database and finds the edit and the correction again. A screenshot goes to bench/out/page.png.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,8 +41,20 @@ class Serve:
         self.url = f"http://127.0.0.1:{port}"
         kogata = shutil.which("kogata", path=str(Path(sys.executable).parent))
         command = [kogata] if kogata else [sys.executable, "-c", "from kogata.cli import cli; cli()"]
-        command += ["serve", "--model", "small", "--port", str(port), "--db", str(db), "--threads", "2",
-                    "--no-registered-adapters", "--log-level", "warning"]
+        command += [
+            "serve",
+            "--model",
+            "small",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--threads",
+            "2",
+            "--no-registered-adapters",
+            "--log-level",
+            "warning",
+        ]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.time() + 600
         while True:
@@ -81,11 +94,23 @@ def microphone(tmp_path_factory) -> Path:
 def browser(microphone):
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--autoplay-policy=no-user-gesture-required", "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream", f"--use-file-for-fake-audio-capture={microphone}"])
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--autoplay-policy=no-user-gesture-required",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={microphone}",
+            ],
+        )
         yield browser
         browser.close()
 

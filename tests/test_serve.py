@@ -1,5 +1,6 @@
 """`kogata serve` against the official `openai` client (unchanged), the queue under load, disconnects, API keys,
 visits end to end, and a server killed mid-visit. Real model (the 0.5B "small" profile), real HTTP."""
+
 import asyncio
 import json
 import os
@@ -29,9 +30,12 @@ from test_adapters import write_lora
 
 SMALL = "qwen2.5-coder-0.5b"
 LONG_PROMPT = "1から300までの数字を、読点で区切って一つずつすべて書いてください。"
-VISIT = [("医師", "今日はどうされましたか。"), ("患者", "田中です。三日前から熱があって、咳も出ます。"),
-         ("医師", "体温は38.5℃ですね。電話番号は090-1234-5678でよろしいですか。"),
-         ("医師", "カロナール500mgを1日3回、5日分出しておきます。")]
+VISIT = [
+    ("医師", "今日はどうされましたか。"),
+    ("患者", "田中です。三日前から熱があって、咳も出ます。"),
+    ("医師", "体温は38.5℃ですね。電話番号は090-1234-5678でよろしいですか。"),
+    ("医師", "カロナール500mgを1日3回、5日分出しておきます。"),
+]
 
 
 def free_port() -> int:
@@ -67,8 +71,7 @@ def services(tmp_path_factory):
     folder = tmp_path_factory.mktemp("serve")
     write_lora(folder / "noisy.gguf")  # a random LoRA: whether it was applied shows in the text
     model = kogata.load("small", n_ctx=2048, adapters={"noisy": folder / "noisy.gguf"}, progress=False)
-    config = ServerConfig(models=(SMALL,), waiting=1, db=folder / "v.sqlite3",
-                          registered_adapters=False)
+    config = ServerConfig(models=(SMALL,), waiting=1, db=folder / "v.sqlite3", registered_adapters=False)
     return Services(config, preloaded={SMALL: model})
 
 
@@ -88,8 +91,11 @@ def idle(server, before: dict, timeout: float) -> dict:
     deadline = time.time() + timeout
     while True:
         state = httpx.get(server.url + "/health").json()["queue"]
-        if state["running"] == 0 and state["waiting"] == 0 and state["completed"] + state["cancelled"] > \
-                before["completed"] + before["cancelled"]:
+        if (
+            state["running"] == 0
+            and state["waiting"] == 0
+            and state["completed"] + state["cancelled"] > before["completed"] + before["cancelled"]
+        ):
             return state
         assert time.time() < deadline, f"model still busy {timeout} s later: {state}"
         time.sleep(0.05)
@@ -97,41 +103,55 @@ def idle(server, before: dict, timeout: float) -> dict:
 
 # ── the openai client, unchanged ──
 
+
 def test_chat_plain_and_streamed_agree(client):
     ask = dict(model="small", messages=[{"role": "user", "content": "日本の首都はどこですか。一言で。"}], max_tokens=16)
     whole = client.chat.completions.create(**ask)
     text = whole.choices[0].message.content
     assert text and whole.usage.completion_tokens > 0 and whole.choices[0].finish_reason in ("stop", "length")
-    pieces = [c.choices[0].delta.content or "" for c in client.chat.completions.create(**ask, stream=True)
-              if c.choices]
+    pieces = [c.choices[0].delta.content or "" for c in client.chat.completions.create(**ask, stream=True) if c.choices]
     assert "".join(pieces) == text  # greedy: the same answer, streamed
     assert all("\ufffd" not in p for p in pieces)  # never a split UTF-8 character
 
 
 def test_json_schema_is_enforced(client):
-    schema = {"type": "object", "properties": {"answer": {"enum": ["はい", "いいえ"]}, "days": {"type": "integer"}},
-              "required": ["answer", "days"], "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {"answer": {"enum": ["はい", "いいえ"]}, "days": {"type": "integer"}},
+        "required": ["answer", "days"],
+        "additionalProperties": False,
+    }
     reply = client.chat.completions.create(
-        model=SMALL, messages=[{"role": "user", "content": "三日前から熱があります。発熱はありますか。何日目ですか。"}],
+        model=SMALL,
+        messages=[{"role": "user", "content": "三日前から熱があります。発熱はありますか。何日目ですか。"}],
         max_tokens=40,
-        response_format={"type": "json_schema", "json_schema": {"name": "yes_no", "schema": schema}})
+        response_format={"type": "json_schema", "json_schema": {"name": "yes_no", "schema": schema}},
+    )
     jsonschema.validate(json.loads(reply.choices[0].message.content), schema)
     obj = client.chat.completions.create(
-        model=SMALL, messages=[{"role": "user", "content": "体温38.5℃をJSONで"}], max_tokens=16,
-        response_format={"type": "json_object"})
+        model=SMALL,
+        messages=[{"role": "user", "content": "体温38.5℃をJSONで"}],
+        max_tokens=16,
+        response_format={"type": "json_object"},
+    )
     if obj.choices[0].finish_reason == "stop":
         assert isinstance(json.loads(obj.choices[0].message.content), dict)
 
 
-@pytest.mark.parametrize("schema,words", [
-    ({"type": "object", "patternProperties": {"^a": {"type": "string"}}}, "patternProperties"),
-    ({"type": "nonsense"}, "invalid JSON schema"),
-])
+@pytest.mark.parametrize(
+    "schema,words",
+    [
+        ({"type": "object", "patternProperties": {"^a": {"type": "string"}}}, "patternProperties"),
+        ({"type": "nonsense"}, "invalid JSON schema"),
+    ],
+)
 def test_bad_schema_is_a_400_not_ignored(client, schema, words):
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(
-            model=SMALL, messages=[{"role": "user", "content": "x"}],
-            response_format={"type": "json_schema", "json_schema": {"name": "s", "schema": schema}})
+            model=SMALL,
+            messages=[{"role": "user", "content": "x"}],
+            response_format={"type": "json_schema", "json_schema": {"name": "s", "schema": schema}},
+        )
     assert words in caught.value.body["message"] and caught.value.body["param"] == "response_format"
 
 
@@ -151,8 +171,9 @@ def test_unknown_model_or_adapter_is_a_404(client):
 def test_models_and_embeddings(client):
     assert [m.id for m in client.models.list()] == [SMALL, f"{SMALL}:noisy", "multilingual-e5-small"]
     one = client.embeddings.create(model="multilingual-e5-small", input="三日前から熱があります")  # base64 by default
-    many = client.embeddings.create(model="multilingual-e5-small", input=["熱があります", "咳が出ます"],
-                                    encoding_format="float")
+    many = client.embeddings.create(
+        model="multilingual-e5-small", input=["熱があります", "咳が出ます"], encoding_format="float"
+    )
     assert len(one.data) == 1 and len(one.data[0].embedding) == 384
     vectors = np.array([d.embedding for d in many.data])
     assert vectors.shape == (2, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-3)
@@ -175,6 +196,7 @@ def test_audio_transcriptions(client, tmp_path):
 
 # ── the queue: load, disconnects ──
 
+
 def test_queue_full_answers_503_with_retry_after_and_recovers(server):
     body = {"model": SMALL, "messages": [{"role": "user", "content": "こんにちは"}], "max_tokens": 4}
     visit = httpx.post(server.url + "/v1/visits").json()["id"]
@@ -183,8 +205,7 @@ def test_queue_full_answers_503_with_retry_after_and_recovers(server):
         return httpx.post(f"{server.url}/v1/visits/{visit}/utterances", json={"speaker": "患者", "text": f"発言{i}"})
 
     with ThreadPoolExecutor(16) as pool:  # one runs, one waits (--queue 1), the rest are refused
-        chats = [pool.submit(httpx.post, server.url + "/v1/chat/completions", json=body, timeout=600)
-                 for _ in range(6)]
+        chats = [pool.submit(httpx.post, server.url + "/v1/chat/completions", json=body, timeout=600) for _ in range(6)]
         said = list(pool.map(utterance, range(10)))  # visits keep flowing while the model is busy
         replies = [c.result() for c in chats]
     assert all(r.status_code == 201 for r in said)
@@ -206,8 +227,10 @@ def test_a_client_that_leaves_stops_its_generation(server):
     body = {"model": SMALL, "messages": [{"role": "user", "content": LONG_PROMPT}], "max_tokens": 600}
     before = httpx.get(server.url + "/health").json()["queue"]
     arrivals = []
-    with httpx.Client(timeout=600) as http, \
-            http.stream("POST", server.url + "/v1/chat/completions", json={**body, "stream": True}) as response:
+    with (
+        httpx.Client(timeout=600) as http,
+        http.stream("POST", server.url + "/v1/chat/completions", json={**body, "stream": True}) as response,
+    ):
         assert response.status_code == 200
         for line in response.iter_lines():
             if line.startswith("data: {") and json.loads(line[6:])["choices"][0]["delta"].get("content"):
@@ -255,10 +278,12 @@ def test_queue_order_cancel_and_errors():
         with pytest.raises(ZeroDivisionError):
             await failing.result()
         assert order == ["first", "third"] and queue.state()["running"] == 0
+
     asyncio.run(scenario())
 
 
 # ── API key and binding ──
+
 
 def test_api_key_is_required_on_every_route_when_set(services):
     with ServerThread(create_app(services, api_key="sekret")) as locked:
@@ -277,6 +302,7 @@ def test_refuses_a_public_address_without_a_key():
 
 # ── karte and visits ──
 
+
 def test_karte_and_a_visit_from_utterances_to_masked_export(server):
     http = httpx.Client(base_url=server.url, timeout=900, headers={"X-Kogata-User": "dr.test"})
     bad = http.post("/v1/karte", json={"transcript": "Hello, how are you?"})  # refused before it waits in line
@@ -284,8 +310,9 @@ def test_karte_and_a_visit_from_utterances_to_masked_export(server):
 
     visit = http.post("/v1/visits", json={"title": "内科"}).json()
     http.post(f"/v1/visits/{visit['id']}/utterances", json={"speaker": VISIT[0][0], "text": VISIT[0][1]})
-    added = http.post(f"/v1/visits/{visit['id']}/utterances",
-                      json={"utterances": [{"speaker": s, "text": t} for s, t in VISIT[1:]]}).json()
+    added = http.post(
+        f"/v1/visits/{visit['id']}/utterances", json={"utterances": [{"speaker": s, "text": t} for s, t in VISIT[1:]]}
+    ).json()
     assert [u["seq"] for u in added["utterances"]] == [2, 3, 4]
     drafted = http.post(f"/v1/visits/{visit['id']}/chart", json={"model": "small"})
     assert drafted.status_code == 201, drafted.text
@@ -296,8 +323,9 @@ def test_karte_and_a_visit_from_utterances_to_masked_export(server):
 
     edited_chart = json.loads(json.dumps(drafted.json()["chart"]))
     edited_chart["soap"]["A"] = [{"text": "急性上気道炎。", "evidence": [2, 3], "supported": True}]
-    edit = http.put(f"/v1/visits/{visit['id']}/chart", json={"chart": edited_chart, "author": "dr.yamada",
-                                                             "base_version": 1})
+    edit = http.put(
+        f"/v1/visits/{visit['id']}/chart", json={"chart": edited_chart, "author": "dr.yamada", "base_version": 1}
+    )
     assert edit.status_code == 201 and edit.json()["version"] == 2
     stale = http.put(f"/v1/visits/{visit['id']}/chart", json={"chart": edited_chart, "base_version": 1})
     assert stale.status_code == 409
@@ -324,8 +352,18 @@ def test_server_killed_mid_visit_loses_no_utterance(tmp_path):
     """kill -9 between utterances; a new server on the same database has every utterance it acknowledged."""
     db, port = tmp_path / "visits.sqlite3", free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-c", "from kogata.cli import main; main()",  # the installed `kogata` command
-               "serve", "--port", str(port), "--db", str(db), "--model", "tiny"]
+    command = [
+        sys.executable,
+        "-c",
+        "from kogata.cli import main; main()",  # the installed `kogata` command
+        "serve",
+        "--port",
+        str(port),
+        "--db",
+        str(db),
+        "--model",
+        "tiny",
+    ]
 
     def start() -> subprocess.Popen:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -347,8 +385,10 @@ def test_server_killed_mid_visit_loses_no_utterance(tmp_path):
         for text in said[:4]:
             added = httpx.post(f"{url}/v1/visits/{visit}/utterances", json={"speaker": "患者", "text": text})
             assert added.status_code == 201
-        httpx.post(f"{url}/v1/visits/{visit}/utterances",
-                   json={"utterances": [{"speaker": "医師", "text": t} for t in said[4:]]}).raise_for_status()
+        httpx.post(
+            f"{url}/v1/visits/{visit}/utterances",
+            json={"utterances": [{"speaker": "医師", "text": t} for t in said[4:]]},
+        ).raise_for_status()
     finally:
         os.kill(first.pid, signal.SIGKILL)
         first.wait(30)

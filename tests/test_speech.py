@@ -1,4 +1,5 @@
 """Speech recognition with the real Whisper base model on audio synthesised at test time (pyopenjtalk-plus)."""
+
 from __future__ import annotations
 
 import json
@@ -46,6 +47,7 @@ def wav(visit, tmp_path_factory):
 
 # ── recognition ───────────────────────────────────────────────────────────────────────────────────────────────
 
+
 def test_words_come_back(batch, visit):
     ref = "".join(u.text for u in visit.script.utterances)
     hyp = "".join(u.text for u in batch.utterances)
@@ -66,7 +68,7 @@ def test_streaming_gives_the_batch_utterances(asr, visit, batch):
     live, emitted_at = [], []
     step = SAMPLE_RATE // 10
     for at in range(0, len(visit.samples), step):
-        for u in stream.feed(visit.samples[at:at + step]):
+        for u in stream.feed(visit.samples[at : at + step]):
             live.append(u)
             emitted_at.append((at + step) / SAMPLE_RATE)
     live += stream.flush()
@@ -82,7 +84,7 @@ def test_stream_at_48khz(asr, visit):
 
     up = resample(visit.samples[: 9 * SAMPLE_RATE], SAMPLE_RATE, 48_000)
     stream = StreamingTranscriber(asr, sample_rate=48_000)
-    out = [u for at in range(0, len(up), 4800) for u in stream.feed(up[at:at + 4800])] + stream.flush()
+    out = [u for at in range(0, len(up), 4800) for u in stream.feed(up[at : at + 4800])] + stream.flush()
     assert [u.speaker for u in out][:2] == ["医師", "患者"]
     assert "熱" in "".join(u.text for u in out)
 
@@ -147,6 +149,7 @@ def test_a_second_voice_is_recognised_too(asr):
 
 # ── glossary ──────────────────────────────────────────────────────────────────────────────────────────────────
 
+
 def test_glossary_corrects_by_reading_without_listed_sound_alikes():
     g = Glossary.from_terms(["糖尿病", "解熱剤", "空腹時", "ジャヌビア"])
     assert g.correct("同量量の薬は続けていますか") == "糖尿病の薬は続けていますか"
@@ -172,9 +175,12 @@ def test_default_glossary_leaves_correct_words_alone():
 
 def test_glossary_file(tmp_path):
     path = tmp_path / "mine.tsv"
-    path.write_text("# my clinic\nterm\treading\tsound_alikes\tcategory\n"
-                    "さくら内科クリニック\tサクラナイカクリニック\tさくら内科栗肉\t施設\n"
-                    "ロキソニン\t\tロキソ人、ロキソニソ\t薬剤\n", encoding="utf-8")
+    path.write_text(
+        "# my clinic\nterm\treading\tsound_alikes\tcategory\n"
+        "さくら内科クリニック\tサクラナイカクリニック\tさくら内科栗肉\t施設\n"
+        "ロキソニン\t\tロキソ人、ロキソニソ\t薬剤\n",
+        encoding="utf-8",
+    )
     g = Glossary.load(path)
     assert g.terms[0] == Term("さくら内科クリニック", "サクラナイカクリニック", ("さくら内科栗肉",), "施設")
     assert g.correct("ロキソ人を飲みました") == "ロキソニンを飲みました"
@@ -190,6 +196,7 @@ def test_glossary_file(tmp_path):
 
 
 # ── bad audio ─────────────────────────────────────────────────────────────────────────────────────────────────
+
 
 def test_silent_audio(tmp_path, asr):
     path = write_wav(tmp_path / "silent.wav", np.zeros(3 * SAMPLE_RATE, np.float32))
@@ -244,6 +251,7 @@ def test_cli_bad_audio_exits_2(tmp_path):
 
 # ── weights ───────────────────────────────────────────────────────────────────────────────────────────────────
 
+
 def test_weights_are_joined_and_verified(tmp_path, monkeypatch):
     from kogata.engine import store
     from kogata.speech import weights
@@ -267,9 +275,16 @@ def test_weights_are_joined_and_verified(tmp_path, monkeypatch):
 
 def test_speakers_follow_the_words_where_they_are_clear_and_the_turns_elsewhere():
     from kogata.speech.speakers import next_speaker
-    turns = ["今日はどうされましたか。", "昨日から喉が痛くて、熱も出たんです。", "喉を見せてください。",
-             "赤く腫れていますね。抗生物質を五日分出しておきますので、一日三回飲んでください。",
-             "わかりました。ありがとうございました。", "先生、お風呂は入っていいですか。", "はい、大丈夫です。"]
+
+    turns = [
+        "今日はどうされましたか。",
+        "昨日から喉が痛くて、熱も出たんです。",
+        "喉を見せてください。",
+        "赤く腫れていますね。抗生物質を五日分出しておきますので、一日三回飲んでください。",
+        "わかりました。ありがとうございました。",
+        "先生、お風呂は入っていいですか。",
+        "はい、大丈夫です。",
+    ]
     labels, previous = [], None
     for text in turns:
         previous = next_speaker(text, previous)

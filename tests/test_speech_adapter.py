@@ -1,4 +1,5 @@
 """Speech adapters: the CTranslate2 file, merging, the torch decoder against CTranslate2, training, the bundled one."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -55,13 +56,15 @@ def test_merge_adds_the_low_rank_product_and_nothing_else(base_dir, tmp_path):
     out = adapter.merge(base_dir, found, tmp_path / "merged")
     before, after = ct2_file.variables(base_dir / "model.bin"), ct2_file.variables(out / "model.bin")
     assert before == after  # same layout
-    want = ct2_file.read_array(base_dir / "model.bin", before[MATRIX + "/weight"]).astype(np.float32) + \
-        b.astype(np.float32) @ a.astype(np.float32)
+    want = ct2_file.read_array(base_dir / "model.bin", before[MATRIX + "/weight"]).astype(np.float32) + b.astype(
+        np.float32
+    ) @ a.astype(np.float32)
     got = ct2_file.read_array(out / "model.bin", after[MATRIX + "/weight"]).astype(np.float32)
     assert np.abs(got - want).max() < 2e-3
     other = after["decoder/layer_2/ffn/linear_1/weight"]
-    assert np.array_equal(ct2_file.read_array(out / "model.bin", other),
-                          ct2_file.read_array(base_dir / "model.bin", other))
+    assert np.array_equal(
+        ct2_file.read_array(out / "model.bin", other), ct2_file.read_array(base_dir / "model.bin", other)
+    )
     for side in weights.SIDE_FILES:
         assert (out / side).read_bytes() == (base_dir / side).read_bytes()
 
@@ -74,8 +77,12 @@ def test_bad_adapters_are_named(tmp_path, base_dir):
         adapter.load(tmp_path / "text.npz")
     with pytest.raises(InputError, match="has no"):
         adapter.load(_write_adapter(tmp_path / "half.npz", {MATRIX + "|A": np.zeros((2, 512), np.float16)}))
-    wrong = adapter.load(_write_adapter(tmp_path / "wrong.npz", {
-        MATRIX + "|A": np.zeros((2, 100), np.float16), MATRIX + "|B": np.zeros((2048, 2), np.float16)}))
+    wrong = adapter.load(
+        _write_adapter(
+            tmp_path / "wrong.npz",
+            {MATRIX + "|A": np.zeros((2, 100), np.float16), MATRIX + "|B": np.zeros((2048, 2), np.float16)},
+        )
+    )
     with pytest.raises(ModelError, match="Whisper base has"):
         adapter.merge(base_dir, wrong, tmp_path / "wrong")
 
@@ -109,7 +116,7 @@ def test_torch_decoder_decodes_as_ctranslate2_does(plain, base_dir):
             tokens.append(token)
     from kogata.speech.transcribe import clean
 
-    assert clean(plain.tokenizer.decode(tokens[len(prompt):])) == want
+    assert clean(plain.tokenizer.decode(tokens[len(prompt) :])) == want
 
 
 def test_training_lowers_the_loss_on_its_lines(plain, base_dir, tmp_path):
@@ -118,8 +125,13 @@ def test_training_lowers_the_loss_on_its_lines(plain, base_dir, tmp_path):
 
     script = tmp_path / "lines.txt"
     script.write_text("医師：ムコダインを一日三回です。\n患者：痰がからみます。\n", encoding="utf-8")
-    result = train([script], tmp_path / "clinic.npz", SpeechTuneConfig(rank=2, epochs=4, lr=3e-3, threads=2),
-                   asr=plain, progress=False)
+    result = train(
+        [script],
+        tmp_path / "clinic.npz",
+        SpeechTuneConfig(rank=2, epochs=4, lr=3e-3, threads=2),
+        asr=plain,
+        progress=False,
+    )
     assert result.path.is_file() and result.lines == 2 and "no held-out" in result.describe()
     merged = adapter.model_dir(result.path, progress=False)
     examples = prepare(read_lines([script]), plain, prompt_tokens(plain, default().prompt()), progress=False)

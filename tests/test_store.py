@@ -1,4 +1,5 @@
 """The visit store: append-only history, versions never overwritten, edits with author, durable commits."""
+
 import sqlite3
 import subprocess
 import sys
@@ -11,8 +12,15 @@ from kogata.store import ConflictError, NotFoundError, VisitStore, chart_diff, v
 
 def chart(*lines: str) -> dict:
     soap = {"S": [{"text": t, "evidence": [1], "supported": True} for t in lines], "O": [], "A": [], "P": []}
-    return {"soap": soap, "medications": [], "allergies": [], "vitals": [], "problems": [], "negatives": [],
-            "warnings": []}
+    return {
+        "soap": soap,
+        "medications": [],
+        "allergies": [],
+        "vitals": [],
+        "problems": [],
+        "negatives": [],
+        "warnings": [],
+    }
 
 
 @pytest.fixture
@@ -28,8 +36,13 @@ def test_wal_mode_and_append_only_tables(store):
     store.add_chart_version(visit.id, chart("発熱あり。"), source="model", author="kogata")
     db = sqlite3.connect(store.path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    for sql in ("UPDATE utterances SET text = 'x'", "DELETE FROM utterances", "UPDATE chart_versions SET chart = '{}'",
-                "DELETE FROM chart_versions", "DELETE FROM audit"):
+    for sql in (
+        "UPDATE utterances SET text = 'x'",
+        "DELETE FROM utterances",
+        "UPDATE chart_versions SET chart = '{}'",
+        "DELETE FROM chart_versions",
+        "DELETE FROM audit",
+    ):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             db.execute(sql)
 
@@ -38,10 +51,12 @@ def test_versions_are_new_rows_and_edits_record_who_and_what(store):
     visit = store.create_visit(actor="reception")
     store.add_utterance(visit.id, "医師", "どうされましたか", actor="asr")
     store.add_utterance(visit.id, "患者", "三日前から熱があります", actor="asr")
-    first = store.add_chart_version(visit.id, chart("発熱あり。"), source="model", author="kogata", model="small",
-                                    utterances=2)
-    edited = store.add_chart_version(visit.id, chart("3日前から発熱あり。"), source="edit", author="dr.yamada",
-                                     base_version=1)
+    first = store.add_chart_version(
+        visit.id, chart("発熱あり。"), source="model", author="kogata", model="small", utterances=2
+    )
+    edited = store.add_chart_version(
+        visit.id, chart("3日前から発熱あり。"), source="edit", author="dr.yamada", base_version=1
+    )
     assert (first.version, edited.version) == (1, 2)
     versions = store.chart_versions(visit.id)
     assert [v.chart["soap"]["S"][0]["text"] for v in versions] == ["発熱あり。", "3日前から発熱あり。"]  # v1 intact
@@ -85,7 +100,10 @@ def test_transcript_ids_are_stored_seq_numbers(store):
         store.add_utterance(visit.id, speaker, text, actor="t")
     transcript = visit_transcript(store, visit.id)
     assert [(u.id, u.speaker, u.text) for u in transcript.utterances] == [
-        (1, "医師", "今日はどうされましたか"), (2, "患者", "咳が出ます"), (3, "医師", "熱はありますか")]
+        (1, "医師", "今日はどうされましたか"),
+        (2, "患者", "咳が出ます"),
+        (3, "医師", "熱はありますか"),
+    ]
 
 
 def test_audit_log_holds_no_patient_text(store):

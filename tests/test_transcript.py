@@ -25,7 +25,9 @@ def test_by_id_unknown_raises_key_error():
 
 
 def test_full_and_half_width_colons_and_other_labels():
-    t = read_transcript("医師：熱はありますか。\n患者: はい、あります。\n母親︓昨日からです。\n看護師 ： 体温を測りますね。".encode())
+    t = read_transcript(
+        "医師：熱はありますか。\n患者: はい、あります。\n母親︓昨日からです。\n看護師 ： 体温を測りますね。".encode()
+    )
     assert [(u.speaker, u.text) for u in t.utterances] == [
         ("医師", "熱はありますか。"),
         ("患者", "はい、あります。"),
@@ -42,7 +44,10 @@ def test_full_width_latin_label_is_normalised_but_text_is_kept():
 def test_blank_lines_comments_and_continuations():
     text = "# 2024-05-01 内科外来\n\n医師：どうされましたか。\n\n患者：三日前から熱があって、\n咳も出ます。\n＃ メモ\n10:30 ごろから悪化。\n"
     t = read_transcript(text.encode())
-    assert [u.text for u in t.utterances] == ["どうされましたか。", "三日前から熱があって、咳も出ます。10:30 ごろから悪化。"]
+    assert [u.text for u in t.utterances] == [
+        "どうされましたか。",
+        "三日前から熱があって、咳も出ます。10:30 ごろから悪化。",
+    ]
 
 
 def test_continuation_between_latin_words_keeps_a_space():

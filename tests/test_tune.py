@@ -1,4 +1,5 @@
 """kogata tune: data checks, a real (tiny) LoRA training on the 0.5B model, its GGUF in the engine, the registry."""
+
 import json
 
 import numpy as np
@@ -16,8 +17,9 @@ ANSWER = "山と川です。"
 
 
 def write_jsonl(path, rows):
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows),
-                    encoding="utf-8")
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows), encoding="utf-8"
+    )
     return path
 
 
@@ -27,16 +29,20 @@ def chat(user, assistant, **extra):
 
 # ── data ──
 
+
 def test_every_bad_line_is_named(tmp_path):
-    data = write_jsonl(tmp_path / "bad.jsonl", [
-        chat("質問", "答え"),
-        "{not json",
-        {"messages": [{"role": "bot", "content": "x"}]},
-        {"messages": [{"role": "user", "content": "質問だけ"}]},
-        chat("質問", "答え", weight=0),
-        {"prompt": "a", "completion": "b"},
-        {"messages": [{"role": "user", "content": "  "}, {"role": "assistant", "content": "答え"}]},
-    ])
+    data = write_jsonl(
+        tmp_path / "bad.jsonl",
+        [
+            chat("質問", "答え"),
+            "{not json",
+            {"messages": [{"role": "bot", "content": "x"}]},
+            {"messages": [{"role": "user", "content": "質問だけ"}]},
+            chat("質問", "答え", weight=0),
+            {"prompt": "a", "completion": "b"},
+            {"messages": [{"role": "user", "content": "  "}, {"role": "assistant", "content": "答え"}]},
+        ],
+    )
     with pytest.raises(InputError) as e:
         read_examples(data)
     message = str(e.value)
@@ -68,9 +74,11 @@ def test_the_karte_training_set_is_valid_and_from_the_train_split_only():
     examples = read_examples(root / "data" / "tune" / "karte.jsonl")
     assert len(examples) == 56
     # the longest utterance of each test consultation (greetings are shared; a long utterance is not)
-    test_utterances = [max(p.with_suffix(".txt").read_text(encoding="utf-8").splitlines()[1:], key=len).split("：", 1)[-1]
-                       for p in (root / "data" / "consultations").glob("*.json")
-                       if json.loads(p.read_text(encoding="utf-8"))["split"] == "test"]
+    test_utterances = [
+        max(p.with_suffix(".txt").read_text(encoding="utf-8").splitlines()[1:], key=len).split("：", 1)[-1]
+        for p in (root / "data" / "consultations").glob("*.json")
+        if json.loads(p.read_text(encoding="utf-8"))["split"] == "test"
+    ]
     assert len(test_utterances) == 30
     prompts = "\n".join(e.messages[3]["content"] for e in examples)
     assert not [u for u in test_utterances if u in prompts]
@@ -83,6 +91,7 @@ def test_the_karte_training_set_is_valid_and_from_the_train_split_only():
 
 # ── a real training run ──
 
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """Two examples, two epochs, rank 2, at most 128 tokens: four steps of a few dozen tokens. One thread: steps
@@ -90,16 +99,27 @@ def trained(tmp_path_factory):
     from kogata.tune import TuneConfig, train
 
     home = tmp_path_factory.mktemp("adapters")
-    data = write_jsonl(home / "tiny.jsonl", [
-        chat(QUESTION, ANSWER),
-        {"messages": [{"role": "system", "content": "短く答えてください。"},
-                      {"role": "user", "content": "合言葉を教えてください。"}, {"role": "assistant", "content": ANSWER}]},
-    ])
+    data = write_jsonl(
+        home / "tiny.jsonl",
+        [
+            chat(QUESTION, ANSWER),
+            {
+                "messages": [
+                    {"role": "system", "content": "短く答えてください。"},
+                    {"role": "user", "content": "合言葉を教えてください。"},
+                    {"role": "assistant", "content": ANSWER},
+                ]
+            },
+        ],
+    )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(registry, "home", lambda: home)
-        result = train(data, "passphrase", TuneConfig(base="small", epochs=2, rank=2, alpha=4, lr=2e-3, max_tokens=128,
-                                                         threads=1),
-                       progress=False)
+        result = train(
+            data,
+            "passphrase",
+            TuneConfig(base="small", epochs=2, rank=2, alpha=4, lr=2e-3, max_tokens=128, threads=1),
+            progress=False,
+        )
         yield result
 
 
@@ -135,6 +155,7 @@ def test_an_adapter_refuses_another_base(trained):
 
 # ── registry and conversion without training ──
 
+
 def fake_peft(folder, *, rank=4, layers=(0, 3)):
     """A PEFT LoRA folder as peft writes it, with random weights (conversion does not care how they were made)."""
     from safetensors.numpy import save_file
@@ -158,18 +179,27 @@ def test_conversion_names_tensors_as_llama_cpp_expects(tmp_path):
     from kogata.tune.convert import BASE_NAME_KEY, convert
 
     tensors = fake_peft(tmp_path / "peft")
-    assert convert(tmp_path / "peft", tmp_path / "a.gguf", architecture="qwen2", n_layers=24, base_name="qwen2.5-coder-0.5b") == 4
+    assert (
+        convert(
+            tmp_path / "peft", tmp_path / "a.gguf", architecture="qwen2", n_layers=24, base_name="qwen2.5-coder-0.5b"
+        )
+        == 4
+    )
     reader = gguf.GGUFReader(str(tmp_path / "a.gguf"))
     fields = {name: field.contents() for name, field in reader.fields.items()}
     assert fields["general.type"] == "adapter" and fields["adapter.type"] == "lora"
     assert fields["adapter.lora.alpha"] == 8.0 and fields["general.architecture"] == "qwen2"
     assert fields[BASE_NAME_KEY] == "qwen2.5-coder-0.5b"
     written = {t.name: t for t in reader.tensors}
-    assert set(written) == {f"blk.{n}.{m}.weight.lora_{ab}" for n in (0, 3) for m in ("attn_q", "ffn_down") for ab in "ab"}
+    assert set(written) == {
+        f"blk.{n}.{m}.weight.lora_{ab}" for n in (0, 3) for m in ("attn_q", "ffn_down") for ab in "ab"
+    }
     a = written["blk.3.ffn_down.weight.lora_a"]
     assert np.asarray(a.data).dtype == np.float16  # as llama.cpp's own converter writes LoRAs: half the size
-    assert np.array_equal(np.asarray(a.data).reshape(4, 4864),
-                          tensors["base_model.model.model.layers.3.mlp.down_proj.lora_A.weight"].astype(np.float16))
+    assert np.array_equal(
+        np.asarray(a.data).reshape(4, 4864),
+        tensors["base_model.model.model.layers.3.mlp.down_proj.lora_A.weight"].astype(np.float16),
+    )
 
 
 def test_conversion_refuses_what_llama_cpp_cannot_apply(tmp_path):
@@ -193,8 +223,11 @@ def test_adapters_list_show_remove(tmp_path, monkeypatch):
     convert(tmp_path / "peft", tmp_path / "a.gguf", architecture="qwen2", n_layers=24)
     runner = CliRunner()
     assert "no adapters yet" in runner.invoke(cli, ["adapters", "list"]).output
-    registry.save("clinic-a", tmp_path / "a.gguf", {"base": {"name": "qwen2.5-coder-0.5b"}, "rank": 4,
-                                                     "data": {"examples": 3}, "created": "2026-11-29T00:00:00Z"})
+    registry.save(
+        "clinic-a",
+        tmp_path / "a.gguf",
+        {"base": {"name": "qwen2.5-coder-0.5b"}, "rank": 4, "data": {"examples": 3}, "created": "2026-11-29T00:00:00Z"},
+    )
     listed = runner.invoke(cli, ["adapters", "list"]).output
     assert "clinic-a" in listed and "qwen2.5-coder-0.5b" in listed
     shown = json.loads(runner.invoke(cli, ["adapters", "show", "clinic-a"]).output)

@@ -18,6 +18,7 @@ Augmentation: 14 visits are few, so each also gives three windows of whole utter
 half, middle half), as a long visit's chunks are drafted (kogata.tasks.karte.draft.chunks), keeping the lines
 whose evidence lies inside the window. 14 × 4 = 56 examples.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,7 +65,7 @@ def _supported(index: EvidenceIndex, text: str, evidence: list[int], section: st
 
 def _bigrams(text: str) -> set[str]:
     text = re.sub(r"[、。・：:（）()\s]|あり|なし", " ", text)
-    return {text[i:i + 2] for i in range(len(text) - 1) if " " not in text[i:i + 2]}
+    return {text[i : i + 2] for i in range(len(text) - 1) if " " not in text[i : i + 2]}
 
 
 def _closeness(index: EvidenceIndex, section: str, text: str, evidence: list[int]) -> tuple[float, bool]:
@@ -83,8 +84,14 @@ def find_evidence(index: EvidenceIndex, reference: dict, section: str, text: str
     """Utterance ids the verifier accepts for `text`: those of the key facts it carries, else the single
     utterance (or pair of neighbours) closest to it."""
     norm = _nfkc(text)
-    from_facts = sorted({i for f in reference["key_facts"] if f["section"] == section
-                         and all(_nfkc(m) in norm for m in f["must_contain"]) for i in f["evidence"]})
+    from_facts = sorted(
+        {
+            i
+            for f in reference["key_facts"]
+            if f["section"] == section and all(_nfkc(m) in norm for m in f["must_contain"])
+            for i in f["evidence"]
+        }
+    )
     if from_facts and _supported(index, text, from_facts, section):
         return from_facts
     ids = list(index.said)
@@ -128,7 +135,7 @@ def chart_lines(index: EvidenceIndex, reference: dict) -> tuple[dict[str, list[d
 
 def windows(said: list[Said]) -> list[list[Said]]:
     n = len(said)
-    return [said, said[: n // 2], said[n // 2:], said[n // 4: n // 4 + n // 2]]
+    return [said, said[: n // 2], said[n // 2 :], said[n // 4 : n // 4 + n // 2]]
 
 
 def example(part: list[Said], lines: dict[str, list[dict]]) -> dict:
@@ -160,9 +167,11 @@ def main() -> None:
     tmp = OUT.with_name(f".{OUT.name}.{os.getpid()}.tmp")
     tmp.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in examples), encoding="utf-8")
     os.replace(tmp, OUT)
-    print(f"wrote {OUT.relative_to(ROOT)}: {len(examples)} examples from {len(TRAIN_IDS)} train consultations; "
-          f"reference sentences kept {totals['kept']}, recorded elsewhere {totals['recorded_elsewhere']}, "
-          f"no supporting utterance {totals['unsupported']}")
+    print(
+        f"wrote {OUT.relative_to(ROOT)}: {len(examples)} examples from {len(TRAIN_IDS)} train consultations; "
+        f"reference sentences kept {totals['kept']}, recorded elsewhere {totals['recorded_elsewhere']}, "
+        f"no supporting utterance {totals['unsupported']}"
+    )
 
 
 if __name__ == "__main__":

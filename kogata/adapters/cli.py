@@ -1,4 +1,5 @@
 """`kogata adapters list|show|remove`: the LoRA adapters `kogata tune` registered."""
+
 from __future__ import annotations
 
 import json
@@ -19,16 +20,21 @@ def list_command(as_json: bool) -> None:
 
     found = list_adapters()
     if as_json:
-        click.echo(json.dumps([a.meta | {"path": str(a.path), "bundled": a.bundled} for a in found], ensure_ascii=False,
-                              indent=2))
+        click.echo(
+            json.dumps(
+                [a.meta | {"path": str(a.path), "bundled": a.bundled} for a in found], ensure_ascii=False, indent=2
+            )
+        )
         return
     if not found:
         click.echo("no adapters yet (make one with `kogata tune DATA.jsonl --name NAME`)")
         return
     for a in found:
         data = a.meta.get("data", {})
-        click.echo(f"{a.name:<20} {a.base:<20} rank {a.meta.get('rank', '?'):<3} {data.get('examples', '?'):>5} examples  "
-                   f"{a.meta.get('created', '')[:10]}{'  (ships with kogata)' if a.bundled else ''}")
+        click.echo(
+            f"{a.name:<20} {a.base:<20} rank {a.meta.get('rank', '?'):<3} {data.get('examples', '?'):>5} examples  "
+            f"{a.meta.get('created', '')[:10]}{'  (ships with kogata)' if a.bundled else ''}"
+        )
 
 
 @adapters.command()
@@ -38,8 +44,9 @@ def show(name: str) -> None:
     from kogata.adapters.registry import get
 
     adapter = get(name)
-    click.echo(json.dumps(adapter.meta | {"path": str(adapter.path), "bundled": adapter.bundled}, ensure_ascii=False,
-                          indent=2))
+    click.echo(
+        json.dumps(adapter.meta | {"path": str(adapter.path), "bundled": adapter.bundled}, ensure_ascii=False, indent=2)
+    )
 
 
 @adapters.command()

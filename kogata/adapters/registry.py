@@ -6,6 +6,7 @@ meta.json records what the adapter is for and how it was made: the base model (n
 the training data's sha256, the date, rank, alpha, epochs, measured time and memory, and evaluation figures.
 An adapter only fits the base it was trained on; `resolve` refuses any other before the model loads.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,10 @@ def home() -> Path:
 
 def check_name(name: str) -> str:
     if not _NAME.match(name or ""):
-        raise InputError(f"adapter name {name!r} is not usable: use 1–64 letters, digits, '.', '_' or '-', "
-                         f"starting with a letter or digit")
+        raise InputError(
+            f"adapter name {name!r} is not usable: use 1–64 letters, digits, '.', '_' or '-', "
+            f"starting with a letter or digit"
+        )
     return name
 
 
@@ -161,11 +164,20 @@ def resolve(adapter: str, model: str | None = None) -> Path:
         base, sha, label = meta.get(BASE_NAME_KEY, ""), meta.get(BASE_SHA_KEY, ""), f"adapter file {adapter}"
     else:
         found = get(adapter)
-        path, base, sha, label = found.path, found.base, found.meta.get("base", {}).get("sha256", ""), f"adapter {adapter!r}"
+        path, base, sha, label = (
+            found.path,
+            found.base,
+            found.meta.get("base", {}).get("sha256", ""),
+            f"adapter {adapter!r}",
+        )
     if base and base != spec.name:
-        raise InputError(f"{label} was trained on {base}, not on {spec.name}: an adapter only fits its own base "
-                         f"model; add --model {base}")
+        raise InputError(
+            f"{label} was trained on {base}, not on {spec.name}: an adapter only fits its own base "
+            f"model; add --model {base}"
+        )
     if sha and sha != spec.sha256:
-        raise InputError(f"{label} was trained on another build of {spec.name} (sha256 {sha[:12]}…, this one "
-                         f"{spec.sha256[:12]}…); train it again on this one")
+        raise InputError(
+            f"{label} was trained on another build of {spec.name} (sha256 {sha[:12]}…, this one "
+            f"{spec.sha256[:12]}…); train it again on this one"
+        )
     return path

@@ -1,7 +1,19 @@
 """The engine: a small GGUF model on the CPU, with constrained decoding and a Japanese glyph guard."""
+
 from kogata.engine.generate import Response, Stats, generate, generate_json, stream_generate
 from kogata.engine.model import Model, load
 from kogata.engine.registry import DEFAULT_MODEL, MODELS, ModelSpec, get_spec
 
-__all__ = ["DEFAULT_MODEL", "MODELS", "Model", "ModelSpec", "Response", "Stats", "generate", "generate_json",
-           "get_spec", "load", "stream_generate"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODELS",
+    "Model",
+    "ModelSpec",
+    "Response",
+    "Stats",
+    "generate",
+    "generate_json",
+    "get_spec",
+    "load",
+    "stream_generate",
+]

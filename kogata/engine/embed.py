@@ -3,6 +3,7 @@
 One process-wide model, loaded on first use (about 0.1 s). e5 wants a role prefix on every text: questions
 are embedded as queries, the text searched over as passages; mixing them up costs recall.
 """
+
 from __future__ import annotations
 
 import threading

@@ -12,6 +12,7 @@ Public arguments, shared by the three functions:
     adapter: name of a LoRA adapter loaded with the model, applied to this request only.
     stop: strings that end generation.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,13 +68,27 @@ def to_messages(prompt: str | Sequence[dict[str, str]], system: str | None = Non
     return messages
 
 
-def _request(model: Model, messages: Messages, *, max_tokens: int, temperature: float, seed: int | None,
-             json_schema: dict | None, adapter: str | None, stop: Sequence[str] | None,
-             stream: bool) -> dict[str, Any]:
+def _request(
+    model: Model,
+    messages: Messages,
+    *,
+    max_tokens: int,
+    temperature: float,
+    seed: int | None,
+    json_schema: dict | None,
+    adapter: str | None,
+    stop: Sequence[str] | None,
+    stream: bool,
+) -> dict[str, Any]:
     if max_tokens < 1:
         raise InputError(f"max_tokens must be at least 1, got {max_tokens}")
-    body: dict[str, Any] = {"messages": messages, "max_tokens": max_tokens, "temperature": temperature,
-                            "stream": stream, "cache_prompt": True}
+    body: dict[str, Any] = {
+        "messages": messages,
+        "max_tokens": max_tokens,
+        "temperature": temperature,
+        "stream": stream,
+        "cache_prompt": True,
+    }
     if stream:
         body["stream_options"] = {"include_usage": True}
     if seed is not None:
@@ -174,23 +189,57 @@ class TextStream:
             self.stats.rewritten_glyphs = self._rewritten
 
 
-def stream_generate(model: Model, prompt: str | Sequence[dict[str, str]], *, system: str | None = None,
-                    max_tokens: int = 512, temperature: float = 0.0, seed: int | None = None,
-                    json_schema: dict | None = None, adapter: str | None = None,
-                    stop: Sequence[str] | None = None) -> TextStream:
+def stream_generate(
+    model: Model,
+    prompt: str | Sequence[dict[str, str]],
+    *,
+    system: str | None = None,
+    max_tokens: int = 512,
+    temperature: float = 0.0,
+    seed: int | None = None,
+    json_schema: dict | None = None,
+    adapter: str | None = None,
+    stop: Sequence[str] | None = None,
+) -> TextStream:
     """Stream the answer to `prompt` as text pieces (see the module docstring for the arguments)."""
-    body = _request(model, to_messages(prompt, system), max_tokens=max_tokens, temperature=temperature, seed=seed,
-                    json_schema=json_schema, adapter=adapter, stop=stop, stream=True)
+    body = _request(
+        model,
+        to_messages(prompt, system),
+        max_tokens=max_tokens,
+        temperature=temperature,
+        seed=seed,
+        json_schema=json_schema,
+        adapter=adapter,
+        stop=stop,
+        stream=True,
+    )
     return TextStream(model, body)
 
 
-def generate(model: Model, prompt: str | Sequence[dict[str, str]], *, system: str | None = None,
-             max_tokens: int = 512, temperature: float = 0.0, seed: int | None = None,
-             json_schema: dict | None = None, adapter: str | None = None,
-             stop: Sequence[str] | None = None) -> Response:
+def generate(
+    model: Model,
+    prompt: str | Sequence[dict[str, str]],
+    *,
+    system: str | None = None,
+    max_tokens: int = 512,
+    temperature: float = 0.0,
+    seed: int | None = None,
+    json_schema: dict | None = None,
+    adapter: str | None = None,
+    stop: Sequence[str] | None = None,
+) -> Response:
     """The whole answer to `prompt`, with timings (see the module docstring for the arguments)."""
-    body = _request(model, to_messages(prompt, system), max_tokens=max_tokens, temperature=temperature, seed=seed,
-                    json_schema=json_schema, adapter=adapter, stop=stop, stream=False)
+    body = _request(
+        model,
+        to_messages(prompt, system),
+        max_tokens=max_tokens,
+        temperature=temperature,
+        seed=seed,
+        json_schema=json_schema,
+        adapter=adapter,
+        stop=stop,
+        stream=False,
+    )
     start = time.perf_counter()
     result = model.request(body)
     total = time.perf_counter() - start
@@ -204,18 +253,33 @@ def generate(model: Model, prompt: str | Sequence[dict[str, str]], *, system: st
     return Response(text, stats)
 
 
-def generate_json(model: Model, prompt: str | Sequence[dict[str, str]], schema: dict, *, system: str | None = None,
-                  max_tokens: int = 1024, temperature: float = 0.0, seed: int | None = None,
-                  adapter: str | None = None) -> Any:
+def generate_json(
+    model: Model,
+    prompt: str | Sequence[dict[str, str]],
+    schema: dict,
+    *,
+    system: str | None = None,
+    max_tokens: int = 1024,
+    temperature: float = 0.0,
+    seed: int | None = None,
+    adapter: str | None = None,
+) -> Any:
     """A JSON value that validates against `schema`, or an error saying why there is none.
 
     The schema is checked before generation (SchemaError for an invalid or unenforceable one); the output
     is parsed and validated after it (GenerationError when it was cut short or does not validate).
     """
-    response = generate(model, prompt, system=system, max_tokens=max_tokens, temperature=temperature, seed=seed,
-                        json_schema=schema, adapter=adapter)
-    return parse_json_output(response.text, schema, finish_reason=response.stats.finish_reason,
-                             max_tokens=max_tokens)
+    response = generate(
+        model,
+        prompt,
+        system=system,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        seed=seed,
+        json_schema=schema,
+        adapter=adapter,
+    )
+    return parse_json_output(response.text, schema, finish_reason=response.stats.finish_reason, max_tokens=max_tokens)
 
 
 def parse_json_output(text: str, schema: dict, *, finish_reason: str = "", max_tokens: int = 0) -> Any:
@@ -225,7 +289,8 @@ def parse_json_output(text: str, schema: dict, *, finish_reason: str = "", max_t
     except json.JSONDecodeError as e:
         if finish_reason == "length":
             raise GenerationError(
-                f"the JSON was cut off at max_tokens={max_tokens} before it closed; raise max_tokens") from None
+                f"the JSON was cut off at max_tokens={max_tokens} before it closed; raise max_tokens"
+            ) from None
         raise GenerationError(f"the model's output is not valid JSON ({e.msg} at char {e.pos})") from None
     errors = validation_errors(value, schema)
     if errors:

@@ -3,6 +3,7 @@
 Only the key/value header is parsed (the tensors are never touched), so reading the vocabulary of a
 1 GB model takes a fraction of a second and needs no extra dependency.
 """
+
 from __future__ import annotations
 
 import struct

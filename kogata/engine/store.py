@@ -4,6 +4,7 @@ A joined file is trusted only after its sha256 matched the registry; the check i
 (size, mtime, digest) so that later loads skip re-hashing a gigabyte, yet any change to the file
 (truncation, an edit, a partial copy) forces a new check.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -57,17 +58,26 @@ class ModelState:
     def to_dict(self) -> dict:
         s = self.spec
         return {
-            "name": s.name, "aliases": list(s.aliases), "state": self.state, "detail": self.detail,
-            "path": str(self.path), "size": s.size, "sha256": s.sha256, "licence": s.licence,
-            "licence_file": s.licence_file, "chat_template": s.chat_template, "instruct": s.instruct,
-            "good_for": s.good_for, "upstream": s.upstream, "packages": s.packages,
+            "name": s.name,
+            "aliases": list(s.aliases),
+            "state": self.state,
+            "detail": self.detail,
+            "path": str(self.path),
+            "size": s.size,
+            "sha256": s.sha256,
+            "licence": s.licence,
+            "licence_file": s.licence_file,
+            "chat_template": s.chat_template,
+            "instruct": s.instruct,
+            "good_for": s.good_for,
+            "upstream": s.upstream,
+            "packages": s.packages,
             "install": f"pip install 'kogata[{s.extra}]'",
         }
 
 
 def _install_hint(spec: ModelSpec) -> str:
-    return (f"install its packages with: pip install 'kogata[{spec.extra}]' "
-            f"(in a kogata checkout: make models)")
+    return f"install its packages with: pip install 'kogata[{spec.extra}]' (in a kogata checkout: make models)"
 
 
 def state(spec: ModelSpec) -> ModelState:
@@ -80,8 +90,9 @@ def state(spec: ModelSpec) -> ModelState:
         return ModelState(spec, path, "ready" if _stamp_matches(spec, path) else "unverified", "")
     missing = [p.distribution for p, found in zip(spec.parts, part_paths(spec)) if found is None]
     if missing:
-        return ModelState(spec, path, "parts-missing",
-                          f"{len(missing)} of {len(spec.parts)} packages missing; {_install_hint(spec)}")
+        return ModelState(
+            spec, path, "parts-missing", f"{len(missing)} of {len(spec.parts)} packages missing; {_install_hint(spec)}"
+        )
     return ModelState(spec, path, "not-joined", "packages installed; joined on first use")
 
 
@@ -108,8 +119,10 @@ def _write_stamp(spec: ModelSpec, path: Path) -> None:
 
 def sha256_of(path: Path, *, desc: str | None = None) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as f, tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=desc,
-                                     disable=desc is None, leave=False) as bar:
+    with (
+        open(path, "rb") as f,
+        tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=desc, disable=desc is None, leave=False) as bar,
+    ):
         while block := f.read(_BLOCK):
             digest.update(block)
             bar.update(len(block))
@@ -131,8 +144,10 @@ def join(spec: ModelSpec, *, progress: bool = True) -> Path:
     tmp = path.with_name(path.name + f".{os.getpid()}.partial")
     digest = hashlib.sha256()
     try:
-        with open(tmp, "wb") as out, tqdm(total=spec.size, unit="B", unit_scale=True, disable=not progress,
-                                          desc=f"joining {spec.name}") as bar:
+        with (
+            open(tmp, "wb") as out,
+            tqdm(total=spec.size, unit="B", unit_scale=True, disable=not progress, desc=f"joining {spec.name}") as bar,
+        ):
             for chunk in parts:
                 assert chunk is not None
                 with open(chunk, "rb") as f:

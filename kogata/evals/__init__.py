@@ -6,6 +6,7 @@
 `kogata eval SUITE` (kogata/evals/cli.py) is the command-line form; `kogata eval compare A.json B.json`
 diffs two result files item by item.
 """
+
 from kogata.evals import igakuqa, jcqa, jmed, lawqa, medqa_ja, nursing_ner
 from kogata.evals.runner import Suite, report, run
 

@@ -5,6 +5,7 @@ The answer is constrained, not parsed out of free text: the schema's enum lists 
 answers (one letter; n distinct letters in order for 「2つ選べ」; any non-empty set for 「すべて選べ」; a
 permutation for 「順に並べよ」), so a reply is always a well-formed answer and scoring needs no guessing.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -19,8 +20,12 @@ LOWER = "abcdefghijklmnop"
 UPPER = LOWER.upper()
 
 # A numeric answer (IgakuQA's calculation questions): digits with an optional decimal part.
-NUMBER_SCHEMA = {"type": "object", "properties": {"answer": {"type": "string", "pattern": "^[0-9]{1,6}(\\.[0-9]{1,3})?$"}},
-                 "required": ["answer"], "additionalProperties": False}
+NUMBER_SCHEMA = {
+    "type": "object",
+    "properties": {"answer": {"type": "string", "pattern": "^[0-9]{1,6}(\\.[0-9]{1,3})?$"}},
+    "required": ["answer"],
+    "additionalProperties": False,
+}
 
 
 def picks(question: str, n_choices: int) -> int | str:
@@ -49,8 +54,12 @@ def admissible(letters: str, form: int | str) -> list[Any]:
 
 
 def answer_schema(letters: str, form: int | str = 1) -> dict:
-    return {"type": "object", "properties": {"answer": {"enum": admissible(letters, form)}},
-            "required": ["answer"], "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": {"answer": {"enum": admissible(letters, form)}},
+        "required": ["answer"],
+        "additionalProperties": False,
+    }
 
 
 def listing(choices: list[str], letters: str) -> str:
@@ -83,8 +92,10 @@ def same_letter(item: Item, prediction: str | None) -> dict[str, Any]:
     return {"correct": prediction == item.gold}
 
 
-EXAM_SYSTEM = ("あなたは日本の{exam}の問題を解いています。問題文と選択肢を読み、正解の選択肢の記号を答えてください。"
-               "説明は不要です。")
+EXAM_SYSTEM = (
+    "あなたは日本の{exam}の問題を解いています。問題文と選択肢を読み、正解の選択肢の記号を答えてください。"
+    "説明は不要です。"
+)
 
 
 def exam_item(record: dict, *, group: str, exam: str) -> Item | None:
@@ -97,7 +108,7 @@ def exam_item(record: dict, *, group: str, exam: str) -> Item | None:
         return None
     question = record["problem_text"].strip()
     if choices:
-        letters = LOWER[:len(choices)]
+        letters = LOWER[: len(choices)]
         form = picks(question, len(choices))
         user = f"{question}\n\n{listing(choices, letters)}\n\n{instruction(form, letters)}"
         schema = answer_schema(letters, form)
@@ -112,9 +123,19 @@ def exam_item(record: dict, *, group: str, exam: str) -> Item | None:
     info = {"form": form, "choices": len(choices), "chance": chance}
     if "points" in record:
         info["points"] = str(record["points"])
-    shape = '{"answer": "数値"}' if form == "number" else '{"answer": "記号"}' if form == 1 else '{"answer": ["記号", …]}'
-    return Item(id=str(record["problem_id"]), group=group, messages=chat(EXAM_SYSTEM.format(exam=exam), user),
-                schema=schema, gold=gold, max_tokens=max_tokens, info=info, shape=shape)
+    shape = (
+        '{"answer": "数値"}' if form == "number" else '{"answer": "記号"}' if form == 1 else '{"answer": ["記号", …]}'
+    )
+    return Item(
+        id=str(record["problem_id"]),
+        group=group,
+        messages=chat(EXAM_SYSTEM.format(exam=exam), user),
+        schema=schema,
+        gold=gold,
+        max_tokens=max_tokens,
+        info=info,
+        shape=shape,
+    )
 
 
 def gold_alternatives(gold: list[str]) -> list[list[str]]:
@@ -132,7 +153,9 @@ def exam_correct(item: Item, prediction: list[str] | None) -> bool:
         return any(normalise_answer(g) == normalise_answer(prediction) for g in gold_alternatives(item.gold))
     if item.info.get("form") == "number":
         return any(_same_number(g[0], prediction[0]) for g in gold_alternatives(item.gold) if prediction)
-    return any(sorted(normalise_answer(g)) == sorted(normalise_answer(prediction)) for g in gold_alternatives(item.gold))
+    return any(
+        sorted(normalise_answer(g)) == sorted(normalise_answer(prediction)) for g in gold_alternatives(item.gold)
+    )
 
 
 def _same_number(gold: str, predicted: str) -> bool:

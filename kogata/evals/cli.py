@@ -2,6 +2,7 @@
 
 Registered on the `eval` group of kogata/cli.py (next to `eval karte`).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,18 +20,34 @@ def suite_command(suite: Suite) -> click.Command:
     scope = "per task " if suite.limit_per_group else ""
 
     @click.command(name=suite.name, help=f"{suite.title}: prints a table, writes per-item JSON with --out.")
-    @click.option("--data", default=None, type=click.Path(exists=True),
-                  help=f"The dataset folder (default: ../shared/data/{suite.data_dir} next to the repository).")
+    @click.option(
+        "--data",
+        default=None,
+        type=click.Path(exists=True),
+        help=f"The dataset folder (default: ../shared/data/{suite.data_dir} next to the repository).",
+    )
     @model_option
-    @click.option("--adapter", default=None, type=click.Path(dir_okay=False, exists=True),
-                  help="A LoRA adapter (GGUF file) to apply to every question.")
-    @click.option("--limit", type=int, default=None,
-                  help=f"Ask a seeded random sample of N items {scope}(default: all).")
+    @click.option(
+        "--adapter",
+        default=None,
+        type=click.Path(dir_okay=False, exists=True),
+        help="A LoRA adapter (GGUF file) to apply to every question.",
+    )
+    @click.option(
+        "--limit", type=int, default=None, help=f"Ask a seeded random sample of N items {scope}(default: all)."
+    )
     @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --limit sample.")
     @click.option("--out", default=None, help="Write the result (summary and every item) as JSON here, atomically.")
     @threads_option
-    def command(data: str | None, model: str | None, adapter: str | None, limit: int | None, seed: int,
-                out: str | None, threads: int | None) -> None:
+    def command(
+        data: str | None,
+        model: str | None,
+        adapter: str | None,
+        limit: int | None,
+        seed: int,
+        out: str | None,
+        threads: int | None,
+    ) -> None:
         from kogata.engine import load
 
         if limit is not None and limit < 1:
@@ -38,8 +55,16 @@ def suite_command(suite: Suite) -> click.Command:
         path = resolve_data(suite, data)
         dataset = suite.load(path)  # bad data fails before the model loads
         llm = load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
-        result = run(suite, llm, data=path, dataset=dataset, limit=limit, seed=seed,
-                     adapter="cli" if adapter else None, adapter_file=adapter)
+        result = run(
+            suite,
+            llm,
+            data=path,
+            dataset=dataset,
+            limit=limit,
+            seed=seed,
+            adapter="cli" if adapter else None,
+            adapter_file=adapter,
+        )
         click.echo(report(result))
         if out:
             write_output(json.dumps(result, ensure_ascii=False, indent=1), out)

@@ -9,6 +9,7 @@ Questions that refer to a figure (`text_only: false`, 529 of 2,000) are skipped:
 The published systems' predictions (`baseline_results/`) are scored with the same functions on the same
 items, so the table compares like with like.
 """
+
 from __future__ import annotations
 
 import json
@@ -89,21 +90,34 @@ def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
     for group, rs in [*by_group(records).items(), ("all", records)]:
         right, n = count(rs)
         scored, available = igakuqa_points(rs)
-        row: dict[str, Any] = {"year": group, "n": n, "accuracy": accuracy([r["correct"] for r in rs]),
-                               "points": f"{scored:g}/{available:g}"}
+        row: dict[str, Any] = {
+            "year": group,
+            "n": n,
+            "accuracy": accuracy([r["correct"] for r in rs]),
+            "points": f"{scored:g}/{available:g}",
+        }
         for system, name in PUBLISHED.items():
             marks = [published_correct(item_of[r["id"]], system) for r in rs]
             row[name] = accuracy([bool(m) for m in marks]) if marks and None not in marks else None
         row["random"] = sum(r["chance"] for r in rs) / n if n else 0.0
         rows.append(row)
     multi = [r for r in records if r["form"] not in (1, "number")]
-    notes = {"multi-answer": f"{count(multi)[0]}/{len(multi)} correct (exact set)",
-             "random": "expected accuracy of a uniform guess of the required form (1/5 single, 1/10 for 2 of 5, …)"}
+    notes = {
+        "multi-answer": f"{count(multi)[0]}/{len(multi)} correct (exact set)",
+        "random": "expected accuracy of a uniform guess of the required form (1/5 single, 1/10 for 2 of 5, …)",
+    }
     return {"rows": rows, "notes": notes}
 
 
-SUITE = Suite(name="igakuqa", data_dir="igakuqa", title="IgakuQA (医師国家試験 2018–2022, text-only)", load=load,
-              predict=exam_predict, judge=judge, summarise=summarise)
+SUITE = Suite(
+    name="igakuqa",
+    data_dir="igakuqa",
+    title="IgakuQA (医師国家試験 2018–2022, text-only)",
+    load=load,
+    predict=exam_predict,
+    judge=judge,
+    summarise=summarise,
+)
 
 
 def published_accuracy(path: Path) -> dict[str, dict[str, float]]:
@@ -130,9 +144,16 @@ def published_accuracy(path: Path) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for system, name in PUBLISHED.items():
         marks = [(text_only[i.id], bool(published_correct(i, system))) for i in items]
-        as_published = [i.id in ALWAYS_CORRECT or any(sorted(raw.get((system, i.id), "").split(",")) == sorted(g)
-                                                      for g in gold_alternatives(i.gold)) for i in items]
-        out[name] = {"all": accuracy([m for _, m in marks]), "text_only": accuracy([m for t, m in marks if t]),
-                     "all_as_published": accuracy(as_published), "n_all": len(marks),
-                     "n_text_only": sum(1 for t, _ in marks if t)}
+        as_published = [
+            i.id in ALWAYS_CORRECT
+            or any(sorted(raw.get((system, i.id), "").split(",")) == sorted(g) for g in gold_alternatives(i.gold))
+            for i in items
+        ]
+        out[name] = {
+            "all": accuracy([m for _, m in marks]),
+            "text_only": accuracy([m for t, m in marks if t]),
+            "all_as_published": accuracy(as_published),
+            "n_all": len(marks),
+            "n_text_only": sum(1 for t, _ in marks if t),
+        }
     return out

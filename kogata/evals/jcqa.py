@@ -3,6 +3,7 @@
 Data: yahoojapan/JGLUE, `datasets/jcommonsenseqa-v1.3/test-v1.3.json` (JSON Lines: question, choice0–4,
 label; see the folder's SOURCE.md). CC BY-SA 4.0. Metric: accuracy.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,18 +35,39 @@ def load(path: Path) -> Dataset:
             raise InputError(f"{file}, line {n}: not a JCommonsenseQA item ({e})") from None
         letters = LOWER[:5]
         user = f"質問：{row['question']}\n\n{listing(choices, letters)}\n\n{instruction(1, letters)}"
-        items.append(Item(id=str(row["q_id"]), group="test", gold=gold, schema=answer_schema(letters),
-                          messages=chat(SYSTEM, user)))
+        items.append(
+            Item(
+                id=str(row["q_id"]), group="test", gold=gold, schema=answer_schema(letters), messages=chat(SYSTEM, user)
+            )
+        )
     return Dataset(items)
 
 
 def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
     right, n = count(records)
-    return {"rows": [{"split": "test", "n": n, "accuracy": right / n if n else 0.0, "random": 0.2,
-                      "majority": majority_share(r["gold"] for r in records)}],
-            "notes": {"published": "fine-tuned encoders 0.782 (Tohoku BERT base) – 0.901 (Waseda RoBERTa large); "
-                                   "human 0.986 (JGLUE README)"}}
+    return {
+        "rows": [
+            {
+                "split": "test",
+                "n": n,
+                "accuracy": right / n if n else 0.0,
+                "random": 0.2,
+                "majority": majority_share(r["gold"] for r in records),
+            }
+        ],
+        "notes": {
+            "published": "fine-tuned encoders 0.782 (Tohoku BERT base) – 0.901 (Waseda RoBERTa large); "
+            "human 0.986 (JGLUE README)"
+        },
+    }
 
 
-SUITE = Suite(name="jcqa", data_dir="jglue", title="JCommonsenseQA v1.3 (test)", load=load, predict=one_letter,
-              judge=same_letter, summarise=summarise)
+SUITE = Suite(
+    name="jcqa",
+    data_dir="jglue",
+    title="JCommonsenseQA v1.3 (test)",
+    load=load,
+    predict=one_letter,
+    judge=same_letter,
+    summarise=summarise,
+)

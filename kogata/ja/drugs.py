@@ -1,4 +1,5 @@
 """The drug lexicon (kogata/ja/data/drugs.tsv): generic ↔ brand names of drugs used in Japan."""
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,9 @@ def drugs() -> tuple[Drug, ...]:
     text = files("kogata.ja").joinpath("data/drugs.tsv").read_text(encoding="utf-8")
     rows = csv.DictReader(text.splitlines(), delimiter="\t")
     split = lambda s: tuple(x for x in (s or "").split("|") if x)  # noqa: E731
-    return tuple(Drug(r["generic"], split(r["brands"]), split(r["forms"]), r["category"], split(r["aliases"]))
-                 for r in rows)
+    return tuple(
+        Drug(r["generic"], split(r["brands"]), split(r["forms"]), r["category"], split(r["aliases"])) for r in rows
+    )
 
 
 @lru_cache(maxsize=1)

@@ -19,6 +19,7 @@ so 「咳、痰、鼻水はありません」 negates all three. Cues inside a "
 and inside another finding (眠れない, 食欲がない: negation that is the symptom) do not count.
 Questions are not told apart from statements: 「熱はないですか」 is negated; the chart cites the patient's answer.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -30,14 +31,39 @@ from importlib import resources
 from kogata.errors import KogataError
 from kogata.ja.tokenizer import Token, tokenize
 
-CATEGORIES = ("全身", "呼吸器", "消化器", "神経", "循環器", "皮膚", "耳鼻", "泌尿器", "精神", "運動器", "所見")  # 所見: found on examination
+CATEGORIES = (
+    "全身",
+    "呼吸器",
+    "消化器",
+    "神経",
+    "循環器",
+    "皮膚",
+    "耳鼻",
+    "泌尿器",
+    "精神",
+    "運動器",
+    "所見",
+)  # 所見: found on examination
 
 _DROPPED_PARTICLES = {"が", "は", "も"}
 _POLITE = {"ます", "です"}
 _NEGATIVE = {"ない", "無い", "ず", "ぬ"}
 # Degree adverbs say how much, not what: お腹が少し痛い is お腹が痛い (normalized forms).
-_DEGREE = {"少し", "一寸", "やや", "迚も", "可成", "結構", "大分", "割と", "特に",  # not あまり: あまり出ない is less
-           "又", "ずっと", "未だ", "偶に"}  # nor do again / still / sometimes (膝がまた痛い = 膝が痛い)
+_DEGREE = {
+    "少し",
+    "一寸",
+    "やや",
+    "迚も",
+    "可成",
+    "結構",
+    "大分",
+    "割と",
+    "特に",  # not あまり: あまり出ない is less
+    "又",
+    "ずっと",
+    "未だ",
+    "偶に",
+}  # nor do again / still / sometimes (膝がまた痛い = 膝が痛い)
 _CONJUGATING = {"動詞", "形容詞"}
 _HARD_STOPS = set("。.!?！？…")
 _MAX_SCAN_TOKENS = 40  # a clause longer than this is a run-on ASR line; a cue that far away is not about the finding
@@ -164,7 +190,17 @@ def _symptom_phrases() -> tuple[_Phrase, ...]:
     return tuple(phrases)
 
 
-_TOO_GENERAL = {"有る", "為る", "居る", "成る", "出る", "感じる", "見える", "無い", "下がる"}  # echo nothing on their own
+_TOO_GENERAL = {
+    "有る",
+    "為る",
+    "居る",
+    "成る",
+    "出る",
+    "感じる",
+    "見える",
+    "無い",
+    "下がる",
+}  # echo nothing on their own
 
 
 @functools.cache
@@ -206,7 +242,9 @@ def _ends_clause(tokens: list[Token], k: int) -> bool:
         while j < len(tokens) and tokens[j].surface in ("は", "も"):  # 「吐いてはいません」「痛くてもない」
             j += 1
         nxt = tokens[j] if j < len(tokens) else None
-        aux_te = t.surface in ("て", "で") and nxt is not None and nxt.pos[1] == "非自立可能" and nxt.pos[0] in _CONJUGATING
+        aux_te = (
+            t.surface in ("て", "で") and nxt is not None and nxt.pos[1] == "非自立可能" and nxt.pos[0] in _CONJUGATING
+        )
         return not aux_te
     if prev is None or t.pos[0] in ("助動詞", "助詞", "補助記号", "空白", "接尾辞"):
         return False

@@ -9,6 +9,7 @@ Format (UTF-8, tab-separated, `#` starts a comment line; the header line is opti
 `term` is the standard spelling; `reading` its katakana; `synonyms` other spellings, sound-alikes and what
 people say instead, separated by `|` (or `、`); `category` is free text. Only `term` is required.
 """
+
 from __future__ import annotations
 
 import re
@@ -82,8 +83,10 @@ def parse_glossary(text: str, *, name: str = "glossary") -> list[Entry]:
         if not entries and cells[0].lower() == "term":
             continue  # the header line (speech glossaries name the third column sound_alikes)
         if len(cells) > len(COLUMNS):
-            raise InputError(f"{name} line {lineno}: {len(cells)} tab-separated columns, at most {len(COLUMNS)} "
-                             f"({', '.join(COLUMNS)})")
+            raise InputError(
+                f"{name} line {lineno}: {len(cells)} tab-separated columns, at most {len(COLUMNS)} "
+                f"({', '.join(COLUMNS)})"
+            )
         cells += [""] * (len(COLUMNS) - len(cells))
         term, reading, synonyms, category = cells
         if not term:

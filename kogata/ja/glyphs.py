@@ -5,6 +5,7 @@ answers. A Han character is accepted when JIS X 0213 (Shift_JIS-2004) or Windows
 uses, including rare kanji in names — except for a short list of simplified forms that JIS X 0213 also
 contains but that Japanese writing does not use (气 for 気, 开 for 開, …).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -14,14 +15,72 @@ from pathlib import Path
 # Checked one by one: each is absent from ordinary Japanese writing (radicals and variants that Japanese
 # does use, such as 叶, 弥, 痒, 脉, 云, are deliberately not listed).
 SIMPLIFIED_IN_JIS = {
-    "气": "気", "种": "種", "么": "麼", "无": "無", "网": "網", "肤": "膚", "苹": "蘋", "帮": "幇", "吨": "屯",
-    "坏": "壊", "夸": "誇", "价": "価", "决": "決", "况": "況", "凉": "涼", "听": "聴", "呕": "嘔", "壳": "殻",
-    "宁": "寧", "弃": "棄", "极": "極", "梦": "夢", "泻": "瀉", "渊": "淵", "渗": "滲", "灵": "霊", "灾": "災",
-    "盖": "蓋", "确": "確", "离": "離", "筹": "籌", "粮": "糧", "耻": "恥", "腊": "臘", "荐": "薦", "荣": "栄",
-    "蜡": "蝋", "迁": "遷", "适": "適", "阳": "陽", "阴": "陰", "开": "開", "关": "関", "从": "従", "个": "個",
-    "丰": "豊", "几": "幾", "凭": "憑", "划": "劃", "匀": "勻", "圣": "聖", "复": "復", "异": "異", "弯": "彎",
-    "愿": "願", "厂": "廠", "儿": "児", "帘": "簾", "扑": "撲", "巩": "鞏", "档": "檔",
-    "烟": "煙", "犹": "猶", "迹": "跡", "沪": "滬", "涂": "塗",
+    "气": "気",
+    "种": "種",
+    "么": "麼",
+    "无": "無",
+    "网": "網",
+    "肤": "膚",
+    "苹": "蘋",
+    "帮": "幇",
+    "吨": "屯",
+    "坏": "壊",
+    "夸": "誇",
+    "价": "価",
+    "决": "決",
+    "况": "況",
+    "凉": "涼",
+    "听": "聴",
+    "呕": "嘔",
+    "壳": "殻",
+    "宁": "寧",
+    "弃": "棄",
+    "极": "極",
+    "梦": "夢",
+    "泻": "瀉",
+    "渊": "淵",
+    "渗": "滲",
+    "灵": "霊",
+    "灾": "災",
+    "盖": "蓋",
+    "确": "確",
+    "离": "離",
+    "筹": "籌",
+    "粮": "糧",
+    "耻": "恥",
+    "腊": "臘",
+    "荐": "薦",
+    "荣": "栄",
+    "蜡": "蝋",
+    "迁": "遷",
+    "适": "適",
+    "阳": "陽",
+    "阴": "陰",
+    "开": "開",
+    "关": "関",
+    "从": "従",
+    "个": "個",
+    "丰": "豊",
+    "几": "幾",
+    "凭": "憑",
+    "划": "劃",
+    "匀": "勻",
+    "圣": "聖",
+    "复": "復",
+    "异": "異",
+    "弯": "彎",
+    "愿": "願",
+    "厂": "廠",
+    "儿": "児",
+    "帘": "簾",
+    "扑": "撲",
+    "巩": "鞏",
+    "档": "檔",
+    "烟": "煙",
+    "犹": "猶",
+    "迹": "跡",
+    "沪": "滬",
+    "涂": "塗",
 }
 
 # Variant kanji of Japanese names that even JIS X 0213 lacks (𠮷野家's つちよし).
@@ -31,12 +90,7 @@ JAPANESE_OUTSIDE_JIS = {"𠮷"}
 def is_han(ch: str) -> bool:
     """True for CJK ideographs (unified, extensions, compatibility), not for kana or symbols."""
     cp = ord(ch)
-    return (
-        0x3400 <= cp <= 0x4DBF
-        or 0x4E00 <= cp <= 0x9FFF
-        or 0xF900 <= cp <= 0xFAFF
-        or 0x20000 <= cp <= 0x323AF
-    )
+    return 0x3400 <= cp <= 0x4DBF or 0x4E00 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF or 0x20000 <= cp <= 0x323AF
 
 
 @lru_cache(maxsize=65536)

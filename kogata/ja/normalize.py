@@ -2,6 +2,7 @@
 
 Numbers are left as written; `kogata.ja.numbers.normalize_numbers` turns spoken numerals into charted ones.
 """
+
 from __future__ import annotations
 
 import re

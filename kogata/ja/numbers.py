@@ -24,6 +24,7 @@ Heuristics (each is conservative: when unsure, the numeral is left as written):
 - サチュレーション / サチュ / spo2 → SpO2. A number right after SpO2 gets % when it is 50–100 and no unit follows
   (SpO2 97 → SpO2 97%, SpO2は97です → SpO2は97%です; 酸素2リットル is left alone).
 """
+
 from __future__ import annotations
 
 import re
@@ -82,10 +83,73 @@ _PROTECTED = re.compile(
 # Counters and units after which a single kanji numeral is a number. Longest first so か月 wins over 月.
 _COUNTERS = sorted(
     [
-        "日", "回", "錠", "週", "か月", "ヶ月", "カ月", "ケ月", "ヵ月", "箇月", "月", "年", "歳", "才", "時間", "時", "分",
-        "秒", "人", "個", "本", "枚", "包", "杯", "合", "単位", "滴", "粒", "種類", "箇所", "か所", "カ所", "ヶ所", "階", "番",
-        "倍", "割", "食", "袋", "箱", "缶", "カプセル", "キロ", "グラム", "マイクロ", "ミリ", "センチ", "メートル", "リットル", "パーセント",
-        "%", "mg", "kg", "g", "mL", "ml", "cc", "cm", "mm", "代", "円", "度", "吸入", "噴霧", "パフ", "針", "デシベル",
+        "日",
+        "回",
+        "錠",
+        "週",
+        "か月",
+        "ヶ月",
+        "カ月",
+        "ケ月",
+        "ヵ月",
+        "箇月",
+        "月",
+        "年",
+        "歳",
+        "才",
+        "時間",
+        "時",
+        "分",
+        "秒",
+        "人",
+        "個",
+        "本",
+        "枚",
+        "包",
+        "杯",
+        "合",
+        "単位",
+        "滴",
+        "粒",
+        "種類",
+        "箇所",
+        "か所",
+        "カ所",
+        "ヶ所",
+        "階",
+        "番",
+        "倍",
+        "割",
+        "食",
+        "袋",
+        "箱",
+        "缶",
+        "カプセル",
+        "キロ",
+        "グラム",
+        "マイクロ",
+        "ミリ",
+        "センチ",
+        "メートル",
+        "リットル",
+        "パーセント",
+        "%",
+        "mg",
+        "kg",
+        "g",
+        "mL",
+        "ml",
+        "cc",
+        "cm",
+        "mm",
+        "代",
+        "円",
+        "度",
+        "吸入",
+        "噴霧",
+        "パフ",
+        "針",
+        "デシベル",
     ],
     key=len,
     reverse=True,
@@ -111,7 +175,7 @@ def _single_is_number(ch: str, text: str, start: int, end: int) -> bool:
     after = text[end:]
     m = _COUNTER_AFTER.match(after)
     if m:
-        counter, tail = m.group(), after[m.end():]
+        counter, tail = m.group(), after[m.end() :]
         if counter == "度":
             return False
         if counter == "分" and ch == "十":
@@ -217,10 +281,27 @@ _NAME_BEFORE_DIGIT = re.compile(r"(?<![A-Za-z0-9])(SpO2|HbA1c|A1c)(?=[0-9])")
 _TEMP_TENTHS = re.compile(r"(?<![0-9.])([0-9]{2})度([0-9])分")
 _TEMP = re.compile(r"(?<![0-9.])([0-9]{2}(?:\.[0-9]{1,2})?)\s?(?:度|℃)(?!目)")
 _EXPLICIT_UNITS = {
-    "マイクログラム": "\u03bcg", "マイクロ": "\u03bcg", "mcg": "\u03bcg",  # NFKC turns the micro sign into Greek mu
-    "ミリグラム": "mg", "ミリリットル": "mL", "ミリメートル": "mm", "キログラム": "kg", "グラム": "g",
-    "センチメートル": "cm", "センチ": "cm", "パーセント": "%", "%": "%", "シーシー": "mL", "cc": "mL",
-    "mg": "mg", "kg": "kg", "ml": "mL", "cm": "cm", "mm": "mm", "デシベル": "dB", "db": "dB",
+    "マイクログラム": "\u03bcg",
+    "マイクロ": "\u03bcg",
+    "mcg": "\u03bcg",  # NFKC turns the micro sign into Greek mu
+    "ミリグラム": "mg",
+    "ミリリットル": "mL",
+    "ミリメートル": "mm",
+    "キログラム": "kg",
+    "グラム": "g",
+    "センチメートル": "cm",
+    "センチ": "cm",
+    "パーセント": "%",
+    "%": "%",
+    "シーシー": "mL",
+    "cc": "mL",
+    "mg": "mg",
+    "kg": "kg",
+    "ml": "mL",
+    "cm": "cm",
+    "mm": "mm",
+    "デシベル": "dB",
+    "db": "dB",
 }
 _UNIT_RE = re.compile(
     _NUM + r"\s?(" + "|".join(sorted(map(re.escape, _EXPLICIT_UNITS), key=len, reverse=True)) + r")(?![A-Za-z])",
@@ -236,7 +317,9 @@ _BARE_MILLI = re.compile(_NUM + r"\s?ミリ(?!グラム|リットル|メート�
 _BARE_KILO = re.compile(_NUM + r"\s?キロ(?!グラム|メートル|カロリー|m)")
 _SPO2_VALUE = re.compile(r"(SpO2(?:は|が|も|:|、|\s)*)([0-9]{2,3})(?![0-9.%])")
 _ANY_UNIT_AFTER = re.compile(r"\s?(?:[A-Za-z%℃]|リットル|パーセント|回|日|時間|分|歳|L)")
-_DRUG_CONTEXT = re.compile(r"薬|錠|処方|飲ん|飲み|飲む|飲ま|服用|内服|頓服|頓用|カプセル|mg|出して|出しと|出します|増量|減量|注射")
+_DRUG_CONTEXT = re.compile(
+    r"薬|錠|処方|飲ん|飲み|飲む|飲ま|服用|内服|頓服|頓用|カプセル|mg|出して|出しと|出します|増量|減量|注射"
+)
 _LIQUID_CONTEXT = re.compile(r"シロップ|液|点滴")
 _FLUID_BEFORE = re.compile(r"(?:水|液|血|尿|膿|痰|胸水|腹水)[がをはも]?[^。]{0,4}$")
 _KATAKANA_WORD_BEFORE = re.compile(r"[ァ-ヴー]{3,}(?:を|の|\s)?$")

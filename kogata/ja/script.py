@@ -1,4 +1,5 @@
 """Which script a character or text is written in: kana, kanji, and whether a text reads as Japanese."""
+
 from __future__ import annotations
 
 # A text is Japanese when at least this share of its letters are kana or kanji. Low enough for consultations full
@@ -21,7 +22,10 @@ def is_kanji(ch: str) -> bool:
     """CJK ideographs (unified, extensions, compatibility; as kogata.ja.glyphs.is_han) and the marks 々 〆."""
     o = ord(ch)
     return (
-        0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x323AF
+        0x4E00 <= o <= 0x9FFF
+        or 0x3400 <= o <= 0x4DBF
+        or 0xF900 <= o <= 0xFAFF
+        or 0x20000 <= o <= 0x323AF
         or ch in "々〆"
     )
 

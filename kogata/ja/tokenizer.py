@@ -1,4 +1,5 @@
 """Sudachi morphological analysis behind one cached, thread-safe entry point: `tokenize(text)`."""
+
 from __future__ import annotations
 
 import threading
@@ -38,6 +39,7 @@ def _tokenizer() -> Tokenizer:
             if _dictionary is None:  # building the dictionary is the slow part (~0.1 s); do it once per process
                 try:
                     from sudachipy import Dictionary
+
                     _dictionary = Dictionary(dict="core")
                 except Exception as exc:  # ImportError, or sudachidict_core missing/corrupt
                     raise KogataError(

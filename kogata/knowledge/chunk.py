@@ -7,6 +7,7 @@ and a paragraph longer still between sentences (after 。). Other text is cut by
 附則), then by blank-line blocks and sentences. A passage never spans two headings or two articles, and
 remembers the page it starts on.
 """
+
 from __future__ import annotations
 
 import re
@@ -56,8 +57,14 @@ class Chunk:
         return " ".join(parts)
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "source": self.source, "title": self.title, "section": self.section,
-                "caption": self.caption, "page": self.page}
+        return {
+            "text": self.text,
+            "source": self.source,
+            "title": self.title,
+            "section": self.section,
+            "caption": self.caption,
+            "page": self.page,
+        }
 
 
 def number(numeral: str) -> int:
@@ -90,6 +97,7 @@ def article_refs(text: str) -> list[str]:
 @dataclass
 class _Unit:
     """A paragraph (項) of an article, or a block of other text, with the page it starts on."""
+
     lines: list[str]
     page: int | None
     paragraph: int | None = None
@@ -172,8 +180,16 @@ class _Chunker:
 
     def _emit(self, text: str, first: _Unit, last: _Unit) -> None:
         if text.strip():
-            self.chunks.append(Chunk(text.strip(), self.source, self.title, self._section(first, last),
-                                     self.caption if self.article else "", first.page))
+            self.chunks.append(
+                Chunk(
+                    text.strip(),
+                    self.source,
+                    self.title,
+                    self._section(first, last),
+                    self.caption if self.article else "",
+                    first.page,
+                )
+            )
 
     def flush(self) -> None:
         units = [u for u in self.units if u.text.strip()]
@@ -194,12 +210,19 @@ class _Chunker:
 
 
 def _looks_like_title(line: str) -> bool:
-    return (len(line) <= 60 and not line.endswith(("。", "、")) and not _HEADING.match(line)
-            and not _ARTICLE.match(line) and not _CAPTION.match(line) and not _CHAPTER.match(line))
+    return (
+        len(line) <= 60
+        and not line.endswith(("。", "、"))
+        and not _HEADING.match(line)
+        and not _ARTICLE.match(line)
+        and not _CAPTION.match(line)
+        and not _CHAPTER.match(line)
+    )
 
 
-def chunk_pages(pages: list[tuple[int | None, str]], *, source: str, title: str = "",
-                max_chars: int = MAX_CHARS) -> list[Chunk]:
+def chunk_pages(
+    pages: list[tuple[int | None, str]], *, source: str, title: str = "", max_chars: int = MAX_CHARS
+) -> list[Chunk]:
     """Passages of a document given as (page number or None, text) pairs; `#` lines are headings."""
     c = _Chunker(source, title, max_chars)
     first = True
@@ -217,7 +240,7 @@ def chunk_pages(pages: list[tuple[int | None, str]], *, source: str, title: str 
             if m := _HEADING.match(line):
                 level, heading = len(m.group(1)), m.group(2)
                 if a := _ARTICLE.match(heading):
-                    c.start_article(article_label(a.group(1), a.group(2)), heading[a.end():].strip(), page)
+                    c.start_article(article_label(a.group(1), a.group(2)), heading[a.end() :].strip(), page)
                 elif (p := _PARAGRAPH_HEADING.match(heading)) and c.article:
                     c.start_paragraph(number(p.group(1)), "", page)
                 elif _ITEM_HEADING.match(heading) and c.article:
@@ -239,7 +262,7 @@ def chunk_pages(pages: list[tuple[int | None, str]], *, source: str, title: str 
                 except ValueError:
                     c.line(line, page)
                     continue
-                c.start_article(label, line[a.end():].strip(), page)
+                c.start_article(label, line[a.end() :].strip(), page)
             elif (p := _PARAGRAPH_LINE.match(line)) and c.article:
                 c.start_paragraph(int(p.group(1)), line, page)
             else:

@@ -1,4 +1,5 @@
 """`kogata knowledge add|list|show|remove|search`: manage knowledge packs from the command line."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,10 @@ def add(pack: str, paths: tuple[str, ...], quiet: bool) -> None:
     for label, names in (("added", result.added), ("updated", result.updated), ("skipped (unchanged)", result.skipped)):
         for name in names:
             click.echo(f"  {label:<20} {name}", err=True)
-    click.echo(f"{pack}: {len(result.added)} added, {len(result.updated)} updated, {len(result.skipped)} skipped; "
-               f"{result.new_passages} new passages, {result.passages} in the pack")
+    click.echo(
+        f"{pack}: {len(result.added)} added, {len(result.updated)} updated, {len(result.skipped)} skipped; "
+        f"{result.new_passages} new passages, {result.passages} in the pack"
+    )
 
 
 @knowledge.command(name="list")
@@ -44,8 +47,10 @@ def list_(as_json: bool) -> None:
         if "error" in p:
             click.echo(f"{p['pack']:<20} {p['error']}")
         else:
-            click.echo(f"{p['pack']:<20} {p['files']:>4} files {p['passages']:>6} passages "
-                       f"{p['glossary_terms']:>5} glossary terms   updated {p['updated']}")
+            click.echo(
+                f"{p['pack']:<20} {p['files']:>4} files {p['passages']:>6} passages "
+                f"{p['glossary_terms']:>5} glossary terms   updated {p['updated']}"
+            )
 
 
 @knowledge.command()
@@ -60,12 +65,14 @@ def show(pack: str, as_json: bool) -> None:
         click.echo(json.dumps(p.summary() | {"files": list(p.files.values())}, ensure_ascii=False, indent=2))
         return
     s = p.summary()
-    click.echo(f"{s['pack']}: {s['files']} files, {s['passages']} passages, {s['glossary_terms']} glossary terms "
-               f"({s['path']})")
+    click.echo(
+        f"{s['pack']}: {s['files']} files, {s['passages']} passages, {s['glossary_terms']} glossary terms ({s['path']})"
+    )
     for record in sorted(p.files.values(), key=lambda r: r["name"]):
         unit = "terms" if record["kind"] == "glossary" else "passages"
-        click.echo(f"  {record['name']:<40} {record['count']:>5} {unit:<8} sha256 {record['sha256'][:12]}  "
-                   f"{record['added']}")
+        click.echo(
+            f"  {record['name']:<40} {record['count']:>5} {unit:<8} sha256 {record['sha256'][:12]}  {record['added']}"
+        )
 
 
 @knowledge.command()
@@ -99,7 +106,9 @@ def search(pack: str, query: str, k: int, mode: str, as_json: bool) -> None:
         click.echo(f"(glossary: {'、'.join(expansions)})", err=True)
     for n, h in enumerate(hits, 1):
         caption = f"（{h.chunk.caption}）" if h.chunk.caption else ""
-        click.echo(f"[{n}] {h.chunk.citation}{caption}  cos {h.similarity:.3f}  bm25 {h.bm25:.2f}  "
-                   f"ranks e5 {h.rank_embedding or '-'} / bm25 {h.rank_bm25 or '-'}")
+        click.echo(
+            f"[{n}] {h.chunk.citation}{caption}  cos {h.similarity:.3f}  bm25 {h.bm25:.2f}  "
+            f"ranks e5 {h.rank_embedding or '-'} / bm25 {h.rank_bm25 or '-'}"
+        )
         text = h.chunk.text.replace("\n", " ")
         click.echo(f"    {text[:160]}{'…' if len(text) > 160 else ''}")

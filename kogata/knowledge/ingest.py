@@ -3,6 +3,7 @@
 Every reader returns a `Document`: pages of text (one page unless the format has pages) in which headings
 are Markdown `#` lines, so that one chunker (kogata.knowledge.chunk) serves every format.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -195,8 +196,7 @@ def read_document(path: str | Path) -> Document:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in DOCUMENT_SUFFIXES:
-        raise InputError(f"{path}: unsupported file type {suffix or '(none)'}; kogata reads "
-                         f"{', '.join(SUFFIXES)}")
+        raise InputError(f"{path}: unsupported file type {suffix or '(none)'}; kogata reads {', '.join(SUFFIXES)}")
     if suffix in (".html", ".htm"):
         document = read_html(path)
     elif suffix == ".docx":

@@ -5,6 +5,7 @@ calibration between them: a passage that either ranks high, or both rank moderat
 searching, the question is expanded with the pack glossary: a synonym or sound-alike (こども手当) brings in
 the standard term (児童手当) and its other forms.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,9 +41,15 @@ class Hit:
         return self.passage.chunk
 
     def to_dict(self) -> dict:
-        return {**self.chunk.to_dict(), "citation": self.chunk.citation, "score": round(self.score, 5),
-                "similarity": round(self.similarity, 4), "bm25": round(self.bm25, 3),
-                "rank_embedding": self.rank_embedding, "rank_bm25": self.rank_bm25}
+        return {
+            **self.chunk.to_dict(),
+            "citation": self.chunk.citation,
+            "score": round(self.score, 5),
+            "similarity": round(self.similarity, 4),
+            "bm25": round(self.bm25, 3),
+            "rank_embedding": self.rank_embedding,
+            "rank_bm25": self.rank_bm25,
+        }
 
 
 @dataclass
@@ -79,8 +86,11 @@ class Retriever:
         added: list[str] = []
         for m in found:
             # all-hiragana forms are sound-alikes for speech recognition; as words they only add noise here
-            added += [form for form in m.value.forms if form != m.surface and form not in added
-                      and not _HIRAGANA.fullmatch(form)]
+            added += [
+                form
+                for form in m.value.forms
+                if form != m.surface and form not in added and not _HIRAGANA.fullmatch(form)
+            ]
         standard = [m.value.term for m in found if m.surface != m.value.term]
         text = question + (f"（{'、'.join(dict.fromkeys(standard))}）" if standard else "")
         base = query_terms(question)
@@ -124,8 +134,10 @@ class Retriever:
                 for i, r in ranks.items():
                     fused[i] = fused.get(i, 0.0) + 1.0 / (rrf_k + r)
             order = sorted(fused.items(), key=lambda kv: (-kv[1], -similarity[kv[0]]))[:k]
-        return [Hit(self.pack.passages[i], score, float(similarity[i]), float(bm25[i]), rank_e.get(i), rank_b.get(i))
-                for i, score in order]
+        return [
+            Hit(self.pack.passages[i], score, float(similarity[i]), float(bm25[i]), rank_e.get(i), rank_b.get(i))
+            for i, score in order
+        ]
 
 
 def search(pack: str | Pack, question: str, k: int = 5, *, mode: Mode = "hybrid") -> list[Hit]:

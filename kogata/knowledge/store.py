@@ -10,6 +10,7 @@ Adding a file whose sha256 is already in the manifest skips it; a changed file r
 passages are embedded. Every file is written to a temporary name and renamed into place, the manifest last,
 and loading checks that the three agree, so an interrupted add leaves the previous pack or a clear error.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,14 +44,16 @@ def packs_root() -> Path:
 
 def pack_dir(name: str) -> Path:
     if not _PACK_NAME.match(name) or name.strip() != name:
-        raise InputError(f"pack name {name!r} is not usable: 1–64 characters, no slashes, not starting with '.' "
-                         f"or a space")
+        raise InputError(
+            f"pack name {name!r} is not usable: 1–64 characters, no slashes, not starting with '.' or a space"
+        )
     return packs_root() / name
 
 
 @dataclass
 class Passage:
     """A chunk as stored in a pack: the chunk, the file it came from (manifest key) and its BM25 terms."""
+
     id: int
     chunk: Chunk
     file: str
@@ -74,8 +77,14 @@ class Pack:
         return pack_dir(self.name)
 
     def summary(self) -> dict:
-        return {"pack": self.name, "files": len(self.files), "passages": len(self.passages),
-                "glossary_terms": len(self.glossary), "created": self.created, "path": str(self.path)}
+        return {
+            "pack": self.name,
+            "files": len(self.files),
+            "passages": len(self.passages),
+            "glossary_terms": len(self.glossary),
+            "created": self.created,
+            "path": str(self.path),
+        }
 
 
 @dataclass
@@ -116,8 +125,15 @@ def list_packs() -> list[dict]:
         if manifest.is_file():
             try:
                 m = json.loads(manifest.read_text(encoding="utf-8"))
-                out.append({"pack": d.name, "files": len(m.get("files", {})), "passages": m.get("passages", 0),
-                            "glossary_terms": m.get("glossary_terms", 0), "updated": m.get("updated", "")})
+                out.append(
+                    {
+                        "pack": d.name,
+                        "files": len(m.get("files", {})),
+                        "passages": m.get("passages", 0),
+                        "glossary_terms": m.get("glossary_terms", 0),
+                        "updated": m.get("updated", ""),
+                    }
+                )
             except (OSError, json.JSONDecodeError):
                 out.append({"pack": d.name, "error": "unreadable manifest"})
     return out
@@ -128,8 +144,9 @@ def load(name: str) -> Pack:
     manifest_path = d / "manifest.json"
     if not manifest_path.is_file():
         known = ", ".join(p["pack"] for p in list_packs()) or "none yet"
-        raise InputError(f"no knowledge pack named {name!r} (known: {known}); create it with "
-                         f"`kogata knowledge add {name} FILE…`")
+        raise InputError(
+            f"no knowledge pack named {name!r} (known: {known}); create it with `kogata knowledge add {name} FILE…`"
+        )
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         passages = []
@@ -145,9 +162,11 @@ def load(name: str) -> Pack:
     if manifest.get("version") != FORMAT_VERSION or manifest.get("embedding") != EMBEDDING_MODEL:
         raise KogataError(f"knowledge pack {name!r} was built by another kogata version; remove it and add again")
     if not (manifest.get("passages") == len(passages) == vectors.shape[0]):
-        raise KogataError(f"knowledge pack {name!r} is inconsistent (an add was interrupted?): manifest "
-                          f"{manifest.get('passages')} passages, chunks {len(passages)}, vectors {vectors.shape[0]}; "
-                          f"remove it and add the files again")
+        raise KogataError(
+            f"knowledge pack {name!r} is inconsistent (an add was interrupted?): manifest "
+            f"{manifest.get('passages')} passages, chunks {len(passages)}, vectors {vectors.shape[0]}; "
+            f"remove it and add the files again"
+        )
     return Pack(name, manifest["files"], passages, vectors, Glossary(entries), manifest.get("created", ""))
 
 
@@ -160,8 +179,9 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
-                           and not f.name.startswith("."))
+            found = sorted(
+                f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith(".")
+            )
             if not found:
                 raise InputError(f"folder {p} has no files kogata reads ({', '.join(SUFFIXES)})")
             out += found
@@ -202,8 +222,13 @@ def add(name: str, paths: Sequence[str | Path], *, progress: bool = True, max_ch
         (result.updated if old else result.added).append(path.name)
         if old:
             replaced.add(key)
-        records[key] = {"name": path.name, "sha256": digest, "kind": "glossary" if is_glossary(path) else "document",
-                        "count": count, "added": _now()}
+        records[key] = {
+            "name": path.name,
+            "sha256": digest,
+            "kind": "glossary" if is_glossary(path) else "document",
+            "count": count,
+            "added": _now(),
+        }
     if not records:
         result.passages = len(pack.passages)
         return result
@@ -213,7 +238,7 @@ def add(name: str, paths: Sequence[str | Path], *, progress: bool = True, max_ch
     vectors = [kept_vectors]
     bar = tqdm(total=len(new_chunks), desc="embedding", unit="passage", disable=not progress or len(new_chunks) < 32)
     for start in range(0, len(new_chunks), EMBED_BATCH):
-        batch = new_chunks[start:start + EMBED_BATCH]
+        batch = new_chunks[start : start + EMBED_BATCH]
         vectors.append(embed([c.context for _, c in batch], role="passage"))
         bar.update(len(batch))
     bar.close()
@@ -226,8 +251,9 @@ def add(name: str, paths: Sequence[str | Path], *, progress: bool = True, max_ch
     return result
 
 
-def _write(pack: Pack, passages: list[Passage], vectors: np.ndarray, new_glossary: dict[str, list[Entry]],
-           replaced: set[str]) -> None:
+def _write(
+    pack: Pack, passages: list[Passage], vectors: np.ndarray, new_glossary: dict[str, list[Entry]], replaced: set[str]
+) -> None:
     d = pack.path
     d.mkdir(parents=True, exist_ok=True)
     # glossary.files.json names the file of each glossary row, so that updating one glossary file replaces
@@ -235,13 +261,22 @@ def _write(pack: Pack, passages: list[Passage], vectors: np.ndarray, new_glossar
     rows = [r for r in _glossary_rows(d) if r[0] not in replaced]
     rows += [(key, e) for key, entries in new_glossary.items() for e in entries]
     _atomic_write(d / "glossary.tsv", lambda f: f.write(_glossary_tsv(rows).encode("utf-8")))
-    _atomic_write(d / "glossary.files.json", lambda f: f.write(
-        json.dumps([k for k, _ in rows], ensure_ascii=False).encode("utf-8")))
+    _atomic_write(
+        d / "glossary.files.json",
+        lambda f: f.write(json.dumps([k for k, _ in rows], ensure_ascii=False).encode("utf-8")),
+    )
     _atomic_write(d / "chunks.jsonl", lambda f: f.write("".join(p.to_json() + "\n" for p in passages).encode("utf-8")))
     _atomic_write(d / "vectors.npy", lambda f: np.save(f, vectors))
-    manifest = {"version": FORMAT_VERSION, "pack": pack.name, "embedding": EMBEDDING_MODEL,
-                "created": pack.created or _now(), "updated": _now(), "passages": len(passages),
-                "glossary_terms": len(rows), "files": pack.files}
+    manifest = {
+        "version": FORMAT_VERSION,
+        "pack": pack.name,
+        "embedding": EMBEDDING_MODEL,
+        "created": pack.created or _now(),
+        "updated": _now(),
+        "passages": len(passages),
+        "glossary_terms": len(rows),
+        "files": pack.files,
+    }
     _atomic_write(d / "manifest.json", lambda f: f.write(json.dumps(manifest, ensure_ascii=False, indent=1).encode()))
 
 

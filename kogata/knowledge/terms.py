@@ -6,6 +6,7 @@ Sudachi (SplitMode.C) keeps compounds such as 住民票 or 粗大ごみ whole an
 one finds exactly the passage that carries it. Kanji compounds of three or more characters also give their
 character bigrams (marked ~), so 手数料 meets 交付手数料 without a second dictionary pass.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,37 @@ from kogata.ja.tokenizer import tokenize
 from kogata.knowledge.chunk import article_refs, number
 
 _KEEP_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞", "代名詞"}
-_STOP = {"為る", "有る", "居る", "成る", "出来る", "言う", "事", "物", "為", "所", "様", "又", "及び", "若しくは", "並びに",
-         "此れ", "其れ", "何", "場合", "等", "的", "御", "お", "ご", "さん", "第", "条", "項", "号"}
+_STOP = {
+    "為る",
+    "有る",
+    "居る",
+    "成る",
+    "出来る",
+    "言う",
+    "事",
+    "物",
+    "為",
+    "所",
+    "様",
+    "又",
+    "及び",
+    "若しくは",
+    "並びに",
+    "此れ",
+    "其れ",
+    "何",
+    "場合",
+    "等",
+    "的",
+    "御",
+    "お",
+    "ご",
+    "さん",
+    "第",
+    "条",
+    "項",
+    "号",
+}
 _COMPOUND = re.compile(r"[\u3400-\u9fff\uf900-\ufaff々]{3,}")
 _FORM = re.compile(r"(様式|別表|別記|付表)第?([0-9〇一二三四五六七八九十]+)号?")
 
@@ -41,7 +71,7 @@ def terms(text: str) -> list[str]:
             continue
         out.append(word)
         if _COMPOUND.fullmatch(t.surface):  # 交付手数料 should also meet a question about 手数料
-            out += [f"~{t.surface[i:i + 2]}" for i in range(len(t.surface) - 1)]
+            out += [f"~{t.surface[i : i + 2]}" for i in range(len(t.surface) - 1)]
     out += article_refs(text)
     for m in _FORM.finditer(text):
         try:

@@ -5,6 +5,7 @@
 `MaskingFilter` rewrites a record's message (and its traceback) masked; `MaskingFormatter` masks the final
 line again, so a handler added later with its own filter-free setup still writes masked text.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,8 +48,9 @@ def masking_handler(stream=None, level: int = logging.INFO) -> logging.Handler:
     return handler
 
 
-def install_masking(level: int = logging.INFO, loggers: tuple[str, ...] = ("uvicorn", "uvicorn.error",
-                                                                          "uvicorn.access", "fastapi")) -> None:
+def install_masking(
+    level: int = logging.INFO, loggers: tuple[str, ...] = ("uvicorn", "uvicorn.error", "uvicorn.access", "fastapi")
+) -> None:
     """Route the root logger and the server's loggers through one masking handler; drop their own handlers."""
     handler = masking_handler(level=level)
     root = logging.getLogger()

@@ -9,6 +9,7 @@ after 「名前は」). Each find becomes a label such as ［氏名］, so a mas
 Recall comes before precision (a missed name is worse than a masked word), but clinical words must survive:
 38.5℃, 5mg, 152/94, 1日3回, 患者さん and 様子 are never touched (tests/test_mask.py holds both sides).
 """
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,9 @@ LABELS = {
 
 # One character in, one character out (so match offsets hold for the original text): full-width ASCII to
 # ASCII, dash look-alikes to "-", the ideographic space to " ". NFKC would change lengths.
-_FOLD = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
-                       **dict.fromkeys("‐‑‒–—―−－", "-"), "\u3000": " "})
+_FOLD = str.maketrans(
+    {**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}, **dict.fromkeys("‐‑‒–—―−－", "-"), "\u3000": " "}
+)
 
 _KANJI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ"
 _KATAKANA = "\u30a1-\u30faー"
@@ -45,9 +47,11 @@ _NAME_PART = f"[{_KANJI}{_KATAKANA}]{{1,6}}"
 _NAME = f"{_NAME_PART}(?:[ ・]{_NAME_PART})?"
 _KANJI_DIGIT = "〇零一二三四五六七八九"
 _NUM = f"[0-9{_KANJI_DIGIT}十]+"
-_PREFECTURE = ("(?:北海道|東京都|(?:京都|大阪)府|(?:青森|岩手|宮城|秋田|山形|福島|茨城|栃木|群馬|埼玉|千葉|神奈川|新潟|富山|"
-               "石川|福井|山梨|長野|岐阜|静岡|愛知|三重|滋賀|兵庫|奈良|和歌山|鳥取|島根|岡山|広島|山口|徳島|香川|愛媛|高知|"
-               "福岡|佐賀|長崎|熊本|大分|宮崎|鹿児島|沖縄)県)")
+_PREFECTURE = (
+    "(?:北海道|東京都|(?:京都|大阪)府|(?:青森|岩手|宮城|秋田|山形|福島|茨城|栃木|群馬|埼玉|千葉|神奈川|新潟|富山|"
+    "石川|福井|山梨|長野|岐阜|静岡|愛知|三重|滋賀|兵庫|奈良|和歌山|鳥取|島根|岡山|広島|山口|徳島|香川|愛媛|高知|"
+    "福岡|佐賀|長崎|熊本|大分|宮崎|鹿児島|沖縄)県)"
+)
 _MUNICIPALITY = f"(?:[{_KANJI}{_KATAKANA}]{{1,6}}|[ぁ-ん]{{2,5}})[市区町村郡]"
 _TOWN = f"[{_KANJI}{_KATAKANA}]{{0,8}}"
 _BLOCK = f"(?:{_NUM} ?(?:丁目|番地|番|号|-|の))+(?:{_NUM}号?)?"
@@ -59,7 +63,8 @@ _IS = "(?:は|が|:|：|、|\\s)+"  # 「名前は」「住所：」 (not 「名
 _NOT_NAMES = frozenset(
     "患者 家族 ご家族 皆 奥 客 娘 息子 孫 妹 姉 弟 兄 母 父 祖母 祖父 婆 爺 嫁 婿 旦那 主人 子 赤 彼 彼女 隣 近所 大家 "
     "医者 歯医者 看護師 医師 薬剤師 技師 担当 主治医 院長 副院長 部長 課長 社長 店長 先生 先輩 後輩 同僚 神 仏 王 殿 方 "
-    "皆さん 本人 ご本人 相手 業者 運転手 職員 受付 事務 係 係員 担当者 責任者 代表 利用者 契約者 お客".split())
+    "皆さん 本人 ご本人 相手 業者 運転手 職員 受付 事務 係 係員 担当者 責任者 代表 利用者 契約者 お客".split()
+)
 _ROLES = ("看護師", "薬剤師", "医師", "技師", "主治医", "院長", "部長", "課長", "社長", "店長", "担当", "患者")
 _SHOP = "屋"  # 八百屋さん, 本屋さん
 
@@ -82,20 +87,44 @@ def _rule(type_: str, pattern: str, group: int = 0, score: float = 0.85, flags: 
 _RULES: tuple[_Rule, ...] = (
     _rule("JP_ADDRESS", f"{_PREFECTURE}(?:{_MUNICIPALITY}){{1,3}}{_TOWN}(?:{_BLOCK})?", score=0.9),
     _rule("JP_ADDRESS", f"(?:{_MUNICIPALITY}){{1,3}}{_TOWN}{_BLOCK}", score=0.9),
-    _rule("JP_ADDRESS", f"(?:ご?住所|お?住まい){_IS}([^\\s。？?]{{2,40}}?)(?=です|でございます|になります|。|\\n|$)", 1),
-    _rule("INSURANCE_NUMBER", "(?:被?保険者(?:証)?番号|保険証(?:の)?(?:番号|記号)?|記号番号|記号|番号|枝番)"
-                              f"{_SAID}([0-9A-Za-z{_KANJI_DIGIT}][0-9A-Za-z{_KANJI_DIGIT}\\-・]{{1,23}})", 1,
-          min_digits=2),
-    _rule("PERSON_ID", "(?:患者 ?(?:ID|番号|No\\.?)|カルテ ?(?:番号|No\\.?|ID)|診察券(?:番号)?|受付番号|会員番号|顧客(?:番号|ID)|"
-                       "お客(?:様|さま)番号|契約番号|(?<![A-Za-z])ID|(?<![A-Za-z])No\\.?)"
-                       f"{_SAID}([0-9A-Za-z][0-9A-Za-z\\-]{{2,19}})", 1, score=0.88, flags=re.IGNORECASE, min_digits=2),
-    _rule("BIRTH_DATE", f"(?:生年月日|誕生日){_SAID}((?:明治|大正|昭和|平成|令和)?(?:{_NUM}|元)年{_NUM}月{_NUM}日"
-                        "|\\d{4}[/.-]\\d{1,2}[/.-]\\d{1,2})", 1),
-    _rule("PERSON", f"(?:お?名前|氏名|患者名|フルネーム){_IS}([{_KANJI}{_KATAKANA}ぁ-ん ・]{{1,20}}?)"
-                    "(?=です|でございます|と申します|といいます|と言います|さん|様|[。、？?]|\\n|$)", 1),
+    _rule(
+        "JP_ADDRESS", f"(?:ご?住所|お?住まい){_IS}([^\\s。？?]{{2,40}}?)(?=です|でございます|になります|。|\\n|$)", 1
+    ),
+    _rule(
+        "INSURANCE_NUMBER",
+        "(?:被?保険者(?:証)?番号|保険証(?:の)?(?:番号|記号)?|記号番号|記号|番号|枝番)"
+        f"{_SAID}([0-9A-Za-z{_KANJI_DIGIT}][0-9A-Za-z{_KANJI_DIGIT}\\-・]{{1,23}})",
+        1,
+        min_digits=2,
+    ),
+    _rule(
+        "PERSON_ID",
+        "(?:患者 ?(?:ID|番号|No\\.?)|カルテ ?(?:番号|No\\.?|ID)|診察券(?:番号)?|受付番号|会員番号|顧客(?:番号|ID)|"
+        "お客(?:様|さま)番号|契約番号|(?<![A-Za-z])ID|(?<![A-Za-z])No\\.?)"
+        f"{_SAID}([0-9A-Za-z][0-9A-Za-z\\-]{{2,19}})",
+        1,
+        score=0.88,
+        flags=re.IGNORECASE,
+        min_digits=2,
+    ),
+    _rule(
+        "BIRTH_DATE",
+        f"(?:生年月日|誕生日){_SAID}((?:明治|大正|昭和|平成|令和)?(?:{_NUM}|元)年{_NUM}月{_NUM}日"
+        "|\\d{4}[/.-]\\d{1,2}[/.-]\\d{1,2})",
+        1,
+    ),
+    _rule(
+        "PERSON",
+        f"(?:お?名前|氏名|患者名|フルネーム){_IS}([{_KANJI}{_KATAKANA}ぁ-ん ・]{{1,20}}?)"
+        "(?=です|でございます|と申します|といいます|と言います|さん|様|[。、？?]|\\n|$)",
+        1,
+    ),
     _rule("PERSON", f"({_NAME})(?=と申します|といいます|と言います)", 1),
-    _rule("SPOKEN_NUMBER", f"[{_KANJI_DIGIT}]{{2,5}}(?:[-の][{_KANJI_DIGIT}]{{2,5}}){{1,2}}|[{_KANJI_DIGIT}]{{8,13}}",
-          min_digits=9),
+    _rule(
+        "SPOKEN_NUMBER",
+        f"[{_KANJI_DIGIT}]{{2,5}}(?:[-の][{_KANJI_DIGIT}]{{2,5}}){{1,2}}|[{_KANJI_DIGIT}]{{8,13}}",
+        min_digits=9,
+    ),
 )
 
 # A name right before an honorific. 様 is not an honorific in 様子・様式・様々, nor 氏 in 氏名, nor 殿 in 殿堂.
@@ -110,7 +139,7 @@ def _honorific_names(text: str) -> Iterator[tuple[int, int]]:
             if name.endswith(role) and len(name) > len(role):
                 name, end = name[: -len(role)], end - len(role)
                 break
-        honorific = text[m.end(1):m.end()]
+        honorific = text[m.end(1) : m.end()]
         if name in _NOT_NAMES or name.endswith(_SHOP) or name.endswith(_ROLES):
             continue
         if honorific in ("様", "さま") and len(name) < 2:  # 同様, 皆様, 奥様, 模様
@@ -147,7 +176,7 @@ class _Labels:
     def mask(self, text: str, entities: Sequence[Entity]) -> tuple[str, Mapping[str, str]]:
         out, cursor = [], 0
         for e in sorted(entities, key=lambda e: e.start):
-            out += [text[cursor:e.start], LABELS.get(e.type, "［個人情報］")]
+            out += [text[cursor : e.start], LABELS.get(e.type, "［個人情報］")]
             cursor = e.end
         out.append(text[cursor:])
         return "".join(out), {}

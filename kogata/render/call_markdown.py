@@ -1,4 +1,5 @@
 """An after-call record as a readable Japanese note in Markdown, each item followed by its evidence numbers."""
+
 from __future__ import annotations
 
 from kogata.render.markdown import evidence_note
@@ -7,15 +8,20 @@ from kogata.tasks.call.record import CallRecord
 
 def call_markdown(record: CallRecord, *, show_unsupported: bool = False) -> str:
     """Unsupported items are left out unless `show_unsupported` (then marked ⚠); a count is always shown."""
+
     def line(item, extra: str = "") -> list[str]:
         if not item.supported and not show_unsupported:
             return []
         return [f"- {'⚠ ' if not item.supported else ''}{item.text}{extra} {evidence_note(item.evidence)}"]
 
     date = f"通話日 {record.call_date.isoformat()}／" if record.call_date else ""
-    out = ["# 応対履歴（アフターコール記録）", "",
-           f"{date}発言数 {len(record.transcript.utterances)}／モデル {record.model}／{record.seconds:.1f} 秒"
-           "　※ 自動生成の下書きです。登録前に担当者が確認してください。", ""]
+    out = [
+        "# 応対履歴（アフターコール記録）",
+        "",
+        f"{date}発言数 {len(record.transcript.utterances)}／モデル {record.model}／{record.seconds:.1f} 秒"
+        "　※ 自動生成の下書きです。登録前に担当者が確認してください。",
+        "",
+    ]
     out += ["## 用件", *((line(record.issue) if record.issue else []) or ["- 記載なし"]), ""]
     out += ["## お客様のご要望・条件", *([x for i in record.requests for x in line(i)] or ["- 記載なし"]), ""]
     out += ["## 対応内容", *([x for i in record.actions for x in line(i)] or ["- 記載なし"]), ""]

@@ -5,6 +5,7 @@ Resources name the JP Core profiles (http://jpfhir.jp/fhir/core) where JP Core h
 plain FHIR (JP Core defines none for a progress note). The draft is `preliminary` until a doctor signs it,
 and every resource notes the utterance numbers it came from.
 """
+
 from __future__ import annotations
 
 import html
@@ -17,12 +18,22 @@ from kogata.tasks.karte.schema import SECTION_NAMES
 JP_CORE = "http://jpfhir.jp/fhir/core/StructureDefinition/"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
-SECTION_CODES = {"S": ("61150-9", "Subjective Narrative"), "O": ("61149-1", "Objective Narrative"),
-                 "A": ("51848-0", "Assessment note"), "P": ("18776-5", "Plan of care note")}
-VITAL_CODES = {"体温": ("8310-5", "Body temperature"), "血圧": ("85354-9", "Blood pressure panel"),
-               "脈拍": ("8867-4", "Heart rate"), "SpO2": ("59408-5", "Oxygen saturation by Pulse oximetry"),
-               "呼吸数": ("9279-1", "Respiratory rate"), "HbA1c": ("4548-4", "Hemoglobin A1c"),
-               "血糖": ("2339-0", "Glucose [Mass/volume] in Blood"), "体重": ("29463-7", "Body weight")}
+SECTION_CODES = {
+    "S": ("61150-9", "Subjective Narrative"),
+    "O": ("61149-1", "Objective Narrative"),
+    "A": ("51848-0", "Assessment note"),
+    "P": ("18776-5", "Plan of care note"),
+}
+VITAL_CODES = {
+    "体温": ("8310-5", "Body temperature"),
+    "血圧": ("85354-9", "Blood pressure panel"),
+    "脈拍": ("8867-4", "Heart rate"),
+    "SpO2": ("59408-5", "Oxygen saturation by Pulse oximetry"),
+    "呼吸数": ("9279-1", "Respiratory rate"),
+    "HbA1c": ("4548-4", "Hemoglobin A1c"),
+    "血糖": ("2339-0", "Glucose [Mass/volume] in Blood"),
+    "体重": ("29463-7", "Body weight"),
+}
 UCUM_CODES = {"℃": "Cel", "mmHg": "mm[Hg]", "/分": "/min", "%": "%", "mg/dL": "mg/dL", "kg": "kg"}
 _VERIFICATION = {"suspected": "provisional", "confirmed": "confirmed", "history": "confirmed"}
 
@@ -50,20 +61,35 @@ def _codeable(text: str, system: str | None = None, code: str | None = None, dis
 def _vital(v: dict, patient: str, when: str) -> dict:
     code, display = VITAL_CODES.get(v["name"], ("", ""))
     obs: dict = {
-        "resourceType": "Observation", "meta": {"profile": [JP_CORE + "JP_Observation_VitalSigns"]},
+        "resourceType": "Observation",
+        "meta": {"profile": [JP_CORE + "JP_Observation_VitalSigns"]},
         "status": "preliminary",
-        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                                  "code": "vital-signs" if v["name"] not in ("HbA1c", "血糖") else "laboratory"}]}],
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "vital-signs" if v["name"] not in ("HbA1c", "血糖") else "laboratory",
+                    }
+                ]
+            }
+        ],
         "code": _codeable(v["name"], LOINC if code else None, code or None, display or None),
-        "subject": {"reference": patient}, "effectiveDateTime": when, "note": _note(v["evidence"]),
+        "subject": {"reference": patient},
+        "effectiveDateTime": when,
+        "note": _note(v["evidence"]),
     }
     if v["name"] == "血圧" and "/" in v["value"]:
         systolic, diastolic = v["value"].split("/")
         obs["component"] = [
-            {"code": _codeable("収縮期血圧", LOINC, "8480-6", "Systolic blood pressure"),
-             "valueQuantity": {"value": float(systolic), "unit": "mmHg", "system": UCUM, "code": "mm[Hg]"}},
-            {"code": _codeable("拡張期血圧", LOINC, "8462-4", "Diastolic blood pressure"),
-             "valueQuantity": {"value": float(diastolic), "unit": "mmHg", "system": UCUM, "code": "mm[Hg]"}},
+            {
+                "code": _codeable("収縮期血圧", LOINC, "8480-6", "Systolic blood pressure"),
+                "valueQuantity": {"value": float(systolic), "unit": "mmHg", "system": UCUM, "code": "mm[Hg]"},
+            },
+            {
+                "code": _codeable("拡張期血圧", LOINC, "8462-4", "Diastolic blood pressure"),
+                "valueQuantity": {"value": float(diastolic), "unit": "mmHg", "system": UCUM, "code": "mm[Hg]"},
+            },
         ]
     else:
         try:
@@ -80,70 +106,120 @@ def _vital(v: dict, patient: str, when: str) -> dict:
 def _medication(m: dict, patient: str, when: str) -> dict:
     name = m["name"] + (f"（{m['brand']}）" if m["brand"] else "")
     dosage = " ".join(x for x in (m["dose"], m["frequency"], m["duration"]) if x)
-    common = {"medicationCodeableConcept": _codeable(name), "subject": {"reference": patient}, "note": _note(m["evidence"])}
+    common = {
+        "medicationCodeableConcept": _codeable(name),
+        "subject": {"reference": patient},
+        "note": _note(m["evidence"]),
+    }
     if m["status"] in ("prescribed", "changed"):
-        return {"resourceType": "MedicationRequest", "meta": {"profile": [JP_CORE + "JP_MedicationRequest"]},
-                "status": "draft", "intent": "proposal", "authoredOn": when, **common,
-                **({"dosageInstruction": [{"text": dosage}]} if dosage else {})}
-    return {"resourceType": "MedicationStatement", "meta": {"profile": [JP_CORE + "JP_MedicationStatement"]},
-            "status": "stopped" if m["status"] == "stopped" else "active", "dateAsserted": when, **common,
-            **({"dosage": [{"text": dosage}]} if dosage else {})}
+        return {
+            "resourceType": "MedicationRequest",
+            "meta": {"profile": [JP_CORE + "JP_MedicationRequest"]},
+            "status": "draft",
+            "intent": "proposal",
+            "authoredOn": when,
+            **common,
+            **({"dosageInstruction": [{"text": dosage}]} if dosage else {}),
+        }
+    return {
+        "resourceType": "MedicationStatement",
+        "meta": {"profile": [JP_CORE + "JP_MedicationStatement"]},
+        "status": "stopped" if m["status"] == "stopped" else "active",
+        "dateAsserted": when,
+        **common,
+        **({"dosage": [{"text": dosage}]} if dosage else {}),
+    }
 
 
 def chart_bundle(chart: Chart, *, show_unsupported: bool = False) -> dict:
     """The chart as a FHIR document Bundle (a dict ready for json.dumps)."""
     when = datetime.now(timezone.utc).isoformat(timespec="seconds")
     patient = _uid()
-    entries: list[tuple[str, dict, str]] = [(patient, {"resourceType": "Patient",
-                                                        "meta": {"profile": [JP_CORE + "JP_Patient"]}}, "")]
+    entries: list[tuple[str, dict, str]] = [
+        (patient, {"resourceType": "Patient", "meta": {"profile": [JP_CORE + "JP_Patient"]}}, "")
+    ]
     for p in chart.problems:
-        entries.append((_uid(), {
-            "resourceType": "Condition", "meta": {"profile": [JP_CORE + "JP_Condition"]},
-            "clinicalStatus": _codeable("active", "http://terminology.hl7.org/CodeSystem/condition-clinical", "active"),
-            "verificationStatus": _codeable(_VERIFICATION[p["status"]],
-                                            "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                                            _VERIFICATION[p["status"]]),
-            "code": _codeable(p["name"], "http://hl7.org/fhir/sid/icd-10", p["icd10"], p["name"]),
-            "subject": {"reference": patient}, "recordedDate": when,
-            "note": _note(p["evidence"]) + ([{"text": "既往"}] if p["status"] == "history" else []),
-        }, "A"))
+        entries.append(
+            (
+                _uid(),
+                {
+                    "resourceType": "Condition",
+                    "meta": {"profile": [JP_CORE + "JP_Condition"]},
+                    "clinicalStatus": _codeable(
+                        "active", "http://terminology.hl7.org/CodeSystem/condition-clinical", "active"
+                    ),
+                    "verificationStatus": _codeable(
+                        _VERIFICATION[p["status"]],
+                        "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                        _VERIFICATION[p["status"]],
+                    ),
+                    "code": _codeable(p["name"], "http://hl7.org/fhir/sid/icd-10", p["icd10"], p["name"]),
+                    "subject": {"reference": patient},
+                    "recordedDate": when,
+                    "note": _note(p["evidence"]) + ([{"text": "既往"}] if p["status"] == "history" else []),
+                },
+                "A",
+            )
+        )
     for m in chart.medications:
         entries.append((_uid(), _medication(m, patient, when), "S" if m["status"] == "current" else "P"))
     for v in chart.vitals:
         entries.append((_uid(), _vital(v, patient, when), "O"))
     for a in chart.allergies:
-        entries.append((_uid(), {
-            "resourceType": "AllergyIntolerance", "meta": {"profile": [JP_CORE + "JP_AllergyIntolerance"]},
-            "clinicalStatus": _codeable("active", "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
-                                        "active"),
-            "verificationStatus": _codeable("unconfirmed",
-                                            "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
-                                            "unconfirmed"),
-            "code": _codeable(a["substance"]), "patient": {"reference": patient}, "note": _note(a["evidence"]),
-            # a reaction needs a manifestation; an allergy named without one (「アレルギーはハウスダスト」) has none
-            **({"reaction": [{"manifestation": [_codeable(a["reaction"])]}]} if a["reaction"] else {}),
-        }, "S"))
+        entries.append(
+            (
+                _uid(),
+                {
+                    "resourceType": "AllergyIntolerance",
+                    "meta": {"profile": [JP_CORE + "JP_AllergyIntolerance"]},
+                    "clinicalStatus": _codeable(
+                        "active", "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active"
+                    ),
+                    "verificationStatus": _codeable(
+                        "unconfirmed",
+                        "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+                        "unconfirmed",
+                    ),
+                    "code": _codeable(a["substance"]),
+                    "patient": {"reference": patient},
+                    "note": _note(a["evidence"]),
+                    # a reaction needs a manifestation; an allergy named without one (「アレルギーはハウスダスト」) has none
+                    **({"reaction": [{"manifestation": [_codeable(a["reaction"])]}]} if a["reaction"] else {}),
+                },
+                "S",
+            )
+        )
     items = chart.items(show_unsupported=show_unsupported)
     sections = []
     for key, (code, display) in SECTION_CODES.items():
-        section = {"title": f"{key}（{SECTION_NAMES[key]}）", "code": _codeable(display, LOINC, code, display),
-                   "text": {"status": "generated",
-                            "div": _div([f"{i.text} 〔発言 {', '.join(map(str, i.evidence))}〕" for i in items[key]])}}
+        section = {
+            "title": f"{key}（{SECTION_NAMES[key]}）",
+            "code": _codeable(display, LOINC, code, display),
+            "text": {
+                "status": "generated",
+                "div": _div([f"{i.text} 〔発言 {', '.join(map(str, i.evidence))}〕" for i in items[key]]),
+            },
+        }
         refs = [{"reference": url} for url, _, where in entries if where == key]
         if refs:
             section["entry"] = refs
         sections.append(section)
     composition = {
-        "resourceType": "Composition", "status": "preliminary",
+        "resourceType": "Composition",
+        "status": "preliminary",
         "type": _codeable("外来診療記録（SOAP）", LOINC, "11506-3", "Progress note"),
-        "subject": {"reference": patient}, "date": when,
+        "subject": {"reference": patient},
+        "date": when,
         "author": [{"display": f"kogata 自動生成下書き（{chart.model}）"}],
-        "title": "外来診療記録 下書き（SOAP）", "section": sections,
+        "title": "外来診療記録 下書き（SOAP）",
+        "section": sections,
     }
     composition_url = _uid()
     return {
-        "resourceType": "Bundle", "type": "document", "timestamp": when,
+        "resourceType": "Bundle",
+        "type": "document",
+        "timestamp": when,
         "identifier": {"system": "urn:ietf:rfc:3986", "value": _uid()},
         "entry": [{"fullUrl": composition_url, "resource": composition}]
-                 + [{"fullUrl": url, "resource": resource} for url, resource, _ in entries],
+        + [{"fullUrl": url, "resource": resource} for url, resource, _ in entries],
     }

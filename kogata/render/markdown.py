@@ -1,4 +1,5 @@
 """A chart as a readable Japanese SOAP note in Markdown, each line followed by its evidence numbers."""
+
 from __future__ import annotations
 
 from kogata.tasks.karte.chart import Chart
@@ -14,16 +15,25 @@ def evidence_note(ids: list[int]) -> str:
 
 def chart_markdown(chart: Chart, *, show_unsupported: bool = False) -> str:
     """Unsupported lines are left out unless `show_unsupported` (then marked ⚠); a count is always shown."""
-    out = ["# カルテ下書き（SOAP）", "",
-           f"発言数 {len(chart.transcript.utterances)}／モデル {chart.model}／{chart.seconds:.1f} 秒"
-           "　※ 自動生成の下書きです。署名前に医師が確認してください。", ""]
+    out = [
+        "# カルテ下書き（SOAP）",
+        "",
+        f"発言数 {len(chart.transcript.utterances)}／モデル {chart.model}／{chart.seconds:.1f} 秒"
+        "　※ 自動生成の下書きです。署名前に医師が確認してください。",
+        "",
+    ]
     for section, items in chart.items(show_unsupported=show_unsupported).items():
         out.append(f"## {section}（{SECTION_NAMES[section]}）")
-        out += [f"- {'⚠ ' if not i.supported else ''}{i.text} {evidence_note(i.evidence)}" for i in items] or ["- 記載なし"]
+        out += [f"- {'⚠ ' if not i.supported else ''}{i.text} {evidence_note(i.evidence)}" for i in items] or [
+            "- 記載なし"
+        ]
         out.append("")
     if chart.problems:
         out.append("## 問題リスト")
-        out += [f"- {p['name']}（{_STATUS[p['status']]}、ICD-10 {p['icd10']}） {evidence_note(p['evidence'])}" for p in chart.problems]
+        out += [
+            f"- {p['name']}（{_STATUS[p['status']]}、ICD-10 {p['icd10']}） {evidence_note(p['evidence'])}"
+            for p in chart.problems
+        ]
         out.append("")
     hidden = [w for w in chart.warnings]
     if hidden:

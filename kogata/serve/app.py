@@ -7,6 +7,7 @@ live in their own modules (openai_api: the OpenAI-compatible API; visits: visits
 one (the monitor page, the live-audio WebSocket) is an APIRouter added to ROUTERS below, and reaches the
 shared state through `services(request)` (kogata.serve.services.Services: models, queue, store, asr).
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,16 @@ log = logging.getLogger("kogata.serve")
 class ApiError(Exception):
     """An error with its HTTP status and OpenAI error fields."""
 
-    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error", code: str | None = None,
-                 param: str | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status, self.type, self.code, self.param, self.headers = status, type, code, param, headers or {}
 
@@ -46,8 +55,9 @@ def api_error(exc: BaseException) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, QueueFull):
-        return ApiError(503, str(exc), type="server_error", code="queue_full",
-                        headers={"Retry-After": str(exc.retry_after)})
+        return ApiError(
+            503, str(exc), type="server_error", code="queue_full", headers={"Retry-After": str(exc.retry_after)}
+        )
     if isinstance(exc, (ModelNotFound, NotFoundError)):
         code = "model_not_found" if isinstance(exc, ModelNotFound) else "not_found"
         return ApiError(404, str(exc), code=code, param="model" if isinstance(exc, ModelNotFound) else None)
@@ -59,25 +69,29 @@ def api_error(exc: BaseException) -> ApiError:
         return ApiError(400, str(exc), code="invalid_input")
     # Retrying a failed generation or a broken model will not help: tell OpenAI clients not to.
     if isinstance(exc, ModelError):
-        return ApiError(503, str(exc), type="server_error", code="model_unavailable",
-                        headers={"x-should-retry": "false"})
+        return ApiError(
+            503, str(exc), type="server_error", code="model_unavailable", headers={"x-should-retry": "false"}
+        )
     if isinstance(exc, GenerationError):
-        return ApiError(500, str(exc), type="server_error", code="generation_failed",
-                        headers={"x-should-retry": "false"})
+        return ApiError(
+            500, str(exc), type="server_error", code="generation_failed", headers={"x-should-retry": "false"}
+        )
     if isinstance(exc, Cancelled):
         return ApiError(499, "the client closed the request", code="cancelled")
     if isinstance(exc, KogataError):
         return ApiError(400, str(exc))
-    return ApiError(500, "internal error (see the server log)", type="server_error",
-                    headers={"x-should-retry": "false"})
+    return ApiError(
+        500, "internal error (see the server log)", type="server_error", headers={"x-should-retry": "false"}
+    )
 
 
 def error_response(exc: BaseException) -> JSONResponse:
     err = api_error(exc)
     if err.status >= 500 and not isinstance(exc, (QueueFull, ModelError, GenerationError)):
         log.error("request failed", exc_info=exc)  # masked by kogata.privacy's log filter
-    return JSONResponse(error_body(str(err), err.type, err.code, err.param), status_code=err.status,
-                        headers=err.headers)
+    return JSONResponse(
+        error_body(str(err), err.type, err.code, err.param), status_code=err.status, headers=err.headers
+    )
 
 
 class ApiKeyMiddleware:
@@ -109,9 +123,15 @@ class ApiKeyMiddleware:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": "invalid or missing API key"})
             return
-        response = JSONResponse(error_body("invalid or missing API key: send `Authorization: Bearer KEY`",
-                                           "invalid_request_error", "invalid_api_key"), status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+        response = JSONResponse(
+            error_body(
+                "invalid or missing API key: send `Authorization: Bearer KEY`",
+                "invalid_request_error",
+                "invalid_api_key",
+            ),
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
         await response(scope, receive, send)
 
 
@@ -120,8 +140,12 @@ def services(request: Any) -> Services:
     return request.app.state.services
 
 
-def create_app(setup: ServerConfig | Services | None = None, *, api_key: str | None = None,
-               public_paths: frozenset[str] = frozenset()) -> FastAPI:
+def create_app(
+    setup: ServerConfig | Services | None = None,
+    *,
+    api_key: str | None = None,
+    public_paths: frozenset[str] = frozenset(),
+) -> FastAPI:
     """The server app, from a config (models load when it starts) or from Services already made (two apps can
     share one loaded model). With `api_key`, every request but those to `public_paths` must carry it."""
     from kogata.serve import live, openai_api, page, visits
@@ -133,8 +157,9 @@ def create_app(setup: ServerConfig | Services | None = None, *, api_key: str | N
         state.start_loading()
         yield
 
-    app = FastAPI(title="kogata", summary="Offline Japanese chart drafting: OpenAI-compatible API and visits",
-                  lifespan=lifespan)
+    app = FastAPI(
+        title="kogata", summary="Offline Japanese chart drafting: OpenAI-compatible API and visits", lifespan=lifespan
+    )
     app.state.services = state
     for router in (openai_api.router, visits.router, live.router, page.router):  # ROUTERS
         app.include_router(router)
@@ -149,15 +174,20 @@ def create_app(setup: ServerConfig | Services | None = None, *, api_key: str | N
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
-                             for e in exc.errors()[:5])
-        return JSONResponse(error_body(f"invalid request: {problems}", "invalid_request_error", "invalid_request"),
-                            status_code=400)
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        return JSONResponse(
+            error_body(f"invalid request: {problems}", "invalid_request_error", "invalid_request"), status_code=400
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(error_body(str(exc.detail), "invalid_request_error", None), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            error_body(str(exc.detail), "invalid_request_error", None),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     for kind in (KogataError, QueueFull, Cancelled, ApiError):
         app.add_exception_handler(kind, kogata_errors)
@@ -166,5 +196,4 @@ def create_app(setup: ServerConfig | Services | None = None, *, api_key: str | N
     return app
 
 
-__all__ = ["ApiError", "ApiKeyMiddleware", "ServerConfig", "Services", "create_app", "error_response",
-           "services"]
+__all__ = ["ApiError", "ApiKeyMiddleware", "ServerConfig", "Services", "create_app", "error_response", "services"]

@@ -1,4 +1,5 @@
 """`kogata serve`: the local server (OpenAI-compatible API, visits, charts) on this machine."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -24,7 +25,8 @@ def check_binding(host: str, api_key: str | None) -> None:
     if not is_loopback(host) and not api_key:
         raise InputError(
             f"refusing to listen on {host} without an API key: anyone who can reach this machine could read "
-            "patients' visits. Pass --api-key KEY (or set KOGATA_API_KEY), or bind to 127.0.0.1")
+            "patients' visits. Pass --api-key KEY (or set KOGATA_API_KEY), or bind to 127.0.0.1"
+        )
 
 
 def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
@@ -42,31 +44,76 @@ def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; anything but loopback needs --api-key.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but loopback needs --api-key.",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--api-key", envvar="KOGATA_API_KEY", default=None,
-              help="Require `Authorization: Bearer KEY` on every request (or set KOGATA_API_KEY).")
-@click.option("--model", "-m", "models", multiple=True,
-              help="Model to serve (repeat for more; the first is the default). Default: the default model.")
-@click.option("--adapter", "adapters", multiple=True, metavar="NAME[=FILE]",
-              help="A LoRA adapter for the first model (a GGUF file, or a name `kogata tune` registered); "
-                   "requests pick it as `model:NAME`. Repeatable.")
-@click.option("--registered-adapters/--no-registered-adapters", default=True, show_default=True,
-              help="Also load every registered adapter trained on a served model.")
-@click.option("--queue", "waiting", default=4, show_default=True, type=click.IntRange(0, 64),
-              help="Requests that may wait while one runs; beyond that: HTTP 503 with Retry-After.")
-@click.option("--db", default=None, type=click.Path(dir_okay=False),
-              help="Visit database (default: $KOGATA_HOME/visits.sqlite3).")
-@click.option("--speech-adapter", default="medical", show_default=True,
-              help="Speech decoder adapter: medical (bundled), none, or a .npz from `kogata tune-speech`.")
+@click.option(
+    "--api-key",
+    envvar="KOGATA_API_KEY",
+    default=None,
+    help="Require `Authorization: Bearer KEY` on every request (or set KOGATA_API_KEY).",
+)
+@click.option(
+    "--model",
+    "-m",
+    "models",
+    multiple=True,
+    help="Model to serve (repeat for more; the first is the default). Default: the default model.",
+)
+@click.option(
+    "--adapter",
+    "adapters",
+    multiple=True,
+    metavar="NAME[=FILE]",
+    help="A LoRA adapter for the first model (a GGUF file, or a name `kogata tune` registered); "
+    "requests pick it as `model:NAME`. Repeatable.",
+)
+@click.option(
+    "--registered-adapters/--no-registered-adapters",
+    default=True,
+    show_default=True,
+    help="Also load every registered adapter trained on a served model.",
+)
+@click.option(
+    "--queue",
+    "waiting",
+    default=4,
+    show_default=True,
+    type=click.IntRange(0, 64),
+    help="Requests that may wait while one runs; beyond that: HTTP 503 with Retry-After.",
+)
+@click.option(
+    "--db", default=None, type=click.Path(dir_okay=False), help="Visit database (default: $KOGATA_HOME/visits.sqlite3)."
+)
+@click.option(
+    "--speech-adapter",
+    default="medical",
+    show_default=True,
+    help="Speech decoder adapter: medical (bundled), none, or a .npz from `kogata tune-speech`.",
+)
 @click.option("--threads", type=int, default=None, help="CPU threads for the model (default: all cores).")
 @click.option("--n-ctx", default=4096, show_default=True, type=int, help="Context window in tokens.")
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["debug", "info", "warning", "error"]))
-def serve(host: str, port: int, api_key: str | None, models: tuple[str, ...], adapters: tuple[str, ...],
-          registered_adapters: bool, waiting: int, db: str | None, speech_adapter: str, threads: int | None,
-          n_ctx: int, log_level: str) -> None:
+@click.option(
+    "--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"])
+)
+def serve(
+    host: str,
+    port: int,
+    api_key: str | None,
+    models: tuple[str, ...],
+    adapters: tuple[str, ...],
+    registered_adapters: bool,
+    waiting: int,
+    db: str | None,
+    speech_adapter: str,
+    threads: int | None,
+    n_ctx: int,
+    log_level: str,
+) -> None:
     """Serve the OpenAI-compatible API, visits and charts on HOST:PORT (logs are masked)."""
     import logging
 
@@ -82,12 +129,21 @@ def serve(host: str, port: int, api_key: str | None, models: tuple[str, ...], ad
     check_binding(host, api_key)  # before anything loads
     names = tuple(get_spec(m).name for m in models) or (DEFAULT_MODEL,)  # unknown model: error now, not later
     resolve_speech_adapter(speech_adapter)  # a missing file: error now, not at the first visit
-    config = ServerConfig(models=names, adapters=parse_adapters(adapters), registered_adapters=registered_adapters,
-                          waiting=waiting,
-                          db=Path(db) if db else default_path(), n_ctx=n_ctx, threads=threads,
-                          speech_adapter=speech_adapter)
+    config = ServerConfig(
+        models=names,
+        adapters=parse_adapters(adapters),
+        registered_adapters=registered_adapters,
+        waiting=waiting,
+        db=Path(db) if db else default_path(),
+        n_ctx=n_ctx,
+        threads=threads,
+        speech_adapter=speech_adapter,
+    )
     install_masking(getattr(logging, log_level.upper()))
     app = create_app(Services(config), api_key=api_key)  # adapters are checked against their base here
-    click.echo(f"kogata serve: http://{host}:{port}/v1  models {', '.join(names)} (loading in the background)  "
-               f"visits {config.db}  {'API key required' if api_key else 'no API key (loopback only)'}", err=True)
+    click.echo(
+        f"kogata serve: http://{host}:{port}/v1  models {', '.join(names)} (loading in the background)  "
+        f"visits {config.db}  {'API key required' if api_key else 'no API key (loopback only)'}",
+        err=True,
+    )
     uvicorn.run(app, host=host, port=port, log_config=None, log_level=log_level, timeout_graceful_shutdown=5)

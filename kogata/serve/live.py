@@ -20,6 +20,7 @@ windows of the transcript and keeps the rest's prompt in its cache (kogata.tasks
 the model queue is free; that work is optional and never holds up an utterance. Speech recognition runs in its
 own thread per connection, outside the model queue, so utterances keep coming while the model drafts.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -74,8 +75,9 @@ class LiveVisit:
     # ── utterances in ──
 
     async def store(self, speaker: str, text: str, start: float | None = None, end: float | None = None) -> None:
-        stored = await run_in_threadpool(self.svc.store.add_utterance, self.visit_id, speaker, text,
-                                         start=start, end=end, actor=self.who)
+        stored = await run_in_threadpool(
+            self.svc.store.add_utterance, self.visit_id, speaker, text, start=start, end=end, actor=self.who
+        )
         await self.send("utterance", utterance=stored.to_dict())
         if self.chart is not None:
             self.chart.add(Utterance(stored.seq, stored.speaker, stored.text, start, end))
@@ -83,8 +85,10 @@ class LiveVisit:
 
     async def audio(self, data: bytes) -> None:
         if len(data) % self.dtype.itemsize or len(data) > MAX_FRAME_BYTES:
-            raise KogataError(f"an audio frame must be whole {self.dtype} samples and at most {MAX_FRAME_BYTES} "
-                              f"bytes (got {len(data)})")
+            raise KogataError(
+                f"an audio frame must be whole {self.dtype} samples and at most {MAX_FRAME_BYTES} "
+                f"bytes (got {len(data)})"
+            )
         samples = np.frombuffer(data, self.dtype)
         samples = samples.astype(np.float32) / 32768.0 if self.dtype.kind == "i" else samples.astype(np.float32)
         loop = asyncio.get_running_loop()
@@ -136,8 +140,13 @@ class LiveVisit:
             return
         if step.action != "idle":
             try:
-                await self.send("draft", action=step.action, utterances=step.utterances,
-                                seconds=round(step.seconds, 2), cached_tokens=step.cached_tokens)
+                await self.send(
+                    "draft",
+                    action=step.action,
+                    utterances=step.utterances,
+                    seconds=round(step.seconds, 2),
+                    cached_tokens=step.cached_tokens,
+                )
             except (WebSocketDisconnect, RuntimeError):  # the page left; the visit is stored
                 return
         self.background()
@@ -176,14 +185,25 @@ class LiveVisit:
             return karte(transcript, model=self.svc.model(self.target.base), adapter=self.target.adapter)
 
         chart = await self.svc.queue.submit(work).result()
-        version = await run_in_threadpool(lambda: self.svc.store.add_chart_version(
-            self.visit_id, chart.to_dict(), source="model", author=f"kogata:{self.target.id}", model=self.target.id,
-            seconds=round(chart.seconds, 3), utterances=len(transcript.utterances)))
+        version = await run_in_threadpool(
+            lambda: self.svc.store.add_chart_version(
+                self.visit_id,
+                chart.to_dict(),
+                source="model",
+                author=f"kogata:{self.target.id}",
+                model=self.target.id,
+                seconds=round(chart.seconds, 3),
+                utterances=len(transcript.utterances),
+            )
+        )
         await self.send("chart", version=version.to_dict(), seconds=round(time.perf_counter() - ended, 2))
 
     async def run(self) -> None:
-        await self.send("ready", visit_id=self.visit_id,
-                        utterances=len(await run_in_threadpool(self.svc.store.utterances, self.visit_id)))
+        await self.send(
+            "ready",
+            visit_id=self.visit_id,
+            utterances=len(await run_in_threadpool(self.svc.store.utterances, self.visit_id)),
+        )
         starter = asyncio.ensure_future(self.start_chart())
         while True:
             message = await self.ws.receive()
@@ -223,8 +243,10 @@ async def live(ws: WebSocket, visit_id: str, rate: int = 16000, format: str = "f
     svc = services(ws)
     try:
         if rate not in RATES or format not in FORMATS:
-            raise KogataError(f"rate must be 8000–96000 Hz and format one of {', '.join(FORMATS)} "
-                              f"(got rate={rate}, format={format!r})")
+            raise KogataError(
+                f"rate must be 8000–96000 Hz and format one of {', '.join(FORMATS)} "
+                f"(got rate={rate}, format={format!r})"
+            )
         await run_in_threadpool(svc.store.visit, visit_id)  # NotFoundError for an unknown visit
     except Exception as e:
         await ws.send_text(json.dumps({"type": "error", "message": str(e)}, ensure_ascii=False))

@@ -5,6 +5,7 @@ Differences from OpenAI, on purpose: `temperature` defaults to 0 (repeatable ans
 constrained decoding cannot fully enforce is refused with 400 instead of being half-applied; embeddings take
 an extra `input_type` ("query", the default, or "passage": e5 embeds the two roles differently).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -41,6 +42,7 @@ DISCONNECT_POLL_S = 0.2
 
 
 # ── helpers shared by the routes (and by the live-audio route to come) ──
+
 
 class CancellingStream(StreamingResponse):
     """A StreamingResponse that calls `on_close` however the stream ends: finished, or the client gone
@@ -79,6 +81,7 @@ def submit(request: Request, work: Callable[[Job], Any]) -> Job:
 
 # ── chat completions ──
 
+
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: str
@@ -106,14 +109,20 @@ def _messages(request: ChatRequest) -> list[dict[str, str]]:
     for i, m in enumerate(request.messages):
         role = "system" if m.role == "developer" else m.role
         if role not in ("system", "user", "assistant"):
-            raise ApiError(400, f"messages[{i}]: role {m.role!r} is not supported (system, user, assistant)",
-                           param=f"messages[{i}].role")
+            raise ApiError(
+                400,
+                f"messages[{i}]: role {m.role!r} is not supported (system, user, assistant)",
+                param=f"messages[{i}].role",
+            )
         content = m.content or ""
         if isinstance(content, list):
             kinds = {p.get("type") for p in content} - {"text"}
             if kinds:
-                raise ApiError(400, f"messages[{i}]: only text content is supported, not {', '.join(map(str, kinds))}",
-                               param=f"messages[{i}].content")
+                raise ApiError(
+                    400,
+                    f"messages[{i}]: only text content is supported, not {', '.join(map(str, kinds))}",
+                    param=f"messages[{i}].content",
+                )
             content = "".join(str(p.get("text", "")) for p in content)
         out.append({"role": role, "content": content})
     return to_messages(out)
@@ -131,12 +140,14 @@ def _schema(response_format: dict[str, Any] | None) -> dict | None:
     if kind == "json_schema":
         spec = response_format.get("json_schema")
         if not isinstance(spec, dict) or "schema" not in spec:
-            raise ApiError(400, "response_format.json_schema.schema is missing", param="response_format",
-                           code="invalid_schema")
+            raise ApiError(
+                400, "response_format.json_schema.schema is missing", param="response_format", code="invalid_schema"
+            )
         check_schema(spec["schema"])  # SchemaError → 400, before the request waits in line
         return spec["schema"]
-    raise ApiError(400, f"response_format type {kind!r} is not supported (text, json_object, json_schema)",
-                   param="response_format")
+    raise ApiError(
+        400, f"response_format type {kind!r} is not supported (text, json_object, json_schema)", param="response_format"
+    )
 
 
 def _usage(stats: Stats | None) -> dict[str, int]:
@@ -157,8 +168,14 @@ async def chat_completions(body: ChatRequest, request: Request) -> Response:
         raise ApiError(400, "tools are not supported", param="tools")
     max_tokens = body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_TOKENS
     stop = [body.stop] if isinstance(body.stop, str) else body.stop
-    options = dict(max_tokens=max_tokens, temperature=body.temperature if body.temperature is not None else 0.0,
-                   seed=body.seed, json_schema=schema, adapter=target.adapter, stop=stop)
+    options = dict(
+        max_tokens=max_tokens,
+        temperature=body.temperature if body.temperature is not None else 0.0,
+        seed=body.seed,
+        json_schema=schema,
+        adapter=target.adapter,
+        stop=stop,
+    )
 
     def work(job: Job) -> tuple[str, Stats | None]:
         stream = stream_generate(svc.model(target.base), messages, **options)
@@ -187,15 +204,33 @@ async def chat_completions(body: ChatRequest, request: Request) -> Response:
     if not body.stream:
         text, stats = await finish(job, request)
         finish_reason = checked(text, stats)
-        return JSONResponse({
-            "id": completion_id, "object": "chat.completion", "created": created, "model": target.id,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason,
-                         "logprobs": None}],
-            "usage": _usage(stats)})
+        return JSONResponse(
+            {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": created,
+                "model": target.id,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text},
+                        "finish_reason": finish_reason,
+                        "logprobs": None,
+                    }
+                ],
+                "usage": _usage(stats),
+            }
+        )
 
     def chunk(delta: dict, finish_reason: str | None = None, **extra: Any) -> str:
-        payload = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": target.id,
-                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}], **extra}
+        payload = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": target.id,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}],
+            **extra,
+        }
         return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
     async def events() -> AsyncIterator[str]:
@@ -214,16 +249,27 @@ async def chat_completions(body: ChatRequest, request: Request) -> Response:
             return
         yield chunk({}, finish_reason)
         if (body.stream_options or {}).get("include_usage"):
-            payload = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": target.id,
-                       "choices": [], "usage": _usage(stats)}
+            payload = {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": target.id,
+                "choices": [],
+                "usage": _usage(stats),
+            }
             yield f"data: {json.dumps(payload)}\n\n"
         yield "data: [DONE]\n\n"
 
-    return CancellingStream(events(), on_close=job.cancel, media_type="text/event-stream",
-                            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return CancellingStream(
+        events(),
+        on_close=job.cancel,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 # ── models ──
+
 
 @router.get("/models")
 async def list_models(request: Request) -> dict:
@@ -240,6 +286,7 @@ async def get_model(model_id: str, request: Request) -> dict:
 
 # ── embeddings ──
 
+
 class EmbeddingRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str
@@ -252,11 +299,16 @@ class EmbeddingRequest(BaseModel):
 @router.post("/embeddings")
 async def embeddings(body: EmbeddingRequest) -> dict:
     if body.model not in EMBEDDING_ALIASES:
-        raise ApiError(404, f"embedding model {body.model!r} is not served here; use {EMBEDDING_MODEL!r}",
-                       param="model", code="model_not_found")
+        raise ApiError(
+            404,
+            f"embedding model {body.model!r} is not served here; use {EMBEDDING_MODEL!r}",
+            param="model",
+            code="model_not_found",
+        )
     if body.dimensions not in (None, EMBEDDING_DIM):
-        raise ApiError(400, f"{EMBEDDING_MODEL} gives {EMBEDDING_DIM} dimensions, not {body.dimensions}",
-                       param="dimensions")
+        raise ApiError(
+            400, f"{EMBEDDING_MODEL} gives {EMBEDDING_DIM} dimensions, not {body.dimensions}", param="dimensions"
+        )
     texts = [body.input] if isinstance(body.input, str) else body.input
     if not texts or not all(isinstance(t, str) for t in texts):
         raise ApiError(400, "input must be a text or a list of texts (token ids are not accepted)", param="input")
@@ -266,22 +318,42 @@ async def embeddings(body: EmbeddingRequest) -> dict:
         return vectors, sum(token_count(t) for t in texts)
 
     vectors, tokens = await run_in_threadpool(run)
-    data = [{"object": "embedding", "index": i,
-             "embedding": base64.b64encode(v.astype("<f4").tobytes()).decode() if body.encoding_format == "base64"
-             else v.tolist()} for i, v in enumerate(vectors)]
-    return {"object": "list", "data": data, "model": EMBEDDING_MODEL,
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+    data = [
+        {
+            "object": "embedding",
+            "index": i,
+            "embedding": base64.b64encode(v.astype("<f4").tobytes()).decode()
+            if body.encoding_format == "base64"
+            else v.tolist(),
+        }
+        for i, v in enumerate(vectors)
+    ]
+    return {
+        "object": "list",
+        "data": data,
+        "model": EMBEDDING_MODEL,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
 
 
 # ── audio transcriptions ──
 
+
 @router.post("/audio/transcriptions")
-async def audio_transcriptions(request: Request, file: UploadFile = File(...), model: str = Form("whisper-base"),
-                               response_format: str = Form("json"), language: str | None = Form(None),
-                               prompt: str | None = Form(None)) -> Response:
+async def audio_transcriptions(
+    request: Request,
+    file: UploadFile = File(...),
+    model: str = Form("whisper-base"),
+    response_format: str = Form("json"),
+    language: str | None = Form(None),
+    prompt: str | None = Form(None),
+) -> Response:
     if response_format not in ("json", "text", "srt", "verbose_json"):
-        raise ApiError(400, f"response_format {response_format!r} is not supported (json, text, srt, verbose_json)",
-                       param="response_format")
+        raise ApiError(
+            400,
+            f"response_format {response_format!r} is not supported (json, text, srt, verbose_json)",
+            param="response_format",
+        )
     if language not in (None, "", "ja"):
         raise ApiError(400, f"only Japanese (ja) is recognised, not {language!r}", param="language")
     audio = await file.read(MAX_AUDIO_BYTES + 1)
@@ -311,8 +383,16 @@ async def audio_transcriptions(request: Request, file: UploadFile = File(...), m
     if response_format == "json":
         return JSONResponse({"text": text})
     duration = max((u.end or 0.0 for u in transcript.utterances), default=0.0)
-    return JSONResponse({
-        "task": "transcribe", "language": "japanese", "duration": duration, "text": text,
-        "segments": [{"id": u.id, "start": u.start, "end": u.end, "text": u.text, "speaker": u.speaker}
-                     for u in transcript.utterances],
-        "processing_seconds": round(time.perf_counter() - start, 3)})
+    return JSONResponse(
+        {
+            "task": "transcribe",
+            "language": "japanese",
+            "duration": duration,
+            "text": text,
+            "segments": [
+                {"id": u.id, "start": u.start, "end": u.end, "text": u.text, "speaker": u.speaker}
+                for u in transcript.utterances
+            ],
+            "processing_seconds": round(time.perf_counter() - start, 3),
+        }
+    )

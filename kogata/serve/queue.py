@@ -9,6 +9,7 @@
 Each job runs in its own thread, so a job cancelled while still in line leaves at once and a running one
 stops at its next `job.cancelled` check; the model is free again only when the work function has returned.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -60,6 +61,7 @@ class Job:
                 else:
                     self._result.set_result(value)
             self._pieces.put_nowait(_END)
+
         self._call(settle)
 
     def _call(self, fn: Callable, *args: Any) -> None:
@@ -150,7 +152,12 @@ class ModelQueue:
     def state(self) -> dict[str, Any]:
         """Running and waiting counts, for /health and the monitor page."""
         with self._cond:
-            return {"running": int(self._running is not None), "waiting": len(self._line),
-                    "waiting_limit": self.waiting_limit, "completed": self.completed, "cancelled": self.cancelled,
-                    "refused": self.refused,
-                    "typical_seconds": round(self._typical, 2)}
+            return {
+                "running": int(self._running is not None),
+                "waiting": len(self._line),
+                "waiting_limit": self.waiting_limit,
+                "completed": self.completed,
+                "cancelled": self.cancelled,
+                "refused": self.refused,
+                "typical_seconds": round(self._typical, 2),
+            }

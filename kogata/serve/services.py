@@ -4,6 +4,7 @@ Models load in a background thread when the server starts, so the port (and the 
 once; model work waits for its model inside the queue. `services.resolve("qwen2.5-coder-1.5b:clinic")`
 turns an OpenAI `model` field into a loaded model and a LoRA adapter name.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,8 +55,9 @@ class Target:
 
 
 class Services:
-    def __init__(self, config: ServerConfig, *, store: VisitStore | None = None,
-                 preloaded: dict[str, Model] | None = None):
+    def __init__(
+        self, config: ServerConfig, *, store: VisitStore | None = None, preloaded: dict[str, Model] | None = None
+    ):
         self.config = config
         self.names = tuple(dict.fromkeys(get_spec(n).name for n in config.models))  # ModelError for unknown
         if not self.names:
@@ -85,8 +87,9 @@ class Services:
                 continue
             try:
                 adapters = self.adapters[name] or None
-                self._models[name] = load(name, n_ctx=self.config.n_ctx, threads=self.config.threads,
-                                          adapters=adapters, progress=False)
+                self._models[name] = load(
+                    name, n_ctx=self.config.n_ctx, threads=self.config.threads, adapters=adapters, progress=False
+                )
                 log.info("model %s ready%s", name, f" with adapters {', '.join(adapters)}" if adapters else "")
             except Exception as e:  # kept for every request that needs this model, and for /health
                 self._load_errors[name] = str(e)
@@ -108,8 +111,11 @@ class Services:
 
     def model_ids(self) -> list[str]:
         """What /v1/models lists: each base model, and `base:adapter` for each of its adapters."""
-        return [f"{base}{suffix}" for base in self.names
-                for suffix in ["", *(ADAPTER_SEPARATOR + a for a in self.adapter_names(base))]]
+        return [
+            f"{base}{suffix}"
+            for base in self.names
+            for suffix in ["", *(ADAPTER_SEPARATOR + a for a in self.adapter_names(base))]
+        ]
 
     def resolve(self, requested: str | None) -> Target:
         """The model and adapter a request's `model` field names (a name or alias, optionally `:adapter`)."""
@@ -127,10 +133,17 @@ class Services:
         return Target(base, adapter or None)
 
     def state(self) -> dict[str, Any]:
-        models = {n: ("error: " + self._load_errors[n] if n in self._load_errors else
-                      "ready" if n in self._models else "loading") for n in self.names}
-        status = "ok" if all(s == "ready" for s in models.values()) else (
-            "error" if self._load_errors else "loading")
+        models = {
+            n: (
+                "error: " + self._load_errors[n]
+                if n in self._load_errors
+                else "ready"
+                if n in self._models
+                else "loading"
+            )
+            for n in self.names
+        }
+        status = "ok" if all(s == "ready" for s in models.values()) else ("error" if self._load_errors else "loading")
         return {"status": status, "models": models, "queue": self.queue.state()}
 
     # ── speech ──

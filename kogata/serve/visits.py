@@ -5,6 +5,7 @@ Store calls are plain (blocking) functions, so those routes are `def` and run in
 fsync never stalls a stream. Who did something is the `X-Kogata-User` header (or an edit's `author`); the
 API key says only that the caller may use the server. Every read and write is in the store's audit log.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,10 @@ def actor(request: Request, given: str | None = None) -> str:
 
 # ── rendering a chart ──
 
-def render(chart: Chart, fmt: str, *, mask: bool = False, show_unsupported: bool = False,
-           extra: dict | None = None) -> Response:
+
+def render(
+    chart: Chart, fmt: str, *, mask: bool = False, show_unsupported: bool = False, extra: dict | None = None
+) -> Response:
     """A chart as a response: JSON contract (plus `extra` fields), Markdown, or a FHIR Bundle."""
     if fmt == "md":
         from kogata.render.markdown import chart_markdown
@@ -54,10 +57,12 @@ def render(chart: Chart, fmt: str, *, mask: bool = False, show_unsupported: bool
 
 # ── transcript → chart, statelessly ──
 
+
 class KarteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     transcript: str | dict[str, Any] | list[dict[str, Any]] = Field(
-        description="`医師：…` lines, {\"utterances\": [...]}, or the list of utterances")
+        description='`医師：…` lines, {"utterances": [...]}, or the list of utterances'
+    )
     format: Format = "json"
     model: str | None = None
     show_unsupported: bool = False
@@ -84,6 +89,7 @@ async def karte_route(body: KarteRequest, request: Request) -> Response:
 
 
 # ── visits ──
+
 
 class VisitCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -162,8 +168,9 @@ def append_utterances(visit_id: str, body: UtterancesIn, request: Request) -> di
 
 @router.patch("/visits/{visit_id}/utterances/{seq}")
 def correct_utterance(visit_id: str, seq: int, body: UtteranceFix, request: Request) -> dict:
-    fixed = services(request).store.correct_utterance(visit_id, seq, author=actor(request, body.author),
-                                                      speaker=body.speaker, text=body.text)
+    fixed = services(request).store.correct_utterance(
+        visit_id, seq, author=actor(request, body.author), speaker=body.speaker, text=body.text
+    )
     return fixed.to_dict()
 
 
@@ -178,9 +185,17 @@ async def generate_chart(visit_id: str, request: Request, body: ChartRequest | N
         return karte(transcript, model=svc.model(target.base), adapter=target.adapter)
 
     chart = await finish(submit(request, work), request)
-    version = await run_in_threadpool(lambda: svc.store.add_chart_version(
-        visit_id, chart.to_dict(), source="model", author=f"kogata:{target.id}", model=target.id,
-        seconds=round(chart.seconds, 3), utterances=len(transcript.utterances)))
+    version = await run_in_threadpool(
+        lambda: svc.store.add_chart_version(
+            visit_id,
+            chart.to_dict(),
+            source="model",
+            author=f"kogata:{target.id}",
+            model=target.id,
+            seconds=round(chart.seconds, 3),
+            utterances=len(transcript.utterances),
+        )
+    )
     return version.to_dict()
 
 
@@ -193,9 +208,15 @@ def edit_chart(visit_id: str, body: ChartEdit, request: Request) -> dict:
     store = services(request).store
     who = actor(request, body.author)
     previous = store.chart_versions(visit_id)
-    version = store.add_chart_version(visit_id, body.chart, source="edit", author=who,
-                                      model=previous[-1].model if previous else "",
-                                      utterances=len(store.utterances(visit_id)), base_version=body.base_version)
+    version = store.add_chart_version(
+        visit_id,
+        body.chart,
+        source="edit",
+        author=who,
+        model=previous[-1].model if previous else "",
+        utterances=len(store.utterances(visit_id)),
+        base_version=body.base_version,
+    )
     return version.to_dict()
 
 
@@ -205,16 +226,31 @@ def get_chart(visit_id: str, request: Request, version: int | None = Query(None,
 
 
 @router.get("/visits/{visit_id}/export")
-def export_visit(visit_id: str, request: Request, format: Format = "md", mask: bool = False,
-                       version: int | None = Query(None, ge=1), show_unsupported: bool = False) -> Response:
+def export_visit(
+    visit_id: str,
+    request: Request,
+    format: Format = "md",
+    mask: bool = False,
+    version: int | None = Query(None, ge=1),
+    show_unsupported: bool = False,
+) -> Response:
     """The chart (latest or `version`) as Markdown, FHIR or JSON (with its transcript); `mask=true` replaces
     names, numbers and addresses by labels such as ［氏名］."""
     store = services(request).store
     transcript = visit_transcript(store, visit_id)
     stored = store.chart_version(visit_id, version)
     chart = Chart.from_dict(stored.chart, transcript, model=stored.model, seconds=stored.seconds)
-    store.audit("visit.export", actor=actor(request), visit_id=visit_id,
-                detail=f"format={format} version={stored.version} mask={str(mask).lower()}")
-    extra = {"visit_id": visit_id, "version": stored.version, "author": stored.author,
-             "created_at": stored.created_at, "transcript": transcript.to_dict()}
+    store.audit(
+        "visit.export",
+        actor=actor(request),
+        visit_id=visit_id,
+        detail=f"format={format} version={stored.version} mask={str(mask).lower()}",
+    )
+    extra = {
+        "visit_id": visit_id,
+        "version": stored.version,
+        "author": stored.author,
+        "created_at": stored.created_at,
+        "transcript": transcript.to_dict(),
+    }
     return render(chart, format, mask=mask, show_unsupported=show_unsupported, extra=extra)

@@ -11,6 +11,7 @@ under $KOGATA_HOME/models/whisper-base+ADAPTER-SHA/, so running kogata needs no 
 
 The bundled `medical` adapter is the default: kogata/speech/data/medical_adapter.npz (how it was made: its meta).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,8 +54,10 @@ def resolve(adapter: str | Path | None) -> Path | None:
         return Path(str(files("kogata.speech").joinpath(BUNDLED[str(adapter)])))
     path = Path(adapter)
     if not path.is_file():
-        raise InputError(f"speech adapter not found: {adapter} (a .npz file from `kogata tune-speech`, "
-                         f"one of {', '.join(BUNDLED)}, or none)")
+        raise InputError(
+            f"speech adapter not found: {adapter} (a .npz file from `kogata tune-speech`, "
+            f"one of {', '.join(BUNDLED)}, or none)"
+        )
     return path
 
 
@@ -110,8 +113,12 @@ def merge(base_dir: Path, adapter: SpeechAdapter, out_dir: Path) -> Path:
     for side in weights.SIDE_FILES:
         shutil.copyfile(base_dir / side, out_dir / side)
     ct2_file.write_patched(base_dir / "model.bin", out_dir / "model.bin", new_values)
-    stamp = {"adapter": str(adapter.path), "adapter_sha256": adapter.sha256,
-             "base_sha256": weights.WHISPER_BASE.sha256, "size": (out_dir / "model.bin").stat().st_size}
+    stamp = {
+        "adapter": str(adapter.path),
+        "adapter_sha256": adapter.sha256,
+        "base_sha256": weights.WHISPER_BASE.sha256,
+        "size": (out_dir / "model.bin").stat().st_size,
+    }
     (out_dir / _MERGED_STAMP).write_text(json.dumps(stamp, indent=1), encoding="utf-8")
     return out_dir
 
@@ -127,8 +134,14 @@ def state(adapter: str | Path | None = DEFAULT) -> dict:
         return {"adapter": "none"}
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     merged = _merged_dir(path.stem, digest)
-    return {"adapter": str(adapter), "file": str(path), "size": path.stat().st_size, "sha256": digest,
-            "merged": (merged / _MERGED_STAMP).is_file(), "path": str(merged)}
+    return {
+        "adapter": str(adapter),
+        "file": str(path),
+        "size": path.stat().st_size,
+        "sha256": digest,
+        "merged": (merged / _MERGED_STAMP).is_file(),
+        "path": str(merged),
+    }
 
 
 def model_dir(adapter: str | Path | None = DEFAULT, *, progress: bool = True) -> Path:
@@ -145,8 +158,11 @@ def model_dir(adapter: str | Path | None = DEFAULT, *, progress: bool = True) ->
             known = json.loads(stamp.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             known = {}
-        if (known.get("adapter_sha256") == found.sha256 and known.get("base_sha256") == weights.WHISPER_BASE.sha256
-                and known.get("size") == (out / "model.bin").stat().st_size):
+        if (
+            known.get("adapter_sha256") == found.sha256
+            and known.get("base_sha256") == weights.WHISPER_BASE.sha256
+            and known.get("size") == (out / "model.bin").stat().st_size
+        ):
             return out
     stamp.unlink(missing_ok=True)  # the stamp is written last: a folder without it is rebuilt
     for older in base.parent.glob(f"whisper-base+{found.name}-*"):  # an earlier version of this adapter (145 MB)

@@ -4,6 +4,7 @@ Decoding goes through PyAV (FFmpeg, a faster-whisper dependency), so wav, mp3, m
 same way. Decoding stops as soon as the audio passes the length limit, so a ten-hour file is refused in
 milliseconds instead of filling memory first.
 """
+
 from __future__ import annotations
 
 import io
@@ -19,7 +20,11 @@ SILENT_PEAK = 10 ** (-60 / 20)  # −60 dBFS: below this there is nothing a micr
 
 # PyAV's container names → the name people know; anything else is refused with this list.
 FORMATS = {
-    "wav": "wav", "mp3": "mp3", "mov,mp4,m4a,3gp,3g2,mj2": "m4a", "flac": "flac", "ogg": "ogg",
+    "wav": "wav",
+    "mp3": "mp3",
+    "mov,mp4,m4a,3gp,3g2,mj2": "m4a",
+    "flac": "flac",
+    "ogg": "ogg",
     "matroska,webm": "webm",
 }
 SUPPORTED = "wav, mp3, m4a, flac (also ogg and webm)"
@@ -29,8 +34,9 @@ class AudioError(InputError):
     """Audio that is missing, corrupt, in a format kogata does not read, silent, or too long."""
 
 
-def load_audio(source: str | Path | bytes | np.ndarray, *, max_seconds: float = MAX_SECONDS,
-               sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+def load_audio(
+    source: str | Path | bytes | np.ndarray, *, max_seconds: float = MAX_SECONDS, sample_rate: int = SAMPLE_RATE
+) -> np.ndarray:
     """16 kHz mono float32 samples in [-1, 1] from a file path, the file's bytes, or samples already at 16 kHz.
 
     Raises AudioError naming the problem: no such file, empty, corrupt, not an audio format kogata reads, no audio
@@ -42,15 +48,19 @@ def load_audio(source: str | Path | bytes | np.ndarray, *, max_seconds: float = 
         samples, name = _decode(source, max_seconds, sample_rate)
     seconds = len(samples) / sample_rate
     if seconds > max_seconds:
-        raise AudioError(f"audio {name} is too long (録音が長すぎます): {_duration(seconds)}, the limit is "
-                         f"{_duration(max_seconds)}; split the recording")
+        raise AudioError(
+            f"audio {name} is too long (録音が長すぎます): {_duration(seconds)}, the limit is "
+            f"{_duration(max_seconds)}; split the recording"
+        )
     if len(samples) < sample_rate // 10:
         raise AudioError(f"audio {name} is empty or shorter than 0.1 s (音声がありません)")
     peak = float(np.max(np.abs(samples)))
     if peak < SILENT_PEAK:
         level = "digital silence" if peak == 0 else f"peak {20 * np.log10(peak):.0f} dBFS"
-        raise AudioError(f"audio {name} is silent (無音です): {_duration(seconds)} of {level}; "
-                         "check that the microphone is connected and not muted")
+        raise AudioError(
+            f"audio {name} is silent (無音です): {_duration(seconds)} of {level}; "
+            "check that the microphone is connected and not muted"
+        )
     return samples
 
 
@@ -92,20 +102,25 @@ def _decode(source: str | Path | bytes, max_seconds: float, sample_rate: int) ->
     try:
         container = av.open(opened, mode="r", metadata_errors="ignore")
     except (av.FFmpegError, ValueError, OSError) as e:  # FFmpeg found no demuxer that accepts the bytes
-        raise AudioError(f"audio {name} is not a readable audio file (corrupt, or not {SUPPORTED}): "
-                         f"{_reason(e)}") from None
+        raise AudioError(
+            f"audio {name} is not a readable audio file (corrupt, or not {SUPPORTED}): {_reason(e)}"
+        ) from None
     with container:
         fmt = container.format.name
         if fmt not in FORMATS:
-            raise AudioError(f"audio {name} is in an unsupported format ({container.format.long_name or fmt}); "
-                             f"kogata reads {SUPPORTED}")
+            raise AudioError(
+                f"audio {name} is in an unsupported format ({container.format.long_name or fmt}); "
+                f"kogata reads {SUPPORTED}"
+            )
         if not container.streams.audio:
             raise AudioError(f"audio {name} ({FORMATS[fmt]}) has no audio track")
         stream = container.streams.audio[0]
         declared = _declared_seconds(container, stream)
         if declared is not None and declared > max_seconds + 1:
-            raise AudioError(f"audio {name} is too long (録音が長すぎます): {_duration(declared)}, the limit is "
-                             f"{_duration(max_seconds)}; split the recording")
+            raise AudioError(
+                f"audio {name} is too long (録音が長すぎます): {_duration(declared)}, the limit is "
+                f"{_duration(max_seconds)}; split the recording"
+            )
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
         pieces: list[np.ndarray] = []
         total, limit = 0, int((max_seconds + 1) * sample_rate)

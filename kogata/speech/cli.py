@@ -1,4 +1,5 @@
 """`kogata transcribe`: audio file (or live PCM on standard input) → transcript as text, JSON or SRT."""
+
 from __future__ import annotations
 
 import json
@@ -49,28 +50,62 @@ def render(utterances: list[Utterance], fmt: str, source: str = "") -> str:
 
 def _live_line(u: Utterance, fmt: str) -> str:
     if fmt == "json":  # one JSON object per line while streaming (JSON Lines)
-        return json.dumps({"id": u.id, "speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end},
-                          ensure_ascii=False) + "\n"
+        return (
+            json.dumps(
+                {"id": u.id, "speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end}, ensure_ascii=False
+            )
+            + "\n"
+        )
     return srt_block(u) if fmt == "srt" else utterance_line(u) + "\n"
 
 
 @click.command()
 @click.argument("audio")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="txt", show_default=True,
-              help="txt: 医師：… lines that `kogata karte` reads; json: utterances with times; srt: subtitles.")
-@click.option("--stream", is_flag=True,
-              help="Print each utterance as soon as its speaker pauses. With AUDIO '-', read live 16 kHz mono "
-                   "float32 PCM from standard input (e.g. ffmpeg … -f f32le -ar 16000 -ac 1 -).")
-@click.option("--glossary", "glossary_file", type=click.Path(dir_okay=False), default=None,
-              help="Your own terms (TSV: term, reading, sound-alikes, category), used before the medical glossary.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="txt",
+    show_default=True,
+    help="txt: 医師：… lines that `kogata karte` reads; json: utterances with times; srt: subtitles.",
+)
+@click.option(
+    "--stream",
+    is_flag=True,
+    help="Print each utterance as soon as its speaker pauses. With AUDIO '-', read live 16 kHz mono "
+    "float32 PCM from standard input (e.g. ffmpeg … -f f32le -ar 16000 -ac 1 -).",
+)
+@click.option(
+    "--glossary",
+    "glossary_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Your own terms (TSV: term, reading, sound-alikes, category), used before the medical glossary.",
+)
 @click.option("--no-glossary", is_flag=True, help="No prompt and no correction pass: Whisper's own output.")
-@click.option("--no-speakers", is_flag=True, help="Label every utterance 話者 instead of 医師/患者 (from turns and words).")
+@click.option(
+    "--no-speakers", is_flag=True, help="Label every utterance 話者 instead of 医師/患者 (from turns and words)."
+)
 @click.option("--out", default=None, help="Write the transcript here (atomically) instead of standard output.")
-@click.option("--speech-adapter", "speech_adapter", default="medical", show_default=True,
-              help="Decoder adapter: medical (bundled), none (plain Whisper base), or a .npz from `kogata tune-speech`.")
+@click.option(
+    "--speech-adapter",
+    "speech_adapter",
+    default="medical",
+    show_default=True,
+    help="Decoder adapter: medical (bundled), none (plain Whisper base), or a .npz from `kogata tune-speech`.",
+)
 @click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
-def transcribe(audio: str, fmt: str, stream: bool, glossary_file: str | None, no_glossary: bool, no_speakers: bool,
-               out: str | None, speech_adapter: str, threads: int | None) -> None:
+def transcribe(
+    audio: str,
+    fmt: str,
+    stream: bool,
+    glossary_file: str | None,
+    no_glossary: bool,
+    no_speakers: bool,
+    out: str | None,
+    speech_adapter: str,
+    threads: int | None,
+) -> None:
     """Transcribe Japanese speech in AUDIO (wav, mp3, m4a, flac; '-' for standard input), offline."""
     from kogata.cli import write_output
     from kogata.errors import InputError
@@ -79,8 +114,9 @@ def transcribe(audio: str, fmt: str, stream: bool, glossary_file: str | None, no
 
     if glossary_file and no_glossary:
         raise InputError("--glossary and --no-glossary exclude each other")
-    glossary = (Glossary.empty() if no_glossary
-                else Glossary.load(glossary_file, with_default=True) if glossary_file else None)
+    glossary = (
+        Glossary.empty() if no_glossary else Glossary.load(glossary_file, with_default=True) if glossary_file else None
+    )
     live = stream and audio == "-"
     samples = None if live else load_audio(sys.stdin.buffer.read() if audio == "-" else audio)  # fail before loading
     asr = load_asr(threads=threads, adapter=speech_adapter)
@@ -110,7 +146,7 @@ def transcribe(audio: str, fmt: str, stream: bool, glossary_file: str | None, no
             show(transcriber.feed(np.frombuffer(data[:usable], dtype="<f4").astype(np.float32)))
     else:
         for at in range(0, len(samples), 3200):
-            show(transcriber.feed(samples[at:at + 3200]))
+            show(transcriber.feed(samples[at : at + 3200]))
     show(transcriber.flush())
     if out is not None:
         write_output(render(utterances, fmt, "" if audio == "-" else Path(audio).name), out)
@@ -125,8 +161,16 @@ def transcribe(audio: str, fmt: str, stream: bool, glossary_file: str | None, no
 @click.option("--variants", type=int, default=1, show_default=True, help="Voices (pitch, speed) per line.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
-def tune_speech(transcripts: tuple[str, ...], out: str, epochs: float, rank: int, lr: float, variants: int, seed: int,
-                threads: int | None) -> None:
+def tune_speech(
+    transcripts: tuple[str, ...],
+    out: str,
+    epochs: float,
+    rank: int,
+    lr: float,
+    variants: int,
+    seed: int,
+    threads: int | None,
+) -> None:
     """Teach the speech model your clinic's words from TRANSCRIPTS (txt or json, as `kogata karte` reads).
 
     Each line is spoken by the offline synthetic voice and Whisper's decoder learns to write it as written (a

@@ -5,6 +5,7 @@ variable: string name, u8 rank, u32 × rank shape, u8 dtype, u32 byte count, the
 a u16 length (NUL included) and the bytes. Only the variable table is needed here: a merge rewrites some float16
 matrices with new values of the same shape, so every other byte of the file stays as it was.
 """
+
 from __future__ import annotations
 
 import os
@@ -78,8 +79,11 @@ def read_array(path: str | Path, var: Variable) -> np.ndarray:
 def read_arrays(path: str | Path, prefix: str = "") -> dict[str, np.ndarray]:
     """Every array variable whose name starts with `prefix` (scalars and strings are left out)."""
     table = variables(path)
-    return {name: read_array(path, v) for name, v in table.items()
-            if name.startswith(prefix) and v.shape and v.dtype in _DTYPES}
+    return {
+        name: read_array(path, v)
+        for name, v in table.items()
+        if name.startswith(prefix) and v.shape and v.dtype in _DTYPES
+    }
 
 
 def write_patched(source: str | Path, target: str | Path, new_values: dict[str, np.ndarray]) -> None:

@@ -15,6 +15,7 @@ Only runs that look misheard are candidates (see _may_be_misheard): a single dic
 not "corrected" to 再診. Terms shorter than four morae are only replaced literally. Tuned on the 44 reference
 scripts in data/consultations, where it changes nothing.
 """
+
 from __future__ import annotations
 
 import re
@@ -90,8 +91,11 @@ class Glossary:
     def from_terms(cls, terms: Iterable[Term | str], *, prompt: bool = True) -> Glossary:
         """A glossary from Term objects or plain strings (a string is a term with no listed sound-alikes)."""
         items = [t if isinstance(t, Term) else Term(str(t)) for t in terms]
-        items = [Term(_nfkc(t.term), t.reading, tuple(_nfkc(s) for s in t.sound_alikes if s.strip()), t.category)
-                 for t in items if t.term.strip()]
+        items = [
+            Term(_nfkc(t.term), t.reading, tuple(_nfkc(s) for s in t.sound_alikes if s.strip()), t.category)
+            for t in items
+            if t.term.strip()
+        ]
         return cls(items, [t.term for t in items] if prompt else [])
 
     def merged(self, other: Glossary) -> Glossary:
@@ -150,6 +154,7 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 # ── the bundled medical glossary ──────────────────────────────────────────────────────────────────────────────
 
+
 @lru_cache(maxsize=1)
 def default() -> Glossary:
     """Medical terms and diseases (kogata/speech/data/medical_terms.tsv, written for kogata), every drug name in
@@ -157,8 +162,9 @@ def default() -> Glossary:
     from kogata.ja.drugs import drugs
     from kogata.ja.findings import symptom_lexicon
 
-    curated = parse_tsv(files("kogata.speech").joinpath("data/medical_terms.tsv").read_text(encoding="utf-8"),
-                        "medical_terms.tsv")
+    curated = parse_tsv(
+        files("kogata.speech").joinpath("data/medical_terms.tsv").read_text(encoding="utf-8"), "medical_terms.tsv"
+    )
     drug_terms = [Term(name, category="薬剤") for d in drugs() for name in (d.generic, *d.brands)]
     symptom_terms = [Term(s.term, category="症状") for s in symptom_lexicon()]
     glossary = Glossary.from_terms(curated + drug_terms + symptom_terms, prompt=False)
@@ -167,6 +173,7 @@ def default() -> Glossary:
 
 
 # ── correction ────────────────────────────────────────────────────────────────────────────────────────────────
+
 
 @dataclass
 class _Index:
@@ -200,7 +207,7 @@ class _Index:
 
 
 def _blank(word: str, i: int) -> str:
-    return word[:i] + "\0" + word[i + 1:]
+    return word[:i] + "\0" + word[i + 1 :]
 
 
 @lru_cache(maxsize=65536)
@@ -232,7 +239,8 @@ def _analyse(text: str) -> list[_Morpheme]:
         ok = bool(reading) and _KANA_ONLY.match(reading) and not any(ch.isascii() for ch in m.surface())
         # Affixes count when written in kanji or katakana (病, 剤, 性), not honorifics in hiragana (さん, お).
         content = (pos[0] == "名詞" and pos[1] != "数詞") or (
-            pos[0] in ("接尾辞", "接頭辞") and not any("ぁ" <= ch <= "ゖ" for ch in m.surface()))
+            pos[0] in ("接尾辞", "接頭辞") and not any("ぁ" <= ch <= "ゖ" for ch in m.surface())
+        )
         out.append(_Morpheme(m.begin(), m.end(), m.surface(), reading if ok else None, pos[0], content, m.is_oov()))
     return out
 
@@ -241,8 +249,11 @@ def _replace_listed(text: str, listed: dict[str, str]) -> tuple[str, list[Correc
     if not listed:
         return text, []
     pattern = re.compile("|".join(re.escape(s) for s in sorted(listed, key=len, reverse=True)))
-    fixes = [Correction(m.group(), listed[m.group()], m.span(), "listed") for m in pattern.finditer(text)
-             if listed[m.group()] != m.group()]
+    fixes = [
+        Correction(m.group(), listed[m.group()], m.span(), "listed")
+        for m in pattern.finditer(text)
+        if listed[m.group()] != m.group()
+    ]
     return pattern.sub(lambda m: listed[m.group()], text), fixes
 
 
@@ -284,8 +295,10 @@ def _replace_by_reading(text: str, index: _Index) -> tuple[str, list[Correction]
                 surface = text[begin:end]
                 for at, ch in enumerate(surface):  # one kanji swapped for a homophone: 棟尿病, 毛熱剤
                     if is_kanji(ch) and len(surface) >= 3:
-                        candidates += [(SHAPE_COST, -(end - begin), begin, end, term)
-                                       for term in index.by_shape.get(_blank(surface, at), ())]
+                        candidates += [
+                            (SHAPE_COST, -(end - begin), begin, end, term)
+                            for term in index.by_shape.get(_blank(surface, at), ())
+                        ]
                 m = phonetic.morae("".join(t.reading for t in window))
                 if not m or len(m) < MIN_FUZZY_MORAE:
                     continue

@@ -5,6 +5,7 @@
 - kana: Sudachi's readings compared (numbers folded), so 喉/のど or 渇く/かわく are no errors: how much is
   spelling and how much hearing.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,10 @@ def reading(text: str) -> str:
     """Katakana reading by Sudachi (a word without one is kept as written)."""
     from kogata.ja.tokenizer import _tokenizer
 
-    return "".join(m.reading_form() if _KATAKANA.fullmatch(m.reading_form() or "") else m.surface()
-                   for m in _tokenizer().tokenize(text))
+    return "".join(
+        m.reading_form() if _KATAKANA.fullmatch(m.reading_form() or "") else m.surface()
+        for m in _tokenizer().tokenize(text)
+    )
 
 
 def edit_distance(a: str, b: str) -> int:

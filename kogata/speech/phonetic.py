@@ -6,15 +6,28 @@ compared only when their vowel sequences are identical (that is also the index k
 the distance sums consonant substitutions, cheaper for voicing pairs (t/d, k/g) and nasals/liquids (n/r) than for
 unrelated sounds.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
 
 # Katakana → (consonant, vowel). Consonants carry their glide: キャ is ("ky", "a"). ン, ッ and ー are their own morae.
 _ROWS = {
-    "": "アイウエオ", "k": "カキクケコ", "g": "ガギグゲゴ", "s": "サシスセソ", "z": "ザジズゼゾ", "t": "タチツテト",
-    "d": "ダヂヅデド", "n": "ナニヌネノ", "h": "ハヒフヘホ", "b": "バビブベボ", "p": "パピプペポ", "m": "マミムメモ",
-    "r": "ラリルレロ", "y": "ヤ_ユ_ヨ", "w": "ワヰ_ヱヲ",
+    "": "アイウエオ",
+    "k": "カキクケコ",
+    "g": "ガギグゲゴ",
+    "s": "サシスセソ",
+    "z": "ザジズゼゾ",
+    "t": "タチツテト",
+    "d": "ダヂヅデド",
+    "n": "ナニヌネノ",
+    "h": "ハヒフヘホ",
+    "b": "バビブベボ",
+    "p": "パピプペポ",
+    "m": "マミムメモ",
+    "r": "ラリルレロ",
+    "y": "ヤ_ユ_ヨ",
+    "w": "ワヰ_ヱヲ",
 }
 _SINGLE: dict[str, tuple[str, str]] = {}
 for _c, _kana in _ROWS.items():
@@ -22,9 +35,21 @@ for _c, _kana in _ROWS.items():
         if _k != "_":
             _SINGLE[_k] = (_c, _v)
 # Irregular consonants as they sound: シ is "sh", チ "ch", ツ "ts", フ "f", ジ/ヂ "j", ヅ "z", ヲ like オ.
-_SINGLE.update({"シ": ("sh", "i"), "チ": ("ch", "i"), "ツ": ("ts", "u"), "フ": ("f", "u"), "ジ": ("j", "i"),
-                "ヂ": ("j", "i"), "ヅ": ("z", "u"), "ヲ": ("", "o"), "ヴ": ("v", "u"), "ヰ": ("", "i"),
-                "ヱ": ("", "e")})
+_SINGLE.update(
+    {
+        "シ": ("sh", "i"),
+        "チ": ("ch", "i"),
+        "ツ": ("ts", "u"),
+        "フ": ("f", "u"),
+        "ジ": ("j", "i"),
+        "ヂ": ("j", "i"),
+        "ヅ": ("z", "u"),
+        "ヲ": ("", "o"),
+        "ヴ": ("v", "u"),
+        "ヰ": ("", "i"),
+        "ヱ": ("", "e"),
+    }
+)
 _SMALL_Y = {"ャ": "a", "ュ": "u", "ョ": "o"}
 _SMALL_V = {"ァ": "a", "ィ": "i", "ゥ": "u", "ェ": "e", "ォ": "o"}
 _SPECIAL = {"ン": ("N", "N"), "ッ": ("Q", "Q"), "ー": ("", "-")}
@@ -61,8 +86,11 @@ def morae(reading: str) -> tuple[Mora, ...] | None:
         else:
             return None
         # A vowel that repeats the one before, or ウ after o and イ after e, is a long vowel as spoken.
-        if out and mora[0] == "" and out[-1][1] in "aiueo" and (
-            mora[1] == out[-1][1] or (mora[1], out[-1][1]) in {("u", "o"), ("i", "e")}
+        if (
+            out
+            and mora[0] == ""
+            and out[-1][1] in "aiueo"
+            and (mora[1] == out[-1][1] or (mora[1], out[-1][1]) in {("u", "o"), ("i", "e")})
         ):
             mora = ("", "-")
         out.append(mora)
@@ -75,8 +103,22 @@ def vowel_key(m: tuple[Mora, ...]) -> str:
 
 
 _CLOSE = [
-    {"k", "g"}, {"s", "z"}, {"t", "d"}, {"h", "b"}, {"h", "p"}, {"b", "p"}, {"sh", "j"}, {"ch", "j"}, {"ts", "z"},
-    {"sh", "s"}, {"ch", "t"}, {"ch", "sh"}, {"f", "h"}, {"j", "z"}, {"", "w"}, {"", "y"},
+    {"k", "g"},
+    {"s", "z"},
+    {"t", "d"},
+    {"h", "b"},
+    {"h", "p"},
+    {"b", "p"},
+    {"sh", "j"},
+    {"ch", "j"},
+    {"ts", "z"},
+    {"sh", "s"},
+    {"ch", "t"},
+    {"ch", "sh"},
+    {"f", "h"},
+    {"j", "z"},
+    {"", "w"},
+    {"", "y"},
 ]
 _NEAR = [{"n", "r"}, {"r", "d"}, {"m", "b"}, {"n", "m"}, {"", "g"}, {"", "h"}, {"", "r"}, {"n", "d"}]
 

@@ -11,6 +11,7 @@ the other party. Cues and margin were set on the 14 train-split consultations in
 What is not automatic: a third speaker (看護師) is labelled 医師 or 患者 by the same rule, and two people talking at
 once are one utterance. The monitor page lets the user correct any label.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,12 @@ KEEP_MARGIN = 1.5  # how strongly a turn's words must point to the previous spea
 _DOCTOR_CUES = [
     (re.compile(r"(?:ます|です|ません|でした|ました)か[。？?]?$|[?？]$|(?:は|とか)[?？。]?$"), 1.5),  # a question
     (re.compile(r"どうされました|いかがですか|どうですか|ありますか|ありませんか|いますか|ませんでしたか"), 1.0),
-    (re.compile(r"ください|しましょう|しておきます|出しておきます|お出しします|出します|処方|始めます|続けて|中止|増やし|減らし"), 2.0),
+    (
+        re.compile(
+            r"ください|しましょう|しておきます|出しておきます|お出しします|出します|処方|始めます|続けて|中止|増やし|減らし"
+        ),
+        2.0,
+    ),
     (re.compile(r"診ますね|診せて|見せてください|拝見|聴診|押しますね|測ります|検査|レントゲン|採血|結果"), 1.5),
     (re.compile(r"と思います|考えられ|でしょう|可能性|疑い|診断|ですね[。]?$"), 1.0),
     (re.compile(r"お大事に|次回|再診|予約"), 2.0),

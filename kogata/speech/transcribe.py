@@ -12,6 +12,7 @@ Decoding choices, each for a measured reason:
 - The decoder carries the bundled medical adapter unless told otherwise (kogata.speech.adapter): it spells a
   clinic's words (脈, 痰, 五日分) where plain Whisper base wrote everyday homophones (幕, 単, いつか分).
 """
+
 from __future__ import annotations
 
 import math
@@ -43,8 +44,16 @@ LOW_LOGPROB = -1.0
 
 # Phrases Whisper was trained on from subtitled videos and writes on silence or noise (never said in a clinic).
 PHANTOM_PHRASES = (
-    "ご視聴ありがとうございました", "ご視聴ありがとうございます", "ご覧いただきありがとうございます",
-    "最後までご視聴", "チャンネル登録", "高評価", "次回の動画", "字幕", "提供", "お相手は",
+    "ご視聴ありがとうございました",
+    "ご視聴ありがとうございます",
+    "ご覧いただきありがとうございます",
+    "最後までご視聴",
+    "チャンネル登録",
+    "高評価",
+    "次回の動画",
+    "字幕",
+    "提供",
+    "お相手は",
 )
 _PHANTOM = re.compile("[^。！？!?]*(?:" + "|".join(PHANTOM_PHRASES) + ")[^。！？!?]*[。！？!?]?")
 _NOISE_MARKS = re.compile(r"[♪♫〜~]+|[（(\[【][^）)\]】]{0,10}[）)\]】]")  # ♪, (音楽), [拍手], 【BGM】
@@ -63,8 +72,7 @@ class ASR:
     suppress: tuple[int, ...] = field(default=())
 
 
-def load_asr(*, threads: int | None = None, beam_size: int = 5,
-             adapter: str | Path | None = "medical") -> ASR:
+def load_asr(*, threads: int | None = None, beam_size: int = 5, adapter: str | Path | None = "medical") -> ASR:
     """Load Whisper base (int8, CPU) from the verified model folder in $KOGATA_HOME (joined on first use).
 
     `adapter`: "medical" (bundled, the default), None or "none" for plain Whisper base, or a `.npz` file from
@@ -81,8 +89,10 @@ def load_asr(*, threads: int | None = None, beam_size: int = 5,
     try:
         model = WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=threads)
     except (RuntimeError, ValueError, OSError) as e:
-        raise ModelError(f"speech model in {path} failed to load ({e}); delete the folder and run again to rebuild "
-                         "it from the installed packages") from None
+        raise ModelError(
+            f"speech model in {path} failed to load ({e}); delete the folder and run again to rebuild "
+            "it from the installed packages"
+        ) from None
     tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language="ja")
     return ASR(model, tokenizer, threads, beam_size, tuple(get_suppressed_tokens(tokenizer, [-1]) or ()))
 
@@ -100,7 +110,7 @@ def prompt_tokens(asr: ASR, prompt: str) -> list[int]:
     start = list(tok.sot_sequence) + [tok.no_timestamps]
     if not prompt:
         return start
-    words = tok.encode(" " + prompt.strip())[-(_CONTEXT // 2 - 1):]
+    words = tok.encode(" " + prompt.strip())[-(_CONTEXT // 2 - 1) :]
     return [tok.sot_prev, *words, *start]
 
 
@@ -119,9 +129,17 @@ def decode(asr: ASR, samples: np.ndarray, prompt: list[int]) -> Decoded:
     encoded = encode(asr, samples)
     max_new = max(16, min(_CONTEXT - len(prompt) - 1, int(seconds * _TOKENS_PER_SECOND) + 16))
     result = model.model.generate(
-        encoded, [prompt], beam_size=asr.beam_size, patience=1.0, length_penalty=1.0,
-        max_length=len(prompt) + max_new, return_scores=True, return_no_speech_prob=True,
-        suppress_blank=True, suppress_tokens=list(asr.suppress), sampling_temperature=1.0,
+        encoded,
+        [prompt],
+        beam_size=asr.beam_size,
+        patience=1.0,
+        length_penalty=1.0,
+        max_length=len(prompt) + max_new,
+        return_scores=True,
+        return_no_speech_prob=True,
+        suppress_blank=True,
+        suppress_tokens=list(asr.suppress),
+        sampling_temperature=1.0,
         num_hypotheses=asr.beam_size,  # the search is the same (it runs until beam_size are finished)
     )[0]
     texts = [asr.tokenizer.decode([t for t in seq if t < asr.tokenizer.eot]) for seq in result.sequences_ids]
@@ -152,8 +170,14 @@ def is_speech(decoded: Decoded) -> bool:
 _default_asr: ASR | None = None
 
 
-def transcribe(audio: str | Path | bytes | np.ndarray, *, asr: ASR | None = None, glossary: Glossary | None = None,
-               speakers: bool = True, progress: bool = False) -> Transcript:
+def transcribe(
+    audio: str | Path | bytes | np.ndarray,
+    *,
+    asr: ASR | None = None,
+    glossary: Glossary | None = None,
+    speakers: bool = True,
+    progress: bool = False,
+) -> Transcript:
     """Transcribe a recording (file path, its bytes, or 16 kHz mono float32 samples) into numbered utterances.
 
     `glossary=None` uses the bundled medical glossary; pass `Glossary.empty()` for none, or your own (see
@@ -172,15 +196,18 @@ def transcribe(audio: str | Path | bytes | np.ndarray, *, asr: ASR | None = None
     stream = StreamingTranscriber(asr, glossary, speakers=speakers, eager=False)
     utterances = []
     step = 10 * SAMPLE_RATE  # VAD results do not depend on the chunking, so this only paces the progress bar
-    with tqdm(total=round(len(samples) / SAMPLE_RATE), unit="s", desc="transcribing", disable=not progress,
-              leave=False) as bar:
+    with tqdm(
+        total=round(len(samples) / SAMPLE_RATE), unit="s", desc="transcribing", disable=not progress, leave=False
+    ) as bar:
         for at in range(0, len(samples), step):
-            utterances += stream.feed(samples[at:at + step])
-            bar.update(round(len(samples[at:at + step]) / SAMPLE_RATE))
+            utterances += stream.feed(samples[at : at + step])
+            bar.update(round(len(samples[at : at + step]) / SAMPLE_RATE))
     utterances += stream.flush()
     if not utterances:
-        raise AudioError(f"no speech found in {_name(audio)} (音声が検出されませんでした): "
-                         f"{len(samples) / SAMPLE_RATE:.1f} s of sound without recognisable speech")
+        raise AudioError(
+            f"no speech found in {_name(audio)} (音声が検出されませんでした): "
+            f"{len(samples) / SAMPLE_RATE:.1f} s of sound without recognisable speech"
+        )
     return Transcript(utterances, source=_name(audio) if isinstance(audio, (str, Path)) else "")
 
 

@@ -7,6 +7,7 @@ linear layers train; the encoder is untouched, so what the model hears does not 
 The decoder here is Whisper's, in torch, over the CTranslate2 weights (checked against CTranslate2's own decoding
 in tests/test_speech_adapter.py). Needs `kogata[tune]` (torch) and pyopenjtalk-plus.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,15 @@ if TYPE_CHECKING:
 
 # The decoder's linear layers (CTranslate2 names): self-attention qkv and output, cross-attention query, key-value
 # (over the encoder's output) and output, and the feed-forward pair.
-TARGETS = ("self_attention/linear_0", "self_attention/linear_1", "attention/linear_0", "attention/linear_1",
-           "attention/linear_2", "ffn/linear_0", "ffn/linear_1")
+TARGETS = (
+    "self_attention/linear_0",
+    "self_attention/linear_1",
+    "attention/linear_0",
+    "attention/linear_1",
+    "attention/linear_2",
+    "ffn/linear_0",
+    "ffn/linear_1",
+)
 _HELD_OUT = 0.05  # of the examples, for the loss printed before and after
 
 
@@ -60,11 +68,16 @@ class SpeechTuneResult:
     train_seconds: float
 
     def describe(self) -> str:
-        held = (f"held-out loss {self.loss_before:.3f} → {self.loss_after:.3f}" if not math.isnan(self.loss_before)
-                else "no held-out loss (fewer than 20 examples)")
-        return (f"speech adapter written: {self.path}\n{self.lines} lines, {self.examples} examples; {held}; audio "
-                f"and encoding {self.prepare_seconds:.0f} s, training {self.train_seconds:.0f} s\n"
-                f"use it: kogata transcribe AUDIO --speech-adapter {self.path}")
+        held = (
+            f"held-out loss {self.loss_before:.3f} → {self.loss_after:.3f}"
+            if not math.isnan(self.loss_before)
+            else "no held-out loss (fewer than 20 examples)"
+        )
+        return (
+            f"speech adapter written: {self.path}\n{self.lines} lines, {self.examples} examples; {held}; audio "
+            f"and encoding {self.prepare_seconds:.0f} s, training {self.train_seconds:.0f} s\n"
+            f"use it: kogata transcribe AUDIO --speech-adapter {self.path}"
+        )
 
 
 @dataclass
@@ -86,8 +99,15 @@ def read_lines(paths: list[str | Path]) -> list[tuple[str, str]]:
     return lines
 
 
-def prepare(lines: list[tuple[str, str]], asr: ASR, prompt: list[int], *, variants: int = 1, seed: int = 0,
-            progress: bool = True) -> list[Example]:
+def prepare(
+    lines: list[tuple[str, str]],
+    asr: ASR,
+    prompt: list[int],
+    *,
+    variants: int = 1,
+    seed: int = 0,
+    progress: bool = True,
+) -> list[Example]:
     """Speak each line (jittered voice) and encode it as kogata's decoder will see it."""
     from kogata.speech.synth import Voice, speak, voice_for
 
@@ -163,8 +183,9 @@ def decoder_class():
             x = functional.embedding(tokens, embed) + self.w["decoder/position_encodings/encodings"][: tokens.shape[1]]
             for i in range(self.layers):
                 at = f"decoder/layer_{i}"
-                q, k, v = self._linear(self._norm(x, at + "/self_attention/layer_norm"),
-                                       at + "/self_attention/linear_0").chunk(3, -1)
+                q, k, v = self._linear(
+                    self._norm(x, at + "/self_attention/layer_norm"), at + "/self_attention/linear_0"
+                ).chunk(3, -1)
                 x = x + self._linear(self._attend(q, k, v, True), at + "/self_attention/linear_1")
                 q = self._linear(self._norm(x, at + "/attention/layer_norm"), at + "/attention/linear_0")
                 k, v = self._linear(encoded, at + "/attention/linear_1").chunk(2, -1)
@@ -176,7 +197,7 @@ def decoder_class():
         def loss(self, example: Example) -> torch.Tensor:
             p, t = example.prompt, example.target
             logits = self(torch.tensor([p + t[:-1]]), torch.from_numpy(example.encoded.astype(np.float32))[None])
-            return functional.cross_entropy(logits[0, len(p) - 1:], torch.tensor(t))
+            return functional.cross_entropy(logits[0, len(p) - 1 :], torch.tensor(t))
 
         def adapter_arrays(self) -> dict[str, np.ndarray]:
             out = {}
@@ -197,8 +218,14 @@ def load_decoder(model_dir: Path):
     return decoder_class()(ct2_file.read_arrays(model_dir / "model.bin", "decoder/"))
 
 
-def train(paths: list[str | Path], out: str | Path, config: SpeechTuneConfig = SpeechTuneConfig(), *,
-          asr: ASR | None = None, progress: bool = True) -> SpeechTuneResult:
+def train(
+    paths: list[str | Path],
+    out: str | Path,
+    config: SpeechTuneConfig = SpeechTuneConfig(),
+    *,
+    asr: ASR | None = None,
+    progress: bool = True,
+) -> SpeechTuneResult:
     """Train a speech adapter on the lines of `paths` and write it to `out` (.npz, see kogata.speech.adapter)."""
     from kogata.speech import weights
     from kogata.speech.glossary import default
@@ -213,8 +240,14 @@ def train(paths: list[str | Path], out: str | Path, config: SpeechTuneConfig = S
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
     asr = asr or load_asr(threads=threads, adapter=None)
-    examples = prepare(lines, asr, prompt_tokens(asr, default().prompt()), variants=config.variants,
-                       seed=config.seed, progress=progress)
+    examples = prepare(
+        lines,
+        asr,
+        prompt_tokens(asr, default().prompt()),
+        variants=config.variants,
+        seed=config.seed,
+        progress=progress,
+    )
     prepare_seconds = time.perf_counter() - t0
     random.Random(config.seed).shuffle(examples)
     n_held = max(1, int(len(examples) * _HELD_OUT)) if len(examples) >= 20 else 0
@@ -226,7 +259,8 @@ def train(paths: list[str | Path], out: str | Path, config: SpeechTuneConfig = S
     steps = max(1, round(len(train_set) * config.epochs))
     warmup = min(50, steps // 10 + 1)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+        optimiser, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
+    )
 
     def held_loss() -> float:
         with torch.no_grad():
@@ -250,10 +284,17 @@ def train(paths: list[str | Path], out: str | Path, config: SpeechTuneConfig = S
                 bar.set_postfix(loss=f"{loss.item():.3f}")
     train_seconds = time.perf_counter() - t1
     after = held_loss()
-    meta = {"base": "whisper-base", "base_sha256": weights.WHISPER_BASE.sha256, **asdict(config),
-            "trained_on": [str(p) for p in paths], "lines": len(lines), "examples": len(examples),
-            "held_out_loss": [round(before, 4), round(after, 4)], "date": date.today().isoformat(),
-            "voice": "pyopenjtalk-plus (mei), pitch ±2 semitones and speed 0.9–1.1 around kogata's speaker voices"}
+    meta = {
+        "base": "whisper-base",
+        "base_sha256": weights.WHISPER_BASE.sha256,
+        **asdict(config),
+        "trained_on": [str(p) for p in paths],
+        "lines": len(lines),
+        "examples": len(examples),
+        "held_out_loss": [round(before, 4), round(after, 4)],
+        "date": date.today().isoformat(),
+        "voice": "pyopenjtalk-plus (mei), pitch ±2 semitones and speed 0.9–1.1 around kogata's speaker voices",
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.stem + ".partial.npz")
     np.savez(tmp, meta=np.array(json.dumps(meta, ensure_ascii=False)), **decoder.adapter_arrays())

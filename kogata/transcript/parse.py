@@ -11,6 +11,7 @@ JSON form: {"utterances": [{"speaker": "医師", "text": "…", "start": 0.0, "e
 Utterance ids are always 1, 2, 3 … in order of appearance: ids inside the JSON are ignored.
 Utterance text is kept exactly as written (only trimmed); normalisation happens in kogata.ja.
 """
+
 from __future__ import annotations
 
 import codecs

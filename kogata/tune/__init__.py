@@ -2,6 +2,7 @@
 
 Needs the `tune` extra (torch CPU build, transformers, peft, gguf); nothing here is imported by the engine.
 """
+
 from kogata.tune.train import Estimate, TuneConfig, TuneResult, estimate, train
 
 __all__ = ["Estimate", "TuneConfig", "TuneResult", "estimate", "train"]

@@ -5,6 +5,7 @@ dequantised tensor by tensor and its 150k-token vocabulary parsed field by field
 model on a quiet 2-core machine. The result is kept once under $KOGATA_HOME/tune/base/NAME (float16
 safetensors, the tokenizer, and the sha256 of the GGUF it came from), so later runs load in seconds.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,8 +73,12 @@ def _convert(spec: ModelSpec, gguf_path: Path, folder: Path, architecture: str) 
         config.pop("quantization_config", None)  # the cache holds plain floats, not GGUF blocks
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
         tokenizer.save_pretrained(tmp)
-        (tmp / _SOURCE).write_text(json.dumps({"model": spec.name, "file": spec.filename, "sha256": spec.sha256,
-                                               "architecture": architecture}, indent=2))
+        (tmp / _SOURCE).write_text(
+            json.dumps(
+                {"model": spec.name, "file": spec.filename, "sha256": spec.sha256, "architecture": architecture},
+                indent=2,
+            )
+        )
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(tmp, folder)
     finally:
@@ -100,8 +105,11 @@ def load_base(spec: ModelSpec, *, bf16: bool = False, progress: bool = True) -> 
         hf_logging.disable_progress_bar()
     if not _cache_valid(folder, spec):
         if progress:
-            print(f"preparing {spec.name} for training (once; dequantising the GGUF weights) …", flush=True,
-                  file=sys.stderr)
+            print(
+                f"preparing {spec.name} for training (once; dequantising the GGUF weights) …",
+                flush=True,
+                file=sys.stderr,
+            )
         try:
             _convert(spec, gguf_path, folder, architecture)
         except (OSError, ValueError, KeyError) as e:
@@ -112,8 +120,9 @@ def load_base(spec: ModelSpec, *, bf16: bool = False, progress: bool = True) -> 
         tokenizer = AutoTokenizer.from_pretrained(folder)
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16 if bf16 else torch.float32)
     except (OSError, ValueError) as e:
-        raise ModelError(f"the training copy of {spec.name} in {folder} is unreadable ({e}); "
-                         f"remove that folder and run again") from e
+        raise ModelError(
+            f"the training copy of {spec.name} in {folder} is unreadable ({e}); remove that folder and run again"
+        ) from e
     finally:
         if bars:
             hf_logging.enable_progress_bar()

@@ -11,6 +11,7 @@ config; this does the same for the linear layers kogata trains, with the `gguf` 
   alpha) has the difference folded into its B matrix, so the product is the one PEFT trained.
 kogata also records the base model's name and sha256 (`kogata.base.*`), to refuse a mismatch before loading.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,15 @@ def _peft_scale(config: dict, module: str, rank: int) -> float:
     return alpha / math.sqrt(rank) if config.get("use_rslora") else alpha / rank
 
 
-def convert(peft_dir: str | Path, out: str | Path, *, architecture: str, n_layers: int,
-            base_name: str = "", base_sha256: str = "") -> int:
+def convert(
+    peft_dir: str | Path,
+    out: str | Path,
+    *,
+    architecture: str,
+    n_layers: int,
+    base_name: str = "",
+    base_sha256: str = "",
+) -> int:
     """Write the GGUF LoRA for the PEFT adapter in `peft_dir` to `out` (atomically); return the pairs written."""
     import gguf
     import numpy as np
@@ -47,8 +55,9 @@ def convert(peft_dir: str | Path, out: str | Path, *, architecture: str, n_layer
         config = json.loads((peft_dir / "adapter_config.json").read_text(encoding="utf-8"))
         tensors = load_file(str(peft_dir / "adapter_model.safetensors"))
     except (OSError, ValueError) as e:
-        raise InputError(f"{peft_dir} is not a readable PEFT adapter (adapter_config.json, "
-                         f"adapter_model.safetensors): {e}") from None
+        raise InputError(
+            f"{peft_dir} is not a readable PEFT adapter (adapter_config.json, adapter_model.safetensors): {e}"
+        ) from None
     if config.get("peft_type", "LORA") != "LORA":
         raise InputError(f"{peft_dir} is a {config.get('peft_type')} adapter; only LoRA converts to GGUF")
     if config.get("use_dora"):
@@ -62,8 +71,10 @@ def convert(peft_dir: str | Path, out: str | Path, *, architecture: str, n_layer
     for key, value in tensors.items():
         match = _LORA_KEY.match(key)
         if match is None:
-            raise InputError(f"{peft_dir}: tensor {key!r} is not a LoRA A/B matrix of a linear layer "
-                             f"(embedding or norm weights in an adapter are not supported)")
+            raise InputError(
+                f"{peft_dir}: tensor {key!r} is not a LoRA A/B matrix of a linear layer "
+                f"(embedding or norm weights in an adapter are not supported)"
+            )
         pairs.setdefault(match["module"], {})[match["ab"]] = value
     if not pairs:
         raise InputError(f"{peft_dir}: the adapter holds no LoRA tensors")

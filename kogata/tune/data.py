@@ -10,6 +10,7 @@ An assistant message with `"weight": 0` is context, not a target (e.g. a worked 
 A conversation without a system message gets the engine's default one, as `kogata.generate` would send it,
 so the adapter is trained on exactly the prompt it will see.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -90,8 +91,9 @@ def read_examples(path: str | Path) -> list[Example]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise InputError(f"training data {path} is not UTF-8 (first bad byte at offset {e.start}); "
-                         f"save it as UTF-8") from None
+        raise InputError(
+            f"training data {path} is not UTF-8 (first bad byte at offset {e.start}); save it as UTF-8"
+        ) from None
     examples: list[Example] = []
     bad: list[str] = []
     for number, line in enumerate(text.splitlines(), 1):
@@ -109,8 +111,12 @@ def read_examples(path: str | Path) -> list[Example]:
         examples.append(Example(value["messages"], number))
     if bad:
         more = f"\n  … and {len(bad) - _MAX_LISTED} more" if len(bad) > _MAX_LISTED else ""
-        raise InputError(f"training data {path}: {len(bad)} bad line(s):\n  " + "\n  ".join(bad[:_MAX_LISTED]) + more
-                         + '\n  each line must be {"messages": [{"role": "system|user|assistant", "content": "…"}, …]}')
+        raise InputError(
+            f"training data {path}: {len(bad)} bad line(s):\n  "
+            + "\n  ".join(bad[:_MAX_LISTED])
+            + more
+            + '\n  each line must be {"messages": [{"role": "system|user|assistant", "content": "…"}, …]}'
+        )
     if not examples:
         raise InputError(f"training data {path} holds no examples (it is empty)")
     return examples
@@ -147,13 +153,17 @@ def tokenize(tokenizer: Any, example: Example) -> Tokenized:
         before = _render(tokenizer, messages[:i], generation_prompt=True)
         through = _render(tokenizer, messages[: i + 1], generation_prompt=False)
         if not (full.startswith(before) and full.startswith(through)):
-            raise InputError(f"line {example.line}: the model's chat template renders this conversation "
-                             f"differently in parts and whole; cannot tell the assistant's tokens apart")
+            raise InputError(
+                f"line {example.line}: the model's chat template renders this conversation "
+                f"differently in parts and whole; cannot tell the assistant's tokens apart"
+            )
         spans.append((len(before), len(through.rstrip())))
     encoded = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
     ids = list(encoded["input_ids"])
-    labels = [tok if any(start <= begin < end for start, end in spans) else IGNORE
-              for tok, (begin, _) in zip(ids, encoded["offset_mapping"])]
+    labels = [
+        tok if any(start <= begin < end for start, end in spans) else IGNORE
+        for tok, (begin, _) in zip(ids, encoded["offset_mapping"])
+    ]
     return Tokenized(ids, labels, example.line)
 
 
@@ -166,14 +176,20 @@ class DataSummary:
     too_long: list[tuple[int, int]]  # (line, tokens) of examples over the limit
 
     def describe(self) -> str:
-        return (f"{self.examples} examples, {self.tokens:,} tokens ({self.target_tokens:,} learned), "
-                f"longest {self.longest}")
+        return (
+            f"{self.examples} examples, {self.tokens:,} tokens ({self.target_tokens:,} learned), longest {self.longest}"
+        )
 
 
 def summarize(items: Sequence[Tokenized], max_tokens: int) -> DataSummary:
     lengths = [len(t.input_ids) for t in items]
-    return DataSummary(len(items), sum(lengths), sum(t.target_tokens for t in items), max(lengths, default=0),
-                       [(t.line, len(t.input_ids)) for t in items if len(t.input_ids) > max_tokens])
+    return DataSummary(
+        len(items),
+        sum(lengths),
+        sum(t.target_tokens for t in items),
+        max(lengths, default=0),
+        [(t.line, len(t.input_ids)) for t in items if len(t.input_ids) > max_tokens],
+    )
 
 
 def check_lengths(summary: DataSummary, max_tokens: int, path: str | Path) -> None:
@@ -182,6 +198,8 @@ def check_lengths(summary: DataSummary, max_tokens: int, path: str | Path) -> No
         return
     listed = ", ".join(f"line {line} ({n} tokens)" for line, n in summary.too_long[:_MAX_LISTED])
     more = f" and {len(summary.too_long) - _MAX_LISTED} more" if len(summary.too_long) > _MAX_LISTED else ""
-    raise InputError(f"training data {path}: {len(summary.too_long)} example(s) longer than --max-tokens "
-                     f"{max_tokens}: {listed}{more}; raise --max-tokens to at least {summary.longest} "
-                     f"(time and memory grow with it) or shorten them")
+    raise InputError(
+        f"training data {path}: {len(summary.too_long)} example(s) longer than --max-tokens "
+        f"{max_tokens}: {listed}{more}; raise --max-tokens to at least {summary.longest} "
+        f"(time and memory grow with it) or shorten them"
+    )

@@ -9,6 +9,7 @@ One example per step (no padding on a CPU), loss on the assistant's tokens only.
 is that layer, and most tokens of a chat example are prompt. A run saves a checkpoint (LoRA weights,
 optimizer, step) atomically every couple of minutes and when interrupted; `resume=True` continues it.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,7 +51,11 @@ class TuneConfig:
     checkpointing: bool = False  # recompute activations in the backward pass: slower, far less memory
 
     def check(self) -> None:
-        for name, value, low in (("epochs", self.epochs, 1), ("rank", self.rank, 1), ("max-tokens", self.max_tokens, 16)):
+        for name, value, low in (
+            ("epochs", self.epochs, 1),
+            ("rank", self.rank, 1),
+            ("max-tokens", self.max_tokens, 16),
+        ):
             if value < low:
                 raise InputError(f"--{name} must be at least {low}, got {value}")
         if not 0 < self.lr < 1:
@@ -63,8 +68,10 @@ class TuneConfig:
     def recipe(self) -> dict[str, Any]:
         """What decides the adapter's weights (a resumed run must match it); threads do not."""
         speed_only = ("threads", "checkpointing")
-        return {k: v for k, v in asdict(self).items() if k not in speed_only} | {"targets": list(self.targets),
-                                                                                "base": get_spec(self.base).name}
+        return {k: v for k, v in asdict(self).items() if k not in speed_only} | {
+            "targets": list(self.targets),
+            "base": get_spec(self.base).name,
+        }
 
 
 def cpu_has_bf16() -> bool:
@@ -126,8 +133,14 @@ def prepare(data: str | Path, config: TuneConfig, *, progress: bool = True) -> P
     summary = summarize(items, config.max_tokens)
     check_lengths(summary, config.max_tokens, data)
     torch.manual_seed(config.seed)
-    lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, target_modules=list(config.targets),
-                      lora_dropout=0.0, bias="none", task_type="CAUSAL_LM")
+    lora = LoraConfig(
+        r=config.rank,
+        lora_alpha=config.alpha,
+        target_modules=list(config.targets),
+        lora_dropout=0.0,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
     # peft 0.21 still asks transformers 5 the old name; the answer is the same, the warning is noise
     warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
     try:
@@ -192,29 +205,44 @@ class Estimate:
         return self.seconds_per_token * self.summary.tokens * self.epochs
 
     def to_dict(self) -> dict[str, Any]:
-        return {"base": self.base, "precision": self.precision, "threads": self.threads,
-                "examples": self.summary.examples, "tokens": self.summary.tokens, "epochs": self.epochs,
-                "step_tokens": self.step_tokens, "step_seconds": round(self.step_seconds, 3),
-                "estimated_train_seconds": round(self.train_seconds, 1), "load_seconds": round(self.load_seconds, 1),
-                "peak_rss_mb": round(self.peak_rss_mb)}
+        return {
+            "base": self.base,
+            "precision": self.precision,
+            "threads": self.threads,
+            "examples": self.summary.examples,
+            "tokens": self.summary.tokens,
+            "epochs": self.epochs,
+            "step_tokens": self.step_tokens,
+            "step_seconds": round(self.step_seconds, 3),
+            "estimated_train_seconds": round(self.train_seconds, 1),
+            "load_seconds": round(self.load_seconds, 1),
+            "peak_rss_mb": round(self.peak_rss_mb),
+        }
 
     def describe(self) -> str:
         s = self.summary
-        return "\n".join([
-            f"data:      {s.describe()}",
-            f"base:      {self.base} ({self.precision}, {self.threads} threads), {self.trainable:,} LoRA parameters",
-            f"timed:     one step of {self.step_tokens} tokens in {self.step_seconds:.1f} s "
-            f"({self.step_tokens / self.step_seconds:.0f} tokens/s)",
-            f"estimate:  {s.examples * self.epochs} steps ({self.epochs} epochs) ≈ {_duration(self.train_seconds)} "
-            f"+ {self.load_seconds:.0f} s loading; peak memory ≈ {self.peak_rss_mb / 1024:.1f} GB"
-            + (f" of {memory_total_mb() / 1024:.0f} GB: add --checkpointing" if self.peak_rss_mb > 0.6 * memory_total_mb()
-               else ""),
-        ])
+        return "\n".join(
+            [
+                f"data:      {s.describe()}",
+                f"base:      {self.base} ({self.precision}, {self.threads} threads), {self.trainable:,} LoRA parameters",
+                f"timed:     one step of {self.step_tokens} tokens in {self.step_seconds:.1f} s "
+                f"({self.step_tokens / self.step_seconds:.0f} tokens/s)",
+                f"estimate:  {s.examples * self.epochs} steps ({self.epochs} epochs) ≈ {_duration(self.train_seconds)} "
+                f"+ {self.load_seconds:.0f} s loading; peak memory ≈ {self.peak_rss_mb / 1024:.1f} GB"
+                + (
+                    f" of {memory_total_mb() / 1024:.0f} GB: add --checkpointing"
+                    if self.peak_rss_mb > 0.6 * memory_total_mb()
+                    else ""
+                ),
+            ]
+        )
 
 
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    return (
+        f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    )
 
 
 def timed_step(prepared: Prepared, item: Tokenized, *, repeats: int = 2) -> float:
@@ -238,9 +266,18 @@ def estimate(data: str | Path, config: TuneConfig, *, progress: bool = True) -> 
     longest = max(prepared.items, key=lambda t: len(t.input_ids))
     _reset_peak_rss()
     seconds = timed_step(prepared, longest)
-    return Estimate(prepared.summary, config.epochs, prepared.trainable, len(longest.input_ids), seconds,
-                    prepared.base.load_seconds, peak_rss_mb(), prepared.threads,
-                    "bf16" if prepared.bf16 else "fp32", prepared.base.spec.name)
+    return Estimate(
+        prepared.summary,
+        config.epochs,
+        prepared.trainable,
+        len(longest.input_ids),
+        seconds,
+        prepared.base.load_seconds,
+        peak_rss_mb(),
+        prepared.threads,
+        "bf16" if prepared.bf16 else "fp32",
+        prepared.base.spec.name,
+    )
 
 
 @dataclass
@@ -254,9 +291,11 @@ class TuneResult:
 
     def describe(self) -> str:
         losses = " → ".join(f"{x:.3f}" for x in self.epoch_losses)
-        return (f"adapter {self.adapter.name!r} ({self.adapter.base}): {self.steps} steps in "
-                f"{_duration(self.train_seconds)} (+ {self.load_seconds:.0f} s loading), peak memory "
-                f"{self.peak_rss_mb / 1024:.1f} GB, loss per epoch {losses}\n{self.adapter.path}")
+        return (
+            f"adapter {self.adapter.name!r} ({self.adapter.base}): {self.steps} steps in "
+            f"{_duration(self.train_seconds)} (+ {self.load_seconds:.0f} s loading), peak memory "
+            f"{self.peak_rss_mb / 1024:.1f} GB, loss per epoch {losses}\n{self.adapter.path}"
+        )
 
 
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -271,8 +310,15 @@ def _lora_state(model: Any) -> dict[str, Any]:
     return {k: v.detach().clone() for k, v in model.named_parameters() if v.requires_grad}
 
 
-def train(data: str | Path, name: str, config: TuneConfig, *, resume: bool = False, progress: bool = True,
-          checkpoint_seconds: float = CHECKPOINT_SECONDS) -> TuneResult:
+def train(
+    data: str | Path,
+    name: str,
+    config: TuneConfig,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    checkpoint_seconds: float = CHECKPOINT_SECONDS,
+) -> TuneResult:
     """Train a LoRA adapter on `data` and register it as `name` (see the module docstring)."""
     import torch
     from tqdm import tqdm
@@ -281,13 +327,17 @@ def train(data: str | Path, name: str, config: TuneConfig, *, resume: bool = Fal
 
     registry.check_name(name)
     if (registry.home() / name).exists():
-        raise InputError(f"an adapter named {name!r} exists already; choose another name or remove it "
-                         f"(kogata adapters remove {name})")
+        raise InputError(
+            f"an adapter named {name!r} exists already; choose another name or remove it "
+            f"(kogata adapters remove {name})"
+        )
     work = registry.work_dir(name)
     checkpoint_path = work / _CHECKPOINT
     if checkpoint_path.exists() and not resume:
-        raise InputError(f"an unfinished run of {name!r} exists ({checkpoint_path}); continue it with --resume, "
-                         f"or discard it with `kogata adapters remove {name}`")
+        raise InputError(
+            f"an unfinished run of {name!r} exists ({checkpoint_path}); continue it with --resume, "
+            f"or discard it with `kogata adapters remove {name}`"
+        )
     if resume and not checkpoint_path.exists():
         raise InputError(f"nothing to resume: no unfinished run of {name!r} (looked for {checkpoint_path})")
 
@@ -297,17 +347,22 @@ def train(data: str | Path, name: str, config: TuneConfig, *, resume: bool = Fal
     model, items = prepared.model, prepared.items
     total = len(items) * config.epochs
     if progress:
-        print(f"{prepared.summary.describe()}; {total} steps on {prepared.base.spec.name} "
-              f"({'bf16' if prepared.bf16 else 'fp32'}, {prepared.threads} threads, "
-              f"{prepared.trainable:,} LoRA parameters); loaded in {load_seconds:.0f} s", file=sys.stderr)
+        print(
+            f"{prepared.summary.describe()}; {total} steps on {prepared.base.spec.name} "
+            f"({'bf16' if prepared.bf16 else 'fp32'}, {prepared.threads} threads, "
+            f"{prepared.trainable:,} LoRA parameters); loaded in {load_seconds:.0f} s",
+            file=sys.stderr,
+        )
     optimizer = _optimizer(model, config.lr)
     step, losses, elapsed_before = 0, [], 0.0
     if resume:
         state = torch.load(checkpoint_path, weights_only=False)
         if state["recipe"] != config.recipe() or state["data_sha256"] != prepared.data_sha256:
-            raise InputError(f"the unfinished run of {name!r} used other data or settings "
-                             f"({_differences(state, config, prepared.data_sha256)}); run it with the same ones, "
-                             f"or discard it with `kogata adapters remove {name}`")
+            raise InputError(
+                f"the unfinished run of {name!r} used other data or settings "
+                f"({_differences(state, config, prepared.data_sha256)}); run it with the same ones, "
+                f"or discard it with `kogata adapters remove {name}`"
+            )
         params = dict(model.named_parameters())
         with torch.no_grad():
             for key, value in state["lora"].items():
@@ -317,10 +372,18 @@ def train(data: str | Path, name: str, config: TuneConfig, *, resume: bool = Fal
     work.mkdir(parents=True, exist_ok=True)
 
     def checkpoint() -> None:
-        _save_checkpoint(checkpoint_path, {
-            "recipe": config.recipe(), "data_sha256": prepared.data_sha256, "step": step, "losses": losses,
-            "seconds": elapsed_before + time.perf_counter() - train_start, "lora": _lora_state(model),
-            "optimizer": optimizer.state_dict()})
+        _save_checkpoint(
+            checkpoint_path,
+            {
+                "recipe": config.recipe(),
+                "data_sha256": prepared.data_sha256,
+                "step": step,
+                "losses": losses,
+                "seconds": elapsed_before + time.perf_counter() - train_start,
+                "lora": _lora_state(model),
+                "optimizer": optimizer.state_dict(),
+            },
+        )
 
     def order(epoch: int) -> list[int]:
         indices = list(range(len(items)))
@@ -329,8 +392,15 @@ def train(data: str | Path, name: str, config: TuneConfig, *, resume: bool = Fal
 
     _reset_peak_rss()
     train_start = last_save = time.perf_counter()
-    bar = tqdm(total=total, initial=step, desc=f"tuning {name}", unit="step", file=sys.stderr, disable=not progress,
-               dynamic_ncols=True)
+    bar = tqdm(
+        total=total,
+        initial=step,
+        desc=f"tuning {name}",
+        unit="step",
+        file=sys.stderr,
+        disable=not progress,
+        dynamic_ncols=True,
+    )
     smoothed = None
     try:
         while step < total:
@@ -368,21 +438,45 @@ def train(data: str | Path, name: str, config: TuneConfig, *, resume: bool = Fal
     (peft_dir / "README.md").unlink(missing_ok=True)  # PEFT's blank model card
     gguf_file = work / "adapter.gguf"
     spec = prepared.base.spec
-    convert(peft_dir, gguf_file, architecture=prepared.base.architecture,
-            n_layers=prepared.base.model.config.num_hidden_layers, base_name=spec.name, base_sha256=spec.sha256)
-    per_epoch = [sum(losses[i:i + len(items)]) / len(losses[i:i + len(items)]) for i in range(0, len(losses), len(items))]
+    convert(
+        peft_dir,
+        gguf_file,
+        architecture=prepared.base.architecture,
+        n_layers=prepared.base.model.config.num_hidden_layers,
+        base_name=spec.name,
+        base_sha256=spec.sha256,
+    )
+    per_epoch = [
+        sum(losses[i : i + len(items)]) / len(losses[i : i + len(items)]) for i in range(0, len(losses), len(items))
+    ]
     meta = {
         "base": {"name": spec.name, "sha256": spec.sha256, "file": spec.filename},
-        "data": {"file": prepared.data_path.name, "sha256": prepared.data_sha256, "examples": prepared.summary.examples,
-                 "tokens": prepared.summary.tokens, "learned_tokens": prepared.summary.target_tokens},
+        "data": {
+            "file": prepared.data_path.name,
+            "sha256": prepared.data_sha256,
+            "examples": prepared.summary.examples,
+            "tokens": prepared.summary.tokens,
+            "learned_tokens": prepared.summary.target_tokens,
+        },
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "rank": config.rank, "alpha": config.alpha, "epochs": config.epochs, "lr": config.lr,
-        "max_tokens": config.max_tokens, "targets": list(config.targets), "seed": config.seed,
-        "precision": "bf16" if prepared.bf16 else "fp32", "threads": prepared.threads,
+        "rank": config.rank,
+        "alpha": config.alpha,
+        "epochs": config.epochs,
+        "lr": config.lr,
+        "max_tokens": config.max_tokens,
+        "targets": list(config.targets),
+        "seed": config.seed,
+        "precision": "bf16" if prepared.bf16 else "fp32",
+        "threads": prepared.threads,
         "checkpointing": config.checkpointing,
-        "train": {"steps": step, "seconds": round(train_seconds, 1), "load_seconds": round(load_seconds, 1),
-                  "peak_rss_mb": round(peak), "loss_per_epoch": [round(x, 4) for x in per_epoch],
-                  "trainable_parameters": prepared.trainable},
+        "train": {
+            "steps": step,
+            "seconds": round(train_seconds, 1),
+            "load_seconds": round(load_seconds, 1),
+            "peak_rss_mb": round(peak),
+            "loss_per_epoch": [round(x, 4) for x in per_epoch],
+            "trainable_parameters": prepared.trainable,
+        },
         "eval": {},
     }
     adapter = registry.save(name, gguf_file, meta, extra={"peft": peft_dir})
@@ -395,4 +489,3 @@ def _differences(state: dict[str, Any], config: TuneConfig, data_sha256: str) ->
     if state["data_sha256"] != data_sha256:
         changed.append("the data file's contents")
     return ", ".join(changed)
-

@@ -8,6 +8,7 @@ findings with negation) and then checks any generated line against the utterance
 - the rest of its content can be found in the cited words (a line citing the wrong utterance fails here).
 Shared by every task that writes evidence-linked output (karte, call-centre records).
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,10 +30,28 @@ if TYPE_CHECKING:
 
 # Speakers on the staff side of a conversation: clinicians in a consultation, the operator or clerk in a
 # call or at a counter. Everyone else (患者, 家族, 顧客, 住民 …) is the side whose words are reported.
-CLINICIAN_LABELS = ("医師", "先生", "ドクター", "Dr", "看護師", "ナース", "薬剤師", "技師", "オペレーター", "担当",
-                    "operator", "agent", "受付", "窓口", "職員", "スタッフ")
+CLINICIAN_LABELS = (
+    "医師",
+    "先生",
+    "ドクター",
+    "Dr",
+    "看護師",
+    "ナース",
+    "薬剤師",
+    "技師",
+    "オペレーター",
+    "担当",
+    "operator",
+    "agent",
+    "受付",
+    "窓口",
+    "職員",
+    "スタッフ",
+)
 # Words that chart style adds around facts; they are not content a line must find in the transcript.
-_STOCK = re.compile(r"あり|なし|無し|処方|継続|中止|変更|開始|指示|予定|所見|認め[るず]|疑い|内服中|経過観察|の|を|に|は|が|と|で|、|。|・|：|:|（|）|\(|\)|\s")
+_STOCK = re.compile(
+    r"あり|なし|無し|処方|継続|中止|変更|開始|指示|予定|所見|認め[るず]|疑い|内服中|経過観察|の|を|に|は|が|と|で|、|。|・|：|:|（|）|\(|\)|\s"
+)
 # Content characters (kanji, katakana, Latin, digits): chart style rewrites the kana of speech
 # (昨日の夜から右の耳が痛い → 昨夜より右耳痛) but keeps these. Measured on the 595 key facts of
 # data/consultations: at 0.4, 92 % of correctly cited facts pass and 97 % of facts citing a random other
@@ -63,7 +82,6 @@ def is_clinician(speaker: str) -> bool:
     """True for the staff side (医師, 看護師, オペレーター, 窓口 …), whose words are plans and promises rather
     than what the patient or customer reports."""
     return any(label.lower() in speaker.lower() for label in CLINICIAN_LABELS)
-
 
 
 def clean(text: str) -> str:
@@ -132,8 +150,14 @@ class EvidenceIndex:
             text = clean(u.text)
             drugs = [m.value for m in find_drugs(text)]
             findings = find_findings(text)
-            self.said[u.id] = Said(u, text, _quantities(text), {d.generic for d in drugs}, findings,
-                                   content_chars(_vocabulary(text, drugs, findings)))
+            self.said[u.id] = Said(
+                u,
+                text,
+                _quantities(text),
+                {d.generic for d in drugs},
+                findings,
+                content_chars(_vocabulary(text, drugs, findings)),
+            )
         affirmed = {f.term for s in self.said.values() if not s.clinician for f in s.findings if not f.negated}
         denied: dict[str, list[int]] = {}
         for s in self.said.values():
@@ -184,9 +208,12 @@ class EvidenceIndex:
             if f.negated:
                 continue
             if f.term in self.denied:
-                problems.append(f"患者が否定した「{f.term}」が、ありとして書かれています（発言{'・'.join(map(str, self.denied[f.term]))}）")
+                problems.append(
+                    f"患者が否定した「{f.term}」が、ありとして書かれています（発言{'・'.join(map(str, self.denied[f.term]))}）"
+                )
             elif any(g.term == f.term and g.negated for s in cited for g in s.findings) and not any(
-                    g.term == f.term and not g.negated for s in cited for g in s.findings):
+                g.term == f.term and not g.negated for s in cited for g in s.findings
+            ):
                 problems.append(f"発言{ids}では「{f.term}」は否定されています")
 
         grams = content_chars(line)
@@ -198,8 +225,9 @@ class EvidenceIndex:
         return problems
 
 
-def recite(index: EvidenceIndex | PassageIndex, text: str, evidence: Sequence[int], *, neighbours: bool = True,
-           **check_options) -> tuple[list[int], list[str]]:
+def recite(
+    index: EvidenceIndex | PassageIndex, text: str, evidence: Sequence[int], *, neighbours: bool = True, **check_options
+) -> tuple[list[int], list[str]]:
     """(evidence, problems) for a generated line: its own citation when the cited words support it; otherwise
     the first utterance or passage (or, with `neighbours`, pair of neighbouring utterances) that does, since a small
     model often quotes the right words under the wrong number. A line nothing supports keeps its citation and its

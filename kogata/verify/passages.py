@@ -8,6 +8,7 @@ The same rules as a chart line against utterances (kogata.verify.evidence), with
   same term. An answer about 犬の登録 citing a passage on 住民票 fails here even when its number matches;
 - the rest of its content characters can be found there (a sentence citing the wrong passage fails here).
 """
+
 from __future__ import annotations
 
 import re
@@ -32,6 +33,7 @@ _ARTICLE = re.compile(r"第([0-9〇一二三四五六七八九十百千]+)(条|�
 @dataclass
 class Source:
     """One passage as the verifier sees it."""
+
     id: int
     text: str  # cleaned: NFKC, numbers as digits
     quantities: set[tuple[str, str]]
@@ -44,6 +46,7 @@ class Source:
 def document_clean(text: str) -> str:
     """`clean` for documents: counts in kanji as digits, and article numbers kept out of the numbers (第9条
     is checked as an article, not as the number 9)."""
+
     def count(m: re.Match[str]) -> str:
         try:
             return str(parse_kanji_number(m.group(1)))
@@ -64,13 +67,61 @@ def _articles(text: str) -> set[str]:
 
 
 # Nouns that carry no fact of their own; an answer may use them freely.
-_STOCK_NOUNS = {"場合", "こと", "事", "もの", "物", "ため", "為", "方", "ほう", "必要", "際", "ほか", "他", "とき", "時",
-                "以上", "以下", "以内", "未満", "まで", "から", "等", "など", "通り", "とおり", "内容", "対象", "方法",
-                "件", "旨", "上", "中", "後", "前", "次", "各", "可能", "お", "ご", "質問", "回答", "資料", "規定", "人",
-                "者", "方々", "皆様", "あなた"}
+_STOCK_NOUNS = {
+    "場合",
+    "こと",
+    "事",
+    "もの",
+    "物",
+    "ため",
+    "為",
+    "方",
+    "ほう",
+    "必要",
+    "際",
+    "ほか",
+    "他",
+    "とき",
+    "時",
+    "以上",
+    "以下",
+    "以内",
+    "未満",
+    "まで",
+    "から",
+    "等",
+    "など",
+    "通り",
+    "とおり",
+    "内容",
+    "対象",
+    "方法",
+    "件",
+    "旨",
+    "上",
+    "中",
+    "後",
+    "前",
+    "次",
+    "各",
+    "可能",
+    "お",
+    "ご",
+    "質問",
+    "回答",
+    "資料",
+    "規定",
+    "人",
+    "者",
+    "方々",
+    "皆様",
+    "あなた",
+}
 # Regulations write counts in kanji (一通, 二種類, 十世帯) where the general number reader is conservative;
 # in documents a kanji numeral before one of these counters is always a count.
-_DOCUMENT_COUNT = re.compile(r"(?<![\u3400-\u9fff])([〇一二三四五六七八九十百千万]+)(?=通|件|枚|点|種類|世帯|部|冊|台|名|カ所|か所|箇所)")
+_DOCUMENT_COUNT = re.compile(
+    r"(?<![\u3400-\u9fff])([〇一二三四五六七八九十百千万]+)(?=通|件|枚|点|種類|世帯|部|冊|台|名|カ所|か所|箇所)"
+)
 
 
 def nouns(text: str) -> list[tuple[str, str]]:
@@ -93,8 +144,15 @@ class PassageIndex:
         self.sources: dict[int, Source] = {}
         for i, raw in self.passages.items():
             text = document_clean(raw)
-            self.sources[i] = Source(i, text, _quantities(_without_articles(text)), {m.value.generic for m in find_drugs(text)},
-                                     _articles(text), content_chars(text), {t.normalized_form for t in tokenize(text)})
+            self.sources[i] = Source(
+                i,
+                text,
+                _quantities(_without_articles(text)),
+                {m.value.generic for m in find_drugs(text)},
+                _articles(text),
+                content_chars(text),
+                {t.normalized_form for t in tokenize(text)},
+            )
 
     @property
     def ids(self) -> list[int]:

@@ -1,6 +1,7 @@
 """The monitor page: static HTML, CSS and plain JavaScript served by `kogata serve` at `/` (no build step, nothing
 fetched from the network). The page itself holds no patient data, so it is served without the API key; every
 call it makes to /v1 carries the key the user typed (kept in the tab's sessionStorage only)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,12 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 HERE = Path(__file__).resolve().parent
-FILES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-         "capture.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
+FILES = {
+    "index.html": "text/html; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "capture.js": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+}
 PUBLIC_PATHS = frozenset({"/", *(f"/page/{name}" for name in FILES)})
 
 router = APIRouter(include_in_schema=False)

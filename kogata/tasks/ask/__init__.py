@@ -1,4 +1,5 @@
 """Answers with citations from a knowledge pack, and reply letters to residents' inquiries."""
+
 from kogata.tasks.ask.answer import NOT_FOUND, Answer, Sentence, ask
 from kogata.tasks.ask.reply import Reply, draft_reply
 

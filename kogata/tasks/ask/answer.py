@@ -9,6 +9,7 @@
 4. No sentence left, or the model said the passages do not answer it, or the sentences left share no
    content word with the question (supported, but about something else): NOT_FOUND, never a guess.
 """
+
 from __future__ import annotations
 
 import time
@@ -36,19 +37,26 @@ def answer_schema(k: int, *, max_sentences: int = 3) -> dict:
         "properties": {
             "found": {"type": "boolean"},
             "sentences": {
-                "type": "array", "maxItems": max_sentences,
+                "type": "array",
+                "maxItems": max_sentences,
                 "items": {
                     "type": "object",
                     "properties": {
                         "text": {"type": "string", "minLength": 2, "maxLength": 200},
-                        "cites": {"type": "array", "minItems": 1, "maxItems": 3,
-                                  "items": {"type": "integer", "minimum": 1, "maximum": k}},
+                        "cites": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": 3,
+                            "items": {"type": "integer", "minimum": 1, "maximum": k},
+                        },
                     },
-                    "required": ["text", "cites"], "additionalProperties": False,
+                    "required": ["text", "cites"],
+                    "additionalProperties": False,
                 },
             },
         },
-        "required": ["found", "sentences"], "additionalProperties": False,
+        "required": ["found", "sentences"],
+        "additionalProperties": False,
     }
 
 
@@ -86,12 +94,18 @@ class Answer:
 
     def to_dict(self) -> dict:
         return {
-            "question": self.question, "found": self.found, "answer": self.text, "reason": self.reason,
-            "sentences": [s.to_dict() | {"citations": [self.passages[n - 1].chunk.citation for n in s.cites]}
-                          for s in self.sentences],
+            "question": self.question,
+            "found": self.found,
+            "answer": self.text,
+            "reason": self.reason,
+            "sentences": [
+                s.to_dict() | {"citations": [self.passages[n - 1].chunk.citation for n in s.cites]}
+                for s in self.sentences
+            ],
             "unsupported": [s.to_dict() for s in self.unsupported],
             "passages": [dict(h.to_dict(), n=n) for n, h in enumerate(self.passages, 1)],
-            "model": self.model, "seconds": round(self.seconds, 2),
+            "model": self.model,
+            "seconds": round(self.seconds, 2),
         }
 
 
@@ -111,8 +125,9 @@ def on_topic(question: str, sentences: list[Sentence], glossary: Glossary) -> bo
     return not wanted or bool(wanted & said)
 
 
-def verify(sentences: list[dict], hits: list[Hit], index: PassageIndex,
-           question: str = "") -> tuple[list[Sentence], list[Sentence]]:
+def verify(
+    sentences: list[dict], hits: list[Hit], index: PassageIndex, question: str = ""
+) -> tuple[list[Sentence], list[Sentence]]:
     """Sentences the cited passages support (re-cited where another passage does), and the rest."""
     kept: list[Sentence] = []
     dropped: list[Sentence] = []
@@ -138,34 +153,60 @@ def passage_index(hits: list[Hit], retriever: Retriever) -> PassageIndex:
     return PassageIndex({n: h.chunk.context for n, h in enumerate(hits, 1)}, retriever.pack.glossary)
 
 
-def grounded(llm: Model, messages: list[dict], hits: list[Hit], retriever: Retriever, *, max_sentences: int,
-             question: str = "", adapter: str | None = None) -> tuple[list[Sentence], list[Sentence], bool]:
+def grounded(
+    llm: Model,
+    messages: list[dict],
+    hits: list[Hit],
+    retriever: Retriever,
+    *,
+    max_sentences: int,
+    question: str = "",
+    adapter: str | None = None,
+) -> tuple[list[Sentence], list[Sentence], bool]:
     """The model's sentences over `hits`, verified: (kept, dropped, the model said it found an answer)."""
-    value = generate_json(llm, messages, answer_schema(len(hits), max_sentences=max_sentences),
-                          max_tokens=MAX_TOKENS, adapter=adapter)
+    value = generate_json(
+        llm, messages, answer_schema(len(hits), max_sentences=max_sentences), max_tokens=MAX_TOKENS, adapter=adapter
+    )
     if not value["found"] and not value["sentences"]:
         return [], [], False
     kept, dropped = verify(value["sentences"], hits, passage_index(hits, retriever), question)
     return kept, dropped, bool(value["found"])
 
 
-def ask(pack: str | Retriever, question: str, *, model: Model | str | None = None, k: int = DEFAULT_K,
-        adapter: str | None = None, min_similarity: float = MIN_SIMILARITY) -> Answer:
+def ask(
+    pack: str | Retriever,
+    question: str,
+    *,
+    model: Model | str | None = None,
+    k: int = DEFAULT_K,
+    adapter: str | None = None,
+    min_similarity: float = MIN_SIMILARITY,
+) -> Answer:
     """Answer `question` from knowledge pack `pack` (a name or an open Retriever), citing passages."""
     started = time.perf_counter()
     retriever = pack if isinstance(pack, Retriever) else Retriever(pack)
     hits = retriever.search(question, k)  # an empty question or unknown pack fails before the model loads
     if not hits or max(h.similarity for h in hits) < min_similarity:
-        return Answer(question, [], hits, reason="関連する資料が見つかりません（検索の類似度が基準未満）",
-                      seconds=time.perf_counter() - started)
+        return Answer(
+            question,
+            [],
+            hits,
+            reason="関連する資料が見つかりません（検索の類似度が基準未満）",
+            seconds=time.perf_counter() - started,
+        )
     llm = model if isinstance(model, Model) else load(model)
-    kept, dropped, found = grounded(llm, answer_messages(question, hits), hits, retriever, max_sentences=3,
-                                    question=question, adapter=adapter)
+    kept, dropped, found = grounded(
+        llm, answer_messages(question, hits), hits, retriever, max_sentences=3, question=question, adapter=adapter
+    )
     reason = ""
     if kept and not on_topic(question, kept, retriever.pack.glossary):
         dropped += [Sentence(s.text, s.cites, ["質問の語を含まない回答です"]) for s in kept]
         kept = []
         reason = "資料で裏付けられる文が質問に答えていません"
     elif not kept:
-        reason = "資料に答えがないとモデルが判断しました" if not found and not dropped else "資料で裏付けられる文がありません"
+        reason = (
+            "資料に答えがないとモデルが判断しました"
+            if not found and not dropped
+            else "資料で裏付けられる文がありません"
+        )
     return Answer(question, kept, hits, dropped, reason, llm.spec.name, time.perf_counter() - started)

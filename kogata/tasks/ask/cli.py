@@ -1,4 +1,5 @@
 """`kogata ask PACK QUESTION` and `kogata ask PACK --draft-reply INQUIRY_FILE`."""
+
 from __future__ import annotations
 
 import json
@@ -35,15 +36,28 @@ def _sources(result) -> list[str]:
 @click.command()
 @click.argument("pack")
 @click.argument("question", required=False)
-@click.option("--draft-reply", "inquiry", default=None, metavar="INQUIRY_FILE",
-              help="Draft a reply letter to the resident's inquiry in this file (- for stdin) instead.")
+@click.option(
+    "--draft-reply",
+    "inquiry",
+    default=None,
+    metavar="INQUIRY_FILE",
+    help="Draft a reply letter to the resident's inquiry in this file (- for stdin) instead.",
+)
 @click.option("--sender", default="", help="Signature line of the reply letter (e.g. さくら市 環境課).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, its checks and passages as JSON.")
 @click.option("--model", "-m", default=None, help="Model name or alias (see `kogata models`).")
 @click.option("-k", default=None, type=click.IntRange(1, 10), help="Passages given to the model (answer 4, reply 6).")
 @click.option("--show-unsupported", is_flag=True, help="Also print sentences the passages did not support.")
-def ask(pack: str, question: str | None, inquiry: str | None, sender: str, as_json: bool, model: str | None,
-        k: int | None, show_unsupported: bool) -> None:
+def ask(
+    pack: str,
+    question: str | None,
+    inquiry: str | None,
+    sender: str,
+    as_json: bool,
+    model: str | None,
+    k: int | None,
+    show_unsupported: bool,
+) -> None:
     """Answer QUESTION from knowledge pack PACK; every sentence cites the passage that supports it."""
     from kogata.knowledge.retrieve import Retriever
     from kogata.tasks.ask import ask as answer_question
@@ -78,8 +92,11 @@ def ask(pack: str, question: str | None, inquiry: str | None, sender: str, as_js
             if result.reason:
                 click.echo(f"（{result.reason}）", err=True)
     if result.unsupported:
-        click.echo(f"\n検証：資料で裏付けられなかった文 {len(result.unsupported)} 件（非表示"
-                   f"{'' if show_unsupported else '、--show-unsupported で表示'}）", err=True)
+        click.echo(
+            f"\n検証：資料で裏付けられなかった文 {len(result.unsupported)} 件（非表示"
+            f"{'' if show_unsupported else '、--show-unsupported で表示'}）",
+            err=True,
+        )
         if show_unsupported:
             for s in result.unsupported:
                 click.echo(f"- 「{s.text}」：{'; '.join(s.problems)}", err=True)

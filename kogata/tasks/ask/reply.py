@@ -5,6 +5,7 @@ retrieved on its own and the passages are pooled. The body is drafted and verifi
 (kogata.tasks.ask.answer); the greeting, the closing and the source list are fixed text, not generated.
 A draft is for a person to check and send, never sent by kogata.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,18 +50,26 @@ class Reply:
         if self.sender:
             lines += ["", self.sender]
         if cited:
-            lines += ["", "根拠："] + [f"〔{number[n]}〕{self.passages[n - 1].chunk.citation}"
-                                      f"{'（' + self.passages[n - 1].chunk.caption + '）' if self.passages[n - 1].chunk.caption else ''}"
-                                      for n in cited]
+            lines += ["", "根拠："] + [
+                f"〔{number[n]}〕{self.passages[n - 1].chunk.citation}"
+                f"{'（' + self.passages[n - 1].chunk.caption + '）' if self.passages[n - 1].chunk.caption else ''}"
+                for n in cited
+            ]
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict:
-        return {"found": self.found, "letter": self.letter(),
-                "sentences": [s.to_dict() | {"citations": [self.passages[n - 1].chunk.citation for n in s.cites]}
-                              for s in self.sentences],
-                "unsupported": [s.to_dict() for s in self.unsupported],
-                "passages": [dict(h.to_dict(), n=n) for n, h in enumerate(self.passages, 1)],
-                "model": self.model, "seconds": round(self.seconds, 2)}
+        return {
+            "found": self.found,
+            "letter": self.letter(),
+            "sentences": [
+                s.to_dict() | {"citations": [self.passages[n - 1].chunk.citation for n in s.cites]}
+                for s in self.sentences
+            ],
+            "unsupported": [s.to_dict() for s in self.unsupported],
+            "passages": [dict(h.to_dict(), n=n) for n, h in enumerate(self.passages, 1)],
+            "model": self.model,
+            "seconds": round(self.seconds, 2),
+        }
 
 
 def questions_in(inquiry: str) -> list[str]:
@@ -82,8 +91,16 @@ def pooled_hits(retriever: Retriever, inquiry: str, limit: int = PASSAGES) -> li
     return pooled
 
 
-def draft_reply(pack: str | Retriever, inquiry: str, *, model: Model | str | None = None, sender: str = "",
-                k: int = PASSAGES, adapter: str | None = None, min_similarity: float = MIN_SIMILARITY) -> Reply:
+def draft_reply(
+    pack: str | Retriever,
+    inquiry: str,
+    *,
+    model: Model | str | None = None,
+    sender: str = "",
+    k: int = PASSAGES,
+    adapter: str | None = None,
+    min_similarity: float = MIN_SIMILARITY,
+) -> Reply:
     """A reply letter to `inquiry` from knowledge pack `pack`; `k` passages are pooled over its questions."""
     started = time.perf_counter()
     inquiry = inquiry.strip()
@@ -96,6 +113,5 @@ def draft_reply(pack: str | Retriever, inquiry: str, *, model: Model | str | Non
     if not hits or max(h.similarity for h in hits) < min_similarity:
         return Reply(inquiry, [], hits, sender=sender, seconds=time.perf_counter() - started)
     llm = model if isinstance(model, Model) else load(model)
-    kept, dropped, _ = grounded(llm, reply_messages(inquiry, hits), hits, retriever, max_sentences=5,
-                                adapter=adapter)
+    kept, dropped, _ = grounded(llm, reply_messages(inquiry, hits), hits, retriever, max_sentences=5, adapter=adapter)
     return Reply(inquiry, kept, hits, dropped, sender, llm.spec.name, time.perf_counter() - started)

@@ -4,6 +4,7 @@ date of the call is known, the calendar date they mean.
 Business days skip Saturdays and Sundays only: national holidays are not known offline here, so a deadline
 that spans one reads a day early (the safe side for a promise to call back).
 """
+
 from __future__ import annotations
 
 import calendar

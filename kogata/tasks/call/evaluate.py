@@ -11,6 +11,7 @@ Requests and gold items are paired one to one, most similar first (kogata.tasks.
 when its similarity is at least MATCH_THRESHOLD. Recall = matched gold / gold items, precision = matched
 requests / requests shown (verified ones).
 """
+
 from __future__ import annotations
 
 import json
@@ -39,11 +40,14 @@ DEFAULT_ASDC = REPO.parent / "shared" / "data" / "asdc"
 DEFAULT_CALLS = REPO / "data" / "calls"
 THRESHOLDS = (0.3, 0.5, 0.7)
 
+
 def score_requests(predicted: Sequence[str], gold: Sequence[str]) -> dict:
     """Matched counts, recall and precision at MATCH_THRESHOLD, and recall at each of THRESHOLDS."""
     pairs = match(predicted, gold)
     return {
-        "gold": len(gold), "predicted": len(predicted), "matched": len(pairs),
+        "gold": len(gold),
+        "predicted": len(predicted),
+        "matched": len(pairs),
         "recall": len(pairs) / len(gold) if gold else 1.0,
         "precision": len(pairs) / len(predicted) if predicted else (1.0 if not gold else 0.0),
         "matched_at": {str(t): len(match(predicted, gold, t)) for t in THRESHOLDS},
@@ -58,11 +62,14 @@ def _totals(rows: list[dict]) -> dict:
     predicted = sum(r["predicted"] for r in scored)
     matched = sum(r["matched"] for r in scored)
     return {
-        "dialogues": len(rows), "errors": len(rows) - len(scored),
+        "dialogues": len(rows),
+        "errors": len(rows) - len(scored),
         "requirement_recall": matched / gold if gold else 0.0,
         "requirement_precision": matched / predicted if predicted else 0.0,
         "recall_at": {str(t): sum(r["matched_at"][str(t)] for r in scored) / (gold or 1) for t in THRESHOLDS},
-        "gold_items": gold, "predicted_items": predicted, "matched_items": matched,
+        "gold_items": gold,
+        "predicted_items": predicted,
+        "matched_items": matched,
         "unsupported_rate": sum(r["unsupported"] for r in scored) / (sum(r["items"] for r in scored) or 1),
         "valid_contract": sum(not r["contract_errors"] for r in scored) / (len(rows) or 1),
         "non_japanese_glyphs": sum(len(r["non_japanese"]) for r in scored),
@@ -84,19 +91,32 @@ def _record_row(record: CallRecord, gold: Sequence[str]) -> dict:
     shown = [i.text for i in record.requests if i.supported]
     items = record.items()
     text = json.dumps(record.to_dict(), ensure_ascii=False)
-    return {**score_requests(shown, gold), "items": len(items), "unsupported": sum(not i.supported for i in items),
-            "contract_errors": validation_errors(record.to_dict(), RECORD_SCHEMA),
-            "non_japanese": non_japanese_chars(text), "seconds": record.seconds, "record": record.to_dict(),
-            "draft": record.drafted}
+    return {
+        **score_requests(shown, gold),
+        "items": len(items),
+        "unsupported": sum(not i.supported for i in items),
+        "contract_errors": validation_errors(record.to_dict(), RECORD_SCHEMA),
+        "non_japanese": non_japanese_chars(text),
+        "seconds": record.seconds,
+        "record": record.to_dict(),
+        "draft": record.drafted,
+    }
 
 
 def _error_row(case_id: str, gold: Sequence[str], e: Exception, start: float) -> dict:
-    return {"id": case_id, "error": f"{type(e).__name__}: {e}", "gold": len(gold), "predicted": 0, "matched": 0,
-            "seconds": time.perf_counter() - start}
+    return {
+        "id": case_id,
+        "error": f"{type(e).__name__}: {e}",
+        "gold": len(gold),
+        "predicted": 0,
+        "matched": 0,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # ASDC.
+
 
 @dataclass
 class Dialogue:
@@ -125,16 +145,28 @@ def asdc_dialogues(data: Path = DEFAULT_ASDC, split: str = "dev") -> list[Path]:
     folder = Path(data) / "dialog_json"
     if not folder.is_dir():
         raise InputError(f"no ASDC dialogues at {folder} (expected dialog_json/*.json; see SOURCE.md)")
-    paths = [p for p in sorted(folder.glob("*.json"))
-             if json.loads(p.read_text(encoding="utf-8"))["meta"]["purpose"] == split]
+    paths = [
+        p
+        for p in sorted(folder.glob("*.json"))
+        if json.loads(p.read_text(encoding="utf-8"))["meta"]["purpose"] == split
+    ]
     if not paths:
         raise InputError(f"no ASDC dialogues of split {split!r} in {folder}")
     return paths
 
 
-def evaluate_asdc(data: Path = DEFAULT_ASDC, *, split: str = "dev", model: Model | str | None = None,
-                  adapter: str | None = None, limit: int | None = None, seed: int | None = None,
-                  progress: bool = True, partial: Path | None = None, rules_only: bool = False) -> dict:
+def evaluate_asdc(
+    data: Path = DEFAULT_ASDC,
+    *,
+    split: str = "dev",
+    model: Model | str | None = None,
+    adapter: str | None = None,
+    limit: int | None = None,
+    seed: int | None = None,
+    progress: bool = True,
+    partial: Path | None = None,
+    rules_only: bool = False,
+) -> dict:
     """Records for the dialogues of `split` (a seeded sample of `limit` when both are given, else the first
     `limit`), scored against the recap; an error in one dialogue is recorded, not raised. With `partial`, the
     results so far are written there after every dialogue. `rules_only`: records from the words alone
@@ -154,18 +186,27 @@ def evaluate_asdc(data: Path = DEFAULT_ASDC, *, split: str = "dev", model: Model
             gold = dialogue.conditions
             if llm is None:
                 empty: dict[str, list[dict]] = {"issue": [], "requests": [], "actions": [], "follow_up": []}
-                record = assemble(EvidenceIndex(dialogue.transcript), empty, seconds=time.perf_counter() - start,
-                                  model="rules")
+                record = assemble(
+                    EvidenceIndex(dialogue.transcript), empty, seconds=time.perf_counter() - start, model="rules"
+                )
             else:
                 record = call(dialogue.transcript, model=llm, adapter=adapter)
             row = {"id": dialogue.id, **_record_row(record, gold)}
         except Exception as e:  # one bad dialogue must not end the run
             row = _error_row(path.stem, gold, e, start)
         rows.append(row)
-        result = {"data": str(data), "split": split, "seed": seed, "limit": limit,
-                  "model": llm.spec.name if llm else "rules only",
-                  "adapter": adapter, "match_threshold": MATCH_THRESHOLD, "complete": len(rows) == len(paths),
-                  "summary": _totals(rows), "dialogues": rows}
+        result = {
+            "data": str(data),
+            "split": split,
+            "seed": seed,
+            "limit": limit,
+            "model": llm.spec.name if llm else "rules only",
+            "adapter": adapter,
+            "match_threshold": MATCH_THRESHOLD,
+            "complete": len(rows) == len(paths),
+            "summary": _totals(rows),
+            "dialogues": rows,
+        }
         _save_partial(partial, result)
     return result
 
@@ -173,8 +214,16 @@ def evaluate_asdc(data: Path = DEFAULT_ASDC, *, split: str = "dev", model: Model
 # ---------------------------------------------------------------------------------------------------------------
 # Synthetic insurance calls (data/calls/*.txt with a reference *.json beside each).
 
-def evaluate_calls(data: Path = DEFAULT_CALLS, *, model: Model | str | None = None, adapter: str | None = None,
-                   limit: int | None = None, progress: bool = True, partial: Path | None = None) -> dict:
+
+def evaluate_calls(
+    data: Path = DEFAULT_CALLS,
+    *,
+    model: Model | str | None = None,
+    adapter: str | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+    partial: Path | None = None,
+) -> dict:
     """Records for the synthetic calls, scored against their reference records: request recall/precision,
     follow-up deadline (same day), action recall."""
     refs = sorted(Path(data).glob("*.json"))[:limit]
@@ -188,8 +237,9 @@ def evaluate_calls(data: Path = DEFAULT_CALLS, *, model: Model | str | None = No
         gold = reference["requests"]
         try:
             call_date = date.fromisoformat(reference["call_date"])
-            record = call(read_transcript(ref_path.with_suffix(".txt")), model=llm, adapter=adapter,
-                          call_date=call_date)
+            record = call(
+                read_transcript(ref_path.with_suffix(".txt")), model=llm, adapter=adapter, call_date=call_date
+            )
             row = {"id": reference["id"], **_record_row(record, gold)}
             shown_actions = [i.text for i in record.actions if i.supported]
             row["actions"] = score_requests(shown_actions, reference["actions"])
@@ -204,7 +254,14 @@ def evaluate_calls(data: Path = DEFAULT_CALLS, *, model: Model | str | None = No
         action_gold = sum(r["actions"]["gold"] for r in scored)
         summary["action_recall"] = sum(r["actions"]["matched"] for r in scored) / (action_gold or 1)
         summary["deadline_accuracy"] = sum(r["deadline"]["correct"] for r in scored) / (len(rows) or 1)
-        result = {"data": str(data), "model": llm.spec.name, "adapter": adapter, "match_threshold": MATCH_THRESHOLD,
-                  "complete": len(rows) == len(refs), "summary": summary, "dialogues": rows}
+        result = {
+            "data": str(data),
+            "model": llm.spec.name,
+            "adapter": adapter,
+            "match_threshold": MATCH_THRESHOLD,
+            "complete": len(rows) == len(refs),
+            "summary": summary,
+            "dialogues": rows,
+        }
         _save_partial(partial, result)
     return result

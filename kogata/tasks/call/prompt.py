@@ -1,6 +1,7 @@
 """The instruction the model gets: the four parts of an after-call record in Japanese, one worked example,
 numbered utterances. The instruction and the example never change, so the engine's prompt cache serves
 them from the second call on."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,10 @@ from collections.abc import Sequence
 
 from kogata.verify import Said
 
-SYSTEM = ("あなたはコールセンターで応対履歴（アフターコール記録）を作成する担当者です。"
-          "通話で実際に話された事実だけを使い、推測・一般論・通話にない内容は決して書きません。")
+SYSTEM = (
+    "あなたはコールセンターで応対履歴（アフターコール記録）を作成する担当者です。"
+    "通話で実際に話された事実だけを使い、推測・一般論・通話にない内容は決して書きません。"
+)
 
 INSTRUCTION = """オペレーターと顧客の通話から、応対履歴を JSON で作ってください。[ ] の数字は発言番号です。
 - issue：顧客の用件（問い合わせ・困りごと）を1行で。
@@ -33,13 +36,17 @@ EXAMPLE_CALL = """[1] オペレーター：お電話ありがとうございま�
 [7] オペレーター：代車特約がございますので、軽自動車でご用意いたします。担当者から明日までにお電話いたします。"""
 EXAMPLE_RECORD = {
     "issue": [{"text": "昨日夕方、スーパーの駐車場で車をぶつけた事故の連絡。", "evidence": [2]}],
-    "requests": [{"text": "修理は自宅近くの工場を希望。", "evidence": [4]},
-                 {"text": "修理中の代車を希望。", "evidence": [6]},
-                 {"text": "代車の車種は軽自動車。", "evidence": [6, 7]},
-                 {"text": "代車の期間は1週間程度。", "evidence": [6]}],
-    "actions": [{"text": "事故受付を実施。", "evidence": [5]},
-                {"text": "自宅近くの提携工場を手配。", "evidence": [5]},
-                {"text": "代車特約により軽自動車の代車を用意。", "evidence": [7]}],
+    "requests": [
+        {"text": "修理は自宅近くの工場を希望。", "evidence": [4]},
+        {"text": "修理中の代車を希望。", "evidence": [6]},
+        {"text": "代車の車種は軽自動車。", "evidence": [6, 7]},
+        {"text": "代車の期間は1週間程度。", "evidence": [6]},
+    ],
+    "actions": [
+        {"text": "事故受付を実施。", "evidence": [5]},
+        {"text": "自宅近くの提携工場を手配。", "evidence": [5]},
+        {"text": "代車特約により軽自動車の代車を用意。", "evidence": [7]},
+    ],
     "follow_up": [{"text": "担当者から明日までに電話連絡。", "evidence": [7]}],
 }
 

@@ -10,6 +10,7 @@ state plainly and what the operator said they did (kogata.tasks.call.rules) are 
 them out; the customer's opening words stand in for an issue, and the operator's own promise for a follow-up,
 that the draft missed or the words do not support.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,13 @@ from pathlib import Path
 from kogata.engine import Model, generate_json, load
 from kogata.tasks.call.dates import Deadline, find_deadlines
 from kogata.tasks.call.prompt import messages
-from kogata.tasks.call.rules import (PROMISE, actions_from_words, follow_up_from_words, issue_from_words,
-                                    requests_from_words)
+from kogata.tasks.call.rules import (
+    PROMISE,
+    actions_from_words,
+    follow_up_from_words,
+    issue_from_words,
+    requests_from_words,
+)
 from kogata.tasks.call.schema import draft_schema
 from kogata.tasks.call.similar import MATCH_THRESHOLD, similarity
 from kogata.tasks.karte.chart import Item
@@ -43,8 +49,12 @@ class FollowUp(Item):
     deadline: Deadline | None = None
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "deadline": self.deadline.value() if self.deadline else None,
-                "evidence": self.evidence, "supported": self.supported}
+        return {
+            "text": self.text,
+            "deadline": self.deadline.value() if self.deadline else None,
+            "evidence": self.evidence,
+            "supported": self.supported,
+        }
 
 
 @dataclass
@@ -60,19 +70,25 @@ class CallRecord:
     drafted: dict | None = None  # the model's own items before verification (kept for evaluation, not the contract)
 
     def items(self) -> list[Item]:
-        return [*([self.issue] if self.issue else []), *self.requests, *self.actions,
-                *([self.follow_up] if self.follow_up else [])]
+        return [
+            *([self.issue] if self.issue else []),
+            *self.requests,
+            *self.actions,
+            *([self.follow_up] if self.follow_up else []),
+        ]
 
     @property
     def warnings(self) -> list[dict]:
         return [{"message": "; ".join(i.problems), "item": i.text} for i in self.items() if not i.supported]
 
     def to_dict(self) -> dict:
-        return {"requests": [i.to_dict() for i in self.requests],
-                "issue": self.issue.to_dict() if self.issue else None,
-                "actions": [i.to_dict() for i in self.actions],
-                "follow_up": self.follow_up.to_dict() if self.follow_up else None,
-                "warnings": self.warnings}
+        return {
+            "requests": [i.to_dict() for i in self.requests],
+            "issue": self.issue.to_dict() if self.issue else None,
+            "actions": [i.to_dict() for i in self.actions],
+            "follow_up": self.follow_up.to_dict() if self.follow_up else None,
+            "warnings": self.warnings,
+        }
 
 
 def draft(model: Model, said: Sequence[Said], *, adapter: str | None = None) -> dict[str, list[dict]]:
@@ -80,8 +96,9 @@ def draft(model: Model, said: Sequence[Said], *, adapter: str | None = None) -> 
     each {"text", "evidence"}. A long call is drafted in chunks whose lists are joined in order."""
     drafted: dict[str, list[dict]] = {part: [] for part in PARTS}
     for part in chunks(said):
-        value = generate_json(model, messages(part), draft_schema(part[0].id, part[-1].id),
-                              max_tokens=MAX_TOKENS, adapter=adapter)
+        value = generate_json(
+            model, messages(part), draft_schema(part[0].id, part[-1].id), max_tokens=MAX_TOKENS, adapter=adapter
+        )
         for key in PARTS:
             drafted[key] += value[key]
     return drafted
@@ -132,8 +149,14 @@ def _checked_follow_up(index: EvidenceIndex, item: Item, call_date: date | None)
     return FollowUp(item.text, item.evidence, supported=not problems, problems=problems, deadline=deadline)
 
 
-def assemble(index: EvidenceIndex, drafted: dict[str, list[dict]], *, call_date: date | None = None,
-             seconds: float = 0.0, model: str = "") -> CallRecord:
+def assemble(
+    index: EvidenceIndex,
+    drafted: dict[str, list[dict]],
+    *,
+    call_date: date | None = None,
+    seconds: float = 0.0,
+    model: str = "",
+) -> CallRecord:
     """The record from the model's draft, each item verified against the words (no model needed here)."""
     issues = [_verified(index, i, asserts_findings=True) for i in _tidy(drafted["issue"])]
     requests = [_verified(index, i, asserts_findings=False) for i in _tidy(drafted["requests"])]
@@ -141,16 +164,18 @@ def assemble(index: EvidenceIndex, drafted: dict[str, list[dict]], *, call_date:
     for rule in requests_from_words(index):
         if not any(r.supported and similarity(r.text, rule.text) >= MATCH_THRESHOLD for r in requests):
             requests.append(_verified(index, rule, asserts_findings=False))
-    actions = [_promised_by_operator(index, _verified(index, i, asserts_findings=False))
-               for i in _tidy(drafted["actions"])]
+    actions = [
+        _promised_by_operator(index, _verified(index, i, asserts_findings=False)) for i in _tidy(drafted["actions"])
+    ]
     for rule in actions_from_words(index):  # what the operator said they did, where the draft left it out
         if not any(a.supported and similarity(a.text, rule.text) >= MATCH_THRESHOLD for a in actions):
             actions.append(_verified(index, rule, asserts_findings=False))
     follow_ups = [_checked_follow_up(index, i, call_date) for i in _tidy(drafted["follow_up"])]
     follow_up = next((f for f in reversed(follow_ups) if f.supported), follow_ups[-1] if follow_ups else None)
     said = follow_up_from_words(index, call_date)
-    if said and (follow_up is None or not follow_up.supported or follow_up.deadline is None
-                 or said[1] > max(follow_up.evidence)):
+    if said and (
+        follow_up is None or not follow_up.supported or follow_up.deadline is None or said[1] > max(follow_up.evidence)
+    ):
         # the draft missed the promise, wrote it without its deadline, or picked an earlier step than the
         # operator's last promise: the operator's own words say it
         sentence, id, deadline = said
@@ -159,12 +184,27 @@ def assemble(index: EvidenceIndex, drafted: dict[str, list[dict]], *, call_date:
     if issue is None and (said_issue := issue_from_words(index)):
         issue = _verified(index, said_issue, asserts_findings=True)  # the customer's own opening words
     issue = issue or (issues[0] if issues else None)
-    return CallRecord(index.transcript, requests, issue, actions, follow_up, call_date=call_date,
-                      seconds=seconds, model=model, drafted=drafted)
+    return CallRecord(
+        index.transcript,
+        requests,
+        issue,
+        actions,
+        follow_up,
+        call_date=call_date,
+        seconds=seconds,
+        model=model,
+        drafted=drafted,
+    )
 
 
-def call(source: Transcript | str | Path | bytes, *, model: Model | str | None = None, adapter: str | None = None,
-         encoding: str | None = None, call_date: date | None = None) -> CallRecord:
+def call(
+    source: Transcript | str | Path | bytes,
+    *,
+    model: Model | str | None = None,
+    adapter: str | None = None,
+    encoding: str | None = None,
+    call_date: date | None = None,
+) -> CallRecord:
     """Write an evidence-linked after-call record from an operator–customer conversation.
 
     Args:

@@ -6,6 +6,7 @@ it was read from; the record verifies it like any drafted item.
 Operators restate what they agreed to (復唱: 「観光地に近いお宿でお探しいたします」); that restatement is the
 condition as agreed, so it replaces an earlier customer sentence that says the same thing.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,20 +19,28 @@ from kogata.tasks.karte.facts import is_question
 from kogata.verify import EvidenceIndex
 
 # A customer sentence that asks for something or states a condition.
-_WISH = re.compile(r"たい(?:です|と思|んです|のです|のですが|ですね|な|。|$)|希望|がいい|が良い|がよい|だといい|と(?:いい|良い|嬉しい|うれしい)"
-                   r"|欲しい|ほしい|予算|で(?:お願い|頼み)|行こう|予定|\d+(?:泊|名|人|円|万円|月|日)")
+_WISH = re.compile(
+    r"たい(?:です|と思|んです|のです|のですが|ですね|な|。|$)|希望|がいい|が良い|がよい|だといい|と(?:いい|良い|嬉しい|うれしい)"
+    r"|欲しい|ほしい|予算|で(?:お願い|頼み)|行こう|予定|\d+(?:泊|名|人|円|万円|月|日)"
+)
 # A question that is a request (「携帯にいただけますか」「送迎のある宿はありますか」).
 _ASK = re.compile(r"(?:いただけ|もらえ|くれ|でき|あり)(?:ます|ません)か[?？。]?$")
 # An operator sentence that restates the condition it will act on; group 1 is the condition.
-_CONFIRM = re.compile(r"^(?:それでは|では|はい|承知(?:いた)?しました|かしこまりました)?[、,]?\s*(.+?)(?:で|を|に)"
-                      r"(?:お探し|お調べ|探し|調べ|検索|ご用意|手配|お取り|承り|お手続き|お作り)(?:いた)?(?:します|しましょう|いたします)")
+_CONFIRM = re.compile(
+    r"^(?:それでは|では|はい|承知(?:いた)?しました|かしこまりました)?[、,]?\s*(.+?)(?:で|を|に)"
+    r"(?:お探し|お調べ|探し|調べ|検索|ご用意|手配|お取り|承り|お手続き|お作り)(?:いた)?(?:します|しましょう|いたします)"
+)
 # Courtesies, apologies, and the lead-in to a recap (「以下のご希望条件で…」): never a request or an action.
 _COURTESY = re.compile(r"ありがとう|お電話|よろしくお願い|失礼|お待たせ|申し訳|以下")
 # What an operator says when doing something or committing to it.
-_DONE = re.compile(r"(?:いた|致)しました|いたします|(?:お送り|ご用意|手配|ご案内|変更|お作り)(?:します|しました)|承りました|完了")
+_DONE = re.compile(
+    r"(?:いた|致)しました|いたします|(?:お送り|ご用意|手配|ご案内|変更|お作り)(?:します|しました)|承りました|完了"
+)
 _ACKNOWLEDGE = re.compile(r"^(?:はい|承知(?:いた)?しました|かしこまりました|ありがとうございます)[。、,]?")
 # What an operator says when promising the next step; with a deadline in the same sentence it is a follow-up.
-PROMISE = re.compile(r"ご?連絡|折り?返し|お電話|お送り|送付|発送|郵送|ご案内|お振り?込|お支払い|ご返送|ご提出|伺い|お手続き|までにお願い")
+PROMISE = re.compile(
+    r"ご?連絡|折り?返し|お電話|お送り|送付|発送|郵送|ご案内|お振り?込|お支払い|ご返送|ご提出|伺い|お手続き|までにお願い"
+)
 
 
 def sentences(text: str) -> list[str]:
@@ -81,7 +90,13 @@ def actions_from_words(index: EvidenceIndex) -> list[Item]:
             continue
         for sentence in sentences(s.utterance.text):
             rest = _ACKNOWLEDGE.sub("", sentence).strip()
-            if len(rest) < 6 or _COURTESY.search(rest) or is_question(rest) or "お願い" in rest or not _DONE.search(rest):
+            if (
+                len(rest) < 6
+                or _COURTESY.search(rest)
+                or is_question(rest)
+                or "お願い" in rest
+                or not _DONE.search(rest)
+            ):
                 continue
             found.append(Item(rest.rstrip("。"), [s.id]))
     return found

@@ -1,4 +1,5 @@
 """The after-call record JSON contract (`kogata call --format json`), and the smaller schema the model fills in."""
+
 from __future__ import annotations
 
 from kogata.tasks.karte.schema import ITEM  # the verified, evidence-linked item every task shares
@@ -8,8 +9,12 @@ _TEXT = ITEM["properties"]["text"]
 
 FOLLOW_UP = {
     "type": "object",
-    "properties": {"text": _TEXT, "deadline": {"type": ["string", "null"]}, "evidence": _IDS,
-                   "supported": {"type": "boolean"}},
+    "properties": {
+        "text": _TEXT,
+        "deadline": {"type": ["string", "null"]},
+        "evidence": _IDS,
+        "supported": {"type": "boolean"},
+    },
     "required": ["text", "deadline", "evidence", "supported"],
     "additionalProperties": False,
 }
@@ -22,9 +27,15 @@ RECORD_SCHEMA: dict = {
         "issue": {"anyOf": [ITEM, {"type": "null"}]},
         "actions": {"type": "array", "items": ITEM},
         "follow_up": {"anyOf": [FOLLOW_UP, {"type": "null"}]},
-        "warnings": {"type": "array", "items": {
-            "type": "object", "properties": {"message": _TEXT, "item": _TEXT}, "required": ["message", "item"],
-            "additionalProperties": False}},
+        "warnings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"message": _TEXT, "item": _TEXT},
+                "required": ["message", "item"],
+                "additionalProperties": False,
+            },
+        },
     },
     "required": ["requests", "issue", "actions", "follow_up", "warnings"],
     "additionalProperties": False,
@@ -42,8 +53,12 @@ def draft_schema(first_id: int, last_id: int, *, max_requests: int = 14, max_act
         "properties": {
             # no maxLength: llama.cpp expands {m,n} repetition into nested rules that make sampling crawl
             "text": _TEXT,
-            "evidence": {"type": "array", "items": {"type": "integer", "minimum": first_id, "maximum": last_id},
-                         "minItems": 1, "maxItems": 4},
+            "evidence": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": first_id, "maximum": last_id},
+                "minItems": 1,
+                "maxItems": 4,
+            },
         },
         "required": ["text", "evidence"],
         "additionalProperties": False,

@@ -5,6 +5,7 @@ removed; then the Dice overlap of their content units, where a unit is a run of 
 kanji, katakana or Latin letter (kana are mostly grammar and politeness). Two items that both name numbers but
 share none do not match (泊数は1泊 / 泊数は2泊).
 """
+
 from __future__ import annotations
 
 import re
@@ -19,6 +20,7 @@ MATCH_THRESHOLD = 0.5
 _SHARED_WORDING = re.compile(r"ご?希望|したい|がよい|が良い|がいい|いただきたい|お願い|条件|可能")
 _UNIT = re.compile(r"\d+|[\u30a0-\u30ff\u3400-\u9fff\uf900-\ufaffA-Za-z]")
 # Matching.
+
 
 def units(text: str) -> set[str]:
     """Content units of a requirement: digit runs and single kanji / katakana / Latin letters."""
@@ -36,10 +38,13 @@ def similarity(a: str, b: str) -> float:
     return 2 * len(ua & ub) / (len(ua) + len(ub)) if ua and ub else 0.0
 
 
-def match(predicted: Sequence[str], gold: Sequence[str], threshold: float = MATCH_THRESHOLD) -> list[tuple[int, int, float]]:
+def match(
+    predicted: Sequence[str], gold: Sequence[str], threshold: float = MATCH_THRESHOLD
+) -> list[tuple[int, int, float]]:
     """One-to-one pairs (predicted index, gold index, similarity) at or above `threshold`, most similar first."""
-    scored = sorted(((similarity(p, g), i, j) for i, p in enumerate(predicted) for j, g in enumerate(gold)),
-                    key=lambda t: -t[0])
+    scored = sorted(
+        ((similarity(p, g), i, j) for i, p in enumerate(predicted) for j, g in enumerate(gold)), key=lambda t: -t[0]
+    )
     used_p: set[int] = set()
     used_g: set[int] = set()
     pairs = []

@@ -4,6 +4,7 @@ verifier checks every line.
     chart = karte("visit.txt")            # or a Transcript, bytes, or "-" for standard input
     print(chart.to_dict())                # the JSON contract (kogata.tasks.karte.schema.CHART_SCHEMA)
 """
+
 from __future__ import annotations
 
 import re
@@ -52,8 +53,12 @@ class Chart:
 
     @property
     def warnings(self) -> list[dict]:
-        return [{"message": "; ".join(item.problems), "item": item.text}
-                for section in SECTIONS for item in self.soap[section] if not item.supported]
+        return [
+            {"message": "; ".join(item.problems), "item": item.text}
+            for section in SECTIONS
+            for item in self.soap[section]
+            if not item.supported
+        ]
 
     def items(self, *, show_unsupported: bool = False) -> dict[str, list[Item]]:
         return {s: [i for i in self.soap[s] if i.supported or show_unsupported] for s in SECTIONS}
@@ -62,18 +67,40 @@ class Chart:
     def from_dict(cls, data: dict, transcript: Transcript, *, model: str = "", seconds: float = 0.0) -> Chart:
         """A Chart again from its JSON contract (what the visit store keeps), so the renderers can draw any version."""
         problems = {w["item"]: w["message"] for w in data.get("warnings", [])}
-        soap = {s: [Item(i["text"], list(i["evidence"]), bool(i.get("supported", True)),
-                         [problems[i["text"]]] if not i.get("supported", True) and i["text"] in problems else [])
-                    for i in data.get("soap", {}).get(s, [])] for s in SECTIONS}
-        return cls(transcript=transcript, soap=soap, medications=data.get("medications", []),
-                   allergies=data.get("allergies", []), vitals=data.get("vitals", []),
-                   problems=data.get("problems", []), negatives=data.get("negatives", []), seconds=seconds,
-                   model=model)
+        soap = {
+            s: [
+                Item(
+                    i["text"],
+                    list(i["evidence"]),
+                    bool(i.get("supported", True)),
+                    [problems[i["text"]]] if not i.get("supported", True) and i["text"] in problems else [],
+                )
+                for i in data.get("soap", {}).get(s, [])
+            ]
+            for s in SECTIONS
+        }
+        return cls(
+            transcript=transcript,
+            soap=soap,
+            medications=data.get("medications", []),
+            allergies=data.get("allergies", []),
+            vitals=data.get("vitals", []),
+            problems=data.get("problems", []),
+            negatives=data.get("negatives", []),
+            seconds=seconds,
+            model=model,
+        )
 
     def to_dict(self) -> dict:
-        return {"soap": {s: [i.to_dict() for i in self.soap[s]] for s in SECTIONS},
-                "medications": self.medications, "allergies": self.allergies, "vitals": self.vitals,
-                "problems": self.problems, "negatives": self.negatives, "warnings": self.warnings}
+        return {
+            "soap": {s: [i.to_dict() for i in self.soap[s]] for s in SECTIONS},
+            "medications": self.medications,
+            "allergies": self.allergies,
+            "vitals": self.vitals,
+            "problems": self.problems,
+            "negatives": self.negatives,
+            "warnings": self.warnings,
+        }
 
 
 def _vitals_line(vitals: list[dict]) -> Item | None:
@@ -92,8 +119,9 @@ def _medication(med: dict) -> str:
 
 
 def _medication_line(med: dict, direction: str = "") -> Item:
-    word = (fact_rules.change_word(med, direction) if med["status"] == "changed"
-            else fact_rules.status_word(med["status"]))
+    word = (
+        fact_rules.change_word(med, direction) if med["status"] == "changed" else fact_rules.status_word(med["status"])
+    )
     return Item(f"{_medication(med)} {word}。", list(med["evidence"]))
 
 
@@ -109,8 +137,13 @@ def _from_the_example(text: str) -> bool:
 def _names_something(text: str) -> bool:
     """Whether a line names what a chart is made of: a finding, disease, drug, test or measurement the lexicons
     know (not 「耳の問題を診断しました」, 「患者が優しいご主人です」: a small model's filler)."""
-    return bool(find_findings(text) or find_diseases(text) or find_drugs(text) or in_words.names_a_test(text)
-                or any(q.unit for q in find_quantities(text)))
+    return bool(
+        find_findings(text)
+        or find_diseases(text)
+        or find_drugs(text)
+        or in_words.names_a_test(text)
+        or any(q.unit for q in find_quantities(text))
+    )
 
 
 def _drafted(lines: list[dict]) -> list[Item]:
@@ -121,8 +154,12 @@ def _drafted(lines: list[dict]) -> list[Item]:
         text = line["text"].strip()
         while (stripped := _FILLERS.sub("", text)) != text:
             text = stripped
-        if len(text) < 2 or fact_rules.is_question(text) or _from_the_example(text) \
-                or not _names_something(clean(text)):
+        if (
+            len(text) < 2
+            or fact_rules.is_question(text)
+            or _from_the_example(text)
+            or not _names_something(clean(text))
+        ):
             continue
         items.append(Item(text, sorted(set(line["evidence"]))))
     return items
@@ -144,8 +181,9 @@ def _lines(found: list[tuple[str, list[int]]]) -> list[Item]:
 def _adds(item: Item, soap: dict[str, list[Item]]) -> bool:
     """Whether a drafted line says enough that no line citing any of the same utterances says already."""
     mine = content_chars(item.text)
-    near = set().union(*(content_chars(x.text) for lines in soap.values() for x in lines
-                         if set(x.evidence) & set(item.evidence)))
+    near = set().union(
+        *(content_chars(x.text) for lines in soap.values() for x in lines if set(x.evidence) & set(item.evidence))
+    )
     return len(mine - near) >= max(2, NOVEL_SHARE * len(mine))
 
 
@@ -160,8 +198,12 @@ def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list
     symptom_items = _lines(in_words.symptom_lines(said))
     soap["S"] += symptom_items
     if found.negatives:
-        soap["S"].append(Item("、".join(n["finding"] + "なし" for n in found.negatives) + "。",
-                              sorted({i for n in found.negatives for i in n["evidence"]})))
+        soap["S"].append(
+            Item(
+                "、".join(n["finding"] + "なし" for n in found.negatives) + "。",
+                sorted({i for n in found.negatives for i in n["evidence"]}),
+            )
+        )
     for allergy in found.allergies:
         reaction = f"で{allergy['reaction']}" if allergy["reaction"] else ""
         soap["S"].append(Item(f"アレルギー：{allergy['substance']}{reaction}。", allergy["evidence"]))
@@ -187,8 +229,11 @@ def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list
     assessed = fact_rules.fold_modifiers(clean(" ".join(i.text for i in soap["A"])))
     assessed_ids = {i for item in soap["A"] for i in item.evidence}
     for problem in found.problems:
-        if problem["status"] != "history" and problem["name"] not in assessed \
-                and not set(problem["evidence"]) <= assessed_ids:  # じんま疹 where a line says 蕁麻疹
+        if (
+            problem["status"] != "history"
+            and problem["name"] not in assessed
+            and not set(problem["evidence"]) <= assessed_ids
+        ):  # じんま疹 where a line says 蕁麻疹
             suffix = "の疑い" if problem["status"] == "suspected" else ""
             soap["A"].append(Item(f"{problem['name']}{suffix}。", problem["evidence"]))
 
@@ -198,8 +243,12 @@ def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list
             soap["P"].append(_medication_line(med, found.directions.get(med["name"], "")))
     continued = [m for m in found.medications if m["status"] == "current" and m["name"] in found.continued]
     if continued:  # one line: 「カルベジロール、サクビトリルバルサルタン（エンレスト） 継続。」
-        soap["P"].append(Item(f"{'、'.join(_medication(m) for m in continued)} 継続。",
-                              sorted({i for m in continued for i in m["evidence"]})))
+        soap["P"].append(
+            Item(
+                f"{'、'.join(_medication(m) for m in continued)} 継続。",
+                sorted({i for m in continued for i in m["evidence"]}),
+            )
+        )
     soap["P"] += _lines(in_words.plan_lines(said))
     soap["P"] += _lines(in_words.spoken_lines(said, "P"))
     return soap
@@ -225,20 +274,28 @@ def uncovered_of(transcript: Transcript) -> list:
     return uncovered(list(index.said.values()), _rule_lines(index, fact_rules.extract(index)))
 
 
-def _assemble(index: EvidenceIndex, found: fact_rules.Facts, soap: dict[str, list[Item]],
-              lines: dict[str, list[dict]]) -> dict[str, list[Item]]:
+def _assemble(
+    index: EvidenceIndex, found: fact_rules.Facts, soap: dict[str, list[Item]], lines: dict[str, list[dict]]
+) -> dict[str, list[Item]]:
     """The rules' lines, then the model's where they say something those do not (chart wording for what the rules
     kept in the speakers' words, or a fact no rule reads), deduplicated and verified."""
     med_names = {m["name"] for m in found.medications}
-    drafted = {s: [_recite(index, item, s != "P") for item in _drafted(lines[s])
-                   if not {m.value.generic for m in find_drugs(clean(item.text))} & med_names]  # a medication line says it
-               for s in SECTIONS}
+    drafted = {
+        s: [
+            _recite(index, item, s != "P")
+            for item in _drafted(lines[s])
+            if not {m.value.generic for m in find_drugs(clean(item.text))} & med_names
+        ]  # a medication line says it
+        for s in SECTIONS
+    }
     for section in SECTIONS:
         soap[section] += [item for item in drafted[section] if _adds(item, soap)]
 
     for section in SECTIONS:  # drop repeats, commas aside (a long visit drafted in chunks can say a thing twice)
         seen: set[str] = set()
-        soap[section] = [i for i in soap[section] if not ((key := re.sub(r"[、,\s]", "", i.text)) in seen or seen.add(key))]
+        soap[section] = [
+            i for i in soap[section] if not ((key := re.sub(r"[、,\s]", "", i.text)) in seen or seen.add(key))
+        ]
         for item in soap[section]:
             item.problems = index.check(item.text, item.evidence, asserts_findings=section != "P")
             if section in ("A", "P") and not item.problems and not any(s.clinician for s in index.cited(item.evidence)):
@@ -247,9 +304,15 @@ def _assemble(index: EvidenceIndex, found: fact_rules.Facts, soap: dict[str, lis
     return soap
 
 
-def karte(source: Transcript | str | Path | bytes, *, model: Model | str | None = None,
-          adapter: str | None = None, encoding: str | None = None, drafter: Callable | None = None,
-          rules_only: bool = False) -> Chart:
+def karte(
+    source: Transcript | str | Path | bytes,
+    *,
+    model: Model | str | None = None,
+    adapter: str | None = None,
+    encoding: str | None = None,
+    drafter: Callable | None = None,
+    rules_only: bool = False,
+) -> Chart:
     """Write an evidence-linked SOAP chart draft from a consultation.
 
     Args:
@@ -280,6 +343,14 @@ def karte(source: Transcript | str | Path | bytes, *, model: Model | str | None 
         llm = llm or load(model)
         lines = (drafter or draft)(llm, part, adapter=adapter)
     soap = _assemble(index, found, soap, lines)
-    return Chart(transcript=transcript, soap=soap, medications=found.medications, allergies=found.allergies,
-                 vitals=found.vitals, problems=found.problems, negatives=found.negatives,
-                 seconds=time.perf_counter() - start, model=name)
+    return Chart(
+        transcript=transcript,
+        soap=soap,
+        medications=found.medications,
+        allergies=found.allergies,
+        vitals=found.vitals,
+        problems=found.problems,
+        negatives=found.negatives,
+        seconds=time.perf_counter() - start,
+        model=name,
+    )

@@ -3,6 +3,7 @@
 Long visits are split into chunks of whole utterances that fit the context; each chunk is drafted on its
 own and the lines are concatenated in order.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence

@@ -5,6 +5,7 @@ Per consultation and overall: key-fact recall (a fact counts when one shown line
 medication list but said nowhere in the visit), denied findings shown as present, non-Japanese glyphs,
 charts valid against the JSON contract, and seconds per chart.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,29 +57,52 @@ def score(chart: Chart, reference: dict) -> dict:
     index = EvidenceIndex(chart.transcript)
     shown = [i for s in SECTIONS for i in chart.soap[s] if i.supported]
     lines = [_nfkc(i.text) for i in shown]
-    recalled = [f for f in reference["key_facts"] if any(all(_nfkc(m) in line for m in f["must_contain"]) for line in lines)]
+    recalled = [
+        f for f in reference["key_facts"] if any(all(_nfkc(m) in line for m in f["must_contain"]) for line in lines)
+    ]
 
     said_drugs = set().union(*(s.drugs for s in index.said.values()))
     said_quantities = set().union(*(s.quantities for s in index.said.values()))
     named = {m.value.generic for i in shown for m in find_drugs(clean(i.text))} | {m["name"] for m in chart.medications}
     invented_drugs = sorted(named - said_drugs)
-    invented_doses = sorted({f"{q.value}{q.unit}" for i in shown for q in find_quantities(clean(i.text))
-                             if q.unit in _DOSE_UNITS
-                             and not any(same_quantity((q.value, q.unit), said) for said in said_quantities)})
-    denied_present = sorted({f.term for s in ("S", "O", "A") for i in chart.soap[s] if i.supported
-                             for f in find_findings(clean(i.text)) if not f.negated and f.term in index.denied})
+    invented_doses = sorted(
+        {
+            f"{q.value}{q.unit}"
+            for i in shown
+            for q in find_quantities(clean(i.text))
+            if q.unit in _DOSE_UNITS and not any(same_quantity((q.value, q.unit), said) for said in said_quantities)
+        }
+    )
+    denied_present = sorted(
+        {
+            f.term
+            for s in ("S", "O", "A")
+            for i in chart.soap[s]
+            if i.supported
+            for f in find_findings(clean(i.text))
+            if not f.negated and f.term in index.denied
+        }
+    )
     all_text = " ".join(i.text for s in SECTIONS for i in chart.soap[s])
     forbidden = [w for w in reference.get("must_not_appear", []) if _nfkc(w) in _nfkc(" ".join(lines))]
     items = sum(len(chart.soap[s]) for s in SECTIONS)
     return {
-        "id": reference["id"], "department": reference.get("department", ""), "chars": chart.transcript.char_count,
-        "key_facts": len(reference["key_facts"]), "recalled": len(recalled),
+        "id": reference["id"],
+        "department": reference.get("department", ""),
+        "chars": chart.transcript.char_count,
+        "key_facts": len(reference["key_facts"]),
+        "recalled": len(recalled),
         "recall": len(recalled) / len(reference["key_facts"]) if reference["key_facts"] else 1.0,
         "missed": [f["fact"] for f in reference["key_facts"] if f not in recalled],
-        "items": items, "unsupported": items - len(shown),
-        "invented_drugs": invented_drugs, "invented_doses": invented_doses, "denied_as_present": denied_present,
-        "non_japanese": non_japanese_chars(all_text), "must_not_appear_shown": forbidden,
-        "contract_errors": validation_errors(chart.to_dict(), CHART_SCHEMA), "seconds": chart.seconds,
+        "items": items,
+        "unsupported": items - len(shown),
+        "invented_drugs": invented_drugs,
+        "invented_doses": invented_doses,
+        "denied_as_present": denied_present,
+        "non_japanese": non_japanese_chars(all_text),
+        "must_not_appear_shown": forbidden,
+        "contract_errors": validation_errors(chart.to_dict(), CHART_SCHEMA),
+        "seconds": chart.seconds,
     }
 
 
@@ -99,9 +123,16 @@ def summarise(rows: list[dict]) -> dict:
     }
 
 
-def evaluate(data: Path = DEFAULT_DATA, *, split: str | None = "test", model: Model | str | None = None,
-             adapter: str | None = None, limit: int | None = None, progress: bool = True,
-             rules_only: bool = False) -> dict:
+def evaluate(
+    data: Path = DEFAULT_DATA,
+    *,
+    split: str | None = "test",
+    model: Model | str | None = None,
+    adapter: str | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+    rules_only: bool = False,
+) -> dict:
     """Chart every consultation of `split` and score it; an error in one case is recorded, not raised.
     `rules_only` charts without the model (see kogata.tasks.karte.karte)."""
     llm = None if rules_only else model if isinstance(model, Model) else load(model, progress=progress)
@@ -114,10 +145,27 @@ def evaluate(data: Path = DEFAULT_DATA, *, split: str | None = "test", model: Mo
             row = score(chart, case.reference)
             row["chart"] = chart.to_dict()
         except Exception as e:  # one bad case must not end the run
-            row = {"id": case.id, "error": f"{type(e).__name__}: {e}", "key_facts": len(case.reference["key_facts"]),
-                   "recalled": 0, "items": 0, "unsupported": 0, "invented_drugs": [], "invented_doses": [],
-                   "denied_as_present": [], "non_japanese": [], "must_not_appear_shown": [],
-                   "contract_errors": ["no chart"], "seconds": time.perf_counter() - start}
+            row = {
+                "id": case.id,
+                "error": f"{type(e).__name__}: {e}",
+                "key_facts": len(case.reference["key_facts"]),
+                "recalled": 0,
+                "items": 0,
+                "unsupported": 0,
+                "invented_drugs": [],
+                "invented_doses": [],
+                "denied_as_present": [],
+                "non_japanese": [],
+                "must_not_appear_shown": [],
+                "contract_errors": ["no chart"],
+                "seconds": time.perf_counter() - start,
+            }
         rows.append(row)
-    return {"model": llm.spec.name if llm else "rules", "adapter": adapter, "split": split, "data": str(data),
-            "summary": summarise(rows), "cases": rows}
+    return {
+        "model": llm.spec.name if llm else "rules",
+        "adapter": adapter,
+        "split": split,
+        "data": str(data),
+        "summary": summarise(rows),
+        "cases": rows,
+    }

@@ -3,6 +3,7 @@ symptoms and problem names. Each comes with the ids of the utterances that state
 evidence-linked by construction (kogata.tasks.karte.lines writes the rest of the chart in the speakers' words;
 the model drafts narrative lines around both).
 """
+
 from __future__ import annotations
 
 import re
@@ -23,7 +24,11 @@ _VITALS = [
     ("呼吸数", re.compile(r"呼吸数[^。\d]{0,8}?(\d{1,2})(?!\d)"), "/分"),
     ("HbA1c", re.compile(r"HbA1c[^。\d]{0,8}?(\d{1,2}(?:\.\d)?)"), "%"),
     ("血糖", re.compile(r"血糖(?:値)?[^。\d]{0,8}?(\d{2,3})(?!\d)"), "mg/dL"),
-    ("体重", re.compile(r"(?:体重[^。\d]{0,8}?|^(?:今日|本日)は)(\d{1,3}(?:\.\d)?) ?(?:kg|キロ)"), "kg"),  # 「今日は66.5kgですね」
+    (
+        "体重",
+        re.compile(r"(?:体重[^。\d]{0,8}?|^(?:今日|本日)は)(\d{1,3}(?:\.\d)?) ?(?:kg|キロ)"),
+        "kg",
+    ),  # 「今日は66.5kgですね」
 ]
 _BARE_TEMPERATURE = re.compile(r"(?<![\d.])(3[4-9]|4[0-2])(\.\d)?℃")
 
@@ -31,12 +36,21 @@ _DOSE = re.compile(r"\d+(?:\.\d+)?(?:mg|g|mL|μg|単位|錠|カプセル|包|枚
 _DIRECTION = re.compile(r"増や|増量|に上げ|減ら|減量|に下げ")
 _CHART_FREQUENCY = {"頓服": "頓用", "寝る前": "就寝前"}
 _MASS = re.compile(r"(?:mg|g|μg|mL|単位)$")
-_FREQUENCY = re.compile(r"1日\d回(?:毎食後|朝夕食後|朝食後|夕食後|就寝前|寝る前)?|毎食後|朝夕|朝食後|夕食後|就寝前|寝る前|頓用|頓服|\d+時間おき|週\d回")
+_FREQUENCY = re.compile(
+    r"1日\d回(?:毎食後|朝夕食後|朝食後|夕食後|就寝前|寝る前)?|毎食後|朝夕|朝食後|夕食後|就寝前|寝る前|頓用|頓服|\d+時間おき|週\d回"
+)
 _DURATION = re.compile(r"\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
-_PRESCRIBING = re.compile(r"出し|処方|始め|追加|開始|飲んでください|使ってください|貼ってください|塗ってください|出ます|お渡し"
-                          r"|にします|にしましょう|使います|使いましょう|を使|点滴し|注射し")
+_PRESCRIBING = re.compile(
+    r"出し|処方|始め|追加|開始|飲んでください|使ってください|貼ってください|塗ってください|出ます|お渡し"
+    r"|にします|にしましょう|使います|使いましょう|を使|点滴し|注射し"
+)
 _STATUS_CUES = [  # strongest first
-    ("stopped", re.compile(r"中止|(?<!たら)(?<!れば)やめ(?:ま|て|る|よう|に)|止めましょう|止めます|中断|飲まなくて|終了|終わりに")),
+    (
+        "stopped",
+        re.compile(
+            r"中止|(?<!たら)(?<!れば)やめ(?:ま|て|る|よう|に)|止めましょう|止めます|中断|飲まなくて|終了|終わりに"
+        ),
+    ),
     ("changed", re.compile(r"増や|増量|減ら|減量|変更|変え|切り替え|に上げ|に下げ")),
     ("prescribed", _PRESCRIBING),
     ("current", re.compile(r"飲んで|服用|使って|続け|内服|貼って|塗って|もらって|飲めて|塗れて|使えて")),
@@ -46,31 +60,62 @@ _FORM = re.compile(r"(?:テープ|パップ|ゲル|軟膏|クリーム|ローシ
 _CONTINUE = re.compile(r"続け|継続|そのまま")
 _STATUS_WORD = {"prescribed": "処方", "changed": "変更", "stopped": "中止", "current": "内服中"}
 
-_REACTIONS = re.compile(r"蕁麻疹|じんましん|じんま疹|発疹|湿疹|かゆ|痒|腫れ|息苦し|呼吸困難|アナフィラキシー|ショック|赤く|ブツブツ"
-                        r"|喘息|かぶれ|むくみ")
-_ALLERGENS = re.compile(r"ペニシリン|セフェム|ニューキノロン|造影剤|ヨード|アスピリン|NSAIDs|ラテックス|卵|小麦|そば|蕎麦|エビ|えび|カニ|かに|牛乳|乳製品|ピーナッツ|落花生|大豆|スギ|花粉|ダニ|ハウスダスト|猫|犬|金属")
+_REACTIONS = re.compile(
+    r"蕁麻疹|じんましん|じんま疹|発疹|湿疹|かゆ|痒|腫れ|息苦し|呼吸困難|アナフィラキシー|ショック|赤く|ブツブツ"
+    r"|喘息|かぶれ|むくみ"
+)
+_ALLERGENS = re.compile(
+    r"ペニシリン|セフェム|ニューキノロン|造影剤|ヨード|アスピリン|NSAIDs|ラテックス|卵|小麦|そば|蕎麦|エビ|えび|カニ|かに|牛乳|乳製品|ピーナッツ|落花生|大豆|スギ|花粉|ダニ|ハウスダスト|猫|犬|金属"
+)
 # The reaction as a chart writes it; a swelling takes the body part named before it (まぶたが腫れた → 眼瞼腫脹).
-_REACTION_TERMS = {"じんましん": "蕁麻疹", "じんま疹": "蕁麻疹", "かゆ": "瘙痒", "痒": "瘙痒", "息苦し": "呼吸困難",
-                   "赤く": "発赤", "ブツブツ": "発疹", "喘息": "喘息発作", "むくみ": "浮腫", "腫れ": "腫脹"}
+_REACTION_TERMS = {
+    "じんましん": "蕁麻疹",
+    "じんま疹": "蕁麻疹",
+    "かゆ": "瘙痒",
+    "痒": "瘙痒",
+    "息苦し": "呼吸困難",
+    "赤く": "発赤",
+    "ブツブツ": "発疹",
+    "喘息": "喘息発作",
+    "むくみ": "浮腫",
+    "腫れ": "腫脹",
+}
 _SWOLLEN_PART = re.compile(r"(まぶた|瞼|目|唇|くちびる|顔|喉|のど|舌)[がのも]?(?:少し|ぱんぱんに|すごく)?腫れ")
-_PART_TERMS = {"まぶた": "眼瞼", "瞼": "眼瞼", "目": "眼瞼", "唇": "口唇", "くちびる": "口唇", "顔": "顔面", "喉": "咽頭",
-               "のど": "咽頭", "舌": "舌"}
+_PART_TERMS = {
+    "まぶた": "眼瞼",
+    "瞼": "眼瞼",
+    "目": "眼瞼",
+    "唇": "口唇",
+    "くちびる": "口唇",
+    "顔": "顔面",
+    "喉": "咽頭",
+    "のど": "咽頭",
+    "舌": "舌",
+}
 
 
 def _reaction_term(text: str, reaction: str) -> str:
     if reaction == "腫れ" and (part := _SWOLLEN_PART.search(text)):
         return _PART_TERMS[part.group(1)] + "腫脹"
     return _REACTION_TERMS.get(reaction, reaction)
+
+
 _ALLERGY_PAST = re.compile(r"出た|出まし|なった|なりまし|ありまし|起き|アレルギー")
 _ASKS_ALLERGY = re.compile(r"アレルギー")
 _DENIAL = re.compile(r"ない|ありません|ございません|いいえ|特に|なし|無い")
-_SHORT_ANSWER = 12  # characters: 「それは大丈夫です」 answers the question; a longer 「…骨は大丈夫でした」 is about something else
+_SHORT_ANSWER = (
+    12  # characters: 「それは大丈夫です」 answers the question; a longer 「…骨は大丈夫でした」 is about something else
+)
 _FINE = re.compile(r"大丈夫|普通です|平気|問題(?:は)?(?:ない|ありません)")  # an answer that the asked symptom is absent
 _SUSPECTED = re.compile(r"疑|かもしれ|可能性|思います|でしょう|考えられ|否定でき|おそらく|恐らく")
 _HISTORY = re.compile(r"既往|以前|昔|前に|持病|治療中|通院中|飲んで|言われて")
-_RISK_AFTER = re.compile(r"[のをにが]?(?:原因|予防|防|リスク|危険|なる|なり|起こ|可能性は低|出たら|あったら|出る場合|の場合|なら)")
+_RISK_AFTER = re.compile(
+    r"[のをにが]?(?:原因|予防|防|リスク|危険|なる|なり|起こ|可能性は低|出たら|あったら|出る場合|の場合|なら)"
+)
 _IF = re.compile(r"たら|れば|場合|とき(?:は|に)|時は|なら")
-_NEGATED_AFTER = re.compile(r"(?:の(?:症状|所見|兆候|徴候|心配|可能性))?(?:は|も)?(?:ない|ありません|なさそう|否定|違う|ではない|じゃない|低い)")
+_NEGATED_AFTER = re.compile(
+    r"(?:の(?:症状|所見|兆候|徴候|心配|可能性))?(?:は|も)?(?:ない|ありません|なさそう|否定|違う|ではない|じゃない|低い)"
+)
 
 
 @dataclass
@@ -85,7 +130,9 @@ class Facts:
     directions: dict[str, str] = field(default_factory=dict)  # medication name → 増量/減量 as the doctor said it
 
 
-_QUESTION = re.compile(r"(?:かね|かな|かしら|か|[?？]|(?:たり|とか|って)?は|(?:どう|いかが)(?:でしょう)?)[。」]?$")  # 「吐いたりは。」 asks too
+_QUESTION = re.compile(
+    r"(?:かね|かな|かしら|か|[?？]|(?:たり|とか|って)?は|(?:どう|いかが)(?:でしょう)?)[。」]?$"
+)  # 「吐いたりは。」 asks too
 
 
 def is_question(sentence: str) -> bool:
@@ -150,30 +197,42 @@ def medications(said: list[Said]) -> list[dict]:
                 continue  # 「ペニシリンで蕁麻疹が出た」 is an allergy, not a medication
             mentions = find_drugs(sentence)
             for k, m in enumerate(mentions):
-                later = [n for n in mentions[k + 1:] if n.value != m.value]
-                scope = sentence[m.span[1]:later[0].span[0] if later else len(sentence)]
+                later = [n for n in mentions[k + 1 :] if n.value != m.value]
+                scope = sentence[m.span[1] : later[0].span[0] if later else len(sentence)]
                 if not later:  # 「クラリスにします。二百ミリを一日二回、七日分です。」: the dose follows
-                    for follow in parts[si + 1:]:
+                    for follow in parts[si + 1 :]:
                         if find_drugs(follow) or is_question(follow):
                             break
                         scope += follow
-                status = _status(scope) or _status(s.text[s.text.find(sentence) + m.span[1]:])
+                status = _status(scope) or _status(s.text[s.text.find(sentence) + m.span[1] :])
                 said_how = status is not None
                 if status is None:
-                    taking = _TAKING_BEFORE.search(sentence[:m.span[0]])  # 「今飲んでいるのは、メトホルミン…」
+                    taking = _TAKING_BEFORE.search(sentence[: m.span[0]])  # 「今飲んでいるのは、メトホルミン…」
                     # a doctor asking about a drug (「ディフェリンは毎晩塗れていますか」) asks about one already used
                     status = "current" if taking or not s.clinician or is_question(sentence) else "prescribed"
                 drug = m.value
                 form = _FORM.search(m.surface)  # ロキソニンテープ and ロキソニン (tablets) are two products
                 key = drug.generic + (form.group(0) if form else "")
-                med = by_name.setdefault(key, {"name": drug.generic, "brand": "", "dose": "", "frequency": "",
-                                               "duration": "", "status": status, "evidence": []})
+                med = by_name.setdefault(
+                    key,
+                    {
+                        "name": drug.generic,
+                        "brand": "",
+                        "dose": "",
+                        "frequency": "",
+                        "duration": "",
+                        "status": status,
+                        "evidence": [],
+                    },
+                )
                 if m.surface != drug.generic and (not med["brand"] or m.surface.startswith(med["brand"])):
                     med["brand"] = m.surface  # メプチンエアー, said after メプチン, is the product
                 in_order = _DOSE.findall(scope)
                 doses = sorted(in_order, key=lambda d: not _MASS.search(d))  # 400mg before 2錠
                 if status == "changed" and len(in_order) >= 2:
-                    med["dose"] = "→".join(dict.fromkeys(in_order))  # 「5mgから10mgに増やしましょう」, a taper 30mg→20mg→10mg
+                    med["dose"] = "→".join(
+                        dict.fromkeys(in_order)
+                    )  # 「5mgから10mgに増やしましょう」, a taper 30mg→20mg→10mg
                 elif doses and (not med["dose"] or status == "changed"):
                     med["dose"] = doses[-1] if status == "changed" else doses[0]
                 for key, pattern in (("frequency", _FREQUENCY), ("duration", _DURATION)):
@@ -204,16 +263,18 @@ def _answered_doses(said: list[Said], by_name: dict[str, dict]) -> None:
         if len(meds) != 1:
             continue
         med = meds[0]
-        for follow in said[k + 1:k + 3]:
+        for follow in said[k + 1 : k + 3]:
             if find_drugs(follow.text):
                 break
             # the doctor's next words count where they give the supply; a patient's answer says what they take
             supply = _SUPPLY.search(follow.text) if follow.clinician else None
             if follow.clinician and supply is None:
                 continue
-            found = {"dose": (_DOSE.findall(follow.text) or [""])[0],
-                     "frequency": (m.group(0) if (m := _FREQUENCY.search(follow.text)) else ""),
-                     "duration": supply.group(0) if supply else ""}
+            found = {
+                "dose": (_DOSE.findall(follow.text) or [""])[0],
+                "frequency": (m.group(0) if (m := _FREQUENCY.search(follow.text)) else ""),
+                "duration": supply.group(0) if supply else "",
+            }
             if added := {key: value for key, value in found.items() if value and not med[key]}:
                 med.update({key: _CHART_FREQUENCY.get(v, v) for key, v in added.items()})
                 med["evidence"].append(follow.id)
@@ -222,9 +283,17 @@ def _answered_doses(said: list[Said], by_name: dict[str, dict]) -> None:
 def continued(said: list[Said], meds: list[dict]) -> list[str]:
     """Medicines already taken that the doctor says to continue (「メトホルミンはそのまま続けましょう」)."""
     current = {m["name"] for m in meds if m["status"] == "current"}
-    return list(dict.fromkeys(m.value.generic for s in said if s.clinician
-                              for sentence in sentences(s.text) if not is_question(sentence) and _CONTINUE.search(sentence)
-                              for m in find_drugs(sentence) if m.value.generic in current))
+    return list(
+        dict.fromkeys(
+            m.value.generic
+            for s in said
+            if s.clinician
+            for sentence in sentences(s.text)
+            if not is_question(sentence) and _CONTINUE.search(sentence)
+            for m in find_drugs(sentence)
+            if m.value.generic in current
+        )
+    )
 
 
 def change_word(med: dict, direction: str = "") -> str:
@@ -251,13 +320,20 @@ def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
         if not s.clinician:
             asked = previous is not None and previous.clinician and _ASKS_ALLERGY.search(previous.text)
             reaction = _REACTIONS.search(s.text)
-            substances = [m.value.generic if m.surface == m.value.generic else f"{m.value.generic}（{m.surface}）"
-                          for m in find_drugs(s.text)] + _ALLERGENS.findall(s.text)
+            substances = [
+                m.value.generic if m.surface == m.value.generic else f"{m.value.generic}（{m.surface}）"
+                for m in find_drugs(s.text)
+            ] + _ALLERGENS.findall(s.text)
             if substances and reaction and (_ALLERGY_PAST.search(s.text) or asked):
                 evidence = ([previous.id] if asked else []) + [s.id]
                 for substance in dict.fromkeys(substances):
-                    found.append({"substance": substance, "reaction": _reaction_term(s.text, reaction.group(0)),
-                                  "evidence": evidence})
+                    found.append(
+                        {
+                            "substance": substance,
+                            "reaction": _reaction_term(s.text, reaction.group(0)),
+                            "evidence": evidence,
+                        }
+                    )
             elif asked and not substances and _DENIAL.search(s.text):
                 denied = [previous.id, s.id]
             elif not substances and _NO_ALLERGY_SAID.search(s.text):  # 「薬のアレルギーもないです」 unasked
@@ -271,9 +347,14 @@ def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
 def _denied_words(text: str) -> list[str]:
     """Nouns said to be absent (「痛みもないし」 → 痛み): a noun, は/も/が, then a negative."""
     tokens = tokenize(text)
-    return [t.surface for t, particle, neg in zip(tokens, tokens[1:], tokens[2:])
-            if t.pos[0] == "名詞" and len(t.surface) >= 2 and particle.surface in ("は", "も", "が")
-            and neg.normalized_form in ("無い", "ない")]
+    return [
+        t.surface
+        for t, particle, neg in zip(tokens, tokens[1:], tokens[2:])
+        if t.pos[0] == "名詞"
+        and len(t.surface) >= 2
+        and particle.surface in ("は", "も", "が")
+        and neg.normalized_form in ("無い", "ない")
+    ]
 
 
 def negatives(index: EvidenceIndex) -> list[dict]:
@@ -288,16 +369,19 @@ def negatives(index: EvidenceIndex) -> list[dict]:
         question = before if before is not None and any(is_question(x) for x in sentences(before.text)) else None
         terms = [f.term for f in s.findings if f.negated]
         clauses = [c for x in sentences(s.text) for c in re.split(r"(?<=[、,])", x)]
-        if question is not None and (any(not find_findings(x) and says_no(x) for x in sentences(s.text)) or any(
-                not find_findings(c) and _FINE.search(c) and len(c) <= _SHORT_ANSWER for c in clauses)):
+        if question is not None and (
+            any(not find_findings(x) and says_no(x) for x in sentences(s.text))
+            or any(not find_findings(c) and _FINE.search(c) and len(c) <= _SHORT_ANSWER for c in clauses)
+        ):
             # 「しびれもないですし、しゃべるのも普通です」: the clause that names nothing answers for the rest
             # 「ないです」「それは大丈夫です」「目も大丈夫です」 answering 「息苦しさはありますか」「…物が二重に見えることは」
             terms += [f.term for f in question.findings if f.term not in affirmed]
         elif question is not None:  # 「痛みもないし、耳だれもないです」 to 「耳の痛みや、耳だれは」: 耳痛 too
             named = {f.term for f in s.findings}
             denied_words = _denied_words(s.text)
-            terms += [f.term for f in question.findings if f.term not in named
-                      and any(w in f.surface for w in denied_words)]
+            terms += [
+                f.term for f in question.findings if f.term not in named and any(w in f.surface for w in denied_words)
+            ]
         for term in dict.fromkeys(terms):
             if term not in affirmed and not any(n["finding"] == term for n in out):
                 asked = question is not None and any(f.term == term for f in question.findings)
@@ -320,22 +404,33 @@ def problems(said: list[Said]) -> list[dict]:
                 continue  # a question (「アレルギーはありますか」) or a warning (「血便が出るときは」) names a disease without finding it
             sentence = fold_modifiers(sentence)
             for m in find_diseases(sentence):
-                after = sentence[m.span[1]:]
+                after = sentence[m.span[1] :]
                 if _RISK_AFTER.match(after):
                     continue  # 「脳梗塞の原因になる」「脳梗塞を予防する」: a risk talked about, not a diagnosis
-                if _NEGATED_AFTER.match(after.lstrip("をが")) or re.match(r"[をが]?(?:疑う|示唆する)[^。]*(?:ない|ありません)", after):
+                if _NEGATED_AFTER.match(after.lstrip("をが")) or re.match(
+                    r"[をが]?(?:疑う|示唆する)[^。]*(?:ない|ありません)", after
+                ):
                     continue  # 「肺炎を疑うような音はない」: ruled out, not a problem
                 if not s.clinician:
                     status = "history" if _HISTORY.search(sentence) else None
                     if status is None:
                         continue  # the patient naming a disease is not a diagnosis
                 else:
-                    status = ("history" if _HISTORY.search(sentence) and not _SUSPECTED.search(sentence)
-                              else "suspected" if _SUSPECTED.search(sentence) else "confirmed")
+                    status = (
+                        "history"
+                        if _HISTORY.search(sentence) and not _SUSPECTED.search(sentence)
+                        else "suspected"
+                        if _SUSPECTED.search(sentence)
+                        else "confirmed"
+                    )
                 disease = m.value
                 if disease.name not in found:
-                    found[disease.name] = {"name": disease.name, "icd10": disease.icd10, "status": status,
-                                           "evidence": [s.id]}
+                    found[disease.name] = {
+                        "name": disease.name,
+                        "icd10": disease.icd10,
+                        "status": status,
+                        "evidence": [s.id],
+                    }
                 elif s.id not in found[disease.name]["evidence"]:
                     found[disease.name]["evidence"].append(s.id)
     # a shorter name inside a longer one found too (気管支炎 in 急性気管支炎) is the same problem
@@ -348,9 +443,16 @@ def extract(index: EvidenceIndex) -> Facts:
     found_allergies, denied = allergies(said)
     meds = medications(said)
     directions = {m["name"]: m.pop("direction") for m in meds if "direction" in m}  # not part of the contract
-    return Facts(directions=directions, vitals=vitals(said), medications=meds, allergies=found_allergies,
-                 negatives=negatives(index), problems=problems(said), continued=continued(said, meds),
-                 no_allergies=[] if found_allergies else denied)
+    return Facts(
+        directions=directions,
+        vitals=vitals(said),
+        medications=meds,
+        allergies=found_allergies,
+        negatives=negatives(index),
+        problems=problems(said),
+        continued=continued(said, meds),
+        no_allergies=[] if found_allergies else denied,
+    )
 
 
 def status_word(status: str) -> str:

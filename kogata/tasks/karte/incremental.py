@@ -15,6 +15,7 @@ At the end karte() runs as usual with a drafter that reuses every kept window wh
 corrected speaker label, or a later utterance that a rule line now reads together with one of them, changes the
 key, and that window is drafted again) and drafts only the rest.
 """
+
 from __future__ import annotations
 
 import threading
@@ -103,8 +104,9 @@ class IncrementalChart:
             if len(self.lines) != self._residual[0]:
                 return True
         tail = [s for s in self._residual[1] if s.id > self._done]
-        return bool(tail) and (self._tail_chars(tail) >= self.window_chars or
-                               (self.prefill and self._prefilled != key(tail)))
+        return bool(tail) and (
+            self._tail_chars(tail) >= self.window_chars or (self.prefill and self._prefilled != key(tail))
+        )
 
     @staticmethod
     def _tail_chars(tail: Sequence) -> int:
@@ -134,8 +136,13 @@ class IncrementalChart:
             return Step("idle")
         response = generate(self.model, messages(tail), max_tokens=1, adapter=self.adapter)
         self._prefilled = key(tail)
-        return Step("prefill", len(tail), response.stats.prompt_tokens, response.stats.cached_tokens,
-                    time.perf_counter() - start)
+        return Step(
+            "prefill",
+            len(tail),
+            response.stats.prompt_tokens,
+            response.stats.cached_tokens,
+            time.perf_counter() - start,
+        )
 
     def drafter(self, model: Model, said: Sequence, *, adapter: str | None = None) -> dict[str, list[dict]]:
         """karte's draft(), reusing every kept window that matches the transcript as it now stands."""
@@ -144,7 +151,7 @@ class IncrementalChart:
         with self._lock:
             kept = list(self.drafted)
         for window_key, value in kept:
-            if key(said[at:at + len(window_key)]) != window_key:
+            if key(said[at : at + len(window_key)]) != window_key:
                 break  # a correction changed this window: it and the rest are drafted again
             for section, items in value.items():
                 lines.setdefault(section, []).extend(items)

@@ -5,6 +5,7 @@ Every line cites the one utterance it came from, so it is evidence-linked by con
 clause by clause: a sentence is kept only where it says something clinical (kogata.tasks.karte.facts reads the
 structured facts: vitals, medications, allergies, denials, problems).
 """
+
 from __future__ import annotations
 
 import functools
@@ -15,14 +16,23 @@ from kogata.ja.findings import predicates
 from kogata.ja.tokenizer import tokenize
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
-from kogata.tasks.karte.facts import (fold_modifiers, is_allergy_sentence, is_allergy_talk, is_question, orders_a_drug,
-                                      says_no, sentences)
+from kogata.tasks.karte.facts import (
+    fold_modifiers,
+    is_allergy_sentence,
+    is_allergy_talk,
+    is_question,
+    orders_a_drug,
+    says_no,
+    sentences,
+)
 from kogata.verify import Said
 from kogata.verify.evidence import lay_terms
 
-_ONSET = re.compile(r"((?:\d+(?:〜\d+)?|半|数)(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝"
-                    r"|一昨日|先週|先月|去年|今日)(?:ぐらい|くらい|ほど)?(?:から|より|前に|に|(?<=[朝夜昼方週月年日])、)"
-                    r"|この((?:\d+(?:〜\d+)?|数)(?:日|週間|か月|ヶ月|年))(?:ぐらい|くらい|ほど)?(?:で|の間に?)")
+_ONSET = re.compile(
+    r"((?:\d+(?:〜\d+)?|半|数)(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝"
+    r"|一昨日|先週|先月|去年|今日)(?:ぐらい|くらい|ほど)?(?:から|より|前に|に|(?<=[朝夜昼方週月年日])、)"
+    r"|この((?:\d+(?:〜\d+)?|数)(?:日|週間|か月|ヶ月|年))(?:ぐらい|くらい|ほど)?(?:で|の間に?)"
+)
 # When a symptom comes, as a chart writes it (誘因・時間帯): 「寝返りをうったときに」 → 寝返り時
 _CIRCUMSTANCES = [
     (re.compile(r"朝起き(?:た|る)?(?:とき|時|ても|て)|起床時|寝起き"), "起床時"),
@@ -36,16 +46,28 @@ _CIRCUMSTANCES = [
     (re.compile(r"動く(?:と|とき)|動かす(?:と|とき)"), "体動時"),
     (re.compile(r"安静にして(?:いる|る)?(?:とき|時)|じっとして(?:いる|る)?(?:とき|時)"), "安静時"),
 ]
-_TESTS = re.compile(r"採血|血液検査|血液の検査|尿検査|尿の検査|検尿|胸のレントゲン|レントゲン|X線|CT|MRI|心臓の超音波|エコー|超音波"
-                    r"|運動負荷心電図|ホルター心電図|心電図|心エコー|迅速検査|パッチテスト|聴力検査|内視鏡|胃カメラ|大腸カメラ|骨密度|検査")
-_TEST_TERMS = {"血液の検査": "血液検査", "尿の検査": "尿検査", "胸のレントゲン": "胸部X線", "レントゲン": "X線",
-               "心臓の超音波": "心エコー", "超音波": "エコー"}
+_TESTS = re.compile(
+    r"採血|血液検査|血液の検査|尿検査|尿の検査|検尿|胸のレントゲン|レントゲン|X線|CT|MRI|心臓の超音波|エコー|超音波"
+    r"|運動負荷心電図|ホルター心電図|心電図|心エコー|迅速検査|パッチテスト|聴力検査|内視鏡|胃カメラ|大腸カメラ|骨密度|検査"
+)
+_TEST_TERMS = {
+    "血液の検査": "血液検査",
+    "尿の検査": "尿検査",
+    "胸のレントゲン": "胸部X線",
+    "レントゲン": "X線",
+    "心臓の超音波": "心エコー",
+    "超音波": "エコー",
+}
 _WHEN = re.compile(r"\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)(?:後|ぐらい後|くらい後)|明日|来週|次回")
-_ORDERS = re.compile(r"しましょう|します|しておきます|お願いします|行います|撮り|撮って|調べ|測り|予約|やります|やりましょう"
-                     r"|とります|取ります")
+_ORDERS = re.compile(
+    r"しましょう|します|しておきます|お願いします|行います|撮り|撮って|調べ|測り|予約|やります|やりましょう"
+    r"|とります|取ります"
+)
 _CANCELLED = re.compile(r"[はも]?(?:やめ|行わ|しない|しません|不要|いらない|必要ない)")
-_FOLLOW_UP = re.compile(r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)|明日|明後日|来週|来月)(?:後|ぐらい後|くらい後|先)?[^。]{0,20}?"
-                        r"(?:来て|受診|再診|お越し|診せて|見せて|結果)|次回は(\d+(?:日|週間|か月|ヶ月))後")
+_FOLLOW_UP = re.compile(
+    r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)|明日|明後日|来週|来月)(?:後|ぐらい後|くらい後|先)?[^。]{0,20}?"
+    r"(?:来て|受診|再診|お越し|診せて|見せて|結果)|次回は(\d+(?:日|週間|か月|ヶ月))後"
+)
 
 
 _DAYS_AHEAD = ("明日", "明後日", "来週", "来月")
@@ -58,14 +80,16 @@ _CONDITIONAL = re.compile(r"たら|れば|場合|時は|ときは|うちは|な�
 
 
 # Someone else's symptoms (「上のお姉ちゃんが3日前に同じように吐いてました」): history of contacts, not the patient's.
-_ABOUT_OTHERS = re.compile(r"(?:お姉ちゃん|お兄ちゃん|姉|兄|妹|弟|(?<!お)母(?!親)|父(?!親)|夫|妻|主人|家族|同僚|友達|友人|周り|クラス)[がもは]")
+_ABOUT_OTHERS = re.compile(
+    r"(?:お姉ちゃん|お兄ちゃん|姉|兄|妹|弟|(?<!お)母(?!親)|父(?!親)|夫|妻|主人|家族|同僚|友達|友人|周り|クラス)[がもは]"
+)
 _SIDE = re.compile(r"(左|右|両)(?:の|側の|方の|方)?$")
 _SIDE_TERM = {"左": "左", "右": "右", "両": "両側"}
 
 
 def _sided(text: str, finding) -> str:
     """左膝痛 for 「左の膝が痛い」: the side said just before the words of a finding."""
-    side = _SIDE.search(text[max(0, finding.span[0] - 4):finding.span[0]])
+    side = _SIDE.search(text[max(0, finding.span[0] - 4) : finding.span[0]])
     return _SIDE_TERM[side.group(1)] + finding.term if side else finding.term
 
 
@@ -96,24 +120,40 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         if s.clinician or is_allergy_talk(s):
             continue  # 「ペニシリンで蕁麻疹が出た」 is recorded as an allergy
         others = [x for x in sentences(s.text) if _ABOUT_OTHERS.search(x)]
-        present = list(dict.fromkeys(_sided(s.text, f) for f in s.findings if not f.negated
-                                     and not any(f.surface in x for x in others)))
+        present = list(
+            dict.fromkeys(
+                _sided(s.text, f) for f in s.findings if not f.negated and not any(f.surface in x for x in others)
+            )
+        )
         affirmed = _answered_yes(heard, s)
         present += [t for t in dict.fromkeys(affirmed) if t not in present]
         if present:
             onset = _ONSET.search(s.text)
-            when = re.sub(r"ぐらい|くらい|ほど", "", onset.group(1) or onset.group(2) + "前") if onset else ""  # この1週間で
+            when = (
+                re.sub(r"ぐらい|くらい|ほど", "", onset.group(1) or onset.group(2) + "前") if onset else ""
+            )  # この1週間で
             lead = f"{_CHART_ONSET.get(when, when)}{'、' if onset.group(0).endswith('、') else 'より'}" if onset else ""
-            circumstances = [] if onset else [  # not 「今朝より夜間の嘔吐」 where 夜中 and 今朝 belong to different symptoms
-                word for pattern, word in _CIRCUMSTANCES
-                if pattern.search(s.text) and not any(word in term for term in present)]  # not 夜間の夜間頻尿
+            circumstances = (
+                []
+                if onset
+                else [  # not 「今朝より夜間の嘔吐」 where 夜中 and 今朝 belong to different symptoms
+                    word
+                    for pattern, word in _CIRCUMSTANCES
+                    if pattern.search(s.text) and not any(word in term for term in present)
+                ]
+            )  # not 夜間の夜間頻尿
             lead += "・".join(circumstances) + "の" if circumstances else ""
             # the patient's own words beside the terms: where, since when, how (「右手の親指から薬指がしびれる」),
             # from every clinical sentence of the utterance but those that only deny
             echo = {w for term in affirmed for w in predicates(term)}
-            words = [chart_sentence(clinical).rstrip("。") for x in sentences(s.text)
-                     if not is_question(x) and not _ABOUT_OTHERS.search(x) and (clinical := _without_small_talk(x, echo))
-                     and not ((found := find_findings(x)) and all(f.negated for f in found))]
+            words = [
+                chart_sentence(clinical).rstrip("。")
+                for x in sentences(s.text)
+                if not is_question(x)
+                and not _ABOUT_OTHERS.search(x)
+                and (clinical := _without_small_talk(x, echo))
+                and not ((found := find_findings(x)) and all(f.negated for f in found))
+            ]
             quote = f"（「{'。'.join(words)}」）" if words and len("".join(words)) <= _MAX_QUOTE else ""
             lines.append((f"{lead}{'、'.join(present)}あり{quote}。", [heard.id, s.id] if affirmed else [s.id]))
     return lines
@@ -134,9 +174,15 @@ def examination_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         absent: list[str] = []
         words: list[str] = []
         for sentence in sentences(s.text):
-            if is_question(sentence) or _CONDITIONAL.search(sentence) or _NOT_A_FINDING.search(sentence) \
-                    or find_drugs(sentence) or "薬" in sentence or _ADVICE_CUES.search(sentence) \
-                    or _is_assessment(sentence):
+            if (
+                is_question(sentence)
+                or _CONDITIONAL.search(sentence)
+                or _NOT_A_FINDING.search(sentence)
+                or find_drugs(sentence)
+                or "薬" in sentence
+                or _ADVICE_CUES.search(sentence)
+                or _is_assessment(sentence)
+            ):
                 continue  # 「むくみも見ておきますね」 announces an examination; 「吐き気止めに…」 names a drug's use
             findings = [f for f in find_findings(sentence) if f.term not in echoed]
             present += [f.term for f in findings if not f.negated]
@@ -165,9 +211,13 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         ordered: list[tuple[str, str]] = []  # (when, tests)
         revisit = ""
         for sentence in sentences(s.text):
-            tests = list(dict.fromkeys(_TEST_TERMS.get(m.group(0), m.group(0)) for m in _TESTS.finditer(sentence)
-                                       if not _CANCELLED.match(sentence, m.end()) and not
-                                       _CANCELLED.match(sentence, m.end() + 1)))  # 「CTはやめて」
+            tests = list(
+                dict.fromkeys(
+                    _TEST_TERMS.get(m.group(0), m.group(0))
+                    for m in _TESTS.finditer(sentence)
+                    if not _CANCELLED.match(sentence, m.end()) and not _CANCELLED.match(sentence, m.end() + 1)
+                )
+            )  # 「CTはやめて」
             if tests and _ORDERS.search(sentence) and not is_question(sentence) and not _CONDITIONAL.search(sentence):
                 when = _WHEN.search(sentence)
                 at = re.sub(r"ぐらい|くらい", "", when.group(0)) + "に" if when else ""
@@ -187,31 +237,61 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
 # Sentences worth keeping in the doctor's or patient's own words when no rule above turned them into a line:
 # the history and habits the patient tells, what the doctor reports from an examination or a test, the doctor's
 # assessment and instructions. Cited by construction; the model's lines are added beside them, never instead.
-_RESULT_CUES = re.compile(r"検査|結果|陽性|陰性|正常|異常|X線|レントゲン|心電図|エコー|CT|MRI|所見|押すと|触れ|腫れ|赤く|赤い|白い"
-                          r"|音|圧痛|骨折|傷|数値|曲げ|伸ば|度まで|可動|値は|値が|問題ありません|保たれ|左右差|試験|反射|聴診|触診|表情|顔色|受け答え|\d+点")
-_ADVICE_CUES = re.compile(r"ましょう|てください|でください|下さい|予約|控え|避け|様子を見|までに"
-                          r"|続けて|休んで|安静|冷やして|温めて|気をつけ|受診して|診断書|紹介状|紹介します|呼んで"
-                          r"|(?:し|取り|とり|つけ|書き|入れ|抜き|とめ|撮り|戻し|固定し|縫い)ます")
+_RESULT_CUES = re.compile(
+    r"検査|結果|陽性|陰性|正常|異常|X線|レントゲン|心電図|エコー|CT|MRI|所見|押すと|触れ|腫れ|赤く|赤い|白い"
+    r"|音|圧痛|骨折|傷|数値|曲げ|伸ば|度まで|可動|値は|値が|問題ありません|保たれ|左右差|試験|反射|聴診|触診|表情|顔色|受け答え|\d+点"
+)
+_ADVICE_CUES = re.compile(
+    r"ましょう|てください|でください|下さい|予約|控え|避け|様子を見|までに"
+    r"|続けて|休んで|安静|冷やして|温めて|気をつけ|受診して|診断書|紹介状|紹介します|呼んで"
+    r"|(?:し|取り|とり|つけ|書き|入れ|抜き|とめ|撮り|戻し|固定し|縫い)ます"
+)
 # Words a chart is about (body, symptoms, care, habits); a sentence without any, and without a finding, drug, disease
 # or measurement, is small talk (「梅雨でじめじめしてるのに、二人とも元気すぎて大変です」).
-_CLINICAL = re.compile(r"(?<!饅)頭|顔|額|おでこ|(?<![\d回番つ])目(?!標)|耳|鼻|(?<!窓)口|唇|喉|のど|首|肩|腕|肘|(?<![上相])手(?!伝|続|紙)"
-                       r"|指|爪|へそ|みぞおち|くるぶし|足の甲|鼓膜|粘膜|扁桃|舌|瞳孔|リンパ|胸|背中|腰|お腹|おなか|腹|お尻|おしり|肛門|膝|ひざ|足|脚|すね(?=[をがにのはも])|皮膚|肌|関節|骨|筋|心臓|肺|胃|腸|肝|腎"
-                       r"|血|便|尿|おしっこ|熱|痛|かゆ|咳|痰|鼻水|薬|検査|医者|診断|治療|食|飯|飲|お酒|眠|睡眠|寝|タバコ|たばこ"
-                       r"|喫煙|異常|甲状腺|手帳|日本酒|ビール|焼酎|ワイン|染め|化粧|洗剤|生理|月経|運動|歩|散歩|お昼を抜|朝を抜|ご飯を抜|発作|症状|体重|声|息(?!子)|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点"
-                       r"|尻|転|滑っ|ぶつけ|打っ|打撲|ひね|捻|けが|怪我|傷|切っ|刺さ|噛ま"  # how an injury happened
-                       r"|LDL|HDL|コレステロール|中性脂肪|HbA1c|血糖|eGFR|クレアチニン|尿酸|CRP|INR|白血球|数値"
-                       r"|黄色|緑色|透明|ドロッ|サラサラ|ネバネバ|水っぽ|血が混"  # what comes out, and how
-                       r"|増え|減っ|減り|良くな|悪くな|楽に|治ま|続い|ひど|強く|弱く"  # and the course
-                       r"|測っ|測る|測ると|測ったら|出てない|出ていない|出ません|徴候|陽性|陰性|試験|受診|通院|入院|手術"
-                       r"|[一-龥]科")  # 眼科, 内科: where else the patient is seen
-_CLINICAL_UNITS = {"mg", "g", "mL", "μg", "℃", "kg", "mmHg", "%", "錠", "包", "単位", "cm", "mm", "dB", "mg/dL", "/分", "本", "杯"}
+_CLINICAL = re.compile(
+    r"(?<!饅)頭|顔|額|おでこ|(?<![\d回番つ])目(?!標)|耳|鼻|(?<!窓)口|唇|喉|のど|首|肩|腕|肘|(?<![上相])手(?!伝|続|紙)"
+    r"|指|爪|へそ|みぞおち|くるぶし|足の甲|鼓膜|粘膜|扁桃|舌|瞳孔|リンパ|胸|背中|腰|お腹|おなか|腹|お尻|おしり|肛門|膝|ひざ|足|脚|すね(?=[をがにのはも])|皮膚|肌|関節|骨|筋|心臓|肺|胃|腸|肝|腎"
+    r"|血|便|尿|おしっこ|熱|痛|かゆ|咳|痰|鼻水|薬|検査|医者|診断|治療|食|飯|飲|お酒|眠|睡眠|寝|タバコ|たばこ"
+    r"|喫煙|異常|甲状腺|手帳|日本酒|ビール|焼酎|ワイン|染め|化粧|洗剤|生理|月経|運動|歩|散歩|お昼を抜|朝を抜|ご飯を抜|発作|症状|体重|声|息(?!子)|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点"
+    r"|尻|転|滑っ|ぶつけ|打っ|打撲|ひね|捻|けが|怪我|傷|切っ|刺さ|噛ま"  # how an injury happened
+    r"|LDL|HDL|コレステロール|中性脂肪|HbA1c|血糖|eGFR|クレアチニン|尿酸|CRP|INR|白血球|数値"
+    r"|黄色|緑色|透明|ドロッ|サラサラ|ネバネバ|水っぽ|血が混"  # what comes out, and how
+    r"|増え|減っ|減り|良くな|悪くな|楽に|治ま|続い|ひど|強く|弱く"  # and the course
+    r"|測っ|測る|測ると|測ったら|出てない|出ていない|出ません|徴候|陽性|陰性|試験|受診|通院|入院|手術"
+    r"|[一-龥]科"
+)  # 眼科, 内科: where else the patient is seen
+_CLINICAL_UNITS = {
+    "mg",
+    "g",
+    "mL",
+    "μg",
+    "℃",
+    "kg",
+    "mmHg",
+    "%",
+    "錠",
+    "包",
+    "単位",
+    "cm",
+    "mm",
+    "dB",
+    "mg/dL",
+    "/分",
+    "本",
+    "杯",
+}
 _ASSESSMENT = re.compile(r"と考えられ|(?:だ|か)と思い|でしょう|疑い|可能性|かもしれ|状態|診断|ですね|です(?:。|$)")
-_ASSESSMENT_END = re.compile(r"(?:と考えられます|と考えます|だと思います|かと思います|と思います|でしょう|かもしれません|の状態|状態)?"
-                             r"(?:ですね|です|ね)?(。?)$")
+_ASSESSMENT_END = re.compile(
+    r"(?:と考えられます|と考えます|だと思います|かと思います|と思います|でしょう|かもしれません|の状態|状態)?"
+    r"(?:ですね|です|ね)?(。?)$"
+)
 # How a chart says what the doctor says in words (applied to assessment lines).
 _ASSESSMENT_WORDS = [
     (re.compile(r"(?:が|は)?(?:少し|やや|だいぶ|かなり)?(?:悪くなって|悪化して)(?:いる|きている|きた)"), "の増悪"),
-    (re.compile(r"(?:が|は)?(?:少し|やや|だいぶ|かなり)?(?:良くなって|よくなって)(?:いる|きている|きた|います)"), "の改善"),
+    (
+        re.compile(r"(?:が|は)?(?:少し|やや|だいぶ|かなり)?(?:良くなって|よくなって)(?:いる|きている|きた|います)"),
+        "の改善",
+    ),
     (re.compile(r"(?:中くらい|中等度)の発作"), "中発作"),
     (re.compile(r"(?:小さい|小さな|軽い)発作"), "小発作"),
     (re.compile(r"(?:大きい|大きな|重い)発作"), "大発作"),
@@ -223,11 +303,15 @@ _JUDGING = r"と考えられ|と思い|でしょう|疑い|による"  # words o
 _ALLERGY_DIAGNOSIS = re.compile(_JUDGING + r"|アレルギー性|花粉症|皮膚炎|薬疹")
 _JUDGED = re.compile(_JUDGING + r"|可能性|かもしれ|のせい")
 _JUDGED_OR_NAMED = re.compile(_JUDGED.pattern + r"|考えやす|診断|です(?:ね)?[。]?$")
-_DIAGNOSIS_WORDS = re.compile(r"炎|症|病|障害|発作|便秘|脱水|骨折|捻挫|打撲|増悪|悪化|コントロール|感染|アレルギー|薬疹|蕁麻疹|じんましん")
+_DIAGNOSIS_WORDS = re.compile(
+    r"炎|症|病|障害|発作|便秘|脱水|骨折|捻挫|打撲|増悪|悪化|コントロール|感染|アレルギー|薬疹|蕁麻疹|じんましん"
+)
 
 
-_LEAD = re.compile(r"^(?:[.…‥・\s]+|(?:じゃあ|では|それでは|それと|それから|あと|まず|なので|ですので|はい|ええ|うん|そうですね|えっと|えーと|えー"
-                   r"|あのー|あの|あー|まあ|うーん)ー*(?![はがをにのもで])[、,]?\s*)+")
+_LEAD = re.compile(
+    r"^(?:[.…‥・\s]+|(?:じゃあ|では|それでは|それと|それから|あと|まず|なので|ですので|はい|ええ|うん|そうですね|えっと|えーと|えー"
+    r"|あのー|あの|あー|まあ|うーん)ー*(?![はがをにのもで])[、,]?\s*)+"
+)
 
 
 _ABOUT_AGO = re.compile(r"(?<![約\d])(\d+(?:〜\d+)?)(日|週間|か月|ヶ月|年|時間|分)(?:くらい|ぐらい|ほど)前")
@@ -254,22 +338,35 @@ def chart_sentence(sentence: str) -> str:
 
 
 # Lifestyle guidance as a chart names it, when the doctor advises less of the habit (「塩分は控えめにしましょう」).
-_GUIDANCE = [("減塩指導", re.compile(r"塩分|塩|しょっぱ")), ("節酒指導", re.compile(r"お酒|飲酒|アルコール|ビール")),
-             ("禁煙指導", re.compile(r"タバコ|たばこ|煙草|喫煙|禁煙")), ("体重管理", re.compile(r"体重を(?:減ら|落と)|減量"))]
+_GUIDANCE = [
+    ("減塩指導", re.compile(r"塩分|塩|しょっぱ")),
+    ("節酒指導", re.compile(r"お酒|飲酒|アルコール|ビール")),
+    ("禁煙指導", re.compile(r"タバコ|たばこ|煙草|喫煙|禁煙")),
+    ("体重管理", re.compile(r"体重を(?:減ら|落と)|減量")),
+]
 _REVISIT = re.compile(r"(?:もう一度|また)(?:来て|診せて|見せて|受診して)ください")
 _LIMIT_ADVICE = re.compile(r"控え|減ら|やめ|止め|落と|少なめ|未満|以下|まで")
 
 
 def is_clinical(text: str) -> bool:
-    return bool(_CLINICAL.search(text) or find_findings(text) or find_drugs(text) or find_diseases(text)
-                or any(q.unit in _CLINICAL_UNITS for q in find_quantities(text)))
+    return bool(
+        _CLINICAL.search(text)
+        or find_findings(text)
+        or find_drugs(text)
+        or find_diseases(text)
+        or any(q.unit in _CLINICAL_UNITS for q in find_quantities(text))
+    )
 
 
-_WHEN_CLAUSE = re.compile(r"(?:\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前|昨日|一昨日|今朝|昨夜|先週|先月|去年|今日)"
-                          r"(?:の(?:朝|夜|昼|夕方))?(?:に|から|より|は)?")
+_WHEN_CLAUSE = re.compile(
+    r"(?:\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前|昨日|一昨日|今朝|昨夜|先週|先月|去年|今日)"
+    r"(?:の(?:朝|夜|昼|夕方))?(?:に|から|より|は)?"
+)
 
 
-_BARE_VALUE = re.compile(r"\d+(?:\.\d+)?(?:〜\d+(?:\.\d+)?)?(?:くらい|ぐらい|程度|台)?(?:でした|です|だった|ぐらいでした|くらいでした)?")
+_BARE_VALUE = re.compile(
+    r"\d+(?:\.\d+)?(?:〜\d+(?:\.\d+)?)?(?:くらい|ぐらい|程度|台)?(?:でした|です|だった|ぐらいでした|くらいでした)?"
+)
 
 
 def _without_small_talk(sentence: str, echo: set[str] = frozenset()) -> str:
@@ -280,10 +377,20 @@ def _without_small_talk(sentence: str, echo: set[str] = frozenset()) -> str:
     clinical = [is_clinical(c) or bool(echo and echo & {t.normalized_form for t in tokenize(c)}) for c in clauses]
     # a time clause (「3日前に、」) goes with the clinical clause it leads, a bare value or a count (「62でした」
     # 「今日だけで6回くらい」) with the one it follows
-    kept = [c for k, c in enumerate(clauses)
-            if clinical[k] or (_WHEN_CLAUSE.fullmatch(c.strip("、, ")) and any(clinical[k + 1:k + 2]))
-            or (k and clinical[k - 1] and (_BARE_VALUE.fullmatch(c.strip("、,。 "))
-                                           or (len(c) <= 14 and any(q.unit in _COUNTS for q in find_quantities(c)))))]
+    kept = [
+        c
+        for k, c in enumerate(clauses)
+        if clinical[k]
+        or (_WHEN_CLAUSE.fullmatch(c.strip("、, ")) and any(clinical[k + 1 : k + 2]))
+        or (
+            k
+            and clinical[k - 1]
+            and (
+                _BARE_VALUE.fullmatch(c.strip("、,。 "))
+                or (len(c) <= 14 and any(q.unit in _COUNTS for q in find_quantities(c)))
+            )
+        )
+    ]
     return "".join(kept).rstrip("、,") if any(clinical) else ""
 
 
@@ -323,11 +430,17 @@ def _topic(question: Said, answer: Said) -> str:
 def _answers_when(sentence: str, question: Said | None) -> bool:
     """「5年くらい前から毎年です」 to 「毎年この時期に症状が出ますか」: when, how long or how often, answering a question
     about something clinical."""
-    return question is not None and is_clinical(question.text) and not says_no(sentence) \
+    return (
+        question is not None
+        and is_clinical(question.text)
+        and not says_no(sentence)
         and bool(_AGO.search(sentence) or find_quantities(sentence) or _SOME.search(sentence))
+    )
 
 
-_AGO = re.compile(r"\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前")  # not 今日, 昨日: small talk has them too
+_AGO = re.compile(
+    r"\d+(?:〜\d+)?(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前"
+)  # not 今日, 昨日: small talk has them too
 _SOME = re.compile(r"数(?:時間|日|週間|か月|年|分|回)|半日|子ども|子供|小さい頃|小さいころ|幼少|小学|中学|高校|学生")
 _COUNTS = {"回", "日", "週間", "週", "か月", "年", "時間", "分", "杯", "本"}
 
@@ -337,8 +450,9 @@ def _answered_denial(sentence: str, question: Said | None) -> bool:
     return question is not None and bool(question.findings) and says_no(sentence) and not find_diseases(sentence)
 
 
-def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset(),
-                 known_values: set[str] = frozenset()) -> list[tuple[str, list[int]]]:
+def spoken_lines(
+    said: list[Said], section: str, *, skip: set[int] = frozenset(), known_values: set[str] = frozenset()
+) -> list[tuple[str, list[int]]]:
     """S: what the patient side tells beyond symptoms (history, habits, timing, course); O: the doctor's or nurse's
     examination and test results; A: the doctor's assessment; P: the doctor's instructions and procedures.
     Questions, small talk, allergy talk, and sentences that name a drug (a medication line says them; A keeps them:
@@ -358,15 +472,28 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
                 sentence = "".join(c for c in re.split(r"(?<=[、,])", sentence) if not find_drugs(c)).rstrip("、,")
                 if not sentence:
                     continue
-            if is_question(sentence) or (is_allergy_sentence(sentence) and not (section == "A" and _ALLERGY_DIAGNOSIS.search(sentence))
-                                         and not (section == "P" and _ADVICE_CUES.search(sentence))) \
-                    or (not is_clinical(sentence) and section != "P" and not (section == "S" and _answers_when(sentence, question))) \
-                    or (find_drugs(sentence) and section != "A" and not (section == "P" and not orders_a_drug(sentence))):
+            if (
+                is_question(sentence)
+                or (
+                    is_allergy_sentence(sentence)
+                    and not (section == "A" and _ALLERGY_DIAGNOSIS.search(sentence))
+                    and not (section == "P" and _ADVICE_CUES.search(sentence))
+                )
+                or (
+                    not is_clinical(sentence)
+                    and section != "P"
+                    and not (section == "S" and _answers_when(sentence, question))
+                )
+                or (find_drugs(sentence) and section != "A" and not (section == "P" and not orders_a_drug(sentence)))
+            ):
                 continue  # a doctor's instruction is clinical however it is worded (「バスマットは分けてください」)
             findings = find_findings(sentence)
             if section == "S":
-                if (any(not f.negated for f in findings) and not _ABOUT_OTHERS.search(sentence)) \
-                        or (findings and all(f.negated for f in findings)) or _answered_denial(sentence, question):
+                if (
+                    (any(not f.negated for f in findings) and not _ABOUT_OTHERS.search(sentence))
+                    or (findings and all(f.negated for f in findings))
+                    or _answered_denial(sentence, question)
+                ):
                     continue  # a symptom line or the denied-findings line says it
                 clinical = _without_small_talk(sentence) or (sentence if _answers_when(sentence, question) else "")
                 # an answer that does not say what it is about takes the question's topic, and cites the question:
@@ -374,22 +501,40 @@ def spoken_lines(said: list[Said], section: str, *, skip: set[int] = frozenset()
                 topic = _topic(question, s) if clinical and _answers_when(sentence, question) else ""
                 topic = topic if topic not in clinical and not _HABITS.search(clinical) else ""
                 if len(clinical) >= _MIN_SPOKEN or (clinical and find_quantities(clinical) and len(clinical) > 6):
-                    home_bp = question is not None and "血圧" in question.text + sentence and _HOME_READING.search(clinical)
+                    home_bp = (
+                        question is not None and "血圧" in question.text + sentence and _HOME_READING.search(clinical)
+                    )
                     lead = f"{topic}：" if topic else "家庭血圧：" if home_bp else ""
-                    lines.append((lead + in_chart_words(chart_sentence(clinical)), [question.id, s.id] if topic else [s.id]))
+                    lines.append(
+                        (lead + in_chart_words(chart_sentence(clinical)), [question.id, s.id] if topic else [s.id])
+                    )
             elif section == "O":
                 numbers = {q.value for q in find_quantities(sentence)}
-                if _CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence) or _NOT_A_FINDING.search(sentence) \
-                        or (_ASSESSMENT.search(sentence) and _DIAGNOSIS_WORDS.search(sentence) and not numbers):
+                if (
+                    _CONDITIONAL.search(sentence)
+                    or _ADVICE_CUES.search(sentence)
+                    or _NOT_A_FINDING.search(sentence)
+                    or (_ASSESSMENT.search(sentence) and _DIAGNOSIS_WORDS.search(sentence) and not numbers)
+                ):
                     continue  # advice, an announced examination, or an assessment (A keeps it)
                 if _RESULT_CUES.search(sentence) or findings or (numbers and not numbers <= known_values):
-                    lines.append((_TESTS.sub(lambda m: _TEST_TERMS.get(m.group(0), m.group(0)), in_chart_words(chart_sentence(sentence))),
-                                  [s.id]))  # レントゲンでは骨折はありません → X線では…
+                    lines.append(
+                        (
+                            _TESTS.sub(
+                                lambda m: _TEST_TERMS.get(m.group(0), m.group(0)),
+                                in_chart_words(chart_sentence(sentence)),
+                            ),
+                            [s.id],
+                        )
+                    )  # レントゲンでは骨折はありません → X線では…
             elif section == "A":
                 if _CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence) or not _ASSESSMENT.search(sentence):
                     continue
-                if find_diseases(sentence) or _DIAGNOSIS_WORDS.search(sentence) \
-                        or (find_findings(sentence) and _JUDGED.search(sentence)):
+                if (
+                    find_diseases(sentence)
+                    or _DIAGNOSIS_WORDS.search(sentence)
+                    or (find_findings(sentence) and _JUDGED.search(sentence))
+                ):
                     lines.append((assessment_sentence(sentence), [s.id]))
             elif _ADVICE_CUES.search(sentence) or _TESTS.search(sentence) and _ORDERS.search(sentence):
                 topics = [term for term, topic in _GUIDANCE if topic.search(sentence)]

@@ -4,6 +4,7 @@ A coder model asked for 「SOAP形式」 writes an XML envelope; naming each sec
 constraining the output with a schema keeps it to chart lines. The instruction and the example come first
 and never change, so the engine's prompt cache serves them from the second chart on.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,10 @@ from collections.abc import Sequence
 
 from kogata.verify import Said
 
-SYSTEM = ("あなたは日本の診療所で医師のカルテ記載を補助する医療秘書です。"
-          "会話で実際に話された事実だけを使い、推測・一般論・会話にない内容は決して書きません。")
+SYSTEM = (
+    "あなたは日本の診療所で医師のカルテ記載を補助する医療秘書です。"
+    "会話で実際に話された事実だけを使い、推測・一般論・会話にない内容は決して書きません。"
+)
 
 INSTRUCTION = """外来診察の会話から、カルテ（SOAP）の下書きを JSON で作ってください。[ ] の数字は発言番号です。
 - S（主観的情報）：患者・家族が話した症状、始まった時期、経過、既往。
