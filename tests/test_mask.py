@@ -1,6 +1,7 @@
 """PII masking: what must be masked, and the clinical text that must survive untouched (hand-made examples)."""
 
 import io
+import json
 import logging
 
 import pytest
@@ -113,3 +114,40 @@ def test_install_masking_covers_the_root_logger(capsys):
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
     assert "090-1234-5678" not in err and "［電話番号］" in err
+
+
+def test_a_name_seen_once_is_masked_where_it_is_written_bare():
+    masked = mask_text("患者は田中さんです。田中は頭痛を訴えています。")
+    assert "田中" not in masked and masked.count("［氏名］") == 2
+
+
+def test_mask_json_masks_a_name_in_every_field_once_seen_in_one():
+    masked = mask_json({"title": "山田様の診察", "lines": ["山田は来院せず", "咳嗽あり"]})
+    assert "山田" not in str(masked) and masked["lines"][1] == "咳嗽あり"
+
+
+def test_escaped_text_is_masked_as_written_and_lone_surrogates_do_not_break_it():
+    escaped = json.dumps({"content": "田中さんの件、電話は090-1234-5678 \ud800"})  # \u7530\u4e2d … \ud800
+    masked = mask_text(escaped)
+    assert "\\u7530" not in masked and "田中" not in masked and "［氏名］" in masked
+    assert "090-1234-5678" not in masked and "\ufffd" in masked
+    assert "田中" not in mask_text(repr("田中さん".encode()))  # b'\xe7\x94\xb0…' in a bytes repr
+
+
+def test_log_lines_mask_a_name_logged_bare_after_it_was_seen_with_an_honorific():
+    stream = io.StringIO()
+    logger = logging.getLogger("kogata.test_mask.memory")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(masking_handler(stream))
+    try:
+        logger.info("visit for 小野寺様")
+        logger.info("prompt: 小野寺は昨日から咳")
+        try:
+            "小野寺さんの件 \ud800".encode()
+        except UnicodeEncodeError:
+            logger.exception("engine failed on %r", "小野寺 \ud800")
+    finally:
+        logger.handlers.clear()
+    out = stream.getvalue()
+    assert "小野寺" not in out and "\\u5c0f" not in out and "Traceback" in out

@@ -54,6 +54,9 @@ def normalize(text: str) -> str:
     t = t.replace("\r\n", "\n").replace("\r", "\n")
     t = _INVISIBLE.sub("", t)
     t = t.replace("°C", "℃")  # NFKC splits ℃ into °C; charts write ℃
-    t = _DASH_RUN.sub(_dash, t)
     t = t.replace("~", "〜")  # NFKC folds full-width ～ to ASCII ~; charts write ranges as 〜
+    # Spaces before dashes: a dash reads the character before it, which must not be a space that goes (「あ ‐」).
+    # Spaces again after: a dash that became ー makes its neighbouring space one that touches Japanese.
+    t = _HSPACE_RUN.sub(_space, t)
+    t = _DASH_RUN.sub(_dash, t)
     return _HSPACE_RUN.sub(_space, t)

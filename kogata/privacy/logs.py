@@ -3,17 +3,44 @@
     install_masking()                     # root logger and uvicorn's loggers, once at server start
 
 `MaskingFilter` rewrites a record's message (and its traceback) masked; `MaskingFormatter` masks the final
-line again, so a handler added later with its own filter-free setup still writes masked text.
+line again, so a handler added later with its own filter-free setup still writes masked text. Both remember the
+names they have masked (a bounded memory, never written anywhere), so a name logged once with 様 is masked when a
+later line writes it bare.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
+from collections import OrderedDict
 
-from kogata.privacy.mask import mask_text
+from kogata.privacy.mask import mask_text, names_in
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _NameMemory:
+    """The names seen in recent log lines, most recent last; the oldest are forgotten past `size`."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._names: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def mask(self, text: str) -> str:
+        found = names_in(text)
+        with self._lock:
+            for name in found:
+                self._names[name] = None
+                self._names.move_to_end(name)
+            while len(self._names) > self._size:
+                self._names.popitem(last=False)
+            known = list(self._names)
+        return mask_text(text, known)
+
+
+_MEMORY = _NameMemory()
 
 
 class MaskingFilter(logging.Filter):
@@ -22,12 +49,12 @@ class MaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "_kogata_masked", False):
             return True
-        record.msg = mask_text(record.getMessage())
+        record.msg = _MEMORY.mask(record.getMessage())
         record.args = None
         if record.exc_info and not record.exc_text:
-            record.exc_text = mask_text("".join(traceback.format_exception(*record.exc_info)).rstrip())
+            record.exc_text = _MEMORY.mask("".join(traceback.format_exception(*record.exc_info)).rstrip())
         if record.stack_info:
-            record.stack_info = mask_text(record.stack_info)
+            record.stack_info = _MEMORY.mask(record.stack_info)
         record._kogata_masked = True
         return True
 
@@ -36,7 +63,7 @@ class MaskingFormatter(logging.Formatter):
     """A Formatter whose output is masked as a whole (message, traceback, and any extra fields)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return mask_text(super().format(record))
+        return _MEMORY.mask(super().format(record))
 
 
 def masking_handler(stream=None, level: int = logging.INFO) -> logging.Handler:

@@ -187,24 +187,91 @@ def _masker() -> Masker:
     return Masker(recognizers=(*default_recognizers(), _Recognizer()), strategy=_Labels())
 
 
+# Escapes a log line may carry instead of the characters (a repr, a JSON dump, a traceback of either): a surrogate
+# pair, \uXXXX, \UXXXXXXXX, and runs of \xXX bytes (a bytes repr of UTF-8 text).
+_ESCAPE = re.compile(
+    r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})|((?:\\x[0-9a-fA-F]{2})+)"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MIN_NAME = 2  # a name masked on sight elsewhere: one character (林, 森) would take ordinary words with it
+
+
+def _unescape(m: re.Match[str]) -> str:
+    high, low, bmp, wide, raw = m.groups()
+    if high:
+        return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00))
+    if raw:
+        return bytes(int(h, 16) for h in raw.split("\\x")[1:]).decode("utf-8", errors="replace")
+    code = int(bmp or wide, 16)
+    return "\ufffd" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else chr(code)
+
+
+def readable(text: str) -> str:
+    """`text` as a reader sees it: escapes decoded to the characters they stand for, lone surrogates as U+FFFD.
+
+    Masking reads this form, so a name written as \\u7530\\u4e2d in a traceback is found like 田中.
+    """
+    return _SURROGATE.sub("\ufffd", _ESCAPE.sub(_unescape, text))
+
+
 def find_pii(text: str) -> list[Entity]:
     """Every piece of personal information found in `text` (non-overlapping, in order)."""
     return list(_masker().detect(text))
 
 
-def mask_text(text: str) -> str:
-    """`text` with every piece of personal information replaced by its label (［氏名］, ［住所］ …)."""
+def _name_forms(found: str) -> set[str]:
+    """A found name and its tails: Japanese has no spaces, so 「咳田中さん」 may hold the name 田中 after a word."""
+    return {found[i:] for i in range(len(found) - _MIN_NAME + 1) if found[i] not in " ・"}
+
+
+def names_in(text: str) -> set[str]:
+    """The people's names found in `text` (escapes decoded), to mask wherever else they are written."""
+    return set().union(*(_name_forms(e.text) for e in find_pii(readable(text)) if e.type == "PERSON"))
+
+
+def mask_text(text: str, names: Iterable[str] = ()) -> str:
+    """`text` with every piece of personal information replaced by its label (［氏名］, ［住所］ …).
+
+    Escapes are decoded first (what is masked is what a reader sees). A name found once — here, or in `names`
+    (the rest of the visit) — is masked wherever it is written, with or without an honorific.
+    """
     if not text:
         return text
-    return _masker().mask(text).text
+    text = readable(text)
+    found = find_pii(text)
+    masked = _masker().mask(text).text if found else text
+    seen = set(names).union(*(_name_forms(e.text) for e in found if e.type == "PERSON"))
+    for name in sorted(seen, key=len, reverse=True):
+        masked = masked.replace(name, LABELS["PERSON"])
+    return masked
 
 
-def mask_json(value: Any) -> Any:
-    """A JSON-ready value with every string masked (dict keys are kept: they are field names)."""
+def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
-        return mask_text(value)
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+
+
+def mask_json(value: Any, names: Iterable[str] = ()) -> Any:
+    """A JSON-ready value with every string masked (dict keys are kept: they are field names).
+
+    Names are gathered from every string first, so a name seen in one field is masked in all of them.
+    """
+    known = set(names).union(*(names_in(s) for s in _strings(value)))
+    return _mask_values(value, frozenset(known))
+
+
+def _mask_values(value: Any, names: frozenset[str]) -> Any:
+    if isinstance(value, str):
+        return mask_text(value, names)
     if isinstance(value, dict):
-        return {k: mask_json(v) for k, v in value.items()}
+        return {k: _mask_values(v, names) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [mask_json(v) for v in value]
+        return [_mask_values(v, names) for v in value]
     return value
