@@ -157,6 +157,56 @@ def test_bad_files_are_refused_with_the_reason(tmp_path):
             read_document(tmp_path / name)
 
 
+def _docx_with_padding(path, pad_bytes: int) -> None:
+    """A real .docx with one extra, highly compressible entry (zeros): a zip bomb in miniature."""
+    import zipfile
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("第一条　この規則は目的を定める。")
+    document.save(path)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/media/pad.bin", b"\0" * pad_bytes)
+
+
+def test_document_limits_refuse_a_zip_bomb_and_too_many_passages_at_once(tmp_path):
+    from kogata.knowledge.ingest import Limits
+
+    _docx_with_padding(tmp_path / "bomb.docx", 5_000_000)  # packs about 1,000 : 1
+    with pytest.raises(InputError, match="compression ratio .* KOGATA_DOC_MAX_RATIO"):
+        read_document(tmp_path / "bomb.docx")
+    with pytest.raises(InputError, match="unpacked size"):
+        read_document(tmp_path / "bomb.docx", Limits(unpacked_bytes=4_000_000, ratio=10_000))
+    assert read_document(tmp_path / "bomb.docx", Limits(ratio=10_000)).text.startswith("第一条")
+
+    entries = len(__import__("zipfile").ZipFile(tmp_path / "bomb.docx").infolist())
+    assert read_document(tmp_path / "bomb.docx", Limits(entries=entries, ratio=10_000))  # at the bound
+    with pytest.raises(InputError, match="number of zip entries"):
+        read_document(tmp_path / "bomb.docx", Limits(entries=entries - 1, ratio=10_000))
+
+    articles = "\n".join(f"第{i}条　手数料は{i}百円とする。" for i in range(1, 31))
+    (tmp_path / "rules.txt").write_text(articles, encoding="utf-8")
+    document = read_document(tmp_path / "rules.txt")
+    assert len(document.chunks(limits=Limits(passages=30))) == 30  # at the bound
+    with pytest.raises(InputError, match="passage count 30 is over the limit of 29"):
+        document.chunks(limits=Limits(passages=29))
+    with pytest.raises(InputError, match="text length"):
+        read_document(tmp_path / "rules.txt", Limits(chars=len(articles) - 1))
+    with pytest.raises(InputError, match="size in bytes"):
+        read_document(tmp_path / "rules.txt", Limits(bytes=100))
+
+
+def test_document_limits_come_from_the_environment(monkeypatch):
+    from kogata.knowledge.ingest import Limits
+
+    monkeypatch.setenv("KOGATA_DOC_MAX_PASSAGES", "12")
+    assert Limits.from_env().passages == 12 and Limits.from_env().pages == Limits().pages
+    monkeypatch.setenv("KOGATA_DOC_MAX_PASSAGES", "lots")
+    with pytest.raises(InputError, match="KOGATA_DOC_MAX_PASSAGES='lots' is not a positive whole number"):
+        Limits.from_env()
+
+
 # ── the store ──
 
 
