@@ -25,6 +25,8 @@ def _read_schema(path: str) -> dict:
         raise InputError(f"schema file {path} is not UTF-8 text") from None
     try:
         return json.loads(text)
+    except RecursionError:
+        raise SchemaError(f"schema file {path} is nested too deeply to read") from None
     except json.JSONDecodeError as e:
         raise SchemaError(
             f"schema file {path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
