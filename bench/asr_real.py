@@ -1,0 +1,140 @@
+"""Speech recognition on real human voices: CER per source on ../shared/data/real-speech, adapter × glossary.
+
+    .venv/bin/python bench/asr_real.py                                 # every file, four ways, 2 threads
+    .venv/bin/python bench/asr_real.py --data PATH --out bench/out/asr_real.json --label quiet
+
+The folder holds real recordings (Common Voice, FLEURS, LibriVox, a Julius sample) with references in MANIFEST.tsv
+(see its SOURCE.md). It is for measuring only: nothing here trains or tunes on it. Each file is transcribed by
+Whisper base with the bundled medical speech adapter or without it, each with the bundled glossary or without; CER
+is character-weighted over each source and overall (kogata.speech.metrics: NFKC, punctuation and spaces removed,
+numbers folded, as the folder's own norm_ja does). A file that yields no speech counts as all deletions.
+
+It also checks the promise "no text on silence or noise": ten seconds of digital silence, of room noise (brown noise
+with a 50 Hz fan hum) and of a keyboard's clicks must each give no utterance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from bench.common import machine, print_table, write_json  # noqa: E402
+from kogata.speech import Glossary, load_asr, transcribe  # noqa: E402
+from kogata.speech.audio import SAMPLE_RATE, AudioError  # noqa: E402
+from kogata.speech.metrics import errors  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "real-speech"
+WAYS = {  # label: (speech adapter, glossary)
+    "adapter+glossary (default)": ("medical", None),
+    "adapter": ("medical", "empty"),
+    "base+glossary": (None, None),
+    "base": (None, "empty"),
+}
+
+
+def manifest(folder: Path) -> list[dict]:
+    path = folder / "MANIFEST.tsv"
+    if not path.exists():
+        raise SystemExit(f"no MANIFEST.tsv in {folder}: pass --data PATH to the real-speech folder")
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def source_of(file_name: str) -> str:
+    return file_name.split("_", 1)[0]
+
+
+def noises(seconds: float = 10.0, seed: int = 0) -> dict[str, np.ndarray]:
+    """Ten seconds each of silence, room noise (brown noise + 50 Hz hum) and keyboard clicks, at speech-like levels."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SAMPLE_RATE)
+    t = np.arange(n) / SAMPLE_RATE
+    brown = np.cumsum(rng.normal(size=n))
+    brown = (brown - np.convolve(brown, np.ones(4001) / 4001, mode="same")) / 60  # drift removed
+    room = 0.05 * brown / (np.abs(brown).max() + 1e-9) + 0.01 * np.sin(2 * np.pi * 50 * t)
+    clicks = np.zeros(n)
+    for at in rng.integers(0, n - 400, size=int(seconds * 6)):  # about six keystrokes a second
+        clicks[at : at + 400] += 0.2 * rng.normal(size=400) * np.exp(-np.arange(400) / 60)
+    return {
+        "silence": np.zeros(n, np.float32),
+        "room noise": room.astype(np.float32),
+        "keyboard": clicks.astype(np.float32),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the real-speech folder (with MANIFEST.tsv)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--ways", default=",".join(WAYS), help="comma-separated subset of: " + ", ".join(WAYS))
+    parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "asr_real.json"))
+    parser.add_argument("--label", default="", help="e.g. quiet / under load, recorded in the JSON")
+    args = parser.parse_args()
+
+    rows = manifest(args.data)
+    ways = [w.strip() for w in args.ways.split(",") if w.strip()]
+    results: dict = {"machine": machine(), "label": args.label, "data": str(args.data), "files": len(rows), "ways": {}}
+    for way in ways:
+        adapter, glossary_kind = WAYS[way]
+        asr = load_asr(threads=args.threads, adapter=adapter)
+        glossary = Glossary.empty() if glossary_kind == "empty" else None
+        per_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        files, compute, audio_seconds = [], 0.0, 0.0
+        for row in rows:
+            started = time.perf_counter()
+            try:
+                hyp = " ".join(
+                    u.text for u in transcribe(args.data / row["file"], asr=asr, glossary=glossary).utterances
+                )
+            except AudioError:
+                hyp = ""
+            compute += time.perf_counter() - started
+            audio_seconds += float(row["seconds"])
+            err, n = errors(row["transcript"], hyp, fold_numbers=True)
+            per_source[source_of(row["file"])][0] += err
+            per_source[source_of(row["file"])][1] += n
+            files.append({"file": row["file"], "cer": round(err / max(n, 1), 3), "hypothesis": hyp})
+        total_err = sum(e for e, _ in per_source.values())
+        total_n = sum(n for _, n in per_source.values())
+        silent = {}
+        for name, samples in noises().items():
+            try:
+                silent[name] = " ".join(u.text for u in transcribe(samples, asr=asr, glossary=glossary).utterances)
+            except AudioError:
+                silent[name] = ""
+        results["ways"][way] = {
+            "cer": round(total_err / max(total_n, 1), 3),
+            "per_source": {s: round(e / max(n, 1), 3) for s, (e, n) in sorted(per_source.items())},
+            "rtf": round(compute / audio_seconds, 3),
+            "text_on_noise": silent,
+            "files": files,
+        }
+        print(f"{way}: CER {results['ways'][way]['cer']:.3f}, RTF {results['ways'][way]['rtf']:.2f}", flush=True)
+    sources = sorted({s for w in results["ways"].values() for s in w["per_source"]})
+    print_table(
+        ["way", "CER", *sources, "RTF", "text on noise"],
+        [
+            [
+                w,
+                r["cer"],
+                *(r["per_source"].get(s, "") for s in sources),
+                r["rtf"],
+                sum(bool(t) for t in r["text_on_noise"].values()),
+            ]
+            for w, r in results["ways"].items()
+        ],
+    )
+    write_json(args.out, results)
+
+
+if __name__ == "__main__":
+    main()
