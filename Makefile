@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 models: install  ## join and verify every model's weights now instead of on first use
-	$(BIN)/python -c "from kogata.engine import MODELS, store; [store.ensure(m) for m in MODELS.values()]"
+	$(BIN)/python -c "from kogata import weights; from kogata.engine import MODELS; [weights.ensure(m) for m in MODELS.values()]"
 	$(BIN)/kogata models
 
 SAMPLE := data/consultations/001_naika.txt

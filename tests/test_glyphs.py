@@ -1,4 +1,5 @@
-from kogata.engine import gguf, store
+from kogata import weights
+from kogata.engine import gguf
 from kogata.engine.model import banned_token_ids, token_texts
 from kogata.engine.registry import get_spec
 from kogata.ja.glyphs import GETA, is_non_japanese_han, japanese_forms, non_japanese_chars, to_japanese
@@ -14,7 +15,7 @@ def test_simplified_chinese_is_flagged_and_japanese_is_not():
 
 
 def test_gguf_vocabulary_is_read_without_loading_tensors():
-    path = store.ensure(get_spec("small"), progress=False)
+    path = weights.ensure(get_spec("small"), progress=False)
     meta = gguf.read_metadata(path)
     assert meta["general.architecture"] == "qwen2"
     texts = token_texts(meta)
@@ -23,7 +24,7 @@ def test_gguf_vocabulary_is_read_without_loading_tensors():
 
 
 def test_banned_tokens_cover_chinese_only_tokens_of_the_default_model():
-    path = store.ensure(get_spec(), progress=False)
+    path = weights.ensure(get_spec(), progress=False)
     texts = token_texts(gguf.read_metadata(path))
     banned = set(banned_token_ids(str(path)))
     assert texts.index("药") in banned and texts.index("气") in banned

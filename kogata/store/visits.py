@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kogata.errors import InputError, KogataError
+from kogata.home import home
 
 if TYPE_CHECKING:
     from kogata.transcript import Transcript
@@ -156,8 +157,6 @@ def now() -> str:
 
 def default_path() -> Path:
     """$KOGATA_HOME/visits.sqlite3 (KOGATA_HOME defaults to ~/.cache/kogata, where the models live too)."""
-    from kogata.engine.store import home
-
     return home() / "visits.sqlite3"
 
 
