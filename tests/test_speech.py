@@ -117,7 +117,7 @@ def test_cli_transcribes_a_file(wav):
 
 
 def test_phantoms_and_loops_are_dropped():
-    from kogata.speech.transcribe import clean
+    from kogata.speech.decode import clean
 
     assert clean("ご視聴ありがとうございました") == ""
     assert clean("お大事にどうぞ。ご視聴ありがとうございました。") == "お大事にどうぞ。"
@@ -129,7 +129,7 @@ def test_phantoms_and_loops_are_dropped():
 def test_broken_and_chinese_glyphs_never_reach_the_transcript():
     """A wrong second byte token gives U+FFFD or a glyph Japanese does not use (measured on the held-out visits:
     靿み込む); decode() prefers a hypothesis without them, and clean() is the last guard."""
-    from kogata.speech.transcribe import clean
+    from kogata.speech.decode import clean
 
     assert clean("水分は\ufffd少しずつ") == "水分は少しずつ"
     assert clean("药を飲みます") == "薬を飲みます"
