@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import kogata
 
@@ -18,3 +19,11 @@ def test_the_verbs_resolve_on_first_use():
 
     assert kogata.generate is generate and kogata.karte is karte
     assert set(kogata.__all__) <= set(dir(kogata))
+
+
+def test_the_run_keeps_out_of_the_users_cache():
+    from kogata.home import home, models_dir
+
+    users = (Path.home() / ".cache" / "kogata").resolve()
+    for folder in (home(), models_dir()):
+        assert not folder.resolve().is_relative_to(users), f"{folder} lies in the user's cache {users}"
