@@ -35,7 +35,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from kogata.errors import KogataError
-from kogata.serve.app import api_error, services
+from kogata.serve.deps import api_error, services
 from kogata.serve.queue import QueueFull
 from kogata.store import visit_transcript
 from kogata.transcript import Utterance, parse_transcript

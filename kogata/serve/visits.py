@@ -18,8 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kogata.engine.schema import validation_errors
 from kogata.privacy import mask_json, mask_text
-from kogata.serve.app import ApiError, services
-from kogata.serve.openai_api import finish, submit
+from kogata.serve.deps import ApiError, finish, services, submit
 from kogata.serve.queue import Job
 from kogata.store import visit_transcript
 from kogata.tasks.karte import CHART_SCHEMA, Chart, karte
