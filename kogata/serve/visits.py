@@ -8,7 +8,6 @@ API key says only that the caller may use the server. Every read and write is in
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -22,7 +21,7 @@ from kogata.serve.deps import ApiError, finish, services, submit
 from kogata.serve.queue import Job
 from kogata.store import visit_transcript
 from kogata.tasks.karte import CHART_SCHEMA, Chart, karte
-from kogata.transcript import Transcript, parse_transcript
+from kogata.transcript import Transcript, from_records, parse_transcript
 
 router = APIRouter(prefix="/v1")
 Format = Literal["json", "md", "fhir"]
@@ -68,10 +67,9 @@ class KarteRequest(BaseModel):
 
 
 def read_request_transcript(value: str | dict | list) -> Transcript:
-    if isinstance(value, list):
-        value = {"utterances": value}
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return parse_transcript(text, source="request")
+    if isinstance(value, str):
+        return parse_transcript(value, source="request")
+    return from_records(value, source="request")
 
 
 @router.post("/karte")

@@ -21,14 +21,12 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kogata.errors import InputError, KogataError
 from kogata.home import home
 from kogata.store import migrations
-
-if TYPE_CHECKING:
-    from kogata.transcript import Transcript
+from kogata.transcript import Transcript, from_records
 
 MAX_UTTERANCE_CHARS = 4000
 MAX_SPEAKER_CHARS = 10
@@ -435,12 +433,8 @@ def _check_utterance(speaker: str, text: str) -> tuple[str, str]:
 def visit_transcript(store: VisitStore, visit_id: str) -> Transcript:
     """The visit's transcript as kogata reads one (same checks as a file: Japanese, not empty …).
     Utterance ids equal the stored seq numbers, so chart evidence points at stored utterances."""
-    from kogata.transcript import parse_transcript
-
     utterances = store.utterances(visit_id)
     if not utterances:
         raise InputError(f"visit {visit_id} has no utterances yet; there is nothing to chart")
-    payload = {
-        "utterances": [{"speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end} for u in utterances]
-    }
-    return parse_transcript(json.dumps(payload, ensure_ascii=False), source=f"visit:{visit_id}")
+    records = [{"speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end} for u in utterances]
+    return from_records(records, source=f"visit:{visit_id}")
