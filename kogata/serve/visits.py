@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kogata.engine.schema import validation_errors
 from kogata.privacy import mask_json, mask_text
+from kogata.serve import charts
 from kogata.serve.deps import ApiError, finish, services, submit
 from kogata.serve.queue import Job
 from kogata.store import visit_transcript
@@ -178,21 +179,8 @@ async def generate_chart(visit_id: str, request: Request, body: ChartRequest | N
     target = svc.resolve(body.model if body else None)
     transcript = await run_in_threadpool(visit_transcript, svc.store, visit_id)
 
-    def work(job: Job) -> Chart:
-        return karte(transcript, model=svc.model(target.base), adapter=target.adapter)
-
-    chart = await finish(submit(request, work), request)
-    version = await run_in_threadpool(
-        lambda: svc.store.add_chart_version(
-            visit_id,
-            chart.to_dict(),
-            source="model",
-            author=f"kogata:{target.id}",
-            model=target.id,
-            seconds=round(chart.seconds, 3),
-            utterances=len(transcript.utterances),
-        )
-    )
+    chart = await finish(submit(request, lambda job: charts.draft(svc, target, transcript)), request)
+    version = await run_in_threadpool(charts.keep, svc.store, visit_id, chart, transcript, target)
     return version.to_dict()
 
 
