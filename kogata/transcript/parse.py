@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from kogata.errors import TranscriptError
+from kogata.errors import TranscriptError, reading
 from kogata.ja.script import MIN_JAPANESE_RATIO, is_japanese, is_kana, is_kanji, japanese_ratio
 
 STDIN = "-"
@@ -153,15 +153,8 @@ def _read_bytes(source: str | Path | bytes, limit: int) -> tuple[bytes, str]:
         data = stream.read(limit + 1)
         return (data.encode("utf-8") if isinstance(data, str) else data), "<stdin>"
     path = Path(source)
-    try:
-        with path.open("rb") as f:
-            return f.read(limit + 1), str(path)
-    except FileNotFoundError:
-        raise TranscriptError(f"transcript file not found: {path}") from None
-    except IsADirectoryError:
-        raise TranscriptError(f"transcript path is a directory, not a file: {path}") from None
-    except OSError as e:
-        raise TranscriptError(f"cannot read transcript {path}: {e.strerror}") from None
+    with reading(path, "transcript", TranscriptError), path.open("rb") as f:
+        return f.read(limit + 1), str(path)
 
 
 def _decode(data: bytes, encoding: str | None, name: str) -> str:
