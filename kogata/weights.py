@@ -54,9 +54,13 @@ class ModelSpec:
         return [f"{p.distribution}=={p.version}" for p in self.parts]
 
 
-def chunked(dist: str, version: str, count: int, module: str, resource: str) -> tuple[Part, ...]:
-    """`count` parts whose names carry their number: `dist`, `module` and `resource` are formatted with i=1..count."""
-    return tuple(Part(dist.format(i=i), version, module.format(i=i), resource.format(i=i)) for i in range(1, count + 1))
+def chunked(distribution: str, version: str, count: int, module: str, resource: str) -> tuple[Part, ...]:
+    """`count` parts whose names carry their number: in `distribution`, `module` and `resource`, the format field
+    {i} is 1..count and {n} is 0..count-1."""
+    return tuple(
+        Part(distribution.format(i=i, n=i - 1), version, module.format(i=i, n=i - 1), resource.format(i=i, n=i - 1))
+        for i in range(1, count + 1)
+    )
 
 
 _BLOCK = 8 * 1024 * 1024
