@@ -4,6 +4,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Verified weights for everything run from this checkout (demo, tests); the tests never read ~/.cache/kogata.
+export KOGATA_MODELS ?= $(abspath $(VENV))/models
 
 .PHONY: install models demo browser test bench clean speech-adapter
 
@@ -18,8 +20,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-models: install  ## join and verify every model's weights now instead of on first use
-	$(BIN)/python -c "from kogata.engine import MODELS, store; [store.ensure(m) for m in MODELS.values()]"
+models: install  ## join and verify every model's weights into $(KOGATA_MODELS) now instead of on first use
+	$(BIN)/python -c "from kogata import weights; from kogata.engine import MODELS; [weights.ensure(m) for m in MODELS.values()]"
+	$(BIN)/python -c "from kogata.speech import weights; weights.ensure()"
 	$(BIN)/kogata models
 
 SAMPLE := data/consultations/001_naika.txt
@@ -45,7 +48,7 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium fonts-ipafont-gothic >/dev/null; } \
 		|| { echo "the page test needs Chromium: run (as root) apt-get install -y chromium fonts-ipafont-gothic"; exit 1; }
 
-test: install browser
+test: install browser models
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -55,7 +55,7 @@ SYSTEM = "あなたは日本語で答えるアシスタントです。自然な�
 
 def worker(side: str, model: str | None, runs: int, threads: int, max_tokens: int) -> dict:
     import kogata
-    from kogata.engine import store
+    from kogata import weights
     from kogata.engine.registry import get_spec
 
     results = []
@@ -82,7 +82,7 @@ def worker(side: str, model: str | None, runs: int, threads: int, max_tokens: in
     else:
         import xllamacpp
 
-        path = store.ensure(get_spec(model), progress=False)
+        path = weights.ensure(get_spec(model), progress=False)
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
         params.n_ctx = 4096

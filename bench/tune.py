@@ -91,20 +91,20 @@ def worker(
 ) -> dict:
     import torch
 
+    from kogata import weights
     from kogata.adapters import registry
-    from kogata.engine import store
+    from kogata.bench import peak_rss_mb
     from kogata.engine.gguf import read_metadata
     from kogata.engine.registry import get_spec
     from kogata.tune.base import _convert
     from kogata.tune.data import read_examples, tokenize
-    from kogata.bench import peak_rss_mb
     from kogata.tune.train import TuneConfig, _reset_peak_rss, prepare, timed_step, train
 
     torch.set_num_threads(threads)
     spec = get_spec(model)
     result: dict = {"model": spec.name, "threads": threads, "tokens": tokens, "examples": examples}
     if cold:
-        path = store.ensure(spec, progress=False)
+        path = weights.ensure(spec, progress=False)
         with tempfile.TemporaryDirectory() as scratch:
             start = time.perf_counter()
             _convert(spec, path, Path(scratch) / "base", read_metadata(path).get("general.architecture", ""))

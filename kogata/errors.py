@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 
 class KogataError(Exception):
     """Base of every error kogata raises on purpose. The CLI prints the message and exits non-zero."""
@@ -37,3 +41,19 @@ class GenerationError(KogataError):
     """The model produced output that does not satisfy the request (e.g. JSON that fails its schema)."""
 
     exit_code = 4
+
+
+@contextmanager
+def reading(path: str | Path, what: str, error: type[InputError] = InputError) -> Iterator[None]:
+    """Inside the block, the reasons the OS gives for not reading a user's file become `error`s that name the
+    file and what it was (`what`: "transcript", "glossary" …)."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise error(f"{what} file not found: {path}") from None
+    except IsADirectoryError:
+        raise error(f"{what} path is a directory, not a file: {path}") from None
+    except UnicodeDecodeError:
+        raise error(f"{what} file {path} is not UTF-8 text") from None
+    except OSError as e:
+        raise error(f"cannot read {what} {path}: {e.strerror}") from None

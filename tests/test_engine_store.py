@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from kogata.engine import store
-from kogata.engine.registry import DEFAULT_MODEL, MODELS, ModelSpec, Part, get_spec
+from kogata import weights
+from kogata.engine.registry import DEFAULT_MODEL, MODELS, get_spec
 from kogata.errors import ModelError
+from kogata.weights import ModelSpec, Part
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def tiny(tmp_path, monkeypatch):
         (pkg / "__init__.py").write_text("")
         (pkg / "data" / "chunk.bin").write_bytes(data)
     monkeypatch.syspath_prepend(str(pkg_root))
-    monkeypatch.setenv("KOGATA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KOGATA_MODELS", str(tmp_path / "models"))
     whole = b"".join(chunks)
     spec = ModelSpec(
         name="tiny-test",
@@ -46,38 +47,38 @@ def tiny(tmp_path, monkeypatch):
 
 def test_join_writes_verified_file(tiny):
     spec, whole = tiny
-    assert store.state(spec).state == "not-joined"
-    path = store.ensure(spec, progress=False)
+    assert weights.state(spec).state == "not-joined"
+    path = weights.ensure(spec, progress=False)
     assert path.read_bytes() == whole
-    assert store.state(spec).state == "ready"
+    assert weights.state(spec).state == "ready"
     assert not list(path.parent.glob("*.partial"))
 
 
 def test_truncated_file_is_detected_and_rebuilt(tiny):
     spec, whole = tiny
-    path = store.ensure(spec, progress=False)
+    path = weights.ensure(spec, progress=False)
     path.write_bytes(whole[:100])  # an interrupted copy
-    assert store.state(spec).state == "corrupt"
-    assert store.ensure(spec, progress=False).read_bytes() == whole
+    assert weights.state(spec).state == "corrupt"
+    assert weights.ensure(spec, progress=False).read_bytes() == whole
 
 
 def test_same_size_corruption_is_caught_by_sha256(tiny):
     spec, whole = tiny
-    path = store.ensure(spec, progress=False)
+    path = weights.ensure(spec, progress=False)
     path.write_bytes(whole[:-1] + b"X")  # same size, one byte changed: the stamp no longer matches
-    assert store.state(spec).state == "unverified"
-    assert store.ensure(spec, progress=False).read_bytes() == whole
+    assert weights.state(spec).state == "unverified"
+    assert weights.ensure(spec, progress=False).read_bytes() == whole
 
 
 def test_damaged_package_is_refused_with_fix(tiny):
     spec, _ = tiny
     import kogata_tiny_part2  # noqa: F401  (resolve its folder)
 
-    chunk = store.part_paths(spec)[1]
+    chunk = weights.part_paths(spec)[1]
     chunk.write_bytes(b"z" * 777)
     with pytest.raises(ModelError, match="force-reinstall"):
-        store.ensure(spec, progress=False)
-    assert not store.model_path(spec).exists()
+        weights.ensure(spec, progress=False)
+    assert not weights.model_path(spec).exists()
 
 
 def test_missing_package_says_what_to_install(tiny):
@@ -85,10 +86,10 @@ def test_missing_package_says_what_to_install(tiny):
     broken = ModelSpec(
         **{**spec.__dict__, "parts": spec.parts + (Part("kogata-nowhere", "1", "kogata_nowhere_xyz", "data/x.bin"),)}
     )
-    current = store.state(broken)
+    current = weights.state(broken)
     assert current.state == "parts-missing"
     with pytest.raises(ModelError, match=r"kogata\[tiny\]"):
-        store.ensure(broken, progress=False)
+        weights.ensure(broken, progress=False)
 
 
 def test_registry_names_and_aliases():

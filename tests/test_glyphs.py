@@ -1,6 +1,5 @@
-from kogata.engine import gguf, store
+from kogata.engine import gguf
 from kogata.engine.model import banned_token_ids, token_texts
-from kogata.engine.registry import get_spec
 from kogata.ja.glyphs import GETA, is_non_japanese_han, japanese_forms, non_japanese_chars, to_japanese
 
 
@@ -13,8 +12,8 @@ def test_simplified_chinese_is_flagged_and_japanese_is_not():
     assert non_japanese_chars("薬物過敏と息苦しさ、軽微な結核") == []
 
 
-def test_gguf_vocabulary_is_read_without_loading_tensors():
-    path = store.ensure(get_spec("small"), progress=False)
+def test_gguf_vocabulary_is_read_without_loading_tensors(model_file):
+    path = model_file("small")
     meta = gguf.read_metadata(path)
     assert meta["general.architecture"] == "qwen2"
     texts = token_texts(meta)
@@ -22,8 +21,8 @@ def test_gguf_vocabulary_is_read_without_loading_tensors():
     assert "気" in texts and "气" in texts  # both are single tokens in Qwen's vocabulary
 
 
-def test_banned_tokens_cover_chinese_only_tokens_of_the_default_model():
-    path = store.ensure(get_spec(), progress=False)
+def test_banned_tokens_cover_chinese_only_tokens_of_the_default_model(model_file):
+    path = model_file()
     texts = token_texts(gguf.read_metadata(path))
     banned = set(banned_token_ids(str(path)))
     assert texts.index("药") in banned and texts.index("气") in banned

@@ -117,7 +117,7 @@ def test_cli_transcribes_a_file(wav):
 
 
 def test_phantoms_and_loops_are_dropped():
-    from kogata.speech.transcribe import clean
+    from kogata.speech.decode import clean
 
     assert clean("ご視聴ありがとうございました") == ""
     assert clean("お大事にどうぞ。ご視聴ありがとうございました。") == "お大事にどうぞ。"
@@ -129,7 +129,7 @@ def test_phantoms_and_loops_are_dropped():
 def test_broken_and_chinese_glyphs_never_reach_the_transcript():
     """A wrong second byte token gives U+FFFD or a glyph Japanese does not use (measured on the held-out visits:
     靿み込む); decode() prefers a hypothesis without them, and clean() is the last guard."""
-    from kogata.speech.transcribe import clean
+    from kogata.speech.decode import clean
 
     assert clean("水分は\ufffd少しずつ") == "水分は少しずつ"
     assert clean("药を飲みます") == "薬を飲みます"
@@ -253,23 +253,23 @@ def test_cli_bad_audio_exits_2(tmp_path):
 
 
 def test_weights_are_joined_and_verified(tmp_path, monkeypatch):
-    from kogata.engine import store
     from kogata.speech import weights
+    from kogata.weights import sha256_of
 
-    monkeypatch.setenv("KOGATA_HOME", str(tmp_path))
+    monkeypatch.setenv("KOGATA_MODELS", str(tmp_path / "models"))
     folder = weights.ensure(progress=False)
     assert folder == tmp_path / "models" / "whisper-base"
-    assert store.sha256_of(folder / "model.bin") == weights.WHISPER_BASE.sha256
+    assert sha256_of(folder / "model.bin") == weights.WHISPER_BASE.sha256
     assert weights.state().state == "ready"
     for name, digest in weights.SIDE_FILES.items():
-        assert store.sha256_of(folder / name) == digest
+        assert sha256_of(folder / name) == digest
     (folder / "config.json").write_text("{}")  # an edited side file is replaced from the package
     with open(folder / "model.bin", "r+b") as f:  # a truncated model is detected by size and rebuilt
         f.truncate(1000)
     assert weights.state().state == "corrupt"
     weights.ensure(progress=False)
     assert weights.state().state == "ready"
-    assert store.sha256_of(folder / "config.json") == weights.SIDE_FILES["config.json"]
+    assert sha256_of(folder / "config.json") == weights.SIDE_FILES["config.json"]
     shutil.rmtree(folder)
 
 

@@ -11,9 +11,9 @@ import pytest
 
 from kogata.errors import InputError, ModelError
 from kogata.speech import adapter, ct2_file, load_asr, weights
+from kogata.speech.decode import decode, encode, prompt_tokens
 from kogata.speech.glossary import default
 from kogata.speech.synth import DOCTOR, speak
-from kogata.speech.transcribe import decode, encode, prompt_tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX = "decoder/layer_2/ffn/linear_0"
@@ -114,7 +114,7 @@ def test_torch_decoder_decodes_as_ctranslate2_does(plain, base_dir):
             if token >= plain.tokenizer.eot:
                 break
             tokens.append(token)
-    from kogata.speech.transcribe import clean
+    from kogata.speech.decode import clean
 
     assert clean(plain.tokenizer.decode(tokens[len(prompt) :])) == want
 

@@ -140,3 +140,53 @@ def test_chart_diff_names_changed_fields():
     old, new = chart("a"), chart("a")
     new["medications"] = [{"name": "x"}]
     assert chart_diff(old, new) == {"fields": ["medications"]}
+
+
+# ── migrations ────────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def _schema(path) -> list[tuple]:
+    db = sqlite3.connect(path)
+    try:
+        return sorted(db.execute("SELECT type, name, sql FROM sqlite_master").fetchall())
+    finally:
+        db.close()
+
+
+def test_a_fresh_database_and_one_made_before_migrations_end_alike(tmp_path):
+    from kogata.store import migrations
+
+    fresh = tmp_path / "fresh.sqlite3"
+    VisitStore(fresh).close()
+    # what the code before numbered migrations did on open: the same statements as one script, no version stamp
+    old = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(old, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executescript(migrations._SCHEMA_1 + migrations._triggers())
+    db.execute("INSERT INTO visits (id, created_at, created_by) VALUES ('v1', '2026-01-01', 'dr')")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 0
+    db.close()
+    before = _schema(old)
+
+    store = VisitStore(old)
+    assert [v.id for v in store.visits()] == ["v1"]  # opened unchanged, its rows kept
+    store.close()
+    VisitStore(old).close()  # a second open applies nothing
+    for path in (fresh, old):
+        db = sqlite3.connect(path)
+        assert db.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST
+        db.close()
+    assert _schema(old) == before == _schema(fresh)
+
+
+def test_a_database_from_a_newer_kogata_is_refused(tmp_path):
+    from kogata.store import migrations
+
+    path = tmp_path / "newer.sqlite3"
+    VisitStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {migrations.LATEST + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(InputError, match="newer than this kogata"):
+        VisitStore(path)

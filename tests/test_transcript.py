@@ -221,3 +221,27 @@ def test_parse_transcript_takes_text():
 
 def test_errors_are_input_errors():
     assert issubclass(TranscriptError, InputError)
+
+
+def test_records_give_what_their_json_gives():
+    from kogata.transcript import from_records
+
+    records = [
+        {"speaker": "医師", "text": "どうされましたか。", "start": 0.0, "end": 1.5},
+        {"speaker": "患者", "text": "三日前から熱があります。"},
+        {"speaker": "医師", "text": "  "},  # blank text is skipped, as in a JSON file
+    ]
+    via_json = parse_transcript(json.dumps({"utterances": records}, ensure_ascii=False), source="x")
+    assert from_records(records, source="x") == via_json
+    assert from_records({"utterances": records}, source="x") == via_json
+    for bad, message in (
+        ([{"speaker": "医師"}], r"utterances\[0\] is missing 'text'"),
+        ([{"speaker": "医師", "text": "はい", "start": -1}], r"utterances\[0\]\.start must be"),
+        ({"lines": []}, 'must be an object with an "utterances" list'),
+        ([], "no utterance found"),
+        ([{"speaker": "A", "text": "hello there"}], "does not look like Japanese"),
+    ):
+        with pytest.raises(TranscriptError, match=message):
+            from_records(bad, source="x")
+    with pytest.raises(TranscriptError, match="too long"):
+        from_records([{"speaker": "医師", "text": "あ" * 100}], source="x", max_chars=50)

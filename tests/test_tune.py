@@ -176,7 +176,8 @@ def fake_peft(folder, *, rank=4, layers=(0, 3)):
 def test_conversion_names_tensors_as_llama_cpp_expects(tmp_path):
     import gguf
 
-    from kogata.tune.convert import BASE_NAME_KEY, convert
+    from kogata.adapters.registry import BASE_NAME_KEY
+    from kogata.tune.convert import convert
 
     tensors = fake_peft(tmp_path / "peft")
     assert (

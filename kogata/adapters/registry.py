@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kogata.engine import store
 from kogata.engine.registry import get_spec
 from kogata.errors import InputError
+from kogata.home import home as kogata_home
 
 ADAPTER_FILE = "adapter.gguf"
+# GGUF metadata an adapter file carries about its base, written by kogata.tune.convert and checked by resolve.
+BASE_NAME_KEY = "kogata.base.name"
+BASE_SHA_KEY = "kogata.base.sha256"
 META_FILE = "meta.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -49,7 +52,7 @@ BUNDLED = Path(__file__).resolve().parent / "bundled"
 
 
 def home() -> Path:
-    return store.home() / "adapters"
+    return kogata_home() / "adapters"
 
 
 def check_name(name: str) -> str:
@@ -151,7 +154,6 @@ def resolve(adapter: str, model: str | None = None) -> Path:
     """The GGUF file for `adapter` (a registered NAME or a file path), checked against the base `model`
     (a name or alias; None: the default). An adapter made for another base is refused with the reason."""
     from kogata.engine.gguf import read_metadata
-    from kogata.tune.convert import BASE_NAME_KEY, BASE_SHA_KEY
 
     spec = get_spec(model)
     if looks_like_path(adapter):

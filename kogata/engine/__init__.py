@@ -2,7 +2,8 @@
 
 from kogata.engine.generate import Response, Stats, generate, generate_json, stream_generate
 from kogata.engine.model import Model, load
-from kogata.engine.registry import DEFAULT_MODEL, MODELS, ModelSpec, get_spec
+from kogata.engine.registry import DEFAULT_MODEL, MODELS, get_spec
+from kogata.weights import ModelSpec
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -1,12 +1,12 @@
 """Generate text from a loaded model: `stream_generate` yields text as it is written, `generate` returns it
 whole with timings, `generate_json` returns a value that validates against a JSON schema (or raises).
 
-Public arguments, shared by the three functions:
+Public arguments, shared by the three functions (keyword-only after the prompt; `Options` and `JsonOptions`):
     prompt: the user's message (str), or a whole conversation as a list of {"role", "content"} messages.
     system: the system message (default: answer in Japanese, concisely); ignored when `prompt` is a list
         that already starts with a system message.
-    max_tokens: the most tokens to generate.
-    temperature: 0 is greedy and repeatable; higher is more varied.
+    max_tokens: the most tokens to generate (default 512; generate_json: 1024).
+    temperature: 0 (the default) is greedy and repeatable; higher is more varied.
     seed: sampling seed, for repeatable sampling at temperature > 0.
     json_schema: constrain the output to this JSON schema (checked first; see kogata.engine.schema).
     adapter: name of a LoRA adapter loaded with the model, applied to this request only.
@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from kogata.engine.model import Model
 from kogata.engine.schema import check_schema, validation_errors
@@ -68,18 +68,38 @@ def to_messages(prompt: str | Sequence[dict[str, str]], system: str | None = Non
     return messages
 
 
+class JsonOptions(TypedDict, total=False):
+    """The keyword arguments `generate_json` takes (see the module docstring)."""
+
+    system: str | None
+    max_tokens: int
+    temperature: float
+    seed: int | None
+    adapter: str | None
+
+
+class Options(JsonOptions, total=False):
+    """The keyword arguments `stream_generate` and `generate` take: those of `generate_json`, a schema and stops."""
+
+    json_schema: dict | None
+    stop: Sequence[str] | None
+
+
 def _request(
     model: Model,
-    messages: Messages,
+    prompt: str | Sequence[dict[str, str]],
     *,
-    max_tokens: int,
-    temperature: float,
-    seed: int | None,
-    json_schema: dict | None,
-    adapter: str | None,
-    stop: Sequence[str] | None,
     stream: bool,
+    system: str | None = None,
+    max_tokens: int = 512,
+    temperature: float = 0.0,
+    seed: int | None = None,
+    json_schema: dict | None = None,
+    adapter: str | None = None,
+    stop: Sequence[str] | None = None,
 ) -> dict[str, Any]:
+    """The binding's request body; the defaults here are the public ones."""
+    messages = to_messages(prompt, system)
     if max_tokens < 1:
         raise InputError(f"max_tokens must be at least 1, got {max_tokens}")
     body: dict[str, Any] = {
@@ -189,57 +209,14 @@ class TextStream:
             self.stats.rewritten_glyphs = self._rewritten
 
 
-def stream_generate(
-    model: Model,
-    prompt: str | Sequence[dict[str, str]],
-    *,
-    system: str | None = None,
-    max_tokens: int = 512,
-    temperature: float = 0.0,
-    seed: int | None = None,
-    json_schema: dict | None = None,
-    adapter: str | None = None,
-    stop: Sequence[str] | None = None,
-) -> TextStream:
+def stream_generate(model: Model, prompt: str | Sequence[dict[str, str]], **options: Unpack[Options]) -> TextStream:
     """Stream the answer to `prompt` as text pieces (see the module docstring for the arguments)."""
-    body = _request(
-        model,
-        to_messages(prompt, system),
-        max_tokens=max_tokens,
-        temperature=temperature,
-        seed=seed,
-        json_schema=json_schema,
-        adapter=adapter,
-        stop=stop,
-        stream=True,
-    )
-    return TextStream(model, body)
+    return TextStream(model, _request(model, prompt, stream=True, **options))
 
 
-def generate(
-    model: Model,
-    prompt: str | Sequence[dict[str, str]],
-    *,
-    system: str | None = None,
-    max_tokens: int = 512,
-    temperature: float = 0.0,
-    seed: int | None = None,
-    json_schema: dict | None = None,
-    adapter: str | None = None,
-    stop: Sequence[str] | None = None,
-) -> Response:
+def generate(model: Model, prompt: str | Sequence[dict[str, str]], **options: Unpack[Options]) -> Response:
     """The whole answer to `prompt`, with timings (see the module docstring for the arguments)."""
-    body = _request(
-        model,
-        to_messages(prompt, system),
-        max_tokens=max_tokens,
-        temperature=temperature,
-        seed=seed,
-        json_schema=json_schema,
-        adapter=adapter,
-        stop=stop,
-        stream=False,
-    )
+    body = _request(model, prompt, stream=False, **options)
     start = time.perf_counter()
     result = model.request(body)
     total = time.perf_counter() - start
@@ -254,31 +231,15 @@ def generate(
 
 
 def generate_json(
-    model: Model,
-    prompt: str | Sequence[dict[str, str]],
-    schema: dict,
-    *,
-    system: str | None = None,
-    max_tokens: int = 1024,
-    temperature: float = 0.0,
-    seed: int | None = None,
-    adapter: str | None = None,
+    model: Model, prompt: str | Sequence[dict[str, str]], schema: dict, **options: Unpack[JsonOptions]
 ) -> Any:
-    """A JSON value that validates against `schema`, or an error saying why there is none.
+    """A JSON value that validates against `schema`, or an error saying why there is none (max_tokens: 1024).
 
     The schema is checked before generation (SchemaError for an invalid or unenforceable one); the output
     is parsed and validated after it (GenerationError when it was cut short or does not validate).
     """
-    response = generate(
-        model,
-        prompt,
-        system=system,
-        max_tokens=max_tokens,
-        temperature=temperature,
-        seed=seed,
-        json_schema=schema,
-        adapter=adapter,
-    )
+    max_tokens = options.pop("max_tokens", 1024)
+    response = generate(model, prompt, json_schema=schema, max_tokens=max_tokens, **options)
     return parse_json_output(response.text, schema, finish_reason=response.stats.finish_reason, max_tokens=max_tokens)
 
 

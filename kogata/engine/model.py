@@ -17,10 +17,12 @@ from typing import Any
 
 import xllamacpp
 
-from kogata.engine import gguf, store
-from kogata.engine.registry import ModelSpec, get_spec
+from kogata import weights
+from kogata.engine import gguf
+from kogata.engine.registry import get_spec
 from kogata.errors import ContextOverflowError, GenerationError, InputError, ModelError
 from kogata.ja.glyphs import is_non_japanese_han
+from kogata.weights import ModelSpec
 
 
 def _gpt2_byte_decoder() -> dict[str, int]:
@@ -121,7 +123,7 @@ def load(
         progress: show a progress bar while joining or checking the weights.
     """
     spec = get_spec(model)
-    path = store.ensure(spec, progress=progress)
+    path = weights.ensure(spec, progress=progress)
     threads = threads or os.cpu_count() or 1
     params = xllamacpp.CommonParams()
     params.model.path = str(path)

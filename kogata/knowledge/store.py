@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from kogata.engine.embed import EMBEDDING_DIM, EMBEDDING_MODEL, embed
-from kogata.engine.store import home
 from kogata.errors import InputError, KogataError
+from kogata.home import home
 from kogata.ja.glossary import COLUMNS, Entry, Glossary, parse_glossary
 from kogata.knowledge.chunk import Chunk
 from kogata.knowledge.ingest import SUFFIXES, file_hash, is_glossary, read_document, read_glossary

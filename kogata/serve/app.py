@@ -1,19 +1,16 @@
-"""The FastAPI application: routes, API-key check, and errors in OpenAI's shape.
+"""The FastAPI application: routers, API-key check, and errors in OpenAI's shape.
 
     app = create_app(ServerConfig(models=("small",)), api_key="secret")
 
-Every error body is `{"error": {"message", "type", "param", "code"}}`, as OpenAI clients expect. Routes
-live in their own modules (openai_api: the OpenAI-compatible API; visits: visits, charts, exports); a new
-one (the monitor page, the live-audio WebSocket) is an APIRouter added to ROUTERS below, and reaches the
-shared state through `services(request)` (kogata.serve.services.Services: models, queue, store, asr).
+Routes live in their own modules (openai_api: the OpenAI-compatible API; visits: visits, charts, exports;
+live: the live-audio WebSocket; page: the monitor page); a new one is an APIRouter added to ROUTERS below, and
+reaches the shared state and the error mapping through `kogata.serve.deps`.
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,77 +18,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kogata.errors import GenerationError, InputError, KogataError, ModelError, SchemaError
+from kogata.errors import KogataError
+from kogata.serve import live, openai_api, page, visits
+from kogata.serve.deps import ApiError, error_body, error_response
 from kogata.serve.queue import Cancelled, QueueFull
-from kogata.serve.services import ModelNotFound, ServerConfig, Services
-from kogata.store import ConflictError, NotFoundError
+from kogata.serve.services import ServerConfig, Services
 
-log = logging.getLogger("kogata.serve")
-
-
-class ApiError(Exception):
-    """An error with its HTTP status and OpenAI error fields."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        type: str = "invalid_request_error",
-        code: str | None = None,
-        param: str | None = None,
-        headers: dict[str, str] | None = None,
-    ):
-        super().__init__(message)
-        self.status, self.type, self.code, self.param, self.headers = status, type, code, param, headers or {}
-
-
-def error_body(message: str, type: str, code: str | None = None, param: str | None = None) -> dict[str, Any]:
-    return {"error": {"message": message, "type": type, "param": param, "code": code}}
-
-
-def api_error(exc: BaseException) -> ApiError:
-    """The HTTP error for an exception raised by kogata (or the queue)."""
-    if isinstance(exc, ApiError):
-        return exc
-    if isinstance(exc, QueueFull):
-        return ApiError(
-            503, str(exc), type="server_error", code="queue_full", headers={"Retry-After": str(exc.retry_after)}
-        )
-    if isinstance(exc, (ModelNotFound, NotFoundError)):
-        code = "model_not_found" if isinstance(exc, ModelNotFound) else "not_found"
-        return ApiError(404, str(exc), code=code, param="model" if isinstance(exc, ModelNotFound) else None)
-    if isinstance(exc, ConflictError):
-        return ApiError(409, str(exc), code="version_conflict", headers={"x-should-retry": "false"})
-    if isinstance(exc, SchemaError):
-        return ApiError(400, str(exc), code="invalid_schema", param="response_format")
-    if isinstance(exc, InputError):
-        return ApiError(400, str(exc), code="invalid_input")
-    # Retrying a failed generation or a broken model will not help: tell OpenAI clients not to.
-    if isinstance(exc, ModelError):
-        return ApiError(
-            503, str(exc), type="server_error", code="model_unavailable", headers={"x-should-retry": "false"}
-        )
-    if isinstance(exc, GenerationError):
-        return ApiError(
-            500, str(exc), type="server_error", code="generation_failed", headers={"x-should-retry": "false"}
-        )
-    if isinstance(exc, Cancelled):
-        return ApiError(499, "the client closed the request", code="cancelled")
-    if isinstance(exc, KogataError):
-        return ApiError(400, str(exc))
-    return ApiError(
-        500, "internal error (see the server log)", type="server_error", headers={"x-should-retry": "false"}
-    )
-
-
-def error_response(exc: BaseException) -> JSONResponse:
-    err = api_error(exc)
-    if err.status >= 500 and not isinstance(exc, (QueueFull, ModelError, GenerationError)):
-        log.error("request failed", exc_info=exc)  # masked by kogata.privacy's log filter
-    return JSONResponse(
-        error_body(str(err), err.type, err.code, err.param), status_code=err.status, headers=err.headers
-    )
+ROUTERS = (openai_api.router, visits.router, live.router, page.router)
 
 
 class ApiKeyMiddleware:
@@ -135,11 +68,6 @@ class ApiKeyMiddleware:
         await response(scope, receive, send)
 
 
-def services(request: Any) -> Services:
-    """The shared state, from a route's Request (or WebSocket)."""
-    return request.app.state.services
-
-
 def create_app(
     setup: ServerConfig | Services | None = None,
     *,
@@ -148,8 +76,6 @@ def create_app(
 ) -> FastAPI:
     """The server app, from a config (models load when it starts) or from Services already made (two apps can
     share one loaded model). With `api_key`, every request but those to `public_paths` must carry it."""
-    from kogata.serve import live, openai_api, page, visits
-
     state = setup if isinstance(setup, Services) else Services(setup or ServerConfig())
 
     @asynccontextmanager
@@ -161,7 +87,7 @@ def create_app(
         title="kogata", summary="Offline Japanese chart drafting: OpenAI-compatible API and visits", lifespan=lifespan
     )
     app.state.services = state
-    for router in (openai_api.router, visits.router, live.router, page.router):  # ROUTERS
+    for router in ROUTERS:
         app.include_router(router)
 
     @app.get("/health")
@@ -196,4 +122,4 @@ def create_app(
     return app
 
 
-__all__ = ["ApiError", "ApiKeyMiddleware", "ServerConfig", "Services", "create_app", "error_response", "services"]
+__all__ = ["ROUTERS", "ApiKeyMiddleware", "ServerConfig", "Services", "create_app"]

@@ -35,7 +35,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from kogata.errors import KogataError
-from kogata.serve.app import api_error, services
+from kogata.serve import charts
+from kogata.serve.deps import api_error, services
 from kogata.serve.queue import QueueFull
 from kogata.store import visit_transcript
 from kogata.transcript import Utterance, parse_transcript
@@ -180,22 +181,10 @@ class LiveVisit:
         def work(job):
             if chart_state is not None:
                 return chart_state.finish(transcript)
-            from kogata.tasks.karte import karte
-
-            return karte(transcript, model=self.svc.model(self.target.base), adapter=self.target.adapter)
+            return charts.draft(self.svc, self.target, transcript)
 
         chart = await self.svc.queue.submit(work).result()
-        version = await run_in_threadpool(
-            lambda: self.svc.store.add_chart_version(
-                self.visit_id,
-                chart.to_dict(),
-                source="model",
-                author=f"kogata:{self.target.id}",
-                model=self.target.id,
-                seconds=round(chart.seconds, 3),
-                utterances=len(transcript.utterances),
-            )
-        )
+        version = await run_in_threadpool(charts.keep, self.svc.store, self.visit_id, chart, transcript, self.target)
         await self.send("chart", version=version.to_dict(), seconds=round(time.perf_counter() - ended, 2))
 
     async def run(self) -> None:

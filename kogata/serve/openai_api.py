@@ -8,7 +8,6 @@ an extra `input_type` ("query", the default, or "passage": e5 embeds the two rol
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
@@ -28,7 +27,7 @@ from kogata.engine.embed import EMBEDDING_DIM, EMBEDDING_MODEL, embed, token_cou
 from kogata.engine.generate import Stats, parse_json_output, stream_generate, to_messages
 from kogata.engine.schema import check_schema
 from kogata.errors import KogataError
-from kogata.serve.app import ApiError, api_error, error_body, services
+from kogata.serve.deps import ApiError, api_error, error_body, finish, services, submit
 from kogata.serve.queue import Cancelled, Job
 from kogata.serve.services import speech_module
 
@@ -38,7 +37,6 @@ log = logging.getLogger("kogata.serve")
 DEFAULT_MAX_TOKENS = 1024
 EMBEDDING_ALIASES = {EMBEDDING_MODEL, "e5", "intfloat/multilingual-e5-small"}
 MAX_AUDIO_BYTES = 200 * 1024 * 1024
-DISCONNECT_POLL_S = 0.2
 
 
 # ── helpers shared by the routes (and by the live-audio route to come) ──
@@ -57,26 +55,6 @@ class CancellingStream(StreamingResponse):
             await super().stream_response(send)
         finally:
             self.on_close()
-
-
-async def finish(job: Job, request: Request) -> Any:
-    """The job's result; if the client disconnects first, the job is cancelled (and Cancelled raised)."""
-    result = asyncio.ensure_future(job.result())
-    try:
-        while True:
-            done, _ = await asyncio.wait({result}, timeout=DISCONNECT_POLL_S)
-            if done:
-                return result.result()
-            if await request.is_disconnected():
-                job.cancel()
-                raise Cancelled("the client disconnected")
-    finally:
-        if not result.done():
-            result.cancel()
-
-
-def submit(request: Request, work: Callable[[Job], Any]) -> Job:
-    return services(request).queue.submit(work)
 
 
 # ── chat completions ──

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kogata.adapters import list_adapters, resolve
 from kogata.engine import Model, get_spec, load
 from kogata.errors import InputError, ModelError
 from kogata.serve.queue import ModelQueue
@@ -160,21 +161,11 @@ class Services:
 def _adapters_for(base: str, config: ServerConfig, *, first: bool) -> dict[str, str]:
     """LoRA adapters to load with `base`: the registered ones trained on it, and (for the first model) the
     ones named on the command line, each checked against the base before anything loads."""
-    try:
-        from kogata.adapters import list_adapters, resolve
-    except ImportError:  # no adapter registry in this install: files given on the command line only
-        list_adapters = resolve = None
     found: dict[str, str] = {}
-    if config.registered_adapters and list_adapters is not None:
+    if config.registered_adapters:
         found.update({a.name: str(a.path) for a in list_adapters() if a.base == base})
     if first:
-        for name, value in config.adapters.items():
-            if resolve is not None:
-                found[name] = str(resolve(value, base))
-            elif Path(value).is_file():
-                found[name] = value
-            else:
-                raise InputError(f"adapter {name!r}: no file at {value}")
+        found.update({name: str(resolve(value, base)) for name, value in config.adapters.items()})
     return found
 
 

@@ -8,7 +8,6 @@ API key says only that the caller may use the server. Every read and write is in
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -18,12 +17,12 @@ from starlette.concurrency import run_in_threadpool
 
 from kogata.engine.schema import validation_errors
 from kogata.privacy import mask_json, mask_text
-from kogata.serve.app import ApiError, services
-from kogata.serve.openai_api import finish, submit
+from kogata.serve import charts
+from kogata.serve.deps import ApiError, finish, services, submit
 from kogata.serve.queue import Job
 from kogata.store import visit_transcript
 from kogata.tasks.karte import CHART_SCHEMA, Chart, karte
-from kogata.transcript import Transcript, parse_transcript
+from kogata.transcript import Transcript, from_records, parse_transcript
 
 router = APIRouter(prefix="/v1")
 Format = Literal["json", "md", "fhir"]
@@ -69,10 +68,9 @@ class KarteRequest(BaseModel):
 
 
 def read_request_transcript(value: str | dict | list) -> Transcript:
-    if isinstance(value, list):
-        value = {"utterances": value}
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return parse_transcript(text, source="request")
+    if isinstance(value, str):
+        return parse_transcript(value, source="request")
+    return from_records(value, source="request")
 
 
 @router.post("/karte")
@@ -181,21 +179,8 @@ async def generate_chart(visit_id: str, request: Request, body: ChartRequest | N
     target = svc.resolve(body.model if body else None)
     transcript = await run_in_threadpool(visit_transcript, svc.store, visit_id)
 
-    def work(job: Job) -> Chart:
-        return karte(transcript, model=svc.model(target.base), adapter=target.adapter)
-
-    chart = await finish(submit(request, work), request)
-    version = await run_in_threadpool(
-        lambda: svc.store.add_chart_version(
-            visit_id,
-            chart.to_dict(),
-            source="model",
-            author=f"kogata:{target.id}",
-            model=target.id,
-            seconds=round(chart.seconds, 3),
-            utterances=len(transcript.utterances),
-        )
-    )
+    chart = await finish(submit(request, lambda job: charts.draft(svc, target, transcript)), request)
+    version = await run_in_threadpool(charts.keep, svc.store, visit_id, chart, transcript, target)
     return version.to_dict()
 
 

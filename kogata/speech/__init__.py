@@ -6,8 +6,9 @@ stream = StreamingTranscriber(asr)                  # live: feed() → utterance
 """
 
 from kogata.speech.audio import AudioError, load_audio
+from kogata.speech.decode import ASR, load_asr
 from kogata.speech.glossary import Glossary, Term
 from kogata.speech.stream import StreamingTranscriber
-from kogata.speech.transcribe import ASR, load_asr, transcribe
+from kogata.speech.transcribe import transcribe
 
 __all__ = ["ASR", "AudioError", "Glossary", "StreamingTranscriber", "Term", "load_asr", "load_audio", "transcribe"]

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from kogata.errors import InputError, ModelError
+from kogata.home import home
 from kogata.speech import ct2_file, weights
 
 DEFAULT = "medical"
@@ -124,7 +125,8 @@ def merge(base_dir: Path, adapter: SpeechAdapter, out_dir: Path) -> Path:
 
 
 def _merged_dir(name: str, sha256: str) -> Path:
-    return weights.model_dir().parent / f"whisper-base+{name}-{sha256[:12]}"
+    # a merge is kogata's own product, not shipped weights: it lives in $KOGATA_HOME, not in $KOGATA_MODELS
+    return home() / "models" / f"whisper-base+{name}-{sha256[:12]}"
 
 
 def state(adapter: str | Path | None = DEFAULT) -> dict:

@@ -26,7 +26,7 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-from kogata.errors import InputError
+from kogata.errors import InputError, reading
 from kogata.ja.glossary import parse_glossary
 from kogata.ja.script import is_kanji
 from kogata.speech import phonetic
@@ -68,14 +68,8 @@ class Glossary:
     def load(cls, path: str | Path, *, with_default: bool = False) -> Glossary:
         """Read a TSV glossary file (see the module doc). `with_default` adds the bundled medical glossary after it."""
         path = Path(path)
-        try:
+        with reading(path, "glossary"):
             text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise InputError(f"glossary file not found: {path}") from None
-        except UnicodeDecodeError:
-            raise InputError(f"glossary file {path} is not UTF-8 text") from None
-        except OSError as e:
-            raise InputError(f"cannot read glossary file {path}: {e.strerror}") from None
         terms = parse_tsv(text, str(path))
         if not terms:
             raise InputError(f"glossary file {path} has no terms (expected TSV: term, reading, sound-alikes, category)")

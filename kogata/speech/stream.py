@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from kogata.speech.audio import MAX_SECONDS, SAMPLE_RATE, AudioError, check_samples
+from kogata.speech.decode import ASR, MAX_PIECE_SECONDS, Decoded, decode, is_speech, prompt_tokens
 from kogata.speech.glossary import Glossary, default
 from kogata.speech.speakers import next_speaker
-from kogata.speech.transcribe import ASR, MAX_PIECE_SECONDS, Decoded, decode, is_speech, prompt_tokens
 from kogata.transcript.parse import Utterance
 
 WINDOW = 512  # samples per VAD window (32 ms)

@@ -26,12 +26,12 @@ from tqdm import tqdm
 from kogata.errors import InputError
 from kogata.speech import ct2_file
 from kogata.speech.audio import SAMPLE_RATE
-from kogata.speech.transcribe import MAX_PIECE_SECONDS, encode
+from kogata.speech.decode import MAX_PIECE_SECONDS, encode
 
 if TYPE_CHECKING:
     import torch
 
-    from kogata.speech.transcribe import ASR
+    from kogata.speech.decode import ASR
 
 # The decoder's linear layers (CTranslate2 names): self-attention qkv and output, cross-attention query, key-value
 # (over the encoder's output) and output, and the feed-forward pair.
@@ -228,8 +228,8 @@ def train(
 ) -> SpeechTuneResult:
     """Train a speech adapter on the lines of `paths` and write it to `out` (.npz, see kogata.speech.adapter)."""
     from kogata.speech import weights
+    from kogata.speech.decode import load_asr, prompt_tokens
     from kogata.speech.glossary import default
-    from kogata.speech.transcribe import load_asr, prompt_tokens
 
     torch = _torch()
     out = Path(out)

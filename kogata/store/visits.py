@@ -21,86 +21,16 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kogata.errors import InputError, KogataError
-
-if TYPE_CHECKING:
-    from kogata.transcript import Transcript
+from kogata.home import home
+from kogata.store import migrations
+from kogata.transcript import Transcript, from_records
 
 MAX_UTTERANCE_CHARS = 4000
 MAX_SPEAKER_CHARS = 10
 CHART_SOURCES = ("model", "edit")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS visits (
-    id          TEXT PRIMARY KEY,
-    created_at  TEXT NOT NULL,
-    created_by  TEXT NOT NULL,
-    title       TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS utterances (
-    visit_id    TEXT NOT NULL REFERENCES visits(id),
-    seq         INTEGER NOT NULL,              -- 1, 2, 3 … in order received: the id a chart line cites
-    speaker     TEXT NOT NULL,
-    text        TEXT NOT NULL,
-    start_s     REAL,
-    end_s       REAL,
-    received_at TEXT NOT NULL,
-    received_by TEXT NOT NULL,
-    PRIMARY KEY (visit_id, seq)
-);
-CREATE TABLE IF NOT EXISTS utterance_corrections (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    visit_id    TEXT NOT NULL,
-    seq         INTEGER NOT NULL,
-    speaker     TEXT,                           -- NULL: unchanged
-    text        TEXT,
-    author      TEXT NOT NULL,
-    at          TEXT NOT NULL,
-    FOREIGN KEY (visit_id, seq) REFERENCES utterances(visit_id, seq)
-);
-CREATE TABLE IF NOT EXISTS chart_versions (
-    visit_id    TEXT NOT NULL REFERENCES visits(id),
-    version     INTEGER NOT NULL,              -- 1, 2, 3 …; never reused, never overwritten
-    chart       TEXT NOT NULL,                 -- JSON, the karte contract (Chart.to_dict())
-    source      TEXT NOT NULL CHECK (source IN ('model', 'edit')),
-    author      TEXT NOT NULL,
-    model       TEXT NOT NULL DEFAULT '',
-    seconds     REAL NOT NULL DEFAULT 0,
-    utterances  INTEGER NOT NULL DEFAULT 0,    -- how many utterances the chart was made from
-    created_at  TEXT NOT NULL,
-    PRIMARY KEY (visit_id, version)
-);
-CREATE TABLE IF NOT EXISTS edits (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    visit_id    TEXT NOT NULL,
-    version     INTEGER NOT NULL,              -- the version the edit created
-    base_version INTEGER NOT NULL,             -- the version it was made on
-    author      TEXT NOT NULL,
-    at          TEXT NOT NULL,
-    what        TEXT NOT NULL,                 -- JSON: lines removed/added per section, fields changed
-    FOREIGN KEY (visit_id, version) REFERENCES chart_versions(visit_id, version)
-);
-CREATE TABLE IF NOT EXISTS audit (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    at          TEXT NOT NULL,
-    actor       TEXT NOT NULL,
-    action      TEXT NOT NULL,
-    visit_id    TEXT,
-    detail      TEXT NOT NULL DEFAULT ''       -- ids and counts only: never patient text
-);
-"""
-_APPEND_ONLY = ("utterances", "utterance_corrections", "chart_versions", "edits", "audit")
-
-
-def _triggers() -> str:
-    return "".join(
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: {verb} is refused'); END;\n"
-        for table in _APPEND_ONLY
-        for verb in ("UPDATE", "DELETE")
-    )
 
 
 class NotFoundError(InputError):
@@ -156,8 +86,6 @@ def now() -> str:
 
 def default_path() -> Path:
     """$KOGATA_HOME/visits.sqlite3 (KOGATA_HOME defaults to ~/.cache/kogata, where the models live too)."""
-    from kogata.engine.store import home
-
     return home() / "visits.sqlite3"
 
 
@@ -190,7 +118,7 @@ class VisitStore:
             mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             self._db.execute("PRAGMA synchronous=FULL")  # a commit is on disk before the client hears "stored"
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(_SCHEMA + _triggers())
+            migrations.migrate(self._db, name=f"the visit database {self.path}")
         except sqlite3.DatabaseError as e:
             raise InputError(f"cannot open the visit database {self.path}: {e}") from None
         if mode.lower() != "wal":
@@ -505,12 +433,8 @@ def _check_utterance(speaker: str, text: str) -> tuple[str, str]:
 def visit_transcript(store: VisitStore, visit_id: str) -> Transcript:
     """The visit's transcript as kogata reads one (same checks as a file: Japanese, not empty …).
     Utterance ids equal the stored seq numbers, so chart evidence points at stored utterances."""
-    from kogata.transcript import parse_transcript
-
     utterances = store.utterances(visit_id)
     if not utterances:
         raise InputError(f"visit {visit_id} has no utterances yet; there is nothing to chart")
-    payload = {
-        "utterances": [{"speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end} for u in utterances]
-    }
-    return parse_transcript(json.dumps(payload, ensure_ascii=False), source=f"visit:{visit_id}")
+    records = [{"speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end} for u in utterances]
+    return from_records(records, source=f"visit:{visit_id}")

@@ -19,12 +19,12 @@ import json
 import math
 import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from kogata.errors import TranscriptError
+from kogata.errors import TranscriptError, reading
 from kogata.ja.script import MIN_JAPANESE_RATIO, is_japanese, is_kana, is_kanji, japanese_ratio
 
 STDIN = "-"
@@ -111,6 +111,27 @@ def parse_transcript(text: str, *, source: str = "", max_chars: int = DEFAULT_MA
             f"the limit is {max_chars:,}; split the consultation"
         )
     turns = _parse_json(text, name) if text.lstrip().startswith("{") else _parse_lines(text, name)
+    return _numbered(turns, name, source)
+
+
+def from_records(
+    items: Sequence[Any] | Mapping[str, Any], *, source: str = "", max_chars: int = DEFAULT_MAX_CHARS
+) -> Transcript:
+    """Utterance records already in hand (mappings with "speaker" and "text", optional "start" and "end" in
+    seconds), or a JSON transcript's object {"utterances": [...]} already decoded, → a Transcript, with the
+    checks a JSON transcript gets: for callers that hold records, so nothing goes through JSON text and back."""
+    name = source or "<records>"
+    turns = _turns_from_records(_utterances(items, name) if isinstance(items, Mapping) else items, name)
+    if (chars := sum(len(t[1]) for t in turns)) > max_chars:
+        raise TranscriptError(
+            f"transcript is too long (文字数が上限を超えています): {name} has {chars:,} characters, "
+            f"the limit is {max_chars:,}; split the consultation"
+        )
+    return _numbered(turns, name, source)
+
+
+def _numbered(turns: list[Turn], name: str, source: str) -> Transcript:
+    """Ids 1..N for the turns, once they are known to be there and Japanese."""
     if not turns:
         raise TranscriptError(
             f"no utterance found in transcript {name} (発話が見つかりません): expected {EXPECTED_FORMAT}, "
@@ -132,15 +153,8 @@ def _read_bytes(source: str | Path | bytes, limit: int) -> tuple[bytes, str]:
         data = stream.read(limit + 1)
         return (data.encode("utf-8") if isinstance(data, str) else data), "<stdin>"
     path = Path(source)
-    try:
-        with path.open("rb") as f:
-            return f.read(limit + 1), str(path)
-    except FileNotFoundError:
-        raise TranscriptError(f"transcript file not found: {path}") from None
-    except IsADirectoryError:
-        raise TranscriptError(f"transcript path is a directory, not a file: {path}") from None
-    except OSError as e:
-        raise TranscriptError(f"cannot read transcript {path}: {e.strerror}") from None
+    with reading(path, "transcript", TranscriptError), path.open("rb") as f:
+        return f.read(limit + 1), str(path)
 
 
 def _decode(data: bytes, encoding: str | None, name: str) -> str:
@@ -261,13 +275,21 @@ def _parse_json(text: str, name: str) -> list[Turn]:
         raise TranscriptError(
             f"transcript {name} is broken JSON: {e.msg} at line {e.lineno}, column {e.colno}"
         ) from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("utterances"), list):
+    return _turns_from_records(_utterances(doc, name), name)
+
+
+def _utterances(doc: Any, name: str) -> list[Any]:
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("utterances"), list):
         raise TranscriptError(
             f'transcript {name}: JSON must be an object with an "utterances" list, '
             'e.g. {"utterances": [{"speaker": "医師", "text": "…"}]}'
         )
+    return doc["utterances"]
+
+
+def _turns_from_records(items: Sequence[Any], name: str) -> list[Turn]:
     turns: list[Turn] = []
-    for n, item in enumerate(doc["utterances"]):
+    for n, item in enumerate(items):
         where = f"transcript {name}: utterances[{n}]"
         if not isinstance(item, dict):
             raise TranscriptError(f'{where} must be an object with "speaker" and "text"')

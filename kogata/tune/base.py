@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kogata.engine import store
-from kogata.engine.registry import ModelSpec
+from kogata import weights
 from kogata.errors import ModelError
+from kogata.home import home
+from kogata.weights import ModelSpec
 
 _SOURCE = "source.json"
 
@@ -35,7 +36,7 @@ class Base:
 
 
 def cache_dir(spec: ModelSpec) -> Path:
-    return store.home() / "tune" / "base" / spec.name
+    return home() / "tune" / "base" / spec.name
 
 
 def _cache_valid(folder: Path, spec: ModelSpec) -> bool:
@@ -94,7 +95,7 @@ def load_base(spec: ModelSpec, *, bf16: bool = False, progress: bool = True) -> 
     from kogata.engine.gguf import read_metadata
 
     start = time.perf_counter()
-    gguf_path = store.ensure(spec, progress=progress)
+    gguf_path = weights.ensure(spec, progress=progress)
     architecture = read_metadata(gguf_path).get("general.architecture", "")
     folder = cache_dir(spec)
     converted = False

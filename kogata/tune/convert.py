@@ -20,10 +20,9 @@ import os
 import re
 from pathlib import Path
 
+from kogata.adapters.registry import BASE_NAME_KEY, BASE_SHA_KEY
 from kogata.errors import InputError
 
-BASE_NAME_KEY = "kogata.base.name"
-BASE_SHA_KEY = "kogata.base.sha256"
 _LORA_KEY = re.compile(r"^(?:base_model\.model\.)?(?P<module>.+)\.lora_(?P<ab>[AB])(?:\.[^.]+)?\.weight$")
 
 

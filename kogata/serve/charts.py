@@ -1,0 +1,30 @@
+"""A visit's chart drafted and kept: the one place the server turns a stored transcript into a chart version.
+
+`POST /v1/visits/{id}/chart` and the live WebSocket's end both draft with `draft` (in the model queue) and keep
+the result with `keep` (a new, append-only chart version recording which model and adapter made it).
+"""
+
+from __future__ import annotations
+
+from kogata.serve.services import Services, Target
+from kogata.store import ChartVersion, VisitStore
+from kogata.tasks.karte import Chart, karte
+from kogata.transcript import Transcript
+
+
+def draft(svc: Services, target: Target, transcript: Transcript) -> Chart:
+    """The chart for `transcript` from the target's model and adapter (call from a queue job)."""
+    return karte(transcript, model=svc.model(target.base), adapter=target.adapter)
+
+
+def keep(store: VisitStore, visit_id: str, chart: Chart, transcript: Transcript, target: Target) -> ChartVersion:
+    """`chart` stored as the visit's next version, made by the model (a blocking write: run it off the loop)."""
+    return store.add_chart_version(
+        visit_id,
+        chart.to_dict(),
+        source="model",
+        author=f"kogata:{target.id}",
+        model=target.id,
+        seconds=round(chart.seconds, 3),
+        utterances=len(transcript.utterances),
+    )

@@ -1,0 +1,124 @@
+"""The visit database's schema, as numbered steps recorded in SQLite's `PRAGMA user_version`.
+
+Step N brings a database at version N-1 to version N, in one transaction with the stamp, so a crash leaves a
+database at one version or the next, never between. Step 1 is the schema kogata has always created (every
+statement `IF NOT EXISTS`): a database made before the steps were numbered opens unchanged and is stamped 1.
+A new step appends a function to `STEPS`; a step is never edited once released.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from kogata.errors import InputError
+
+_SCHEMA_1 = """
+CREATE TABLE IF NOT EXISTS visits (
+    id          TEXT PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    title       TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS utterances (
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    seq         INTEGER NOT NULL,              -- 1, 2, 3 … in order received: the id a chart line cites
+    speaker     TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    start_s     REAL,
+    end_s       REAL,
+    received_at TEXT NOT NULL,
+    received_by TEXT NOT NULL,
+    PRIMARY KEY (visit_id, seq)
+);
+CREATE TABLE IF NOT EXISTS utterance_corrections (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    visit_id    TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    speaker     TEXT,                           -- NULL: unchanged
+    text        TEXT,
+    author      TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    FOREIGN KEY (visit_id, seq) REFERENCES utterances(visit_id, seq)
+);
+CREATE TABLE IF NOT EXISTS chart_versions (
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    version     INTEGER NOT NULL,              -- 1, 2, 3 …; never reused, never overwritten
+    chart       TEXT NOT NULL,                 -- JSON, the karte contract (Chart.to_dict())
+    source      TEXT NOT NULL CHECK (source IN ('model', 'edit')),
+    author      TEXT NOT NULL,
+    model       TEXT NOT NULL DEFAULT '',
+    seconds     REAL NOT NULL DEFAULT 0,
+    utterances  INTEGER NOT NULL DEFAULT 0,    -- how many utterances the chart was made from
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (visit_id, version)
+);
+CREATE TABLE IF NOT EXISTS edits (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    visit_id    TEXT NOT NULL,
+    version     INTEGER NOT NULL,              -- the version the edit created
+    base_version INTEGER NOT NULL,             -- the version it was made on
+    author      TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    what        TEXT NOT NULL,                 -- JSON: lines removed/added per section, fields changed
+    FOREIGN KEY (visit_id, version) REFERENCES chart_versions(visit_id, version)
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    visit_id    TEXT,
+    detail      TEXT NOT NULL DEFAULT ''       -- ids and counts only: never patient text
+);
+"""
+_APPEND_ONLY = ("utterances", "utterance_corrections", "chart_versions", "edits", "audit")
+
+
+def _triggers() -> str:
+    return "".join(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: {verb} is refused'); END;\n"
+        for table in _APPEND_ONLY
+        for verb in ("UPDATE", "DELETE")
+    )
+
+
+def _step_1(db: sqlite3.Connection) -> None:
+    """The tables and append-only triggers as they were before migrations were numbered."""
+    # one execute() a statement (executescript would commit the transaction): each ends with ";" and a newline
+    for statement in (_SCHEMA_1 + _triggers()).split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1,)
+LATEST = len(STEPS)
+
+
+def version(db: sqlite3.Connection) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite3.Connection, *, name: str = "the visit database") -> int:
+    """Apply the steps `db` lacks, each in its own transaction with its stamp; the version it ends at.
+
+    `db` must be in autocommit mode (isolation_level=None). A database from a newer kogata is refused.
+    """
+    for number, step in enumerate(STEPS, 1):
+        db.execute("BEGIN IMMEDIATE")  # re-read under the write lock: another process may have migrated
+        try:
+            current = version(db)
+            if current > LATEST:
+                raise InputError(
+                    f"{name} is at schema version {current}, newer than this kogata knows ({LATEST}); "
+                    "upgrade kogata to open it"
+                )
+            if current < number:
+                step(db)
+                db.execute(f"PRAGMA user_version = {number}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return version(db)
