@@ -316,7 +316,7 @@ def bench(
             click.echo(f"{r['model']}: failed (see --out for the error)")
     document = {"machine": info, "threads": threads, "runs": runs, "max_tokens": max_tokens, "models": results}
     if out:
-        from kogata.cli import write_output
+        from kogata.cli.options import write_output
 
         write_output(json.dumps(document, ensure_ascii=False, indent=2), out)
     if plot_path:

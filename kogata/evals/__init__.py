@@ -3,7 +3,7 @@
     from kogata.evals import SUITES, run
     result = run(SUITES["igakuqa"], kogata.load(), limit=50, seed=0)
 
-`kogata eval SUITE` (kogata/evals/cli.py) is the command-line form; `kogata eval compare A.json B.json`
+`kogata eval SUITE` (kogata/cli/eval.py) is the command-line form; `kogata eval compare A.json B.json`
 diffs two result files item by item.
 """
 

@@ -1,4 +1,10 @@
-"""`kogata serve`: the local server (OpenAI-compatible API, visits, charts) on this machine."""
+"""`kogata serve`: the local server (OpenAI-compatible API, visits, charts) on this machine.
+
+Two shared option names take a serving form here: --model/-m repeats (the models to serve, the first the
+default), and --adapter NAME[=FILE] registers a per-request adapter under NAME (requests pick it as
+`model:NAME`) instead of applying one to the whole command; a bare NAME is an adapter `kogata tune` registered,
+resolved like every other command's --adapter (kogata.adapters.resolve) when the server checks it against its base.
+"""
 
 from __future__ import annotations
 
@@ -121,9 +127,9 @@ def serve(
 
     from kogata.engine import DEFAULT_MODEL, get_spec
     from kogata.privacy import install_masking
-    from kogata.speech.adapter import resolve as resolve_speech_adapter
     from kogata.serve.app import create_app
     from kogata.serve.services import ServerConfig, Services
+    from kogata.speech.adapter import resolve as resolve_speech_adapter
     from kogata.store import default_path
 
     check_binding(host, api_key)  # before anything loads

@@ -1,4 +1,5 @@
-"""`kogata transcribe`: audio file (or live PCM on standard input) → transcript as text, JSON or SRT."""
+"""`kogata transcribe`: audio file (or live PCM on standard input) → transcript as text, JSON or SRT; and
+`kogata tune-speech`, which teaches the speech model a clinic's words."""
 
 from __future__ import annotations
 
@@ -7,19 +8,16 @@ from pathlib import Path
 
 import click
 
+from kogata.cli.options import format_option, out_option, threads_option, write_output
+from kogata.errors import InputError
 from kogata.transcript.formats import FORMATS, live_line, render, utterance_line
 from kogata.transcript.parse import Utterance
 
 
 @click.command()
 @click.argument("audio")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="txt",
-    show_default=True,
-    help="txt: 医師：… lines that `kogata karte` reads; json: utterances with times; srt: subtitles.",
+@format_option(
+    FORMATS, "txt", "txt: 医師：… lines that `kogata karte` reads; json: utterances with times; srt: subtitles."
 )
 @click.option(
     "--stream",
@@ -38,7 +36,7 @@ from kogata.transcript.parse import Utterance
 @click.option(
     "--no-speakers", is_flag=True, help="Label every utterance 話者 instead of 医師/患者 (from turns and words)."
 )
-@click.option("--out", default=None, help="Write the transcript here (atomically) instead of standard output.")
+@out_option("Write the transcript here (atomically) instead of standard output.")
 @click.option(
     "--speech-adapter",
     "speech_adapter",
@@ -46,7 +44,7 @@ from kogata.transcript.parse import Utterance
     show_default=True,
     help="Decoder adapter: medical (bundled), none (plain Whisper base), or a .npz from `kogata tune-speech`.",
 )
-@click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
+@threads_option
 def transcribe(
     audio: str,
     fmt: str,
@@ -59,8 +57,6 @@ def transcribe(
     threads: int | None,
 ) -> None:
     """Transcribe Japanese speech in AUDIO (wav, mp3, m4a, flac; '-' for standard input), offline."""
-    from kogata.cli import write_output
-    from kogata.errors import InputError
     from kogata.speech import Glossary, StreamingTranscriber, load_asr, load_audio
     from kogata.speech import transcribe as run
 
@@ -112,7 +108,7 @@ def transcribe(
 @click.option("--lr", type=float, default=1e-3, show_default=True, help="Peak learning rate.")
 @click.option("--variants", type=int, default=1, show_default=True, help="Voices (pitch, speed) per line.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
+@threads_option
 def tune_speech(
     transcripts: tuple[str, ...],
     out: str,

@@ -1,0 +1,281 @@
+"""`kogata eval …`: quality on evaluation data, each a table on the terminal and per-item JSON with --out.
+
+`eval karte` (the synthetic consultations), `eval asdc` and `eval calls` (after-call records), one command per
+public benchmark in kogata.evals.SUITES, and `eval compare A.json B.json`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from kogata.cli.options import (
+    adapter_name,
+    adapter_option,
+    json_option,
+    load_model,
+    model_option,
+    out_option,
+    threads_option,
+    write_output,
+)
+from kogata.errors import InputError
+from kogata.evals import SUITES
+from kogata.evals.runner import Suite, report, resolve_data, run
+
+
+@click.group(name="eval")
+def eval_group() -> None:
+    """Measure quality on evaluation data (prints a table, writes per-item JSON)."""
+
+
+@eval_group.command(name="karte")
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Folder of consultations with reference charts (default: data/consultations).",
+)
+@click.option("--split", type=click.Choice(["test", "train", "all"]), default="test", show_default=True)
+@model_option
+@adapter_option("A registered adapter NAME or a LoRA GGUF file.")
+@click.option("--limit", type=int, default=None, help="Only the first N consultations.")
+@out_option("Write the full results (every chart) as JSON here.")
+@click.option("--rules-only", is_flag=True, help="Chart without the model: what the rules alone recall.")
+@threads_option
+def eval_karte(
+    data: str | None,
+    split: str,
+    model: str | None,
+    adapter: str | None,
+    limit: int | None,
+    out: str | None,
+    rules_only: bool,
+    threads: int | None,
+) -> None:
+    """Chart quality on the synthetic consultations: recall, unsupported lines, inventions, speed."""
+    from kogata.tasks.karte.evaluate import DEFAULT_DATA, evaluate
+
+    llm = None if rules_only else load_model(model, threads=threads, adapter=adapter)
+    result = evaluate(
+        Path(data) if data else DEFAULT_DATA,
+        split=None if split == "all" else split,
+        model=llm,
+        adapter=adapter_name(adapter),
+        limit=limit,
+        rules_only=rules_only,
+    )
+    click.echo(
+        f"{'id':<5}{'dept':<10}{'chars':>6}{'recall':>8}{'items':>6}{'unsup':>6}{'invent':>7}{'denied':>7}{'sec':>7}"
+    )
+    for r in result["cases"]:
+        if "error" in r:
+            click.echo(f"{r['id']:<5}ERROR {r['error']}")
+            continue
+        click.echo(
+            f"{r['id']:<5}{r['department'][:8]:<10}{r['chars']:>6}{r['recall']:>8.2f}{r['items']:>6}"
+            f"{r['unsupported']:>6}{len(r['invented_drugs']) + len(r['invented_doses']):>7}"
+            f"{len(r['denied_as_present']):>7}{r['seconds']:>7.1f}"
+        )
+    s = result["summary"]
+    click.echo(
+        f"\n{s['consultations']} consultations ({result['model']}): key-fact recall {s['key_fact_recall']:.3f}, "
+        f"unsupported {s['unsupported_rate']:.3f}, invented drugs/doses {s['invented_drugs_or_doses']}, "
+        f"denied shown as present {s['denied_shown_as_present']}, non-Japanese glyphs {s['non_japanese_glyphs']}, "
+        f"valid contract {s['valid_contract']:.0%}, {s['seconds_per_chart']:.1f} s/chart, errors {s['errors']}"
+    )
+    from kogata.adapters.registry import looks_like_path, record_eval
+
+    # a registered adapter that charted the whole split (with --rules-only it charted nothing)
+    if adapter and not rules_only and limit is None and not data and not looks_like_path(adapter):
+        from datetime import date
+
+        figures = {
+            "date": date.today().isoformat(),
+            "model": result["model"],
+            **{k: s[k] for k in ("consultations", "key_fact_recall", "unsupported_rate", "seconds_per_chart")},
+        }
+        recorded = record_eval(adapter, f"karte/{split}", figures)
+        if not recorded.bundled:  # a shipped adapter keeps the figures it shipped with
+            click.echo(f"recorded in adapter {adapter!r} (kogata adapters show {adapter})")
+    if out:
+        write_output(json.dumps(result, ensure_ascii=False, indent=2), out)
+
+
+def _table(result: dict) -> None:
+    click.echo(f"{'id':<14}{'gold':>5}{'pred':>5}{'match':>6}{'recall':>8}{'prec':>7}{'unsup':>6}{'sec':>7}")
+    for r in result["dialogues"]:
+        if "error" in r:
+            click.echo(f"{r['id']:<14}ERROR {r['error']}")
+            continue
+        click.echo(
+            f"{r['id']:<14}{r['gold']:>5}{r['predicted']:>5}{r['matched']:>6}{r['recall']:>8.2f}"
+            f"{r['precision']:>7.2f}{r['unsupported']:>6}{r['seconds']:>7.1f}"
+        )
+    s = result["summary"]
+    extra = ""
+    if "deadline_accuracy" in s:
+        extra = f", action recall {s['action_recall']:.3f}, follow-up deadline correct {s['deadline_accuracy']:.0%}"
+    click.echo(
+        f"\n{s['dialogues']} dialogues ({result['model']}): requirement recall {s['requirement_recall']:.3f}, "
+        f"precision {s['requirement_precision']:.3f} (match ≥ {result['match_threshold']}), "
+        f"unsupported items {s['unsupported_rate']:.3f}{extra}, valid contract {s['valid_contract']:.0%}, "
+        f"{s['seconds_per_call']:.1f} s/call, errors {s['errors']}"
+    )
+
+
+@eval_group.command(name="asdc")
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="ASDC folder with dialog_json/ (default: ../shared/data/asdc).",
+)
+@click.option("--split", type=click.Choice(["dev", "train"]), default="dev", show_default=True)
+@click.option("--limit", type=int, default=None, help="Only N dialogues (a seeded sample with --seed).")
+@click.option("--seed", type=int, default=None, help="Draw the --limit dialogues at random with this seed.")
+@model_option
+@click.option("--adapter", default=None, type=click.Path(dir_okay=False, exists=True))
+@click.option("--rules-only", is_flag=True, help="No model: requests read from the words alone (the baseline).")
+@out_option("Write the full results (every record) as JSON here, updated after each one.")
+@threads_option
+def eval_asdc(
+    data: str | None,
+    split: str,
+    limit: int | None,
+    seed: int | None,
+    model: str | None,
+    adapter: str | None,
+    rules_only: bool,
+    out: str | None,
+    threads: int | None,
+) -> None:
+    """Requirement recall/precision of after-call records on ASDC (the operator's recap is the gold list)."""
+    from kogata.engine import load
+    from kogata.tasks.call.evaluate import DEFAULT_ASDC, asdc_dialogues, evaluate_asdc
+
+    folder = Path(data) if data else DEFAULT_ASDC
+    asdc_dialogues(folder, split)  # a wrong path fails before the model loads
+    llm = None if rules_only else load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
+    result = evaluate_asdc(
+        folder,
+        split=split,
+        model=llm,
+        adapter="cli" if adapter else None,
+        limit=limit,
+        seed=seed,
+        partial=Path(out) if out else None,
+        rules_only=rules_only,
+    )
+    _table(result)
+    if out:
+        write_output(json.dumps(result, ensure_ascii=False, indent=2), out)
+
+
+@eval_group.command(name="calls")
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Folder of calls with reference records (default: data/calls).",
+)
+@click.option("--limit", type=int, default=None, help="Only the first N calls.")
+@model_option
+@click.option("--adapter", default=None, type=click.Path(dir_okay=False, exists=True))
+@out_option("Write the full results (every record) as JSON here, updated after each one.")
+@threads_option
+def eval_calls(
+    data: str | None, limit: int | None, model: str | None, adapter: str | None, out: str | None, threads: int | None
+) -> None:
+    """Request recall/precision, action recall and follow-up deadlines on the synthetic insurance calls."""
+    from kogata.engine import load
+    from kogata.tasks.call.evaluate import DEFAULT_CALLS, evaluate_calls
+
+    llm = load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
+    result = evaluate_calls(
+        Path(data) if data else DEFAULT_CALLS,
+        model=llm,
+        adapter="cli" if adapter else None,
+        limit=limit,
+        partial=Path(out) if out else None,
+    )
+    _table(result)
+    if out:
+        write_output(json.dumps(result, ensure_ascii=False, indent=2), out)
+
+
+def suite_command(suite: Suite) -> click.Command:
+    scope = "per task " if suite.limit_per_group else ""
+
+    @click.command(name=suite.name, help=f"{suite.title}: prints a table, writes per-item JSON with --out.")
+    @click.option(
+        "--data",
+        default=None,
+        type=click.Path(exists=True),
+        help=f"The dataset folder (default: ../shared/data/{suite.data_dir} next to the repository).",
+    )
+    @model_option
+    @click.option(
+        "--adapter",
+        default=None,
+        type=click.Path(dir_okay=False, exists=True),
+        help="A LoRA adapter (GGUF file) to apply to every question.",
+    )
+    @click.option(
+        "--limit", type=int, default=None, help=f"Ask a seeded random sample of N items {scope}(default: all)."
+    )
+    @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --limit sample.")
+    @out_option("Write the result (summary and every item) as JSON here, atomically.")
+    @threads_option
+    def command(
+        data: str | None,
+        model: str | None,
+        adapter: str | None,
+        limit: int | None,
+        seed: int,
+        out: str | None,
+        threads: int | None,
+    ) -> None:
+        from kogata.engine import load
+
+        if limit is not None and limit < 1:
+            raise InputError(f"--limit must be at least 1, got {limit}")
+        path = resolve_data(suite, data)
+        dataset = suite.load(path)  # bad data fails before the model loads
+        llm = load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
+        result = run(
+            suite,
+            llm,
+            data=path,
+            dataset=dataset,
+            limit=limit,
+            seed=seed,
+            adapter="cli" if adapter else None,
+            adapter_file=adapter,
+        )
+        click.echo(report(result))
+        if out:
+            write_output(json.dumps(result, ensure_ascii=False, indent=1), out)
+
+    return command
+
+
+@eval_group.command(name="compare")
+@click.argument("a", type=click.Path(dir_okay=False, exists=True))
+@click.argument("b", type=click.Path(dir_okay=False, exists=True))
+@json_option("Print the comparison as JSON.")
+def compare_command(a: str, b: str, as_json: bool) -> None:
+    """Compare two results of one suite item by item: accuracy of each, items that flipped right↔wrong."""
+    from kogata.evals.compare import compare, compare_report, read_result
+
+    diff = compare(read_result(a), read_result(b))
+    if as_json:
+        click.echo(json.dumps(diff, ensure_ascii=False, indent=2))
+    else:
+        click.echo(compare_report(diff, (Path(a).name, Path(b).name)))
+
+
+for _suite in SUITES.values():
+    eval_group.add_command(suite_command(_suite))
