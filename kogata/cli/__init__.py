@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Answer QUESTION from knowledge pack PACK; every sentence cites the passage that supports it.",
     ),
     "bench": (
-        "kogata.bench:bench",
+        "kogata.cli.bench:bench",
         "Speed and memory of each installed model on this machine: tokens/s, first token, seconds per カルテ.",
     ),
     "call": (
