@@ -125,7 +125,7 @@ def tune_speech(
     LoRA adapter; the encoder is unchanged). About 0.3 s per line to prepare and 0.6 s per line and epoch to
     train on 2 cores. Use the result with `kogata transcribe --speech-adapter FILE`.
     """
-    from kogata.speech.tune import SpeechTuneConfig, train
+    from kogata.tune.speech import SpeechTuneConfig, train
 
     config = SpeechTuneConfig(rank=rank, epochs=epochs, lr=lr, variants=variants, seed=seed, threads=threads)
     click.echo(train(list(transcripts), out, config).describe())
