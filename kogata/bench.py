@@ -41,7 +41,7 @@ def median(values: list[float]) -> float:
 
 def consultations(count: int = 3, data: Path | None = None) -> list[Path]:
     """`count` synthetic consultations spread over the range of lengths (shortest, …, longest)."""
-    from kogata.tasks.karte.evaluate import DEFAULT_DATA
+    from kogata.evals.karte import DEFAULT_DATA
 
     data = data or DEFAULT_DATA
     files = sorted(data.glob("*.txt"), key=lambda p: len(p.read_text(encoding="utf-8")))

@@ -56,11 +56,11 @@ def eval_karte(
     threads: int | None,
 ) -> None:
     """Chart quality on the synthetic consultations: recall, unsupported lines, inventions, speed."""
-    from kogata.tasks.karte.evaluate import DEFAULT_DATA, evaluate
+    from kogata.evals.karte import DATA_DIR, evaluate
 
     llm = None if rules_only else load_model(model, threads=threads, adapter=adapter)
     result = evaluate(
-        Path(data) if data else DEFAULT_DATA,
+        resolve_data(DATA_DIR, data),
         split=None if split == "all" else split,
         model=llm,
         adapter=adapter_name(adapter),
@@ -154,9 +154,9 @@ def eval_asdc(
 ) -> None:
     """Requirement recall/precision of after-call records on ASDC (the operator's recap is the gold list)."""
     from kogata.engine import load
-    from kogata.tasks.call.evaluate import DEFAULT_ASDC, asdc_dialogues, evaluate_asdc
+    from kogata.evals.calls import ASDC_DIR, asdc_dialogues, evaluate_asdc
 
-    folder = Path(data) if data else DEFAULT_ASDC
+    folder = resolve_data(ASDC_DIR, data)
     asdc_dialogues(folder, split)  # a wrong path fails before the model loads
     llm = None if rules_only else load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
     result = evaluate_asdc(
@@ -191,11 +191,11 @@ def eval_calls(
 ) -> None:
     """Request recall/precision, action recall and follow-up deadlines on the synthetic insurance calls."""
     from kogata.engine import load
-    from kogata.tasks.call.evaluate import DEFAULT_CALLS, evaluate_calls
+    from kogata.evals.calls import CALLS_DIR, evaluate_calls
 
     llm = load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
     result = evaluate_calls(
-        Path(data) if data else DEFAULT_CALLS,
+        resolve_data(CALLS_DIR, data),
         model=llm,
         adapter="cli" if adapter else None,
         limit=limit,

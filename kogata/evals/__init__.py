@@ -4,7 +4,8 @@
     result = run(SUITES["igakuqa"], kogata.load(), limit=50, seed=0)
 
 `kogata eval SUITE` (kogata/cli/eval.py) is the command-line form; `kogata eval compare A.json B.json`
-diffs two result files item by item.
+diffs two result files item by item. kogata.evals.karte (`kogata eval karte`) and kogata.evals.calls
+(`kogata eval asdc`, `kogata eval calls`) score kogata's own tasks: charts and after-call records.
 """
 
 from kogata.evals import igakuqa, jcqa, jmed, lawqa, medqa_ja, nursing_ner

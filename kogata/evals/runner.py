@@ -65,16 +65,23 @@ def chat(system: str, user: str) -> list[dict[str, str]]:
 
 
 def default_data(data_dir: str) -> Path:
-    """`../shared/data/<set>` next to the repository (or the working directory, for an installed copy)."""
+    """The folder of data set `data_dir`: `data/<set>` in the repository for the sets kogata ships (consultations,
+    calls), else `../shared/data/<set>` next to the repository (or the working directory, for an installed copy)."""
+    own = REPO_ROOT / "data" / data_dir
+    if own.is_dir():
+        return own
     candidates = [REPO_ROOT.parent / "shared" / "data" / data_dir, Path.cwd().parent / "shared" / "data" / data_dir]
     return next((p for p in candidates if p.exists()), candidates[0])
 
 
-def resolve_data(suite: Suite, data: str | Path | None) -> Path:
-    path = Path(data) if data else default_data(suite.data_dir)
+def resolve_data(suite: Suite | str, data: str | Path | None) -> Path:
+    """`data`, or the default folder of `suite` (a Suite, or a data set's folder name such as "consultations");
+    an InputError that says how to pass it when the folder is not there."""
+    data_dir, title = (suite, suite) if isinstance(suite, str) else (suite.data_dir, suite.title)
+    path = Path(data) if data else default_data(data_dir)
     if not path.exists():
         raise InputError(
-            f"no {suite.title} data at {path}: pass --data PATH to the dataset's folder "
+            f"no {title} data at {path}: pass --data PATH to the dataset's folder "
             f"(see its SOURCE.md for where it comes from)"
         )
     return path
