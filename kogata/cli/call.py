@@ -7,7 +7,16 @@ from datetime import date
 
 import click
 
-from kogata.cli.options import format_option, model_option, out_option, threads_option, write_output
+from kogata.cli.options import (
+    adapter_name,
+    adapter_option,
+    format_option,
+    load_model,
+    model_option,
+    out_option,
+    threads_option,
+    write_output,
+)
 from kogata.errors import InputError
 
 
@@ -26,12 +35,7 @@ def _call_date(value: str | None) -> date | None:
 @click.argument("transcript")
 @format_option(["md", "json"], "md")
 @model_option
-@click.option(
-    "--adapter",
-    default=None,
-    type=click.Path(dir_okay=False, exists=True),
-    help="A LoRA adapter (GGUF file) to apply for this record.",
-)
+@adapter_option("A LoRA adapter for this record: a registered NAME (kogata adapters list) or a GGUF file.")
 @click.option(
     "--date",
     "call_date",
@@ -58,14 +62,13 @@ def call(
 ) -> None:
     """Write an evidence-linked after-call record from an operator–customer call TRANSCRIPT
     (text or JSON; - for stdin)."""
-    from kogata.engine import load
     from kogata.tasks.call import call as write_record
     from kogata.transcript import read_transcript
 
     day = _call_date(call_date)
     conversation = read_transcript(transcript, encoding=encoding)  # bad input fails before the model loads
-    llm = load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
-    record = write_record(conversation, model=llm, adapter="cli" if adapter else None, call_date=day)
+    llm = load_model(model, threads=threads, adapter=adapter)
+    record = write_record(conversation, model=llm, adapter=adapter_name(adapter), call_date=day)
     if fmt == "json":
         text = json.dumps(record.to_dict(), ensure_ascii=False, indent=2)
     else:

@@ -137,7 +137,7 @@ def _table(result: dict) -> None:
 @click.option("--limit", type=int, default=None, help="Only N dialogues (a seeded sample with --seed).")
 @click.option("--seed", type=int, default=None, help="Draw the --limit dialogues at random with this seed.")
 @model_option
-@click.option("--adapter", default=None, type=click.Path(dir_okay=False, exists=True))
+@adapter_option()
 @click.option("--rules-only", is_flag=True, help="No model: requests read from the words alone (the baseline).")
 @out_option("Write the full results (every record) as JSON here, updated after each one.")
 @threads_option
@@ -153,17 +153,16 @@ def eval_asdc(
     threads: int | None,
 ) -> None:
     """Requirement recall/precision of after-call records on ASDC (the operator's recap is the gold list)."""
-    from kogata.engine import load
     from kogata.evals.calls import ASDC_DIR, asdc_dialogues, evaluate_asdc
 
     folder = resolve_data(ASDC_DIR, data)
     asdc_dialogues(folder, split)  # a wrong path fails before the model loads
-    llm = None if rules_only else load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
+    llm = None if rules_only else load_model(model, threads=threads, adapter=adapter)
     result = evaluate_asdc(
         folder,
         split=split,
         model=llm,
-        adapter="cli" if adapter else None,
+        adapter=adapter_name(adapter),
         limit=limit,
         seed=seed,
         partial=Path(out) if out else None,
@@ -183,21 +182,20 @@ def eval_asdc(
 )
 @click.option("--limit", type=int, default=None, help="Only the first N calls.")
 @model_option
-@click.option("--adapter", default=None, type=click.Path(dir_okay=False, exists=True))
+@adapter_option()
 @out_option("Write the full results (every record) as JSON here, updated after each one.")
 @threads_option
 def eval_calls(
     data: str | None, limit: int | None, model: str | None, adapter: str | None, out: str | None, threads: int | None
 ) -> None:
     """Request recall/precision, action recall and follow-up deadlines on the synthetic insurance calls."""
-    from kogata.engine import load
     from kogata.evals.calls import CALLS_DIR, evaluate_calls
 
-    llm = load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
+    llm = load_model(model, threads=threads, adapter=adapter)
     result = evaluate_calls(
         resolve_data(CALLS_DIR, data),
         model=llm,
-        adapter="cli" if adapter else None,
+        adapter=adapter_name(adapter),
         limit=limit,
         partial=Path(out) if out else None,
     )
@@ -217,12 +215,7 @@ def suite_command(suite: Suite) -> click.Command:
         help=f"The dataset folder (default: ../shared/data/{suite.data_dir} next to the repository).",
     )
     @model_option
-    @click.option(
-        "--adapter",
-        default=None,
-        type=click.Path(dir_okay=False, exists=True),
-        help="A LoRA adapter (GGUF file) to apply to every question.",
-    )
+    @adapter_option("A LoRA adapter to apply to every question: a registered NAME or a GGUF file.")
     @click.option(
         "--limit", type=int, default=None, help=f"Ask a seeded random sample of N items {scope}(default: all)."
     )
@@ -238,13 +231,12 @@ def suite_command(suite: Suite) -> click.Command:
         out: str | None,
         threads: int | None,
     ) -> None:
-        from kogata.engine import load
 
         if limit is not None and limit < 1:
             raise InputError(f"--limit must be at least 1, got {limit}")
         path = resolve_data(suite, data)
         dataset = suite.load(path)  # bad data fails before the model loads
-        llm = load(model, threads=threads, adapters={"cli": adapter} if adapter else None)
+        llm = load_model(model, threads=threads, adapter=adapter)
         result = run(
             suite,
             llm,
@@ -252,7 +244,7 @@ def suite_command(suite: Suite) -> click.Command:
             dataset=dataset,
             limit=limit,
             seed=seed,
-            adapter="cli" if adapter else None,
+            adapter=adapter_name(adapter),
             adapter_file=adapter,
         )
         click.echo(report(result))
