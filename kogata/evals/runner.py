@@ -9,6 +9,7 @@ with its error and scored wrong; the run goes on), sampling, and the result docu
 from __future__ import annotations
 
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,15 @@ class Suite:
     judge: Callable[[Item, Any], dict[str, Any]]  # → at least {"correct": bool}; prediction None = no answer
     summarise: Callable[[list[dict], list[Item]], dict[str, Any]]
     limit_per_group: bool = False  # --limit N samples N per group (JMED-LLM: per task) instead of N in all
+
+
+def define(module: str, name: str, data_dir: str, title: str, **parts: Any) -> Suite:
+    """The Suite of suite module `module` (pass __name__): its own `load`, `predict`, `judge` and `summarise`,
+    unless `parts` hands in others (predict=one_letter, judge=same_letter from kogata.evals.choice), and
+    `limit_per_group`. Call it at the end of the module, once those functions are defined."""
+    own = vars(sys.modules[module])
+    found = {part: own[part] for part in ("load", "predict", "judge", "summarise") if part not in parts}
+    return Suite(name=name, data_dir=data_dir, title=title, **found, **parts)
 
 
 def chat(system: str, user: str) -> list[dict[str, str]]:
