@@ -23,9 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import click
-
-from kogata.errors import KogataError
+from kogata.errors import InputError, KogataError
 from kogata.machine import peak_rss_mb
 
 SYSTEM = "あなたは日本語で答えるアシスタントです。自然な日本語で、簡潔かつ正確に答えてください。"
@@ -46,7 +44,7 @@ def consultations(count: int = 3, data: Path | None = None) -> list[Path]:
     data = data or DEFAULT_DATA
     files = sorted(data.glob("*.txt"), key=lambda p: len(p.read_text(encoding="utf-8")))
     if not files:
-        raise click.ClickException(f"no consultations (*.txt) in {data}")
+        raise InputError(f"no consultations (*.txt) in {data}")
     if count >= len(files):
         return files
     step = (len(files) - 1) / max(count - 1, 1)
@@ -182,11 +180,11 @@ def run_models(
     """`measure` for each model, each in a fresh process; a model whose worker fails is {"model", "error"}."""
     results = []
     for name in names:
-        click.echo(f"{name}: {runs} runs, {charts} charts …", err=True)
+        print(f"{name}: {runs} runs, {charts} charts …", file=sys.stderr, flush=True)
         cmd = worker_command(name, runs=runs, threads=threads, charts=charts, max_tokens=max_tokens, data=data)
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
-            click.echo(f"{name}: failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}", err=True)
+            print(f"{name}: failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}", file=sys.stderr)
             results.append({"model": name, "error": done.stderr.strip()[-2000:]})
             continue
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -216,13 +214,10 @@ def main(argv: list[str] | None = None) -> None:
             charts=args.charts,
             data=args.data,
         )
-    except click.ClickException as e:
-        e.show()
+    except KogataError as e:  # the parent shows the last line of standard error
+        print(f"error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
-    except KogataError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(e.exit_code)
-    click.echo(json.dumps(figures, ensure_ascii=False))
+    print(json.dumps(figures, ensure_ascii=False))
 
 
 if __name__ == "__main__":

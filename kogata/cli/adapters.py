@@ -6,7 +6,7 @@ import json
 
 import click
 
-from kogata.cli.options import json_option
+from kogata.cli import options
 
 
 @click.group()
@@ -15,7 +15,7 @@ def adapters() -> None:
 
 
 @adapters.command(name="list")
-@json_option()
+@options.json_option()
 def list_command(as_json: bool) -> None:
     """Every registered adapter, its base model and when it was made."""
     from kogata.adapters.registry import list_adapters

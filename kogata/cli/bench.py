@@ -8,22 +8,17 @@ from pathlib import Path
 
 import click
 
-from kogata.cli.options import out_option, threads_option, write_output
+from kogata.cli import options
 
 
 @click.command(name="bench")
 @click.option("--models", default=None, help="Comma-separated model names (default: every installed model).")
 @click.option("--runs", type=int, default=3, show_default=True, help="Runs per figure; the median is reported.")
-@threads_option
+@options.threads_option
 @click.option("--charts", type=int, default=3, show_default=True, help="Consultations of different lengths to chart.")
 @click.option("--max-tokens", type=int, default=128, show_default=True, help="Tokens generated per speed run.")
-@click.option(
-    "--data",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of consultations to chart (default: data/consultations).",
-)
-@out_option("Write every figure as JSON here (atomically).")
+@options.data_option("Folder of consultations to chart (default: data/consultations).")
+@options.out_option("Write every figure as JSON here (atomically).")
 @click.option("--plot", "plot_path", default=None, help="Write a PNG of seconds per chart against transcript length.")
 def bench(
     models: str | None,
@@ -31,7 +26,7 @@ def bench(
     threads: int | None,
     charts: int,
     max_tokens: int,
-    data: Path | None,
+    data: str | None,
     out: str | None,
     plot_path: str | None,
 ) -> None:
@@ -47,7 +42,9 @@ def bench(
     names = [get_spec(m.strip()).name for m in models.split(",") if m.strip()] if models else installed_models()
     if not names:
         raise InputError("no model is installed: see `kogata models`")
-    results = run_models(names, runs=runs, threads=threads, charts=charts, max_tokens=max_tokens, data=data)
+    results = run_models(
+        names, runs=runs, threads=threads, charts=charts, max_tokens=max_tokens, data=Path(data) if data else None
+    )
     from kogata.evals.runner import markdown_table
     from kogata.machine import machine
 
@@ -94,7 +91,7 @@ def bench(
             click.echo(f"{r['model']}: failed (see --out for the error)")
     document = {"machine": info, "threads": threads, "runs": runs, "max_tokens": max_tokens, "models": results}
     if out:
-        write_output(json.dumps(document, ensure_ascii=False, indent=2), out)
+        options.write_output(json.dumps(document, ensure_ascii=False, indent=2), out)
     if plot_path:
         plot(ok, Path(plot_path), f"kogata karte on {info['cpu']} ({threads} threads), {info['date']}")
         click.echo(f"wrote {plot_path}", err=True)

@@ -7,16 +7,7 @@ from datetime import date
 
 import click
 
-from kogata.cli.options import (
-    adapter_name,
-    adapter_option,
-    format_option,
-    load_model,
-    model_option,
-    out_option,
-    threads_option,
-    write_output,
-)
+from kogata.cli import options
 from kogata.errors import InputError
 
 
@@ -33,9 +24,9 @@ def _call_date(value: str | None) -> date | None:
 
 @click.command(name="call")
 @click.argument("transcript")
-@format_option(["md", "json"], "md")
-@model_option
-@adapter_option("A LoRA adapter for this record: a registered NAME (kogata adapters list) or a GGUF file.")
+@options.format_option(["md", "json"], "md")
+@options.model_option
+@options.adapter_option("A LoRA adapter for this record: a registered NAME (kogata adapters list) or a GGUF file.")
 @click.option(
     "--date",
     "call_date",
@@ -43,12 +34,12 @@ def _call_date(value: str | None) -> date | None:
     show_default=True,
     help="Day of the call (YYYY-MM-DD): relative deadlines (明日, 3営業日以内) become dates.",
 )
-@out_option()
+@options.out_option()
 @click.option("--encoding", default=None, help="Encoding of a transcript that is not UTF-8 (e.g. cp932).")
 @click.option(
     "--show-unsupported", is_flag=True, help="Markdown: also show items the verifier could not tie to the words."
 )
-@threads_option
+@options.threads_option
 def call(
     transcript: str,
     fmt: str,
@@ -67,12 +58,12 @@ def call(
 
     day = _call_date(call_date)
     conversation = read_transcript(transcript, encoding=encoding)  # bad input fails before the model loads
-    llm = load_model(model, threads=threads, adapter=adapter)
-    record = write_record(conversation, model=llm, adapter=adapter_name(adapter), call_date=day)
+    llm = options.load_model(model, threads=threads, adapter=adapter)
+    record = write_record(conversation, model=llm, adapter=options.adapter_name(adapter), call_date=day)
     if fmt == "json":
         text = json.dumps(record.to_dict(), ensure_ascii=False, indent=2)
     else:
         from kogata.render.call_markdown import call_markdown
 
         text = call_markdown(record, show_unsupported=show_unsupported)
-    write_output(text, out)
+    options.write_output(text, out)

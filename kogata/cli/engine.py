@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from kogata.cli.options import guard_option, json_option, model_option, threads_option
+from kogata.cli import options
 from kogata.errors import InputError, SchemaError
 
 
@@ -33,20 +33,18 @@ def _prompt_text(prompt: str) -> str:
 
 @click.command()
 @click.argument("prompt")
-@model_option
+@options.model_option
 @click.option("--max-tokens", type=int, default=512, show_default=True)
 @click.option("--temperature", type=float, default=0.0, show_default=True)
 @click.option("--seed", type=int, default=None, help="Sampling seed (for temperature > 0).")
-@click.option(
+@options.file_option(
     "--json-schema",
     "schema_file",
-    type=click.Path(dir_okay=False),
-    default=None,
     help="Constrain the answer to this JSON schema file; prints validated JSON or fails.",
 )
 @click.option("--system", default=None, help="System message (default: answer in Japanese).")
-@threads_option
-@guard_option
+@options.threads_option
+@options.guard_option
 def generate(
     prompt: str,
     model: str | None,
@@ -80,12 +78,12 @@ def generate(
 
 
 @click.command()
-@model_option
+@options.model_option
 @click.option("--max-tokens", type=int, default=512, show_default=True)
 @click.option("--temperature", type=float, default=0.0, show_default=True)
 @click.option("--system", default=None, help="System message (default: answer in Japanese).")
-@threads_option
-@guard_option
+@options.threads_option
+@options.guard_option
 def chat(
     model: str | None, max_tokens: int, temperature: float, system: str | None, threads: int | None, glyph_guard: bool
 ) -> None:
@@ -119,7 +117,7 @@ def chat(
 
 
 @click.command()
-@json_option()
+@options.json_option()
 def models(as_json: bool) -> None:
     """List the known models (language models, then the speech model) and their state on disk."""
     from kogata.engine import DEFAULT_MODEL

@@ -7,23 +7,35 @@ public benchmark in kogata.evals.SUITES, and `eval compare A.json B.json`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from kogata.cli.options import (
-    adapter_name,
-    adapter_option,
-    json_option,
-    load_model,
-    model_option,
-    out_option,
-    threads_option,
-    write_output,
-)
+from kogata.cli import options
 from kogata.errors import InputError
 from kogata.evals import SUITES
 from kogata.evals.runner import Suite, report, resolve_data, run
+
+KARTE_HEADER = (
+    f"{'id':<5}{'dept':<10}{'chars':>6}{'recall':>8}{'items':>6}{'unsup':>6}{'invent':>7}{'denied':>7}{'sec':>7}"
+)
+CALL_HEADER = f"{'id':<14}{'gold':>5}{'pred':>5}{'match':>6}{'recall':>8}{'prec':>7}{'unsup':>6}{'sec':>7}"
+
+
+def _table(header: str, records: list[dict], id_width: int, row: Callable[[dict], str]) -> None:
+    """The header, then one line per record; a record that failed shows its error instead."""
+    click.echo(header)
+    for r in records:
+        click.echo(f"{r['id']:<{id_width}}ERROR {r['error']}" if "error" in r else row(r))
+
+
+def _karte_row(r: dict) -> str:
+    return (
+        f"{r['id']:<5}{r['department'][:8]:<10}{r['chars']:>6}{r['recall']:>8.2f}{r['items']:>6}"
+        f"{r['unsupported']:>6}{len(r['invented_drugs']) + len(r['invented_doses']):>7}"
+        f"{len(r['denied_as_present']):>7}{r['seconds']:>7.1f}"
+    )
 
 
 @click.group(name="eval")
@@ -32,19 +44,14 @@ def eval_group() -> None:
 
 
 @eval_group.command(name="karte")
-@click.option(
-    "--data",
-    type=click.Path(file_okay=False, exists=True),
-    default=None,
-    help="Folder of consultations with reference charts (default: data/consultations).",
-)
+@options.data_option("Folder of consultations with reference charts (default: data/consultations).")
 @click.option("--split", type=click.Choice(["test", "train", "all"]), default="test", show_default=True)
-@model_option
-@adapter_option("A registered adapter NAME or a LoRA GGUF file.")
+@options.model_option
+@options.adapter_option("A registered adapter NAME or a LoRA GGUF file.")
 @click.option("--limit", type=int, default=None, help="Only the first N consultations.")
-@out_option("Write the full results (every chart) as JSON here.")
+@options.out_option("Write the full results (every chart) as JSON here.")
 @click.option("--rules-only", is_flag=True, help="Chart without the model: what the rules alone recall.")
-@threads_option
+@options.threads_option
 def eval_karte(
     data: str | None,
     split: str,
@@ -58,27 +65,16 @@ def eval_karte(
     """Chart quality on the synthetic consultations: recall, unsupported lines, inventions, speed."""
     from kogata.evals.karte import DATA_DIR, evaluate
 
-    llm = None if rules_only else load_model(model, threads=threads, adapter=adapter)
+    llm = None if rules_only else options.load_model(model, threads=threads, adapter=adapter)
     result = evaluate(
         resolve_data(DATA_DIR, data),
         split=None if split == "all" else split,
         model=llm,
-        adapter=adapter_name(adapter),
+        adapter=options.adapter_name(adapter),
         limit=limit,
         rules_only=rules_only,
     )
-    click.echo(
-        f"{'id':<5}{'dept':<10}{'chars':>6}{'recall':>8}{'items':>6}{'unsup':>6}{'invent':>7}{'denied':>7}{'sec':>7}"
-    )
-    for r in result["cases"]:
-        if "error" in r:
-            click.echo(f"{r['id']:<5}ERROR {r['error']}")
-            continue
-        click.echo(
-            f"{r['id']:<5}{r['department'][:8]:<10}{r['chars']:>6}{r['recall']:>8.2f}{r['items']:>6}"
-            f"{r['unsupported']:>6}{len(r['invented_drugs']) + len(r['invented_doses']):>7}"
-            f"{len(r['denied_as_present']):>7}{r['seconds']:>7.1f}"
-        )
+    _table(KARTE_HEADER, result["cases"], 5, _karte_row)
     s = result["summary"]
     click.echo(
         f"\n{s['consultations']} consultations ({result['model']}): key-fact recall {s['key_fact_recall']:.3f}, "
@@ -101,19 +97,18 @@ def eval_karte(
         if not recorded.bundled:  # a shipped adapter keeps the figures it shipped with
             click.echo(f"recorded in adapter {adapter!r} (kogata adapters show {adapter})")
     if out:
-        write_output(json.dumps(result, ensure_ascii=False, indent=2), out)
+        options.write_output(json.dumps(result, ensure_ascii=False, indent=2), out)
 
 
-def _table(result: dict) -> None:
-    click.echo(f"{'id':<14}{'gold':>5}{'pred':>5}{'match':>6}{'recall':>8}{'prec':>7}{'unsup':>6}{'sec':>7}")
-    for r in result["dialogues"]:
-        if "error" in r:
-            click.echo(f"{r['id']:<14}ERROR {r['error']}")
-            continue
-        click.echo(
-            f"{r['id']:<14}{r['gold']:>5}{r['predicted']:>5}{r['matched']:>6}{r['recall']:>8.2f}"
-            f"{r['precision']:>7.2f}{r['unsupported']:>6}{r['seconds']:>7.1f}"
-        )
+def _call_row(r: dict) -> str:
+    return (
+        f"{r['id']:<14}{r['gold']:>5}{r['predicted']:>5}{r['matched']:>6}{r['recall']:>8.2f}"
+        f"{r['precision']:>7.2f}{r['unsupported']:>6}{r['seconds']:>7.1f}"
+    )
+
+
+def _calls_table(result: dict) -> None:
+    _table(CALL_HEADER, result["dialogues"], 14, _call_row)
     s = result["summary"]
     extra = ""
     if "deadline_accuracy" in s:
@@ -127,20 +122,15 @@ def _table(result: dict) -> None:
 
 
 @eval_group.command(name="asdc")
-@click.option(
-    "--data",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="ASDC folder with dialog_json/ (default: ../shared/data/asdc).",
-)
+@options.data_option("ASDC folder with dialog_json/ (default: ../shared/data/asdc).", exists=False)
 @click.option("--split", type=click.Choice(["dev", "train"]), default="dev", show_default=True)
 @click.option("--limit", type=int, default=None, help="Only N dialogues (a seeded sample with --seed).")
 @click.option("--seed", type=int, default=None, help="Draw the --limit dialogues at random with this seed.")
-@model_option
-@adapter_option()
+@options.model_option
+@options.adapter_option()
 @click.option("--rules-only", is_flag=True, help="No model: requests read from the words alone (the baseline).")
-@out_option("Write the full results (every record) as JSON here, updated after each one.")
-@threads_option
+@options.out_option("Write the full results (every record) as JSON here, updated after each one.")
+@options.threads_option
 def eval_asdc(
     data: str | None,
     split: str,
@@ -157,71 +147,63 @@ def eval_asdc(
 
     folder = resolve_data(ASDC_DIR, data)
     asdc_dialogues(folder, split)  # a wrong path fails before the model loads
-    llm = None if rules_only else load_model(model, threads=threads, adapter=adapter)
+    llm = None if rules_only else options.load_model(model, threads=threads, adapter=adapter)
     result = evaluate_asdc(
         folder,
         split=split,
         model=llm,
-        adapter=adapter_name(adapter),
+        adapter=options.adapter_name(adapter),
         limit=limit,
         seed=seed,
         partial=Path(out) if out else None,
         rules_only=rules_only,
     )
-    _table(result)
+    _calls_table(result)
     if out:
-        write_output(json.dumps(result, ensure_ascii=False, indent=2), out)
+        options.write_output(json.dumps(result, ensure_ascii=False, indent=2), out)
 
 
 @eval_group.command(name="calls")
-@click.option(
-    "--data",
-    type=click.Path(file_okay=False, exists=True),
-    default=None,
-    help="Folder of calls with reference records (default: data/calls).",
-)
+@options.data_option("Folder of calls with reference records (default: data/calls).")
 @click.option("--limit", type=int, default=None, help="Only the first N calls.")
-@model_option
-@adapter_option()
-@out_option("Write the full results (every record) as JSON here, updated after each one.")
-@threads_option
+@options.model_option
+@options.adapter_option()
+@options.out_option("Write the full results (every record) as JSON here, updated after each one.")
+@options.threads_option
 def eval_calls(
     data: str | None, limit: int | None, model: str | None, adapter: str | None, out: str | None, threads: int | None
 ) -> None:
     """Request recall/precision, action recall and follow-up deadlines on the synthetic insurance calls."""
     from kogata.evals.calls import CALLS_DIR, evaluate_calls
 
-    llm = load_model(model, threads=threads, adapter=adapter)
+    llm = options.load_model(model, threads=threads, adapter=adapter)
     result = evaluate_calls(
         resolve_data(CALLS_DIR, data),
         model=llm,
-        adapter=adapter_name(adapter),
+        adapter=options.adapter_name(adapter),
         limit=limit,
         partial=Path(out) if out else None,
     )
-    _table(result)
+    _calls_table(result)
     if out:
-        write_output(json.dumps(result, ensure_ascii=False, indent=2), out)
+        options.write_output(json.dumps(result, ensure_ascii=False, indent=2), out)
 
 
 def suite_command(suite: Suite) -> click.Command:
     scope = "per task " if suite.limit_per_group else ""
 
     @click.command(name=suite.name, help=f"{suite.title}: prints a table, writes per-item JSON with --out.")
-    @click.option(
-        "--data",
-        default=None,
-        type=click.Path(exists=True),
-        help=f"The dataset folder (default: ../shared/data/{suite.data_dir} next to the repository).",
+    @options.data_option(
+        f"The dataset folder (default: ../shared/data/{suite.data_dir} next to the repository).", file_okay=True
     )
-    @model_option
-    @adapter_option("A LoRA adapter to apply to every question: a registered NAME or a GGUF file.")
+    @options.model_option
+    @options.adapter_option("A LoRA adapter to apply to every question: a registered NAME or a GGUF file.")
     @click.option(
         "--limit", type=int, default=None, help=f"Ask a seeded random sample of N items {scope}(default: all)."
     )
     @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --limit sample.")
-    @out_option("Write the result (summary and every item) as JSON here, atomically.")
-    @threads_option
+    @options.out_option("Write the result (summary and every item) as JSON here, atomically.")
+    @options.threads_option
     def command(
         data: str | None,
         model: str | None,
@@ -236,7 +218,7 @@ def suite_command(suite: Suite) -> click.Command:
             raise InputError(f"--limit must be at least 1, got {limit}")
         path = resolve_data(suite, data)
         dataset = suite.load(path)  # bad data fails before the model loads
-        llm = load_model(model, threads=threads, adapter=adapter)
+        llm = options.load_model(model, threads=threads, adapter=adapter)
         result = run(
             suite,
             llm,
@@ -244,12 +226,12 @@ def suite_command(suite: Suite) -> click.Command:
             dataset=dataset,
             limit=limit,
             seed=seed,
-            adapter=adapter_name(adapter),
+            adapter=options.adapter_name(adapter),
             adapter_file=adapter,
         )
         click.echo(report(result))
         if out:
-            write_output(json.dumps(result, ensure_ascii=False, indent=1), out)
+            options.write_output(json.dumps(result, ensure_ascii=False, indent=1), out)
 
     return command
 
@@ -257,7 +239,7 @@ def suite_command(suite: Suite) -> click.Command:
 @eval_group.command(name="compare")
 @click.argument("a", type=click.Path(dir_okay=False, exists=True))
 @click.argument("b", type=click.Path(dir_okay=False, exists=True))
-@json_option("Print the comparison as JSON.")
+@options.json_option("Print the comparison as JSON.")
 def compare_command(a: str, b: str, as_json: bool) -> None:
     """Compare two results of one suite item by item: accuracy of each, items that flipped right↔wrong."""
     from kogata.evals.compare import compare, compare_report, read_result

@@ -6,28 +6,19 @@ import json
 
 import click
 
-from kogata.cli.options import (
-    adapter_name,
-    adapter_option,
-    format_option,
-    load_model,
-    model_option,
-    out_option,
-    threads_option,
-    write_output,
-)
+from kogata.cli import options
 
 
 @click.command()
 @click.argument("transcript")
-@format_option(["md", "json", "fhir"], "md")
-@model_option
-@adapter_option("A LoRA adapter for this chart: a registered NAME (kogata adapters list) or a GGUF file.")
-@out_option()
+@options.format_option(["md", "json", "fhir"], "md")
+@options.model_option
+@options.adapter_option("A LoRA adapter for this chart: a registered NAME (kogata adapters list) or a GGUF file.")
+@options.out_option()
 @click.option("--encoding", default=None, help="Encoding of a transcript that is not UTF-8 (e.g. cp932).")
 @click.option("--show-unsupported", is_flag=True, help="Also render lines the verifier could not tie to the words.")
 @click.option("--rules-only", is_flag=True, help="No model: the lines the rules read from the words (instant).")
-@threads_option
+@options.threads_option
 def karte(
     transcript: str,
     fmt: str,
@@ -44,8 +35,8 @@ def karte(
     from kogata.transcript import read_transcript
 
     visit = read_transcript(transcript, encoding=encoding)  # bad input fails before the model loads
-    llm = None if rules_only else load_model(model, threads=threads, adapter=adapter)
-    chart = write_chart(visit, model=llm, adapter=adapter_name(adapter) if llm else None, rules_only=rules_only)
+    llm = None if rules_only else options.load_model(model, threads=threads, adapter=adapter)
+    chart = write_chart(visit, model=llm, adapter=options.adapter_name(adapter) if llm else None, rules_only=rules_only)
     if fmt == "json":
         text = json.dumps(chart.to_dict(), ensure_ascii=False, indent=2)
     elif fmt == "fhir":
@@ -56,4 +47,4 @@ def karte(
         from kogata.render.markdown import chart_markdown
 
         text = chart_markdown(chart, show_unsupported=show_unsupported)
-    write_output(text, out)
+    options.write_output(text, out)

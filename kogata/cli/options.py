@@ -9,6 +9,8 @@
 --format      what the result is rendered as; each command lists its own choices.
 --out         write the result to this file (atomically) instead of standard output.
 --json        print JSON instead of a table or text.
+--speech-adapter  the speech decoder's adapter (transcribe, serve), a name of its own: not an LLM adapter.
+--data        the folder of a data set (evaluations, bench); each command names its default.
 """
 
 from __future__ import annotations
@@ -51,6 +53,20 @@ def out_option(help: str = "Write to this file (atomically) instead of standard 
 
 def json_option(help: str | None = "Print JSON instead of a table."):
     return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def speech_adapter_option(help: str):
+    """--speech-adapter: Whisper's decoder adapter, medical (bundled), none, or a .npz from `kogata tune-speech`."""
+    return click.option("--speech-adapter", "speech_adapter", default="medical", show_default=True, help=help)
+
+
+def data_option(help: str, *, exists: bool = True, file_okay: bool = False):
+    return click.option("--data", type=click.Path(exists=exists, file_okay=file_okay), default=None, help=help)
+
+
+def file_option(*names: str, help: str):
+    """An optional input file the command reads itself (and names in its own errors)."""
+    return click.option(*names, type=click.Path(dir_okay=False), default=None, help=help)
 
 
 def load_model(model: str | None, *, threads: int | None, adapter: str | None = None) -> Model:

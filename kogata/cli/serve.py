@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from kogata.cli import options
 from kogata.errors import InputError
 
 
@@ -95,12 +96,7 @@ def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--db", default=None, type=click.Path(dir_okay=False), help="Visit database (default: $KOGATA_HOME/visits.sqlite3)."
 )
-@click.option(
-    "--speech-adapter",
-    default="medical",
-    show_default=True,
-    help="Speech decoder adapter: medical (bundled), none, or a .npz from `kogata tune-speech`.",
-)
+@options.speech_adapter_option("Speech decoder adapter: medical (bundled), none, or a .npz from `kogata tune-speech`.")
 @click.option("--threads", type=int, default=None, help="CPU threads for the model (default: all cores).")
 @click.option("--n-ctx", default=4096, show_default=True, type=int, help="Context window in tokens.")
 @click.option(

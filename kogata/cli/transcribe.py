@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from kogata.cli.options import format_option, out_option, threads_option, write_output
+from kogata.cli import options
 from kogata.errors import InputError
 from kogata.transcript.formats import FORMATS, live_line, render, utterance_line
 from kogata.transcript.parse import Utterance
@@ -16,7 +16,7 @@ from kogata.transcript.parse import Utterance
 
 @click.command()
 @click.argument("audio")
-@format_option(
+@options.format_option(
     FORMATS, "txt", "txt: 医師：… lines that `kogata karte` reads; json: utterances with times; srt: subtitles."
 )
 @click.option(
@@ -25,26 +25,20 @@ from kogata.transcript.parse import Utterance
     help="Print each utterance as soon as its speaker pauses. With AUDIO '-', read live 16 kHz mono "
     "float32 PCM from standard input (e.g. ffmpeg … -f f32le -ar 16000 -ac 1 -).",
 )
-@click.option(
+@options.file_option(
     "--glossary",
     "glossary_file",
-    type=click.Path(dir_okay=False),
-    default=None,
     help="Your own terms (TSV: term, reading, sound-alikes, category), used before the medical glossary.",
 )
 @click.option("--no-glossary", is_flag=True, help="No prompt and no correction pass: Whisper's own output.")
 @click.option(
     "--no-speakers", is_flag=True, help="Label every utterance 話者 instead of 医師/患者 (from turns and words)."
 )
-@out_option("Write the transcript here (atomically) instead of standard output.")
-@click.option(
-    "--speech-adapter",
-    "speech_adapter",
-    default="medical",
-    show_default=True,
-    help="Decoder adapter: medical (bundled), none (plain Whisper base), or a .npz from `kogata tune-speech`.",
+@options.out_option("Write the transcript here (atomically) instead of standard output.")
+@options.speech_adapter_option(
+    "Decoder adapter: medical (bundled), none (plain Whisper base), or a .npz from `kogata tune-speech`."
 )
-@threads_option
+@options.threads_option
 def transcribe(
     audio: str,
     fmt: str,
@@ -70,7 +64,7 @@ def transcribe(
     asr = load_asr(threads=threads, adapter=speech_adapter)
     if not stream:
         transcript = run(samples, asr=asr, glossary=glossary, speakers=not no_speakers, progress=True)
-        write_output(render(transcript.utterances, fmt, "" if audio == "-" else Path(audio).name), out)
+        options.write_output(render(transcript.utterances, fmt, "" if audio == "-" else Path(audio).name), out)
         return
     transcriber = StreamingTranscriber(asr, glossary, speakers=not no_speakers)
     utterances: list[Utterance] = []
@@ -97,7 +91,7 @@ def transcribe(
             show(transcriber.feed(samples[at : at + 3200]))
     show(transcriber.flush())
     if out is not None:
-        write_output(render(utterances, fmt, "" if audio == "-" else Path(audio).name), out)
+        options.write_output(render(utterances, fmt, "" if audio == "-" else Path(audio).name), out)
 
 
 @click.command("tune-speech")
@@ -108,7 +102,7 @@ def transcribe(
 @click.option("--lr", type=float, default=1e-3, show_default=True, help="Peak learning rate.")
 @click.option("--variants", type=int, default=1, show_default=True, help="Voices (pitch, speed) per line.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@threads_option
+@options.threads_option
 def tune_speech(
     transcripts: tuple[str, ...],
     out: str,
