@@ -103,7 +103,7 @@ class LazyGroup(click.Group):
         rows = []
         for name in names:
             if name in self.lazy:
-                rows.append((name, click.utils.make_default_short_help(self.lazy[name][1], limit)))
+                rows.append((name, click.Command(name, help=self.lazy[name][1]).get_short_help_str(limit)))
             else:
                 command = self.get_command(ctx, name)
                 if command is not None and not command.hidden:
