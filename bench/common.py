@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kogata.bench import machine, median, peak_rss_mb  # noqa: F401  (one copy, shared with `kogata bench`)
+from kogata.bench import median  # noqa: F401  (one copy, shared with `kogata bench`)
+from kogata.machine import machine, peak_rss_mb  # noqa: F401
 
 
 def print_table(headers: list[str], rows: list[list]) -> None:

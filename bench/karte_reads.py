@@ -17,8 +17,8 @@ from pathlib import Path
 from common import machine, print_table, write_json
 
 from kogata.engine import load
+from kogata.evals.karte import evaluate
 from kogata.tasks.karte import chart
-from kogata.tasks.karte.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -96,6 +96,7 @@ def worker(
     from kogata.bench import peak_rss_mb
     from kogata.engine.gguf import read_metadata
     from kogata.engine.registry import get_spec
+    from kogata.machine import peak_rss_mb
     from kogata.tune.base import _convert
     from kogata.tune.data import read_examples, tokenize
     from kogata.tune.train import TuneConfig, _reset_peak_rss, prepare, timed_step, train

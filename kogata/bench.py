@@ -1,4 +1,4 @@
-"""`kogata bench`: speed and footprint of each installed model on this machine.
+"""Speed and footprint of each installed model on this machine (the `kogata bench` command is kogata/cli/bench.py).
 
 Per model, in a process of its own (so peak memory is that model's): load time; prompt and generation
 tokens/s and first-token latency on a consultation prompt (the first token of the system message changes
@@ -7,78 +7,44 @@ consultations of different lengths (kogata.tasks.karte, as `kogata karte` runs i
 Figures are medians over --runs. With --plot, a PNG of seconds per chart against transcript length.
 
     kogata bench [--models a,b] [--runs 3] [--threads N] [--out bench/out/bench.json] [--plot bench/out/bench.png]
+
+`run_models` measures each model in a worker process of its own, `python -m kogata.bench --worker NAME …`
+(`main` below), which prints `measure`'s figures as one JSON line.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import click
+from kogata.errors import InputError, KogataError
+from kogata.machine import peak_rss_mb
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SYSTEM = "あなたは日本語で答えるアシスタントです。自然な日本語で、簡潔かつ正確に答えてください。"
-INSTRUCTION = "次の診察の会話を読み、主観的情報・客観的情報・評価・計画に分けて、カルテの下書きを日本語で簡潔に書いてください。\n\n"
-
-
-def machine() -> dict[str, Any]:
-    """CPU model, core count, Python, date and commit: what a speed figure needs beside it."""
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO_ROOT
-        ).stdout.strip()
-    except OSError:
-        commit = ""
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-        "commit": commit,
-    }
+INSTRUCTION = (
+    "次の診察の会話を読み、主観的情報・客観的情報・評価・計画に分けて、"
+    "カルテの下書きを日本語で簡潔に書いてください。\n\n"
+)
 
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM), in MB."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource  # not Linux: ru_maxrss (kilobytes on most systems)
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def consultations(count: int = 3, data: Path | None = None) -> list[Path]:
     """`count` synthetic consultations spread over the range of lengths (shortest, …, longest)."""
-    from kogata.tasks.karte.evaluate import DEFAULT_DATA
+    from kogata.evals.karte import DEFAULT_DATA
 
     data = data or DEFAULT_DATA
     files = sorted(data.glob("*.txt"), key=lambda p: len(p.read_text(encoding="utf-8")))
     if not files:
-        raise click.ClickException(f"no consultations (*.txt) in {data}")
+        raise InputError(f"no consultations (*.txt) in {data}")
     if count >= len(files):
         return files
     step = (len(files) - 1) / max(count - 1, 1)
@@ -181,7 +147,7 @@ def plot(results: list[dict[str, Any]], path: Path, title: str) -> None:
     for r in results:
         points = [(c["chars"], c["median_s"]) for c in r["charts"] if c["median_s"] is not None]
         if points:
-            ax.plot(*zip(*points), marker="o", label=r["model"])
+            ax.plot(*zip(*points, strict=True), marker="o", label=r["model"])
             drawn += 1
     ax.set_xlabel("transcript length (characters of speech)")
     ax.set_ylabel("seconds per chart (median)")
@@ -199,126 +165,60 @@ def plot(results: list[dict[str, Any]], path: Path, title: str) -> None:
     os.replace(tmp, path)
 
 
-@click.command(name="bench")
-@click.option("--models", default=None, help="Comma-separated model names (default: every installed model).")
-@click.option("--runs", type=int, default=3, show_default=True, help="Runs per figure; the median is reported.")
-@click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
-@click.option("--charts", type=int, default=3, show_default=True, help="Consultations of different lengths to chart.")
-@click.option("--max-tokens", type=int, default=128, show_default=True, help="Tokens generated per speed run.")
-@click.option(
-    "--data",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of consultations to chart (default: data/consultations).",
-)
-@click.option("--out", default=None, help="Write every figure as JSON here (atomically).")
-@click.option("--plot", "plot_path", default=None, help="Write a PNG of seconds per chart against transcript length.")
-@click.option("--worker", default=None, hidden=True)
-def bench(
-    models: str | None,
-    runs: int,
-    threads: int | None,
-    charts: int,
-    max_tokens: int,
-    data: Path | None,
-    out: str | None,
-    plot_path: str | None,
-    worker: str | None,
-) -> None:
-    """Speed and memory of each installed model on this machine: tokens/s, first token, seconds per カルテ."""
-    from kogata.errors import InputError
+def worker_command(
+    name: str, *, runs: int, threads: int, charts: int, max_tokens: int, data: Path | None = None
+) -> list[str]:
+    """The command line of the worker process that measures model `name` (see `main`)."""
+    cmd = [sys.executable, "-m", "kogata.bench", "--worker", name, "--runs", str(runs), "--threads", str(threads)]
+    cmd += ["--charts", str(charts), "--max-tokens", str(max_tokens)]
+    return cmd + (["--data", str(data)] if data else [])
 
-    threads = threads or os.cpu_count() or 1
-    if runs < 1 or charts < 1:
-        raise InputError("--runs and --charts must be at least 1")
-    if worker:
-        click.echo(
-            json.dumps(
-                measure(worker, runs=runs, threads=threads, max_tokens=max_tokens, charts=charts, data=data),
-                ensure_ascii=False,
-            )
-        )
-        return
-    from kogata.engine.registry import get_spec
 
-    names = [get_spec(m.strip()).name for m in models.split(",") if m.strip()] if models else installed_models()
-    if not names:
-        raise InputError("no model is installed: see `kogata models`")
+def run_models(
+    names: list[str], *, runs: int, threads: int, charts: int, max_tokens: int, data: Path | None = None
+) -> list[dict[str, Any]]:
+    """`measure` for each model, each in a fresh process; a model whose worker fails is {"model", "error"}."""
     results = []
     for name in names:
-        click.echo(f"{name}: {runs} runs, {charts} charts …", err=True)
-        # `-m kogata.cli` would import the CLI twice (as __main__ and as kogata.cli); -c imports it once
-        cmd = [
-            sys.executable,
-            "-c",
-            "from kogata.cli import main; main()",
-            "bench",
-            "--worker",
-            name,
-            "--runs",
-            str(runs),
-            "--threads",
-            str(threads),
-            "--charts",
-            str(charts),
-            "--max-tokens",
-            str(max_tokens),
-        ]
-        cmd += ["--data", str(data)] if data else []
+        print(f"{name}: {runs} runs, {charts} charts …", file=sys.stderr, flush=True)
+        cmd = worker_command(name, runs=runs, threads=threads, charts=charts, max_tokens=max_tokens, data=data)
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
-            click.echo(f"{name}: failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}", err=True)
+            print(f"{name}: failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}", file=sys.stderr)
             results.append({"model": name, "error": done.stderr.strip()[-2000:]})
             continue
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    from kogata.evals.runner import markdown_table
+    return results
 
-    info = machine()
-    ok = [r for r in results if "error" not in r]
-    rows = []
-    for r in ok:
-        chart_cells = ", ".join(
-            f"{c['median_s']:.1f} s ({c['chars']} chars)"
-            if c["median_s"] is not None
-            else f"error ({c['chars']} chars)"
-            for c in r["charts"]
-        )
-        rows.append(
-            [
-                r["model"],
-                f"{r['load_s']:.1f}",
-                int(r["prompt_tokens"]),
-                f"{r['prompt_tps']:.1f}",
-                f"{r['generation_tps']:.1f}",
-                f"{r['first_token_s']:.2f}",
-                chart_cells,
-                f"{r['peak_rss_mb']:,.0f}",
-            ]
-        )
-    click.echo(
-        markdown_table(
-            [
-                "model",
-                "load s",
-                "prompt tokens",
-                "prompt tok/s",
-                "gen tok/s",
-                "first token s",
-                "seconds per chart",
-                "peak RSS MB",
-            ],
-            rows,
-        )
-    )
-    click.echo(f"{info['cpu']}, {info['cores']} cores, {threads} threads; medians of {runs} runs; {info['date']}")
-    for r in results:
-        if "error" in r:
-            click.echo(f"{r['model']}: failed (see --out for the error)")
-    document = {"machine": info, "threads": threads, "runs": runs, "max_tokens": max_tokens, "models": results}
-    if out:
-        from kogata.cli import write_output
 
-        write_output(json.dumps(document, ensure_ascii=False, indent=2), out)
-    if plot_path:
-        plot(ok, Path(plot_path), f"kogata karte on {info['cpu']} ({threads} threads), {info['date']}")
-        click.echo(f"wrote {plot_path}", err=True)
+def main(argv: list[str] | None = None) -> None:
+    """The worker: `python -m kogata.bench --worker NAME [--runs N] …` prints one model's figures as JSON."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m kogata.bench", description=main.__doc__)
+    parser.add_argument("--worker", required=True, metavar="NAME", help="The model to measure.")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--charts", type=int, default=3)
+    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--data", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")
+    try:
+        figures = measure(
+            args.worker,
+            runs=args.runs,
+            threads=args.threads or os.cpu_count() or 1,
+            max_tokens=args.max_tokens,
+            charts=args.charts,
+            data=args.data,
+        )
+    except KogataError as e:  # the parent shows the last line of standard error
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -11,13 +11,13 @@ import pytest
 
 from kogata.engine.schema import validation_errors
 from kogata.errors import InputError
+from kogata.evals.calls import read_asdc, score_requests
 from kogata.render.call_markdown import call_markdown
 from kogata.tasks.call import RECORD_SCHEMA
 from kogata.tasks.call.dates import add_business_days, find_deadline, find_deadlines
-from kogata.tasks.call.evaluate import read_asdc, score_requests
-from kogata.tasks.call.similar import match, similarity
 from kogata.tasks.call.record import assemble, draft
 from kogata.tasks.call.rules import actions_from_words, follow_up_from_words, requests_from_words
+from kogata.tasks.call.similar import match, similarity
 from kogata.transcript import parse_transcript, read_transcript
 from kogata.verify import EvidenceIndex
 

@@ -56,7 +56,7 @@ def test_every_fact_cites_utterances_that_exist(name):
 
 
 def test_rules_only_charts_invent_nothing_and_keep_the_contract():
-    from kogata.tasks.karte.evaluate import evaluate
+    from kogata.evals.karte import evaluate
 
     summary = evaluate(split=None, rules_only=True, progress=False)["summary"]
     assert summary["errors"] == 0 and summary["valid_contract"] == 1.0

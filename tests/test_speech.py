@@ -15,9 +15,9 @@ from kogata.cli import cli
 from kogata.errors import InputError
 from kogata.speech import AudioError, Glossary, StreamingTranscriber, Term, load_asr, load_audio, transcribe
 from kogata.speech.audio import SAMPLE_RATE, write_wav
-from kogata.speech.cli import render
 from kogata.speech.metrics import cer
 from kogata.transcript import parse_transcript
+from kogata.transcript.formats import render
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "data" / "speech" / "short_visit.txt"

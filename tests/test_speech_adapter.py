@@ -97,7 +97,7 @@ def test_bundled_adapter_is_cached_once_merged():
 
 def test_torch_decoder_decodes_as_ctranslate2_does(plain, base_dir):
     torch = pytest.importorskip("torch")
-    from kogata.speech.tune import load_decoder
+    from kogata.tune.speech import load_decoder
 
     samples = speak("熱は三十八度ありました。", DOCTOR)
     prompt = prompt_tokens(plain, default().prompt())
@@ -121,7 +121,7 @@ def test_torch_decoder_decodes_as_ctranslate2_does(plain, base_dir):
 
 def test_training_lowers_the_loss_on_its_lines(plain, base_dir, tmp_path):
     pytest.importorskip("torch")
-    from kogata.speech.tune import SpeechTuneConfig, load_decoder, prepare, read_lines, train
+    from kogata.tune.speech import SpeechTuneConfig, load_decoder, prepare, read_lines, train
 
     script = tmp_path / "lines.txt"
     script.write_text("医師：ムコダインを一日三回です。\n患者：痰がからみます。\n", encoding="utf-8")

@@ -3,8 +3,9 @@
     from kogata.evals import SUITES, run
     result = run(SUITES["igakuqa"], kogata.load(), limit=50, seed=0)
 
-`kogata eval SUITE` (kogata/evals/cli.py) is the command-line form; `kogata eval compare A.json B.json`
-diffs two result files item by item.
+`kogata eval SUITE` (kogata/cli/eval.py) is the command-line form; `kogata eval compare A.json B.json`
+diffs two result files item by item. kogata.evals.karte (`kogata eval karte`) and kogata.evals.calls
+(`kogata eval asdc`, `kogata eval calls`) score kogata's own tasks: charts and after-call records.
 """
 
 from kogata.evals import igakuqa, jcqa, jmed, lawqa, medqa_ja, nursing_ner

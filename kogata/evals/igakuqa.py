@@ -18,7 +18,7 @@ from typing import Any
 
 from kogata.errors import InputError
 from kogata.evals.choice import exam_correct, exam_item, exam_predict, gold_alternatives
-from kogata.evals.runner import Dataset, Item, Suite, by_group, count
+from kogata.evals.runner import Dataset, Item, by_group, count, define
 from kogata.evals.scoring import accuracy, igakuqa_points, normalise_answer
 
 ALWAYS_CORRECT = {"116A71"}  # the examiners accepted every answer
@@ -109,15 +109,7 @@ def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
     return {"rows": rows, "notes": notes}
 
 
-SUITE = Suite(
-    name="igakuqa",
-    data_dir="igakuqa",
-    title="IgakuQA (医師国家試験 2018–2022, text-only)",
-    load=load,
-    predict=exam_predict,
-    judge=judge,
-    summarise=summarise,
-)
+SUITE = define(__name__, "igakuqa", "igakuqa", "IgakuQA (医師国家試験 2018–2022, text-only)", predict=exam_predict)
 
 
 def published_accuracy(path: Path) -> dict[str, dict[str, float]]:

@@ -12,8 +12,8 @@ from typing import Any
 
 from kogata.errors import InputError
 from kogata.evals.choice import LOWER, answer_schema, instruction, listing, one_letter, same_letter
-from kogata.evals.runner import Dataset, Item, Suite, chat, count
-from kogata.evals.scoring import accuracy, majority_share
+from kogata.evals.runner import Dataset, Item, chat, count, define
+from kogata.evals.scoring import majority_share
 
 SYSTEM = "次の質問に、常識に照らして最も適切な選択肢を選んで答えてください。説明は不要です。"
 SPLIT = "jcommonsenseqa-v1.3/test-v1.3.json"
@@ -62,12 +62,4 @@ def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
     }
 
 
-SUITE = Suite(
-    name="jcqa",
-    data_dir="jglue",
-    title="JCommonsenseQA v1.3 (test)",
-    load=load,
-    predict=one_letter,
-    judge=same_letter,
-    summarise=summarise,
-)
+SUITE = define(__name__, "jcqa", "jglue", "JCommonsenseQA v1.3 (test)", predict=one_letter, judge=same_letter)

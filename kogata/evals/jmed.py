@@ -19,7 +19,7 @@ from typing import Any
 
 from kogata.errors import InputError
 from kogata.evals.choice import UPPER, answer_schema, listing
-from kogata.evals.runner import Dataset, Item, Suite, by_group, chat
+from kogata.evals.runner import Dataset, Item, by_group, chat, define
 from kogata.evals.scoring import accuracy, cohen_kappa, list_f1
 
 CHOICE_TASKS = {"jmmlu_med": None, "crade": "linear", "rrtnm": None, "smdis": None, "jcsts": "linear"}
@@ -171,13 +171,4 @@ def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
     return {"rows": rows, "notes": notes}
 
 
-SUITE = Suite(
-    name="jmed",
-    data_dir="jmed-llm",
-    title="JMED-LLM (8 tasks)",
-    load=load,
-    predict=predict,
-    judge=judge,
-    summarise=summarise,
-    limit_per_group=True,
-)
+SUITE = define(__name__, "jmed", "jmed-llm", "JMED-LLM (8 tasks)", limit_per_group=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from kogata.errors import InputError
 from kogata.evals.choice import answer_schema, instruction, listing, one_letter, same_letter
-from kogata.evals.runner import Dataset, Item, Suite, by_group, chat, count
+from kogata.evals.runner import Dataset, Item, by_group, chat, count, define
 from kogata.evals.scoring import majority_share
 
 SYSTEM = "あなたは日本の法令に詳しいアシスタントです。示された条文に基づいて、問題に対する正しい選択肢を選んでください。説明は不要です。"
@@ -68,12 +68,6 @@ def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
     return {"rows": rows, "notes": {"majority": "always answering the most common gold letter (c in the full set)"}}
 
 
-SUITE = Suite(
-    name="lawqa",
-    data_dir="lawqa-jp",
-    title="lawqa_jp (法令QA, statute excerpt given)",
-    load=load,
-    predict=one_letter,
-    judge=same_letter,
-    summarise=summarise,
+SUITE = define(
+    __name__, "lawqa", "lawqa-jp", "lawqa_jp (法令QA, statute excerpt given)", predict=one_letter, judge=same_letter
 )

@@ -13,7 +13,7 @@ from typing import Any
 from kogata.errors import InputError
 from kogata.evals.choice import exam_correct, exam_item, exam_predict
 from kogata.evals.igakuqa import read_jsonl
-from kogata.evals.runner import Dataset, Item, Suite, by_group, count
+from kogata.evals.runner import Dataset, Item, by_group, count, define
 from kogata.evals.scoring import accuracy
 
 SETS = {"DenQA": ("denqa.jsonl", "歯科医師国家試験"), "JJSIMQA": ("jjsimqa.jsonl", "日本内科学会の専門医試験対策問題")}
@@ -61,12 +61,6 @@ def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
     return {"rows": rows, "notes": {"random": "expected accuracy of a uniform guess of the required form"}}
 
 
-SUITE = Suite(
-    name="medqa-ja",
-    data_dir="medllm-qa-ja",
-    title="DenQA + JJSIMQA (歯科医師国試・内科学会, text-only)",
-    load=load,
-    predict=exam_predict,
-    judge=judge,
-    summarise=summarise,
+SUITE = define(
+    __name__, "medqa-ja", "medllm-qa-ja", "DenQA + JJSIMQA (歯科医師国試・内科学会, text-only)", predict=exam_predict
 )

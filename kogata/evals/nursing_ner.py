@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kogata.errors import InputError
-from kogata.evals.runner import Dataset, Item, Suite, chat
+from kogata.evals.runner import Dataset, Item, chat, define
 from kogata.evals.scoring import Span, SpanCounts
 
 LABELS = {"cc_p": "present", "cc_n": "absent"}
@@ -195,12 +195,6 @@ def summarise(records: list[dict], items: list[Item]) -> dict[str, Any]:
     return {"rows": rows, "notes": notes}
 
 
-SUITE = Suite(
-    name="nursing-ner",
-    data_dir="pseudo-nursing-records",
-    title="Nursing-record symptoms with negation (ChiefComplaint, span F1)",
-    load=load,
-    predict=predict,
-    judge=judge,
-    summarise=summarise,
+SUITE = define(
+    __name__, "nursing-ner", "pseudo-nursing-records", "Nursing-record symptoms with negation (ChiefComplaint, span F1)"
 )

@@ -9,6 +9,7 @@ with its error and scored wrong; the run goes on), sampling, and the result docu
 from __future__ import annotations
 
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,21 +61,37 @@ class Suite:
     limit_per_group: bool = False  # --limit N samples N per group (JMED-LLM: per task) instead of N in all
 
 
+def define(module: str, name: str, data_dir: str, title: str, **parts: Any) -> Suite:
+    """The Suite of suite module `module` (pass __name__): its own `load`, `predict`, `judge` and `summarise`,
+    unless `parts` hands in others (predict=one_letter, judge=same_letter from kogata.evals.choice), and
+    `limit_per_group`. Call it at the end of the module, once those functions are defined."""
+    own = vars(sys.modules[module])
+    found = {part: own[part] for part in ("load", "predict", "judge", "summarise") if part not in parts}
+    return Suite(name=name, data_dir=data_dir, title=title, **found, **parts)
+
+
 def chat(system: str, user: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 def default_data(data_dir: str) -> Path:
-    """`../shared/data/<set>` next to the repository (or the working directory, for an installed copy)."""
+    """The folder of data set `data_dir`: `data/<set>` in the repository for the sets kogata ships (consultations,
+    calls), else `../shared/data/<set>` next to the repository (or the working directory, for an installed copy)."""
+    own = REPO_ROOT / "data" / data_dir
+    if own.is_dir():
+        return own
     candidates = [REPO_ROOT.parent / "shared" / "data" / data_dir, Path.cwd().parent / "shared" / "data" / data_dir]
     return next((p for p in candidates if p.exists()), candidates[0])
 
 
-def resolve_data(suite: Suite, data: str | Path | None) -> Path:
-    path = Path(data) if data else default_data(suite.data_dir)
+def resolve_data(suite: Suite | str, data: str | Path | None) -> Path:
+    """`data`, or the default folder of `suite` (a Suite, or a data set's folder name such as "consultations");
+    an InputError that says how to pass it when the folder is not there."""
+    data_dir, title = (suite, suite) if isinstance(suite, str) else (suite.data_dir, suite.title)
+    path = Path(data) if data else default_data(data_dir)
     if not path.exists():
         raise InputError(
-            f"no {suite.title} data at {path}: pass --data PATH to the dataset's folder "
+            f"no {title} data at {path}: pass --data PATH to the dataset's folder "
             f"(see its SOURCE.md for where it comes from)"
         )
     return path

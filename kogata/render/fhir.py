@@ -131,6 +131,18 @@ def _medication(m: dict, patient: str, when: str) -> dict:
     }
 
 
+def _active(kind: str, verification_system: str, verification: str) -> dict:
+    """The head of an active Condition or AllergyIntolerance: its type, JP Core profile, clinical status active and
+    `verification` in `verification_system` (a code system under terminology.hl7.org)."""
+    systems = "http://terminology.hl7.org/CodeSystem/"
+    return {
+        "resourceType": kind,
+        "meta": {"profile": [JP_CORE + "JP_" + kind]},
+        "clinicalStatus": _codeable("active", f"{systems}{kind.lower()}-clinical", "active"),
+        "verificationStatus": _codeable(verification, systems + verification_system, verification),
+    }
+
+
 def chart_bundle(chart: Chart, *, show_unsupported: bool = False) -> dict:
     """The chart as a FHIR document Bundle (a dict ready for json.dumps)."""
     when = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -143,16 +155,7 @@ def chart_bundle(chart: Chart, *, show_unsupported: bool = False) -> dict:
             (
                 _uid(),
                 {
-                    "resourceType": "Condition",
-                    "meta": {"profile": [JP_CORE + "JP_Condition"]},
-                    "clinicalStatus": _codeable(
-                        "active", "http://terminology.hl7.org/CodeSystem/condition-clinical", "active"
-                    ),
-                    "verificationStatus": _codeable(
-                        _VERIFICATION[p["status"]],
-                        "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                        _VERIFICATION[p["status"]],
-                    ),
+                    **_active("Condition", "condition-ver-status", _VERIFICATION[p["status"]]),
                     "code": _codeable(p["name"], "http://hl7.org/fhir/sid/icd-10", p["icd10"], p["name"]),
                     "subject": {"reference": patient},
                     "recordedDate": when,
@@ -170,16 +173,7 @@ def chart_bundle(chart: Chart, *, show_unsupported: bool = False) -> dict:
             (
                 _uid(),
                 {
-                    "resourceType": "AllergyIntolerance",
-                    "meta": {"profile": [JP_CORE + "JP_AllergyIntolerance"]},
-                    "clinicalStatus": _codeable(
-                        "active", "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active"
-                    ),
-                    "verificationStatus": _codeable(
-                        "unconfirmed",
-                        "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
-                        "unconfirmed",
-                    ),
+                    **_active("AllergyIntolerance", "allergyintolerance-verification", "unconfirmed"),
                     "code": _codeable(a["substance"]),
                     "patient": {"reference": patient},
                     "note": _note(a["evidence"]),

@@ -355,7 +355,7 @@ async def audio_transcriptions(
     if response_format == "text":
         return PlainTextResponse(text)
     if response_format == "srt":
-        from kogata.speech.cli import to_srt
+        from kogata.transcript.formats import to_srt
 
         return PlainTextResponse(to_srt(transcript.utterances))
     if response_format == "json":

@@ -1,5 +1,6 @@
 """LoRA fine-tuning on the CPU (`kogata tune`): chat-format JSONL → PEFT LoRA → GGUF LoRA for the engine.
 
+kogata.tune.speech teaches Whisper's decoder a clinic's words (`kogata tune-speech`, a LoRA on the decoder).
 Needs the `tune` extra (torch CPU build, transformers, peft, gguf); nothing here is imported by the engine.
 """
 

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from kogata.adapters import registry
-from kogata.bench import peak_rss_mb
 from kogata.engine.registry import get_spec
 from kogata.errors import InputError
+from kogata.machine import peak_rss_mb
 from kogata.tune.data import IGNORE, DataSummary, Tokenized, check_lengths, read_examples, sha256_file, summarize
 from kogata.tune.data import tokenize as tokenize_example
 

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from kogata.engine import Model, load
 from kogata.engine.schema import validation_errors
+from kogata.evals.runner import default_data
 from kogata.ja import find_findings, find_quantities
 from kogata.ja.drugs import find_drugs
 from kogata.ja.glyphs import non_japanese_chars
@@ -27,7 +28,8 @@ from kogata.transcript import read_transcript
 from kogata.verify import EvidenceIndex, clean
 from kogata.verify.evidence import same_quantity
 
-DEFAULT_DATA = Path(__file__).resolve().parents[3] / "data" / "consultations"
+DATA_DIR = "consultations"  # data/consultations in the repository (kogata.evals.runner.resolve_data)
+DEFAULT_DATA = default_data(DATA_DIR)
 _DOSE_UNITS = {"mg", "g", "mL", "μg", "単位", "錠", "カプセル", "包"}
 
 

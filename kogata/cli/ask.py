@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from kogata.cli import options
 from kogata.errors import InputError
 
 
@@ -44,8 +45,8 @@ def _sources(result) -> list[str]:
     help="Draft a reply letter to the resident's inquiry in this file (- for stdin) instead.",
 )
 @click.option("--sender", default="", help="Signature line of the reply letter (e.g. さくら市 環境課).")
-@click.option("--json", "as_json", is_flag=True, help="Print the answer, its checks and passages as JSON.")
-@click.option("--model", "-m", default=None, help="Model name or alias (see `kogata models`).")
+@options.json_option("Print the answer, its checks and passages as JSON.")
+@options.model_option
 @click.option("-k", default=None, type=click.IntRange(1, 10), help="Passages given to the model (answer 4, reply 6).")
 @click.option("--show-unsupported", is_flag=True, help="Also print sentences the passages did not support.")
 def ask(

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from kogata.cli import options
 from kogata.tune.train import TARGETS, TuneConfig
 
 
@@ -45,10 +46,10 @@ from kogata.tune.train import TARGETS, TuneConfig
     "(long examples, the 1.5B model).",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
+@options.threads_option
 @click.option("--dry-run", is_flag=True, help="Check the data, time one step, print the estimate; train nothing.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of NAME from its checkpoint.")
-@click.option("--json", "as_json", is_flag=True, help="With --dry-run: print the estimate as JSON.")
+@options.json_option("With --dry-run: print the estimate as JSON.")
 def tune(
     data: str,
     name: str,

@@ -1,4 +1,10 @@
-"""`kogata serve`: the local server (OpenAI-compatible API, visits, charts) on this machine."""
+"""`kogata serve`: the local server (OpenAI-compatible API, visits, charts) on this machine.
+
+Two shared option names take a serving form here: --model/-m repeats (the models to serve, the first the
+default), and --adapter NAME[=FILE] registers a per-request adapter under NAME (requests pick it as
+`model:NAME`) instead of applying one to the whole command; a bare NAME is an adapter `kogata tune` registered,
+resolved like every other command's --adapter (kogata.adapters.resolve) when the server checks it against its base.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from kogata.cli import options
 from kogata.errors import InputError
 
 
@@ -89,12 +96,7 @@ def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--db", default=None, type=click.Path(dir_okay=False), help="Visit database (default: $KOGATA_HOME/visits.sqlite3)."
 )
-@click.option(
-    "--speech-adapter",
-    default="medical",
-    show_default=True,
-    help="Speech decoder adapter: medical (bundled), none, or a .npz from `kogata tune-speech`.",
-)
+@options.speech_adapter_option("Speech decoder adapter: medical (bundled), none, or a .npz from `kogata tune-speech`.")
 @click.option("--threads", type=int, default=None, help="CPU threads for the model (default: all cores).")
 @click.option("--n-ctx", default=4096, show_default=True, type=int, help="Context window in tokens.")
 @click.option(
@@ -121,9 +123,9 @@ def serve(
 
     from kogata.engine import DEFAULT_MODEL, get_spec
     from kogata.privacy import install_masking
-    from kogata.speech.adapter import resolve as resolve_speech_adapter
     from kogata.serve.app import create_app
     from kogata.serve.services import ServerConfig, Services
+    from kogata.speech.adapter import resolve as resolve_speech_adapter
     from kogata.store import default_path
 
     check_binding(host, api_key)  # before anything loads

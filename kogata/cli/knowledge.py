@@ -6,6 +6,8 @@ import json
 
 import click
 
+from kogata.cli import options
+
 
 @click.group()
 def knowledge() -> None:
@@ -32,7 +34,7 @@ def add(pack: str, paths: tuple[str, ...], quiet: bool) -> None:
 
 
 @knowledge.command(name="list")
-@click.option("--json", "as_json", is_flag=True)
+@options.json_option(None)
 def list_(as_json: bool) -> None:
     """The knowledge packs in $KOGATA_HOME/knowledge."""
     from kogata.knowledge import store
@@ -55,7 +57,7 @@ def list_(as_json: bool) -> None:
 
 @knowledge.command()
 @click.argument("pack")
-@click.option("--json", "as_json", is_flag=True)
+@options.json_option(None)
 def show(pack: str, as_json: bool) -> None:
     """The files of PACK, with their passage counts and hashes."""
     from kogata.knowledge import store
@@ -91,7 +93,7 @@ def remove(pack: str) -> None:
 @click.argument("query")
 @click.option("-k", default=5, show_default=True, help="How many passages.")
 @click.option("--mode", type=click.Choice(["hybrid", "embedding", "bm25"]), default="hybrid", show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@options.json_option(None)
 def search(pack: str, query: str, k: int, mode: str, as_json: bool) -> None:
     """The passages of PACK that best match QUERY, with their scores and citations."""
     from kogata.knowledge.retrieve import Retriever

@@ -6,6 +6,8 @@ import json
 
 import click
 
+from kogata.cli import options
+
 
 @click.group()
 def adapters() -> None:
@@ -13,7 +15,7 @@ def adapters() -> None:
 
 
 @adapters.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@options.json_option()
 def list_command(as_json: bool) -> None:
     """Every registered adapter, its base model and when it was made."""
     from kogata.adapters.registry import list_adapters

@@ -28,6 +28,7 @@ from tqdm import tqdm
 from kogata.engine import Model, load
 from kogata.engine.schema import validation_errors
 from kogata.errors import InputError
+from kogata.evals.runner import default_data
 from kogata.ja.glyphs import non_japanese_chars
 from kogata.tasks.call.record import CallRecord, assemble, call
 from kogata.tasks.call.schema import RECORD_SCHEMA
@@ -35,9 +36,9 @@ from kogata.tasks.call.similar import MATCH_THRESHOLD, match
 from kogata.transcript import Transcript, Utterance, read_transcript
 from kogata.verify import EvidenceIndex
 
-REPO = Path(__file__).resolve().parents[3]
-DEFAULT_ASDC = REPO.parent / "shared" / "data" / "asdc"
-DEFAULT_CALLS = REPO / "data" / "calls"
+ASDC_DIR, CALLS_DIR = "asdc", "calls"  # ../shared/data/asdc, data/calls (kogata.evals.runner.resolve_data)
+DEFAULT_ASDC = default_data(ASDC_DIR)
+DEFAULT_CALLS = default_data(CALLS_DIR)
 THRESHOLDS = (0.3, 0.5, 0.7)
 
 

@@ -1,73 +1,23 @@
-"""`kogata transcribe`: audio file (or live PCM on standard input) → transcript as text, JSON or SRT."""
+"""`kogata transcribe`: audio file (or live PCM on standard input) → transcript as text, JSON or SRT; and
+`kogata tune-speech`, which teaches the speech model a clinic's words."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
+from kogata.cli import options
+from kogata.errors import InputError
+from kogata.transcript.formats import FORMATS, live_line, render, utterance_line
 from kogata.transcript.parse import Utterance
-
-FORMATS = ("txt", "json", "srt")
-
-
-def utterance_line(u: Utterance) -> str:
-    """The line `kogata karte` reads: 医師：… (line breaks inside the text would start a new utterance)."""
-    return f"{u.speaker}：{' '.join(u.text.split())}"
-
-
-def to_txt(utterances: list[Utterance], source: str = "") -> str:
-    head = f"# 自動文字起こし（kogata transcribe{' ' + source if source else ''}）。話者は発話の交代から推定。\n"
-    return head + "".join(utterance_line(u) + "\n" for u in utterances)
-
-
-def to_json(utterances: list[Utterance]) -> str:
-    items = [{"id": u.id, "speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end} for u in utterances]
-    return json.dumps({"utterances": items}, ensure_ascii=False, indent=2) + "\n"
-
-
-def _timestamp(seconds: float | None) -> str:
-    ms = round((seconds or 0.0) * 1000)
-    h, ms = divmod(ms, 3_600_000)
-    m, ms = divmod(ms, 60_000)
-    s, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
-
-
-def srt_block(u: Utterance) -> str:
-    return f"{u.id}\n{_timestamp(u.start)} --> {_timestamp(u.end)}\n{u.speaker}：{u.text}\n\n"
-
-
-def to_srt(utterances: list[Utterance]) -> str:
-    return "".join(srt_block(u) for u in utterances)
-
-
-def render(utterances: list[Utterance], fmt: str, source: str = "") -> str:
-    return to_json(utterances) if fmt == "json" else to_srt(utterances) if fmt == "srt" else to_txt(utterances, source)
-
-
-def _live_line(u: Utterance, fmt: str) -> str:
-    if fmt == "json":  # one JSON object per line while streaming (JSON Lines)
-        return (
-            json.dumps(
-                {"id": u.id, "speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end}, ensure_ascii=False
-            )
-            + "\n"
-        )
-    return srt_block(u) if fmt == "srt" else utterance_line(u) + "\n"
 
 
 @click.command()
 @click.argument("audio")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="txt",
-    show_default=True,
-    help="txt: 医師：… lines that `kogata karte` reads; json: utterances with times; srt: subtitles.",
+@options.format_option(
+    FORMATS, "txt", "txt: 医師：… lines that `kogata karte` reads; json: utterances with times; srt: subtitles."
 )
 @click.option(
     "--stream",
@@ -75,26 +25,20 @@ def _live_line(u: Utterance, fmt: str) -> str:
     help="Print each utterance as soon as its speaker pauses. With AUDIO '-', read live 16 kHz mono "
     "float32 PCM from standard input (e.g. ffmpeg … -f f32le -ar 16000 -ac 1 -).",
 )
-@click.option(
+@options.file_option(
     "--glossary",
     "glossary_file",
-    type=click.Path(dir_okay=False),
-    default=None,
     help="Your own terms (TSV: term, reading, sound-alikes, category), used before the medical glossary.",
 )
 @click.option("--no-glossary", is_flag=True, help="No prompt and no correction pass: Whisper's own output.")
 @click.option(
     "--no-speakers", is_flag=True, help="Label every utterance 話者 instead of 医師/患者 (from turns and words)."
 )
-@click.option("--out", default=None, help="Write the transcript here (atomically) instead of standard output.")
-@click.option(
-    "--speech-adapter",
-    "speech_adapter",
-    default="medical",
-    show_default=True,
-    help="Decoder adapter: medical (bundled), none (plain Whisper base), or a .npz from `kogata tune-speech`.",
+@options.out_option("Write the transcript here (atomically) instead of standard output.")
+@options.speech_adapter_option(
+    "Decoder adapter: medical (bundled), none (plain Whisper base), or a .npz from `kogata tune-speech`."
 )
-@click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
+@options.threads_option
 def transcribe(
     audio: str,
     fmt: str,
@@ -107,8 +51,6 @@ def transcribe(
     threads: int | None,
 ) -> None:
     """Transcribe Japanese speech in AUDIO (wav, mp3, m4a, flac; '-' for standard input), offline."""
-    from kogata.cli import write_output
-    from kogata.errors import InputError
     from kogata.speech import Glossary, StreamingTranscriber, load_asr, load_audio
     from kogata.speech import transcribe as run
 
@@ -122,7 +64,7 @@ def transcribe(
     asr = load_asr(threads=threads, adapter=speech_adapter)
     if not stream:
         transcript = run(samples, asr=asr, glossary=glossary, speakers=not no_speakers, progress=True)
-        write_output(render(transcript.utterances, fmt, "" if audio == "-" else Path(audio).name), out)
+        options.write_output(render(transcript.utterances, fmt, "" if audio == "-" else Path(audio).name), out)
         return
     transcriber = StreamingTranscriber(asr, glossary, speakers=not no_speakers)
     utterances: list[Utterance] = []
@@ -131,7 +73,7 @@ def transcribe(
         for u in new:
             utterances.append(u)
             if out is None:
-                sys.stdout.write(_live_line(u, fmt))
+                sys.stdout.write(live_line(u, fmt))
                 sys.stdout.flush()
             else:
                 click.echo(utterance_line(u), err=True)
@@ -149,7 +91,7 @@ def transcribe(
             show(transcriber.feed(samples[at : at + 3200]))
     show(transcriber.flush())
     if out is not None:
-        write_output(render(utterances, fmt, "" if audio == "-" else Path(audio).name), out)
+        options.write_output(render(utterances, fmt, "" if audio == "-" else Path(audio).name), out)
 
 
 @click.command("tune-speech")
@@ -160,7 +102,7 @@ def transcribe(
 @click.option("--lr", type=float, default=1e-3, show_default=True, help="Peak learning rate.")
 @click.option("--variants", type=int, default=1, show_default=True, help="Voices (pitch, speed) per line.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
+@options.threads_option
 def tune_speech(
     transcripts: tuple[str, ...],
     out: str,
@@ -177,7 +119,7 @@ def tune_speech(
     LoRA adapter; the encoder is unchanged). About 0.3 s per line to prepare and 0.6 s per line and epoch to
     train on 2 cores. Use the result with `kogata transcribe --speech-adapter FILE`.
     """
-    from kogata.speech.tune import SpeechTuneConfig, train
+    from kogata.tune.speech import SpeechTuneConfig, train
 
     config = SpeechTuneConfig(rank=rank, epochs=epochs, lr=lr, variants=variants, seed=seed, threads=threads)
     click.echo(train(list(transcripts), out, config).describe())

@@ -1,0 +1,104 @@
+"""The options several commands share, defined once with one meaning each, and `write_output`.
+
+--model/-m    a model name or alias (see `kogata models`); `serve` repeats it to serve several models.
+--threads     CPU threads (default: all cores).
+--glyph-guard ban Han characters that Japanese does not use.
+--adapter     a LoRA adapter: a registered NAME (`kogata adapters list`) or a GGUF file, checked against the base
+              model (kogata.adapters.resolve) before anything loads. `serve --adapter NAME[=FILE]` registers a
+              per-request adapter under NAME instead (requests pick it as `model:NAME`), repeatable.
+--format      what the result is rendered as; each command lists its own choices.
+--out         write the result to this file (atomically) instead of standard output.
+--json        print JSON instead of a table or text.
+--speech-adapter  the speech decoder's adapter (transcribe, serve), a name of its own: not an LLM adapter.
+--data        the folder of a data set (evaluations, bench); each command names its default.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:  # the engine loads only when a command asks for a model
+    from kogata.engine import Model
+
+ADAPTER_NAME = "cli"  # the name a command's --adapter is loaded under, for the length of one command
+
+model_option = click.option("--model", "-m", default=None, help="Model name or alias (see `kogata models`).")
+threads_option = click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
+guard_option = click.option(
+    "--glyph-guard/--no-glyph-guard",
+    default=True,
+    show_default=True,
+    help="Ban Han characters that Japanese does not use.",
+)
+
+
+def adapter_option(help: str = "A LoRA adapter: a registered NAME (kogata adapters list) or a GGUF file."):
+    return click.option("--adapter", default=None, metavar="NAME|FILE", help=help)
+
+
+def format_option(choices: Sequence[str], default: str, help: str | None = None):
+    return click.option(
+        "--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True, help=help
+    )
+
+
+def out_option(help: str = "Write to this file (atomically) instead of standard output."):
+    return click.option("--out", default=None, help=help)
+
+
+def json_option(help: str | None = "Print JSON instead of a table."):
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def speech_adapter_option(help: str):
+    """--speech-adapter: Whisper's decoder adapter, medical (bundled), none, or a .npz from `kogata tune-speech`."""
+    return click.option("--speech-adapter", "speech_adapter", default="medical", show_default=True, help=help)
+
+
+def data_option(help: str, *, exists: bool = True, file_okay: bool = False):
+    return click.option("--data", type=click.Path(exists=exists, file_okay=file_okay), default=None, help=help)
+
+
+def file_option(*names: str, help: str):
+    """An optional input file the command reads itself (and names in its own errors)."""
+    return click.option(*names, type=click.Path(dir_okay=False), default=None, help=help)
+
+
+def load_model(model: str | None, *, threads: int | None, adapter: str | None = None) -> Model:
+    """Load `model` with `adapter` (a registered NAME or a GGUF file, refused when made for another base) under
+    ADAPTER_NAME; pass `adapter_name(adapter)` to the library call that should use it."""
+    from kogata.adapters import resolve
+    from kogata.engine import load
+
+    return load(model, threads=threads, adapters={ADAPTER_NAME: resolve(adapter, model)} if adapter else None)
+
+
+def adapter_name(adapter: str | None) -> str | None:
+    """The name `load_model` loaded `adapter` under, or None without one."""
+    return ADAPTER_NAME if adapter else None
+
+
+def write_output(text: str, out: str | None) -> None:
+    """Print, or write to `out` atomically (a temporary file renamed into place: never a half-written file)."""
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    import os
+    import tempfile
+
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    click.echo(f"wrote {target}", err=True)
