@@ -3,6 +3,7 @@
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -176,7 +177,7 @@ def test_a_fresh_database_and_one_made_before_migrations_end_alike(tmp_path):
         db = sqlite3.connect(path)
         assert db.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST
         db.close()
-    assert _schema(old) == before == _schema(fresh)
+    assert _schema(old) == _schema(fresh) and set(before) <= set(_schema(old))
 
 
 def test_a_database_from_a_newer_kogata_is_refused(tmp_path):
@@ -190,3 +191,69 @@ def test_a_database_from_a_newer_kogata_is_refused(tmp_path):
     db.close()
     with pytest.raises(InputError, match="newer than this kogata"):
         VisitStore(path)
+
+
+def _stored(tmp_path) -> Path:
+    """A database with one row in every table, closed: what an intruder with the file and sqlite3 would find."""
+    path = tmp_path / "visits.sqlite3"
+    store = VisitStore(path)
+    visit = store.create_visit(actor="dr")
+    store.add_utterance(visit.id, "患者", "頭が痛いです", actor="asr")
+    store.correct_utterance(visit.id, 1, author="dr", speaker="家族")
+    store.add_chart_version(visit.id, chart("頭痛あり。"), source="model", author="kogata")
+    store.add_chart_version(visit.id, chart("頭痛あり（編集）。"), source="edit", author="dr", base_version=1)
+    store.close()
+    return path
+
+
+REWRITES = [
+    "INSERT OR REPLACE INTO visits (id, created_at, created_by, title) SELECT id, created_at, 'x', 'x' FROM visits",
+    "REPLACE INTO utterances SELECT visit_id, seq, speaker, 'rewritten', start_s, end_s, received_at, received_by "
+    "FROM utterances",
+    "INSERT OR REPLACE INTO utterance_corrections (id, visit_id, seq, speaker, text, author, at) "
+    "SELECT id, visit_id, seq, '医師', text, author, at FROM utterance_corrections",
+    "INSERT OR REPLACE INTO chart_versions SELECT visit_id, version, '{}', source, author, model, seconds, "
+    "utterances, created_at FROM chart_versions",
+    "INSERT OR REPLACE INTO edits (id, visit_id, version, base_version, author, at, what) "
+    "SELECT id, visit_id, version, base_version, 'x', at, '{}' FROM edits",
+    "INSERT OR REPLACE INTO audit (id, at, actor, action, visit_id, detail) SELECT id, at, 'x', action, visit_id, "
+    "'' FROM audit",
+    "UPDATE visits SET title = 'x'",
+    "DELETE FROM visits",
+    "INSERT INTO utterances SELECT visit_id, seq, speaker, 'x', start_s, end_s, received_at, received_by "
+    "FROM utterances WHERE true ON CONFLICT (visit_id, seq) DO UPDATE SET text = 'x'",
+    "UPDATE utterances SET text = 'x'",
+    "UPDATE utterance_corrections SET speaker = '医師'",
+    "UPDATE chart_versions SET chart = '{}'",
+    "UPDATE edits SET author = 'x'",
+    "UPDATE audit SET actor = 'x'",
+] + [f"DELETE FROM {table}" for table in ("utterances", "utterance_corrections", "chart_versions", "edits", "audit")]
+
+
+@pytest.mark.parametrize("sql", REWRITES)
+def test_no_path_rewrites_what_is_stored_through_plain_sqlite3(tmp_path, sql):
+    path = _stored(tmp_path)
+    before = _dump(path)
+    db = sqlite3.connect(path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute(sql)
+    db.close()
+    assert _dump(path) == before
+
+
+def _dump(path: Path) -> dict:
+    db = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {t: sorted(map(repr, db.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
+    finally:
+        db.close()
+
+
+def test_an_edit_without_its_base_version_is_refused(tmp_path):
+    store = VisitStore(tmp_path / "v.sqlite3")
+    visit = store.create_visit(actor="dr")
+    store.add_chart_version(visit.id, chart("発熱あり。"), source="model", author="kogata")
+    with pytest.raises(InputError, match="base_version"):
+        store.add_chart_version(visit.id, chart("発熱なし。"), source="edit", author="dr")
+    assert [v.version for v in store.chart_versions(visit.id)] == [1]

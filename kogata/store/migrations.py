@@ -92,7 +92,35 @@ def _step_1(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
-STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1,)
+# The key that identifies a row of each table: a new row with the key of a stored one is refused, which closes the
+# path that UPDATE and DELETE triggers leave open (INSERT OR REPLACE deletes the old row without firing them).
+_KEYS = {
+    "visits": ("id",),
+    "utterances": ("visit_id", "seq"),
+    "utterance_corrections": ("id",),
+    "chart_versions": ("visit_id", "version"),
+    "edits": ("id",),
+    "audit": ("id",),
+}
+
+
+def _step_2(db: sqlite3.Connection) -> None:
+    """Nothing stored can be rewritten: no REPLACE on any table, and visits are append-only too."""
+    for table, key in _KEYS.items():
+        same = " AND ".join(f"{column} = NEW.{column}" for column in key)
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
+            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {same}) "
+            f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: a stored row cannot be replaced'); END"
+        )
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS visits_no_{verb.lower()} BEFORE {verb} ON visits "
+            f"BEGIN SELECT RAISE(ABORT, 'visits are append-only: {verb} is refused'); END"
+        )
+
+
+STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1, _step_2)
 LATEST = len(STEPS)
 
 

@@ -243,10 +243,13 @@ class VisitStore:
         utterances: int = 0,
         base_version: int | None = None,
     ) -> ChartVersion:
-        """Store a new chart version. For an edit, `base_version` (when given) must be the latest version,
-        so two people editing at once cannot silently drop each other's changes (ConflictError)."""
+        """Store a new chart version. An edit names its `base_version`, which must be the latest version, so two
+        people editing at once cannot silently drop each other's changes (ConflictError); a model's draft may
+        name one too."""
         if source not in CHART_SOURCES:
             raise InputError(f"chart source must be one of {CHART_SOURCES}, not {source!r}")
+        if source == "edit" and base_version is None:  # an edit without it would silently win over a newer one
+            raise InputError("an edit must name the chart version it was made on (base_version)")
         self.visit(visit_id)
         with self._lock:
             try:
