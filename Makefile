@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Verified weights for everything run from this checkout (demo, tests); the tests never read ~/.cache/kogata.
 export KOGATA_MODELS ?= $(abspath $(VENV))/models
 
-.PHONY: install models demo browser test bench clean speech-adapter
+.PHONY: install models demo browser lint test fuzz bench clean speech-adapter
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "kogata needs Python 3.11 ($(PYTHON) not found); run: make PYTHON=/path/to/python3.11"; exit 1; }
@@ -48,8 +48,19 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium fonts-ipafont-gothic >/dev/null; } \
 		|| { echo "the page test needs Chromium: run (as root) apt-get install -y chromium fonts-ipafont-gothic"; exit 1; }
 
-test: install browser models
+# Formatting, lint and the dependency rule (docs/architecture.md): ruff as configured in pyproject.toml, and
+# lint-imports for the layer contracts. make test runs it first.
+lint: install
+	$(BIN)/ruff format --check kogata tests bench scripts
+	$(BIN)/ruff check kogata tests bench scripts
+	$(BIN)/lint-imports
+
+test: install browser models lint
 	$(BIN)/python -m pytest -q
+
+# The property-based tests with many more examples than the suite runs (a few minutes).
+fuzz: install
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/test_properties.py
 
 bench: install
 	$(BIN)/python bench/engine.py
