@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from kogata.engine import Model, generate_json, load
+from kogata.ja.sentences import is_question
 from kogata.tasks.call.dates import Deadline, find_deadlines
 from kogata.tasks.call.prompt import messages
 from kogata.tasks.call.rules import (
@@ -34,7 +35,6 @@ from kogata.tasks.call.schema import draft_schema
 from kogata.tasks.call.similar import MATCH_THRESHOLD, similarity
 from kogata.tasks.karte.chart import Item
 from kogata.tasks.karte.draft import chunks
-from kogata.tasks.karte.facts import is_question
 from kogata.transcript import Transcript, read_transcript
 from kogata.verify import EvidenceIndex, Said, recite
 

@@ -18,6 +18,7 @@ from kogata.engine.registry import get_spec
 from kogata.ja import find_findings, find_quantities
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
+from kogata.ja.sentences import is_question
 from kogata.tasks.karte import facts as fact_rules
 from kogata.tasks.karte import lines as in_words
 from kogata.tasks.karte.draft import draft
@@ -154,12 +155,7 @@ def _drafted(lines: list[dict]) -> list[Item]:
         text = line["text"].strip()
         while (stripped := _FILLERS.sub("", text)) != text:
             text = stripped
-        if (
-            len(text) < 2
-            or fact_rules.is_question(text)
-            or _from_the_example(text)
-            or not _names_something(clean(text))
-        ):
+        if len(text) < 2 or is_question(text) or _from_the_example(text) or not _names_something(clean(text)):
             continue
         items.append(Item(text, sorted(set(line["evidence"]))))
     return items
@@ -261,9 +257,9 @@ def uncovered(said: list, soap: dict[str, list[Item]]) -> list:
     cited = {i for items in soap.values() for item in items for i in item.evidence}
     keep: set[int] = set()
     for k, s in enumerate(said):
-        if s.id not in cited and not fact_rules.is_question(s.text) and in_words.is_clinical(s.text):
+        if s.id not in cited and not is_question(s.text) and in_words.is_clinical(s.text):
             keep.add(k)
-            if k and said[k - 1].clinician and not s.clinician and fact_rules.is_question(said[k - 1].text):
+            if k and said[k - 1].clinician and not s.clinician and is_question(said[k - 1].text):
                 keep.add(k - 1)  # 「鼻水はどんな感じですか」 before 「透明でサラサラです」
     return [said[k] for k in sorted(keep)]
 

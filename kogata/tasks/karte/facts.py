@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from kogata.ja import find_findings
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
+from kogata.ja.sentences import denies, is_question, says_no, sentences, sounds_fine
 from kogata.ja.tokenizer import tokenize
 from kogata.verify import EvidenceIndex, Said
 
@@ -102,11 +103,6 @@ def _reaction_term(text: str, reaction: str) -> str:
 
 _ALLERGY_PAST = re.compile(r"出た|出まし|なった|なりまし|ありまし|起き|アレルギー")
 _ASKS_ALLERGY = re.compile(r"アレルギー")
-_DENIAL = re.compile(r"ない|ありません|ございません|いいえ|特に|なし|無い")
-_SHORT_ANSWER = (
-    12  # characters: 「それは大丈夫です」 answers the question; a longer 「…骨は大丈夫でした」 is about something else
-)
-_FINE = re.compile(r"大丈夫|普通です|平気|問題(?:は)?(?:ない|ありません)")  # an answer that the asked symptom is absent
 _SUSPECTED = re.compile(r"疑|かもしれ|可能性|思います|でしょう|考えられ|否定でき|おそらく|恐らく")
 _HISTORY = re.compile(r"既往|以前|昔|前に|持病|治療中|通院中|飲んで|言われて")
 _RISK_AFTER = re.compile(
@@ -128,25 +124,6 @@ class Facts:
     continued: list[str] = field(default_factory=list)  # current medicines the doctor says to keep taking
     no_allergies: list[int] = field(default_factory=list)  # the question and answer 「アレルギーはないです」
     directions: dict[str, str] = field(default_factory=dict)  # medication name → 増量/減量 as the doctor said it
-
-
-_QUESTION = re.compile(
-    r"(?:かね|かな|かしら|か|[?？]|(?:たり|とか|って)?は|(?:どう|いかが)(?:でしょう)?)[。」]?$"
-)  # 「吐いたりは。」 asks too
-
-
-def is_question(sentence: str) -> bool:
-    """「…ありますか。」「普段飲んでいるお薬は？」: asked, not stated."""
-    return bool(_QUESTION.search(sentence.strip()))
-
-
-def says_no(sentence: str) -> bool:
-    """「ないです」「いいえ」, or as a short answer 「それは大丈夫です」: what was asked about is absent."""
-    return bool(_DENIAL.search(sentence) or (_FINE.search(sentence) and len(sentence) <= _SHORT_ANSWER))
-
-
-def sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[。!?！？])", text) if s.strip()]
 
 
 def vitals(said: list[Said]) -> list[dict]:
@@ -334,7 +311,7 @@ def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
                             "evidence": evidence,
                         }
                     )
-            elif asked and not substances and _DENIAL.search(s.text):
+            elif asked and not substances and denies(s.text):
                 denied = [previous.id, s.id]
             elif not substances and _NO_ALLERGY_SAID.search(s.text):  # 「薬のアレルギーもないです」 unasked
                 denied = denied or [s.id]
@@ -371,7 +348,7 @@ def negatives(index: EvidenceIndex) -> list[dict]:
         clauses = [c for x in sentences(s.text) for c in re.split(r"(?<=[、,])", x)]
         if question is not None and (
             any(not find_findings(x) and says_no(x) for x in sentences(s.text))
-            or any(not find_findings(c) and _FINE.search(c) and len(c) <= _SHORT_ANSWER for c in clauses)
+            or any(not find_findings(c) and sounds_fine(c) for c in clauses)
         ):
             # 「しびれもないですし、しゃべるのも普通です」: the clause that names nothing answers for the rest
             # 「ないです」「それは大丈夫です」「目も大丈夫です」 answering 「息苦しさはありますか」「…物が二重に見えることは」

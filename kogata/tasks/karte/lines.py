@@ -12,19 +12,12 @@ import functools
 import re
 
 from kogata.ja import find_findings, find_quantities
-from kogata.ja.findings import predicates
-from kogata.ja.tokenizer import tokenize
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
-from kogata.tasks.karte.facts import (
-    fold_modifiers,
-    is_allergy_sentence,
-    is_allergy_talk,
-    is_question,
-    orders_a_drug,
-    says_no,
-    sentences,
-)
+from kogata.ja.findings import predicates
+from kogata.ja.sentences import is_question, says_no, sentences
+from kogata.ja.tokenizer import tokenize
+from kogata.tasks.karte.facts import fold_modifiers, is_allergy_sentence, is_allergy_talk, orders_a_drug
 from kogata.verify import Said
 from kogata.verify.evidence import lay_terms
 
