@@ -4,11 +4,6 @@ them from the second call on."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-
-from kogata.verify import Said
-
 SYSTEM = (
     "あなたはコールセンターで応対履歴（アフターコール記録）を作成する担当者です。"
     "通話で実際に話された事実だけを使い、推測・一般論・通話にない内容は決して書きません。"
@@ -49,16 +44,3 @@ EXAMPLE_RECORD = {
     ],
     "follow_up": [{"text": "担当者から明日までに電話連絡。", "evidence": [7]}],
 }
-
-
-def transcript_block(said: Sequence[Said]) -> str:
-    return "\n".join(f"[{s.id}] {s.utterance.speaker}：{s.text}" for s in said)
-
-
-def messages(said: Sequence[Said]) -> list[dict[str, str]]:
-    return [
-        {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": INSTRUCTION + EXAMPLE_CALL},
-        {"role": "assistant", "content": json.dumps(EXAMPLE_RECORD, ensure_ascii=False)},
-        {"role": "user", "content": INSTRUCTION + transcript_block(said)},
-    ]

@@ -15,7 +15,7 @@ from datetime import date
 from kogata.ja.sentences import is_question
 from kogata.tasks.call.dates import Deadline, find_deadlines
 from kogata.tasks.call.similar import similarity
-from kogata.tasks.karte.chart import Item
+from kogata.tasks.grounded import Item
 from kogata.verify import EvidenceIndex
 
 # A customer sentence that asks for something or states a condition.

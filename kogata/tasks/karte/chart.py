@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from kogata.engine import Model, load
@@ -19,25 +19,14 @@ from kogata.ja import find_findings, find_quantities
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
 from kogata.ja.sentences import is_question
+from kogata.tasks.grounded import Item, tidy, verified
 from kogata.tasks.karte import facts as fact_rules
 from kogata.tasks.karte import lines as in_words
-from kogata.tasks.karte.draft import draft
-from kogata.tasks.karte.prompt import EXAMPLE_LINES
+from kogata.tasks.karte.draft import SPEC, draft
 from kogata.tasks.karte.schema import SECTIONS
 from kogata.transcript import Transcript, read_transcript
-from kogata.verify import EvidenceIndex, clean, recite
+from kogata.verify import EvidenceIndex, clean
 from kogata.verify.evidence import content_chars
-
-
-@dataclass
-class Item:
-    text: str
-    evidence: list[int]
-    supported: bool = True
-    problems: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {"text": self.text, "evidence": self.evidence, "supported": self.supported}
 
 
 @dataclass
@@ -126,13 +115,10 @@ def _medication_line(med: dict, direction: str = "") -> Item:
     return Item(f"{_medication(med)} {word}。", list(med["evidence"]))
 
 
-_FILLERS = re.compile(r"^(?:えっと|えーと|えー|あー|あの|あのー|うーん|まあ|はい)[、,]?\s*")
-
-
 def _from_the_example(text: str) -> bool:
     """A line copied from the prompt's worked example (「右下腹部に圧痛あり。」 in a visit about a rash)."""
     mine = content_chars(text)
-    return any(len(mine & content_chars(line)) >= 0.8 * len(mine) for line in EXAMPLE_LINES)
+    return any(len(mine & content_chars(line)) >= 0.8 * len(mine) for line in SPEC.example_lines)
 
 
 def _names_something(text: str) -> bool:
@@ -150,21 +136,7 @@ def _names_something(text: str) -> bool:
 def _drafted(lines: list[dict]) -> list[Item]:
     """The model's lines for one section, without questions it copied, lines of the prompt's worked example,
     lines that name nothing clinical, and leading fillers."""
-    items = []
-    for line in lines:
-        text = line["text"].strip()
-        while (stripped := _FILLERS.sub("", text)) != text:
-            text = stripped
-        if len(text) < 2 or is_question(text) or _from_the_example(text) or not _names_something(clean(text)):
-            continue
-        items.append(Item(text, sorted(set(line["evidence"]))))
-    return items
-
-
-def _recite(index: EvidenceIndex, item: Item, asserts_findings: bool) -> Item:
-    """The line under the utterances that support it (kogata.verify.recite), with its problems if none do."""
-    evidence, problems = recite(index, item.text, item.evidence, asserts_findings=asserts_findings)
-    return Item(item.text, evidence, problems=problems)
+    return tidy(lines, drop=lambda text: _from_the_example(text) or not _names_something(clean(text)))
 
 
 NOVEL_SHARE = 0.5  # of a drafted line's content characters that no line citing the same words has yet
@@ -278,7 +250,7 @@ def _assemble(
     med_names = {m["name"] for m in found.medications}
     drafted = {
         s: [
-            _recite(index, item, s != "P")
+            verified(index, item, asserts_findings=s != "P")
             for item in _drafted(lines[s])
             if not {m.value.generic for m in find_drugs(clean(item.text))} & med_names
         ]  # a medication line says it

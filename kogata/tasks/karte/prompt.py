@@ -7,11 +7,6 @@ and never change, so the engine's prompt cache serves them from the second chart
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-
-from kogata.verify import Said
-
 SYSTEM = (
     "あなたは日本の診療所で医師のカルテ記載を補助する医療秘書です。"
     "会話で実際に話された事実だけを使い、推測・一般論・会話にない内容は決して書きません。"
@@ -42,19 +37,3 @@ EXAMPLE_CHART = {
     "A": [{"text": "虫垂炎の疑い。", "evidence": [6]}],
     "P": [{"text": "血液検査、腹部エコー施行。", "evidence": [6]}],
 }
-
-
-EXAMPLE_LINES = frozenset(line["text"] for lines in EXAMPLE_CHART.values() for line in lines)  # never a chart's
-
-
-def transcript_block(said: Sequence[Said]) -> str:
-    return "\n".join(f"[{s.id}] {s.utterance.speaker}：{s.text}" for s in said)
-
-
-def messages(said: Sequence[Said]) -> list[dict[str, str]]:
-    return [
-        {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": INSTRUCTION + EXAMPLE_VISIT},
-        {"role": "assistant", "content": json.dumps(EXAMPLE_CHART, ensure_ascii=False)},
-        {"role": "user", "content": INSTRUCTION + transcript_block(said)},
-    ]
