@@ -22,7 +22,6 @@ from pathlib import Path
 from kogata.engine import Model, load
 from kogata.tasks import grounded
 from kogata.tasks.call.dates import Deadline, find_deadlines
-from kogata.tasks.call.prompt import EXAMPLE_CALL, EXAMPLE_RECORD, INSTRUCTION, SYSTEM
 from kogata.tasks.call.rules import (
     PROMISE,
     actions_from_words,
@@ -35,13 +34,8 @@ from kogata.tasks.grounded import Item, tidy, verified
 from kogata.transcript import Transcript, read_transcript
 from kogata.verify import EvidenceIndex, Said
 
-SPEC = grounded.DraftSpec(
-    SYSTEM,
-    INSTRUCTION,
-    EXAMPLE_CALL,
-    EXAMPLE_RECORD,
-    limits={"issue": 1, "requests": 14, "actions": 6, "follow_up": 1},
-    max_tokens=1200,
+SPEC = grounded.DraftSpec.read(  # what call tells the model: prompt.toml
+    "kogata.tasks.call", limits={"issue": 1, "requests": 14, "actions": 6, "follow_up": 1}, max_tokens=1200
 )
 PARTS = SPEC.parts
 

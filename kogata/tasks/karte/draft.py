@@ -1,5 +1,5 @@
 """The model's part of a chart: narrative lines per SOAP section, each citing utterance ids
-(kogata.tasks.grounded drafts them; this is what karte tells the model)."""
+(kogata.tasks.grounded drafts them; what karte tells the model is prompt.toml)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,10 @@ from collections.abc import Sequence
 
 from kogata.engine import Model
 from kogata.tasks import grounded
-from kogata.tasks.karte.prompt import EXAMPLE_CHART, EXAMPLE_VISIT, INSTRUCTION, SYSTEM
 from kogata.tasks.karte.schema import SECTIONS
 from kogata.verify import Said
 
-SPEC = grounded.DraftSpec(
-    SYSTEM, INSTRUCTION, EXAMPLE_VISIT, EXAMPLE_CHART, limits={s: 6 for s in SECTIONS}, max_tokens=900
-)
+SPEC = grounded.DraftSpec.read("kogata.tasks.karte", limits={s: 6 for s in SECTIONS}, max_tokens=900)  # prompt.toml
 
 
 def messages(said: Sequence[Said]) -> list[dict[str, str]]:
