@@ -15,12 +15,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from kogata.ja.articles import article_refs  # the same spelling of 第五条 as the pack's citations
 from kogata.ja.drugs import find_drugs
 from kogata.ja.glossary import Glossary
 from kogata.ja.glyphs import non_japanese_chars
 from kogata.ja.numbers import parse_kanji_number
 from kogata.ja.tokenizer import tokenize
-from kogata.verify.evidence import content_chars, _quantities, clean, same_quantity
+from kogata.verify.evidence import _quantities, clean, content_chars, same_quantity
 
 # Answers paraphrase regulations less than charts rewrite speech, so more of a sentence must be found.
 MIN_COVERAGE = 0.6
@@ -61,8 +62,6 @@ def _without_articles(text: str) -> str:
 
 
 def _articles(text: str) -> set[str]:
-    from kogata.knowledge.chunk import article_refs  # the same spelling of 第五条 as the pack's citations
-
     return {ref for ref in article_refs(text) if "項" not in ref}
 
 
