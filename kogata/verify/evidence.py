@@ -15,18 +15,15 @@ import csv
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
-from kogata.ja import Finding, find_findings, find_quantities, normalize, normalize_numbers
+from kogata.ja import Finding, find_findings
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import Drug, find_drugs
 from kogata.ja.glyphs import non_japanese_chars
 from kogata.transcript import Transcript, Utterance
-
-if TYPE_CHECKING:
-    from kogata.verify.passages import PassageIndex
+from kogata.verify.text import clean, content_chars, quantities, same_quantity
 
 # Speakers on the staff side of a conversation: clinicians in a consultation, the operator or clerk in a
 # call or at a counter. Everyone else (患者, 家族, 顧客, 住民 …) is the side whose words are reported.
@@ -48,19 +45,12 @@ CLINICIAN_LABELS = (
     "職員",
     "スタッフ",
 )
-# Words that chart style adds around facts; they are not content a line must find in the transcript.
-_STOCK = re.compile(
-    r"あり|なし|無し|処方|継続|中止|変更|開始|指示|予定|所見|認め[るず]|疑い|内服中|経過観察|の|を|に|は|が|と|で|、|。|・|：|:|（|）|\(|\)|\s"
-)
-# Content characters (kanji, katakana, Latin, digits): chart style rewrites the kana of speech
-# (昨日の夜から右の耳が痛い → 昨夜より右耳痛) but keeps these. Measured on the 595 key facts of
-# data/consultations: at 0.4, 92 % of correctly cited facts pass and 97 % of facts citing a random other
-# utterance fail (character bigrams managed 74 % / 99 %).
-_CONTENT = re.compile(r"[\u30a0-\u30ff\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]")
+# Of a line's content characters (kogata.verify.text.content_chars), the share its cited words must have:
+# at 0.4, 92 % of the correctly cited key facts of data/consultations pass and 97 % citing another utterance fail.
 MIN_COVERAGE = 0.4
 
 
-@lru_cache(maxsize=None)
+@cache
 def _terms(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     text = files("kogata.ja").joinpath(f"data/{name}").read_text(encoding="utf-8")
     return tuple((r["term"], tuple(r["plain"].split("|"))) for r in csv.DictReader(text.splitlines(), delimiter="\t"))
@@ -84,15 +74,6 @@ def is_clinician(speaker: str) -> bool:
     return any(label.lower() in speaker.lower() for label in CLINICIAN_LABELS)
 
 
-def clean(text: str) -> str:
-    """Normalised text as the verifier compares it: NFKC, spoken numbers as digits with units, ミリ as mg
-    where a drug is named."""
-    text = normalize_numbers(normalize(text))
-    if find_drugs(text):
-        text = re.sub(r"(\d+(?:\.\d+)?)ミリ(?!リットル|グラム|メートル|[Lgm])", r"\1mg", text)
-    return text
-
-
 @dataclass
 class Said:
     """One utterance as the verifier sees it."""
@@ -113,16 +94,6 @@ class Said:
         return is_clinician(self.utterance.speaker)
 
 
-def same_quantity(a: tuple[str, str], b: tuple[str, str]) -> bool:
-    """Equal values whose units agree, where a missing unit or a unit's prefix (mg of mg/dL) agrees too."""
-    (value_a, unit_a), (value_b, unit_b) = a, b
-    return value_a == value_b and (not unit_a or not unit_b or unit_a.startswith(unit_b) or unit_b.startswith(unit_a))
-
-
-def _quantities(text: str) -> set[tuple[str, str]]:
-    return {(q.value, q.unit) for q in find_quantities(text)}
-
-
 def _vocabulary(text: str, drugs: Sequence[Drug], findings: Sequence[Finding]) -> str:
     """An utterance with the words a chart may use for what it says: symptom terms, the generic and brand
     names of drugs, standard disease names, and chart-style words for plain ones (喉 → 咽頭)."""
@@ -131,11 +102,6 @@ def _vocabulary(text: str, drugs: Sequence[Drug], findings: Sequence[Finding]) -
     words += [m.value.name for m in find_diseases(text)]
     source = " ".join(words)
     return source + " " + " ".join(term for term, plain in chart_terms() if any(p in source for p in plain))
-
-
-def content_chars(text: str) -> set[str]:
-    """The content characters of a line (kanji, katakana, Latin, digits), without chart style's stock words."""
-    return {c for c in _STOCK.sub(" ", text) if _CONTENT.match(c)}
 
 
 @dataclass
@@ -153,7 +119,7 @@ class EvidenceIndex:
             self.said[u.id] = Said(
                 u,
                 text,
-                _quantities(text),
+                quantities(text),
                 {d.generic for d in drugs},
                 findings,
                 content_chars(_vocabulary(text, drugs, findings)),
@@ -195,7 +161,7 @@ class EvidenceIndex:
 
         cited_quantities = set().union(*(s.quantities for s in cited))
         drug_names = re.compile("|".join(re.escape(m.value.generic) for m in find_drugs(line)) or r"(?!)")
-        for value, unit in sorted(_quantities(drug_names.sub(" ", line))):  # マクロゴール4000 is a name
+        for value, unit in sorted(quantities(drug_names.sub(" ", line))):  # マクロゴール4000 is a name
             if not any(same_quantity((value, unit), said) for said in cited_quantities):
                 problems.append(f"数値「{value}{unit}」が発言{ids}にありません")
 
@@ -208,9 +174,8 @@ class EvidenceIndex:
             if f.negated:
                 continue
             if f.term in self.denied:
-                problems.append(
-                    f"患者が否定した「{f.term}」が、ありとして書かれています（発言{'・'.join(map(str, self.denied[f.term]))}）"
-                )
+                denied = "・".join(map(str, self.denied[f.term]))
+                problems.append(f"患者が否定した「{f.term}」が、ありとして書かれています（発言{denied}）")
             elif any(g.term == f.term and g.negated for s in cited for g in s.findings) and not any(
                 g.term == f.term and not g.negated for s in cited for g in s.findings
             ):
@@ -223,21 +188,3 @@ class EvidenceIndex:
             if coverage < MIN_COVERAGE:
                 problems.append(f"内容が発言{ids}に見当たりません（一致 {coverage:.0%}）")
         return problems
-
-
-def recite(
-    index: EvidenceIndex | PassageIndex, text: str, evidence: Sequence[int], *, neighbours: bool = True, **check_options
-) -> tuple[list[int], list[str]]:
-    """(evidence, problems) for a generated line: its own citation when the cited words support it; otherwise
-    the first utterance or passage (or, with `neighbours`, pair of neighbouring utterances) that does, since a small
-    model often quotes the right words under the wrong number. A line nothing supports keeps its citation and its
-    problems. `check_options` go to index.check (asserts_findings for an EvidenceIndex)."""
-    problems = index.check(text, evidence, **check_options)
-    if not problems:
-        return list(evidence), []
-    ids = index.ids
-    candidates = [[i] for i in ids] + ([[a, b] for a, b in zip(ids, ids[1:])] if neighbours else [])
-    for candidate in candidates:
-        if not index.check(text, candidate, **check_options):
-            return candidate, []
-    return list(evidence), problems

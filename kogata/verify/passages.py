@@ -21,7 +21,7 @@ from kogata.ja.glossary import Glossary
 from kogata.ja.glyphs import non_japanese_chars
 from kogata.ja.numbers import parse_kanji_number
 from kogata.ja.tokenizer import tokenize
-from kogata.verify.evidence import _quantities, clean, content_chars, same_quantity
+from kogata.verify.text import clean, content_chars, quantities, same_quantity
 
 # Answers paraphrase regulations less than charts rewrite speech, so more of a sentence must be found.
 MIN_COVERAGE = 0.6
@@ -146,7 +146,7 @@ class PassageIndex:
             self.sources[i] = Source(
                 i,
                 text,
-                _quantities(_without_articles(text)),
+                quantities(_without_articles(text)),
                 {m.value.generic for m in find_drugs(text)},
                 _articles(text),
                 content_chars(text),
@@ -183,7 +183,7 @@ class PassageIndex:
         if foreign := non_japanese_chars(text):
             problems.append(f"日本語で使わない漢字「{''.join(foreign)}」があります")
         have_quantities = set().union(*(s.quantities for s in cited))
-        for value, unit in sorted(_quantities(_without_articles(line))):
+        for value, unit in sorted(quantities(_without_articles(line))):
             if not any(same_quantity((value, unit), q) for q in have_quantities):
                 problems.append(f"数値「{value}{unit}」が資料{ids}にありません")
         have_drugs = set().union(*(s.drugs for s in cited))

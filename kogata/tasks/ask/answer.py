@@ -16,12 +16,12 @@ import time
 from dataclasses import dataclass, field
 
 from kogata.engine import Model, generate_json, load
+from kogata.ja.glossary import Glossary
 from kogata.ja.normalize import normalize
 from kogata.knowledge.retrieve import Hit, Retriever
 from kogata.tasks.ask.prompt import answer_messages
-from kogata.ja.glossary import Glossary
-from kogata.verify.evidence import recite
 from kogata.verify.passages import PassageIndex, nouns
+from kogata.verify.recite import recite
 
 NOT_FOUND = "該当する規定が見つかりませんでした"
 # Below this cosine the best passage is about something else. e5 scores unrelated Japanese text around

@@ -26,7 +26,7 @@ from kogata.tasks.karte.draft import SPEC, draft
 from kogata.tasks.karte.schema import SECTIONS
 from kogata.transcript import Transcript, read_transcript
 from kogata.verify import EvidenceIndex, clean
-from kogata.verify.evidence import content_chars
+from kogata.verify.text import content_chars
 
 
 @dataclass

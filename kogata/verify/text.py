@@ -1,0 +1,47 @@
+"""Text as the verifier compares it: normalised, its quantities, its content characters.
+
+Shared by the check of a line against utterances (kogata.verify.evidence) and of a sentence against document
+passages (kogata.verify.passages).
+"""
+
+from __future__ import annotations
+
+import re
+
+from kogata.ja import find_quantities, normalize, normalize_numbers
+from kogata.ja.drugs import find_drugs
+
+# Words that chart style adds around facts; they are not content a line must find in the transcript.
+_STOCK = re.compile(
+    r"あり|なし|無し|処方|継続|中止|変更|開始|指示|予定|所見|認め[るず]|疑い|内服中|経過観察|の|を|に|は|が|と|で|、|。|・|：|:|（|）|\(|\)|\s"
+)
+# Content characters (kanji, katakana, Latin, digits): chart style rewrites the kana of speech
+# (昨日の夜から右の耳が痛い → 昨夜より右耳痛) but keeps these. Measured on the 595 key facts of
+# data/consultations: at 0.4, 92 % of correctly cited facts pass and 97 % of facts citing a random other
+# utterance fail (character bigrams managed 74 % / 99 %).
+_CONTENT = re.compile(r"[\u30a0-\u30ff\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]")
+
+
+def clean(text: str) -> str:
+    """Normalised text as the verifier compares it: NFKC, spoken numbers as digits with units, ミリ as mg
+    where a drug is named."""
+    text = normalize_numbers(normalize(text))
+    if find_drugs(text):
+        text = re.sub(r"(\d+(?:\.\d+)?)ミリ(?!リットル|グラム|メートル|[Lgm])", r"\1mg", text)
+    return text
+
+
+def same_quantity(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Equal values whose units agree, where a missing unit or a unit's prefix (mg of mg/dL) agrees too."""
+    (value_a, unit_a), (value_b, unit_b) = a, b
+    return value_a == value_b and (not unit_a or not unit_b or unit_a.startswith(unit_b) or unit_b.startswith(unit_a))
+
+
+def quantities(text: str) -> set[tuple[str, str]]:
+    """(value, unit) of every number in `text`."""
+    return {(q.value, q.unit) for q in find_quantities(text)}
+
+
+def content_chars(text: str) -> set[str]:
+    """The content characters of a line (kanji, katakana, Latin, digits), without chart style's stock words."""
+    return {c for c in _STOCK.sub(" ", text) if _CONTENT.match(c)}
