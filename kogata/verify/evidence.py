@@ -24,27 +24,8 @@ from kogata.ja.drugs import Drug, find_drugs
 from kogata.ja.glyphs import non_japanese_chars
 from kogata.transcript import Transcript, Utterance
 from kogata.verify.text import clean, content_chars, quantities, same_quantity
+from kogata.verify.vocabulary import Vocabulary
 
-# Speakers on the staff side of a conversation: clinicians in a consultation, the operator or clerk in a
-# call or at a counter. Everyone else (患者, 家族, 顧客, 住民 …) is the side whose words are reported.
-CLINICIAN_LABELS = (
-    "医師",
-    "先生",
-    "ドクター",
-    "Dr",
-    "看護師",
-    "ナース",
-    "薬剤師",
-    "技師",
-    "オペレーター",
-    "担当",
-    "operator",
-    "agent",
-    "受付",
-    "窓口",
-    "職員",
-    "スタッフ",
-)
 # Of a line's content characters (kogata.verify.text.content_chars), the share its cited words must have:
 # at 0.4, 92 % of the correctly cited key facts of data/consultations pass and 97 % citing another utterance fail.
 MIN_COVERAGE = 0.4
@@ -68,12 +49,6 @@ def chart_terms() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return _terms("chart_terms.tsv") + lay_terms()
 
 
-def is_clinician(speaker: str) -> bool:
-    """True for the staff side (医師, 看護師, オペレーター, 窓口 …), whose words are plans and promises rather
-    than what the patient or customer reports."""
-    return any(label.lower() in speaker.lower() for label in CLINICIAN_LABELS)
-
-
 @dataclass
 class Said:
     """One utterance as the verifier sees it."""
@@ -84,14 +59,11 @@ class Said:
     drugs: set[str]
     findings: list[Finding]
     content: set[str]  # content characters a supported line may draw on (see `_vocabulary`)
+    staff: bool = False  # said by the staff side (Vocabulary.staff): a plan or promise, not what is reported
 
     @property
     def id(self) -> int:
         return self.utterance.id
-
-    @property
-    def clinician(self) -> bool:
-        return is_clinician(self.utterance.speaker)
 
 
 def _vocabulary(text: str, drugs: Sequence[Drug], findings: Sequence[Finding]) -> str:
@@ -106,7 +78,10 @@ def _vocabulary(text: str, drugs: Sequence[Drug], findings: Sequence[Finding]) -
 
 @dataclass
 class EvidenceIndex:
+    """The utterances of one transcript as the verifier reads them; `vocabulary` is the task's (who is staff)."""
+
     transcript: Transcript
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
     said: dict[int, Said] = field(init=False)
     denied: dict[str, list[int]] = field(init=False)  # findings the patient side denied and never affirmed
 
@@ -123,11 +98,12 @@ class EvidenceIndex:
                 {d.generic for d in drugs},
                 findings,
                 content_chars(_vocabulary(text, drugs, findings)),
+                self.vocabulary.is_staff(u.speaker),
             )
-        affirmed = {f.term for s in self.said.values() if not s.clinician for f in s.findings if not f.negated}
+        affirmed = {f.term for s in self.said.values() if not s.staff for f in s.findings if not f.negated}
         denied: dict[str, list[int]] = {}
         for s in self.said.values():
-            if s.clinician:
+            if s.staff:
                 continue
             for f in s.findings:
                 if f.negated and f.term not in affirmed:

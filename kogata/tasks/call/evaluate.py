@@ -32,8 +32,8 @@ from kogata.ja.glyphs import non_japanese_chars
 from kogata.tasks.call.record import CallRecord, assemble, call
 from kogata.tasks.call.schema import RECORD_SCHEMA
 from kogata.tasks.call.similar import MATCH_THRESHOLD, match
+from kogata.tasks.call.vocabulary import evidence as EvidenceIndex  # bound to call's vocabulary
 from kogata.transcript import Transcript, Utterance, read_transcript
-from kogata.verify import EvidenceIndex
 
 REPO = Path(__file__).resolve().parents[3]
 DEFAULT_ASDC = REPO.parent / "shared" / "data" / "asdc"

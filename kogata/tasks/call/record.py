@@ -21,6 +21,7 @@ from pathlib import Path
 
 from kogata.engine import Model, load
 from kogata.tasks import grounded
+from kogata.tasks.call import vocabulary
 from kogata.tasks.call.dates import Deadline, find_deadlines
 from kogata.tasks.call.rules import (
     PROMISE,
@@ -99,7 +100,7 @@ def _tidy(lines: list[dict]) -> list[Item]:
 
 
 def _promised_by_operator(index: EvidenceIndex, item: Item) -> Item:
-    if item.supported and not any(s.clinician for s in index.cited(item.evidence)):
+    if item.supported and not any(s.staff for s in index.cited(item.evidence)):
         item.problems = ["対応の根拠にオペレーターの発言がありません"]
         item.supported = False
     return item
@@ -193,6 +194,6 @@ def call(
     start = time.perf_counter()
     transcript = source if isinstance(source, Transcript) else read_transcript(source, encoding=encoding)
     llm = model if isinstance(model, Model) else load(model)
-    index = EvidenceIndex(transcript)
+    index = vocabulary.evidence(transcript)
     drafted = draft(llm, list(index.said.values()), adapter=adapter)
     return assemble(index, drafted, call_date=call_date, seconds=time.perf_counter() - start, model=llm.spec.name)

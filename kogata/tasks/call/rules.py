@@ -50,7 +50,7 @@ def sentences(text: str) -> list[str]:
 def issue_from_words(index: EvidenceIndex) -> Item | None:
     """The customer's first sentence of substance: callers say why they call before anything else."""
     for s in index.said.values():
-        if s.clinician:
+        if s.staff:
             continue
         for sentence in sentences(s.utterance.text):
             if len(sentence) >= 6 and not _COURTESY.search(sentence):
@@ -65,7 +65,7 @@ def requests_from_words(index: EvidenceIndex) -> list[Item]:
         for sentence in sentences(s.utterance.text):
             if _COURTESY.search(sentence) or (is_question(sentence) and not _ASK.search(sentence)):
                 continue
-            if s.clinician:
+            if s.staff:
                 m = _CONFIRM.search(sentence)
                 if not m or len(m.group(1)) < 4:
                     continue
@@ -77,7 +77,7 @@ def requests_from_words(index: EvidenceIndex) -> list[Item]:
             same = next((k for k, kept in enumerate(found) if similarity(kept.text, item.text) >= 0.5), None)
             if same is None:
                 found.append(item)
-            elif s.clinician:
+            elif s.staff:
                 found[same] = item  # the operator's restatement is the condition as agreed
     return found
 
@@ -86,7 +86,7 @@ def actions_from_words(index: EvidenceIndex) -> list[Item]:
     """What the operator said they did or will do (「事故の受付は完了しました」「書類をお送りします」), as said."""
     found: list[Item] = []
     for s in index.said.values():
-        if not s.clinician:
+        if not s.staff:
             continue
         for sentence in sentences(s.utterance.text):
             rest = _ACKNOWLEDGE.sub("", sentence).strip()
@@ -106,7 +106,7 @@ def follow_up_from_words(index: EvidenceIndex, call_date: date | None = None) ->
     """(sentence, utterance id, deadline) of the operator's last promise that names a deadline
     (「3営業日以内にご連絡いたします」)."""
     for s in reversed(list(index.said.values())):
-        if not s.clinician:
+        if not s.staff:
             continue
         for sentence in reversed(sentences(s.utterance.text)):
             if PROMISE.search(sentence) and (deadlines := find_deadlines(sentence, call_date)):

@@ -22,6 +22,7 @@ from kogata.ja.sentences import is_question
 from kogata.tasks.grounded import Item, tidy, verified
 from kogata.tasks.karte import facts as fact_rules
 from kogata.tasks.karte import lines as in_words
+from kogata.tasks.karte import vocabulary
 from kogata.tasks.karte.draft import SPEC, draft
 from kogata.tasks.karte.schema import SECTIONS
 from kogata.transcript import Transcript, read_transcript
@@ -231,14 +232,14 @@ def uncovered(said: list, soap: dict[str, list[Item]]) -> list:
     for k, s in enumerate(said):
         if s.id not in cited and not is_question(s.text) and in_words.is_clinical(s.text):
             keep.add(k)
-            if k and said[k - 1].clinician and not s.clinician and is_question(said[k - 1].text):
+            if k and said[k - 1].staff and not s.staff and is_question(said[k - 1].text):
                 keep.add(k - 1)  # 「鼻水はどんな感じですか」 before 「透明でサラサラです」
     return [said[k] for k in sorted(keep)]
 
 
 def uncovered_of(transcript: Transcript) -> list:
     """uncovered() for a transcript: what the model drafts from it."""
-    index = EvidenceIndex(transcript)
+    index = vocabulary.evidence(transcript)
     return uncovered(list(index.said.values()), _rule_lines(index, fact_rules.extract(index)))
 
 
@@ -266,7 +267,7 @@ def _assemble(
         ]
         for item in soap[section]:
             item.problems = index.check(item.text, item.evidence, asserts_findings=section != "P")
-            if section in ("A", "P") and not item.problems and not any(s.clinician for s in index.cited(item.evidence)):
+            if section in ("A", "P") and not item.problems and not any(s.staff for s in index.cited(item.evidence)):
                 item.problems = ["評価・計画の根拠に医師の発言がありません"]  # 「抗生物質はいらないですか」 is no plan
             item.supported = not item.problems
     return soap
@@ -303,7 +304,7 @@ def karte(
     name = "rules" if rules_only else llm.spec.name if llm else get_spec(model).name
     if not rules_only and llm is None and adapter:
         llm = load(model)
-    index = EvidenceIndex(transcript)
+    index = vocabulary.evidence(transcript)
     found = fact_rules.extract(index)
     soap = _rule_lines(index, found)
     lines: dict[str, list[dict]] = {s: [] for s in SECTIONS}

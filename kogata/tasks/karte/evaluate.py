@@ -23,8 +23,9 @@ from kogata.ja.drugs import find_drugs
 from kogata.ja.glyphs import non_japanese_chars
 from kogata.tasks.karte.chart import Chart, karte
 from kogata.tasks.karte.schema import CHART_SCHEMA, SECTIONS
+from kogata.tasks.karte.vocabulary import evidence as EvidenceIndex  # bound to karte's vocabulary
 from kogata.transcript import read_transcript
-from kogata.verify import EvidenceIndex, clean
+from kogata.verify import clean
 from kogata.verify.evidence import same_quantity
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "data" / "consultations"

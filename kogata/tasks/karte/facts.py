@@ -130,7 +130,7 @@ def vitals(said: list[Said]) -> list[dict]:
     """Measurements said by the doctor or nurse (a patient's home reading belongs to S, in their words)."""
     found: dict[str, dict] = {}
     for s in said:
-        if not s.clinician:
+        if not s.staff:
             continue
         for name, pattern, unit in _VITALS:
             m = pattern.search(s.text)
@@ -186,7 +186,7 @@ def medications(said: list[Said]) -> list[dict]:
                 if status is None:
                     taking = _TAKING_BEFORE.search(sentence[: m.span[0]])  # 「今飲んでいるのは、メトホルミン…」
                     # a doctor asking about a drug (「ディフェリンは毎晩塗れていますか」) asks about one already used
-                    status = "current" if taking or not s.clinician or is_question(sentence) else "prescribed"
+                    status = "current" if taking or not s.staff or is_question(sentence) else "prescribed"
                 drug = m.value
                 form = _FORM.search(m.surface)  # ロキソニンテープ and ロキソニン (tablets) are two products
                 key = drug.generic + (form.group(0) if form else "")
@@ -233,7 +233,7 @@ def _answered_doses(said: list[Said], by_name: dict[str, dict]) -> None:
     「ハルシオンをもらっているんでしたね」「0.25mgを寝る前に飲んでます」 (the dose is the answer's), and
     「ナゾネックスを…使ってください」…「30日分お出しします」 (the supply is the doctor's next words)."""
     for k, named_in in enumerate(said):
-        if not named_in.clinician:
+        if not named_in.staff:
             continue
         named = {m.value.generic for m in find_drugs(named_in.text)}
         meds = [m for m in by_name.values() if m["name"] in named and named_in.id in m["evidence"]]
@@ -244,8 +244,8 @@ def _answered_doses(said: list[Said], by_name: dict[str, dict]) -> None:
             if find_drugs(follow.text):
                 break
             # the doctor's next words count where they give the supply; a patient's answer says what they take
-            supply = _SUPPLY.search(follow.text) if follow.clinician else None
-            if follow.clinician and supply is None:
+            supply = _SUPPLY.search(follow.text) if follow.staff else None
+            if follow.staff and supply is None:
                 continue
             found = {
                 "dose": (_DOSE.findall(follow.text) or [""])[0],
@@ -264,7 +264,7 @@ def continued(said: list[Said], meds: list[dict]) -> list[str]:
         dict.fromkeys(
             m.value.generic
             for s in said
-            if s.clinician
+            if s.staff
             for sentence in sentences(s.text)
             if not is_question(sentence) and _CONTINUE.search(sentence)
             for m in find_drugs(sentence)
@@ -294,8 +294,8 @@ def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
     denied: list[int] = []
     previous: Said | None = None
     for s in said:
-        if not s.clinician:
-            asked = previous is not None and previous.clinician and _ASKS_ALLERGY.search(previous.text)
+        if not s.staff:
+            asked = previous is not None and previous.staff and _ASKS_ALLERGY.search(previous.text)
             reaction = _REACTIONS.search(s.text)
             substances = [
                 m.value.generic if m.surface == m.value.generic else f"{m.value.generic}（{m.surface}）"
@@ -338,11 +338,11 @@ def negatives(index: EvidenceIndex) -> list[dict]:
     """Symptoms the patient side denied (and never affirmed), with the question that was answered."""
     out: list[dict] = []
     said = list(index.said.values())
-    affirmed = {f.term for s in said if not s.clinician for f in s.findings if not f.negated}
+    affirmed = {f.term for s in said if not s.staff for f in s.findings if not f.negated}
     for k, s in enumerate(said):
-        if s.clinician:
+        if s.staff:
             continue
-        before = said[k - 1] if k and said[k - 1].clinician else None
+        before = said[k - 1] if k and said[k - 1].staff else None
         question = before if before is not None and any(is_question(x) for x in sentences(before.text)) else None
         terms = [f.term for f in s.findings if f.negated]
         clauses = [c for x in sentences(s.text) for c in re.split(r"(?<=[、,])", x)]
@@ -377,7 +377,7 @@ def problems(said: list[Said]) -> list[dict]:
         if is_allergy_talk(s):
             continue  # an allergic reaction is recorded as an allergy, not as a problem
         for sentence in sentences(s.text):
-            if s.clinician and (is_question(sentence) or _IF.search(sentence)):
+            if s.staff and (is_question(sentence) or _IF.search(sentence)):
                 continue  # a question (「アレルギーはありますか」) or a warning (「血便が出るときは」) names a disease without finding it
             sentence = fold_modifiers(sentence)
             for m in find_diseases(sentence):
@@ -388,7 +388,7 @@ def problems(said: list[Said]) -> list[dict]:
                     r"[をが]?(?:疑う|示唆する)[^。]*(?:ない|ありません)", after
                 ):
                     continue  # 「肺炎を疑うような音はない」: ruled out, not a problem
-                if not s.clinician:
+                if not s.staff:
                     status = "history" if _HISTORY.search(sentence) else None
                     if status is None:
                         continue  # the patient naming a disease is not a diagnosis

@@ -93,7 +93,7 @@ _NEGATIVE_WORDS = re.compile(r"ない|ません|いいえ|なかった")
 def _answered_yes(question: Said | None, answer: Said) -> list[str]:
     """Findings the doctor asked about that the answer affirms without naming them: 「すごくあります」 to 「…不安に
     なることはありますか」, 「夜になると両方詰まって」 to 「鼻づまりはどうですか」 (the finding's own verb, 詰まる)."""
-    if question is None or not question.clinician or _NEGATIVE_WORDS.search(answer.text) or is_allergy_talk(question):
+    if question is None or not question.staff or _NEGATIVE_WORDS.search(answer.text) or is_allergy_talk(question):
         return []
     asked = [f for x in sentences(question.text) if is_question(x) for f in find_findings(x)]
     named = {f.term for f in answer.findings}
@@ -110,7 +110,7 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     previous: Said | None = None
     for s in said:
         heard, previous = previous, s
-        if s.clinician or is_allergy_talk(s):
+        if s.staff or is_allergy_talk(s):
             continue  # 「ペニシリンで蕁麻疹が出た」 is recorded as an allergy
         others = [x for x in sentences(s.text) if _ABOUT_OTHERS.search(x)]
         present = list(
@@ -160,9 +160,9 @@ def examination_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     previous: Said | None = None
     for s in said:
         heard, previous = previous, s
-        if not s.clinician or is_allergy_talk(s):
+        if not s.staff or is_allergy_talk(s):
             continue
-        echoed = {f.term for f in heard.findings} if heard is not None and not heard.clinician else set()
+        echoed = {f.term for f in heard.findings} if heard is not None and not heard.staff else set()
         present: list[str] = []
         absent: list[str] = []
         words: list[str] = []
@@ -199,7 +199,7 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     """Tests ordered and the next visit, as the doctor says them."""
     lines = []
     for s in said:
-        if not s.clinician:
+        if not s.staff:
             continue
         ordered: list[tuple[str, str]] = []  # (when, tests)
         revisit = ""
@@ -455,9 +455,9 @@ def spoken_lines(
     previous: Said | None = None
     for s in said:
         heard, previous = previous, s
-        if s.clinician != (section != "S") or s.id in skip:
+        if s.staff != (section != "S") or s.id in skip:
             continue
-        question = heard if heard is not None and heard.clinician else None
+        question = heard if heard is not None and heard.staff else None
         for sentence in sentences(s.text):
             if section == "O" and find_drugs(sentence):  # 「PT-INRは2.4で、ワーファリンの効き具合は予定どおりです」
                 if orders_a_drug(sentence):

@@ -1,0 +1,14 @@
+"""The words call hands the verifier (kogata.verify.Vocabulary), read from data/*.tsv."""
+
+from __future__ import annotations
+
+from kogata.tasks.data import column
+from kogata.transcript import Transcript
+from kogata.verify import EvidenceIndex, Vocabulary
+
+VOCABULARY = Vocabulary(staff=column("kogata.tasks.call", "staff.tsv", "label"))
+
+
+def evidence(transcript: Transcript) -> EvidenceIndex:
+    """The transcript as the verifier reads it, with call's words."""
+    return EvidenceIndex(transcript, VOCABULARY)
