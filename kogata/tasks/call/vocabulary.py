@@ -1,14 +1,24 @@
-"""The words call hands the verifier (kogata.verify.Vocabulary), read from data/*.tsv."""
+"""call's words: the cue table in data/cues.tsv that the call rules (rules.py) build their patterns from, and the
+words call hands the verifier (kogata.verify.Vocabulary)."""
 
 from __future__ import annotations
 
-from kogata.tasks.data import column
+import re
+
+from kogata.tasks.data import column, rows
 from kogata.transcript import Transcript
 from kogata.verify import EvidenceIndex, Vocabulary
 
-VOCABULARY = Vocabulary(staff=column("kogata.tasks.call", "staff.tsv", "label"))
+PACKAGE = "kogata.tasks.call"
+
+VOCABULARY = Vocabulary(staff=column(PACKAGE, "staff.tsv", "label"))
 
 
 def evidence(transcript: Transcript) -> EvidenceIndex:
     """The transcript as the verifier reads it, with call's words."""
     return EvidenceIndex(transcript, VOCABULARY)
+
+
+def cues(kind: str) -> re.Pattern[str]:
+    """The cues of one kind in data/cues.tsv (wish, courtesy, done, promise) as one pattern, in file order."""
+    return re.compile("|".join(row["cue"] for row in rows(PACKAGE, "cues.tsv") if row["kind"] == kind))

@@ -14,6 +14,7 @@ from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
 from kogata.ja.sentences import denies, is_question, says_no, sentences, sounds_fine
 from kogata.ja.tokenizer import tokenize
+from kogata.tasks.karte.vocabulary import alternation, chart_words
 from kogata.verify import EvidenceIndex, Said
 
 # name, pattern on cleaned text (value in group 1), unit
@@ -61,44 +62,32 @@ _FORM = re.compile(r"(?:テープ|パップ|ゲル|軟膏|クリーム|ローシ
 _CONTINUE = re.compile(r"続け|継続|そのまま")
 _STATUS_WORD = {"prescribed": "処方", "changed": "変更", "stopped": "中止", "current": "内服中"}
 
-_REACTIONS = re.compile(
-    r"蕁麻疹|じんましん|じんま疹|発疹|湿疹|かゆ|痒|腫れ|息苦し|呼吸困難|アナフィラキシー|ショック|赤く|ブツブツ"
-    r"|喘息|かぶれ|むくみ"
-)
-_ALLERGENS = re.compile(
-    r"ペニシリン|セフェム|ニューキノロン|造影剤|ヨード|アスピリン|NSAIDs|ラテックス|卵|小麦|そば|蕎麦|エビ|えび|カニ|かに|牛乳|乳製品|ピーナッツ|落花生|大豆|スギ|花粉|ダニ|ハウスダスト|猫|犬|金属"
-)
+_REACTIONS = re.compile(alternation("reactions.tsv", "said"))
+_ALLERGENS = re.compile(alternation("allergens.tsv", "allergen"))
 # The reaction as a chart writes it; a swelling takes the body part named before it (まぶたが腫れた → 眼瞼腫脹).
-_REACTION_TERMS = {
-    "じんましん": "蕁麻疹",
-    "じんま疹": "蕁麻疹",
-    "かゆ": "瘙痒",
-    "痒": "瘙痒",
-    "息苦し": "呼吸困難",
-    "赤く": "発赤",
-    "ブツブツ": "発疹",
-    "喘息": "喘息発作",
-    "むくみ": "浮腫",
-    "腫れ": "腫脹",
-}
-_SWOLLEN_PART = re.compile(r"(まぶた|瞼|目|唇|くちびる|顔|喉|のど|舌)[がのも]?(?:少し|ぱんぱんに|すごく)?腫れ")
-_PART_TERMS = {
-    "まぶた": "眼瞼",
-    "瞼": "眼瞼",
-    "目": "眼瞼",
-    "唇": "口唇",
-    "くちびる": "口唇",
-    "顔": "顔面",
-    "喉": "咽頭",
-    "のど": "咽頭",
-    "舌": "舌",
-}
+_REACTION_TERMS = chart_words("reactions.tsv", "said")
+_SWOLLEN_PART = re.compile(
+    "(" + alternation("swollen_parts.tsv", "part") + r")[がのも]?(?:少し|ぱんぱんに|すごく)?腫れ"
+)
+_PART_TERMS = chart_words("swollen_parts.tsv", "part")
 
 
 def _reaction_term(text: str, reaction: str) -> str:
     if reaction == "腫れ" and (part := _SWOLLEN_PART.search(text)):
         return _PART_TERMS[part.group(1)] + "腫脹"
     return _REACTION_TERMS.get(reaction, reaction)
+
+
+def reaction_term(text: str) -> str:
+    """The first allergic reaction `text` names, as a chart writes it (「まぶたが腫れた」 → 眼瞼腫脹; data/reactions.tsv,
+    swollen_parts.tsv), or ""."""
+    reaction = _REACTIONS.search(text)
+    return _reaction_term(text, reaction.group(0)) if reaction else ""
+
+
+def allergens(text: str) -> list[str]:
+    """The allergens (other than drugs) `text` names (data/allergens.tsv)."""
+    return _ALLERGENS.findall(text)
 
 
 _ALLERGY_PAST = re.compile(r"出た|出まし|なった|なりまし|ありまし|起き|アレルギー")
@@ -300,7 +289,7 @@ def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
             substances = [
                 m.value.generic if m.surface == m.value.generic else f"{m.value.generic}（{m.surface}）"
                 for m in find_drugs(s.text)
-            ] + _ALLERGENS.findall(s.text)
+            ] + allergens(s.text)
             if substances and reaction and (_ALLERGY_PAST.search(s.text) or asked):
                 evidence = ([previous.id] if asked else []) + [s.id]
                 for substance in dict.fromkeys(substances):

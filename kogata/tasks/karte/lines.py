@@ -17,6 +17,7 @@ from kogata.ja.drugs import find_drugs
 from kogata.ja.findings import predicates
 from kogata.ja.sentences import is_question, says_no, sentences
 from kogata.ja.tokenizer import tokenize
+from kogata.tasks.karte import vocabulary
 from kogata.tasks.karte.facts import fold_modifiers, is_allergy_sentence, is_allergy_talk, orders_a_drug
 from kogata.verify import Said
 from kogata.verify.evidence import lay_terms
@@ -39,18 +40,8 @@ _CIRCUMSTANCES = [
     (re.compile(r"動く(?:と|とき)|動かす(?:と|とき)"), "体動時"),
     (re.compile(r"安静にして(?:いる|る)?(?:とき|時)|じっとして(?:いる|る)?(?:とき|時)"), "安静時"),
 ]
-_TESTS = re.compile(
-    r"採血|血液検査|血液の検査|尿検査|尿の検査|検尿|胸のレントゲン|レントゲン|X線|CT|MRI|心臓の超音波|エコー|超音波"
-    r"|運動負荷心電図|ホルター心電図|心電図|心エコー|迅速検査|パッチテスト|聴力検査|内視鏡|胃カメラ|大腸カメラ|骨密度|検査"
-)
-_TEST_TERMS = {
-    "血液の検査": "血液検査",
-    "尿の検査": "尿検査",
-    "胸のレントゲン": "胸部X線",
-    "レントゲン": "X線",
-    "心臓の超音波": "心エコー",
-    "超音波": "エコー",
-}
+_TESTS = re.compile(vocabulary.alternation("tests.tsv", "said"))  # data/tests.tsv
+_TEST_TERMS = vocabulary.chart_words("tests.tsv", "said")
 _WHEN = re.compile(r"\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)(?:後|ぐらい後|くらい後)|明日|来週|次回")
 _ORDERS = re.compile(
     r"しましょう|します|しておきます|お願いします|行います|撮り|撮って|調べ|測り|予約|やります|やりましょう"
@@ -195,6 +186,16 @@ def names_a_test(text: str) -> bool:
     return bool(_TESTS.search(text))
 
 
+def chart_test(said: str) -> str:
+    """A test as a chart names it (レントゲン → X線; data/tests.tsv)."""
+    return _TEST_TERMS.get(said, said)
+
+
+def tests_named(text: str) -> list[str]:
+    """The tests `text` names, as a chart names them."""
+    return [chart_test(m.group(0)) for m in _TESTS.finditer(text)]
+
+
 def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     """Tests ordered and the next visit, as the doctor says them."""
     lines = []
@@ -206,7 +207,7 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         for sentence in sentences(s.text):
             tests = list(
                 dict.fromkeys(
-                    _TEST_TERMS.get(m.group(0), m.group(0))
+                    chart_test(m.group(0))
                     for m in _TESTS.finditer(sentence)
                     if not _CANCELLED.match(sentence, m.end()) and not _CANCELLED.match(sentence, m.end() + 1)
                 )
@@ -514,7 +515,7 @@ def spoken_lines(
                     lines.append(
                         (
                             _TESTS.sub(
-                                lambda m: _TEST_TERMS.get(m.group(0), m.group(0)),
+                                lambda m: chart_test(m.group(0)),
                                 in_chart_words(chart_sentence(sentence)),
                             ),
                             [s.id],

@@ -1,14 +1,31 @@
-"""The words karte hands the verifier (kogata.verify.Vocabulary), read from data/*.tsv."""
+"""karte's words: the tables in data/*.tsv that the chart rules (facts.py, lines.py) build their patterns from, and
+the words karte hands the verifier (kogata.verify.Vocabulary).
+
+A table's word column holds a word or a regular-expression fragment; the rows are tried in file order (the first
+that matches at a place wins, so a longer word goes before its part: 運動負荷心電図 before 心電図).
+"""
 
 from __future__ import annotations
 
-from kogata.tasks.data import column
+from kogata.tasks.data import column, rows
 from kogata.transcript import Transcript
 from kogata.verify import EvidenceIndex, Vocabulary
 
-VOCABULARY = Vocabulary(staff=column("kogata.tasks.karte", "staff.tsv", "label"))
+PACKAGE = "kogata.tasks.karte"
+
+VOCABULARY = Vocabulary(staff=column(PACKAGE, "staff.tsv", "label"))
 
 
 def evidence(transcript: Transcript) -> EvidenceIndex:
     """The transcript as the verifier reads it, with karte's words."""
     return EvidenceIndex(transcript, VOCABULARY)
+
+
+def alternation(name: str, key: str) -> str:
+    """A table's words as one regular-expression alternation, in file order."""
+    return "|".join(column(PACKAGE, name, key))
+
+
+def chart_words(name: str, key: str) -> dict[str, str]:
+    """{word as said: word as a chart writes it} for the rows of a table that name one in `chart`."""
+    return {row[key]: row["chart"] for row in rows(PACKAGE, name) if row["chart"]}

@@ -1,0 +1,57 @@
+"""One case per row of every task word table (kogata/tasks/*/data/*.tsv): the rule that owns the table reads the
+row's `example` and must give its `expect`. A row someone adds is tested as `file.tsv:LINE`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.resources import files
+
+import pytest
+
+from kogata.tasks.call import vocabulary as call_words
+from kogata.tasks.data import rows
+from kogata.tasks.karte import facts, lines
+from kogata.tasks.karte import vocabulary as karte_words
+
+
+def _first(found: list[str]) -> str:
+    return found[0] if found else ""
+
+
+def _cue(kind: str, example: str) -> str:
+    m = call_words.cues(kind).search(example)
+    return m.group(0) if m else ""
+
+
+# (package, file) → the rule: row → what it finds in row["example"]
+RULES: dict[tuple[str, str], Callable[[dict[str, str]], str]] = {
+    ("kogata.tasks.karte", "staff.tsv"): lambda r: "staff" if karte_words.VOCABULARY.is_staff(r["example"]) else "",
+    ("kogata.tasks.karte", "reactions.tsv"): lambda r: facts.reaction_term(r["example"]),
+    ("kogata.tasks.karte", "swollen_parts.tsv"): lambda r: facts.reaction_term(r["example"]),
+    ("kogata.tasks.karte", "allergens.tsv"): lambda r: _first(facts.allergens(r["example"])),
+    ("kogata.tasks.karte", "tests.tsv"): lambda r: _first(lines.tests_named(r["example"])),
+    ("kogata.tasks.call", "staff.tsv"): lambda r: "staff" if call_words.VOCABULARY.is_staff(r["example"]) else "",
+    ("kogata.tasks.call", "cues.tsv"): lambda r: _cue(r["kind"], r["example"]),
+}
+
+TABLES = sorted(
+    (package, path.name)
+    for package in ("kogata.tasks.karte", "kogata.tasks.call", "kogata.tasks.ask")
+    if files(package).joinpath("data").is_dir()
+    for path in files(package).joinpath("data").iterdir()
+    if path.name.endswith(".tsv")
+)
+CASES = [
+    pytest.param(package, name, row, id=f"{package.rsplit('.', 1)[1]}/{name}:{row['line']}")
+    for package, name in TABLES
+    for row in rows(package, name)
+]
+
+
+def test_every_table_has_a_rule():
+    assert set(TABLES) == set(RULES)
+
+
+@pytest.mark.parametrize("package, name, row", CASES)
+def test_row(package, name, row):
+    assert RULES[package, name](row) == row["expect"], row
