@@ -98,14 +98,7 @@ class Answer:
             "found": self.found,
             "answer": self.text,
             "reason": self.reason,
-            "sentences": [
-                s.to_dict() | {"citations": [self.passages[n - 1].chunk.citation for n in s.cites]}
-                for s in self.sentences
-            ],
-            "unsupported": [s.to_dict() for s in self.unsupported],
-            "passages": [dict(h.to_dict(), n=n) for n, h in enumerate(self.passages, 1)],
-            "model": self.model,
-            "seconds": round(self.seconds, 2),
+            **cited_dict(self.sentences, self.unsupported, self.passages, self.model, self.seconds),
         }
 
 
@@ -113,6 +106,21 @@ def _asks(text: str, question: str) -> bool:
     """A question, or the user's question said back: it passes the passage check yet answers nothing."""
     plain = normalize(text).rstrip("。．.")
     return plain.endswith(("か", "?", "？")) or (bool(question) and plain == normalize(question).rstrip("。．.?？"))
+
+
+def cited_dict(
+    sentences: list[Sentence], unsupported: list[Sentence], passages: list[Hit], model: str, seconds: float
+) -> dict:
+    """The JSON an answer and a reply share: the sentences with their citations, the ones dropped, the passages."""
+    return {
+        "sentences": [
+            s.to_dict() | {"citations": [passages[n - 1].chunk.citation for n in s.cites]} for s in sentences
+        ],
+        "unsupported": [s.to_dict() for s in unsupported],
+        "passages": [dict(h.to_dict(), n=n) for n, h in enumerate(passages, 1)],
+        "model": model,
+        "seconds": round(seconds, 2),
+    }
 
 
 def on_topic(question: str, sentences: list[Sentence], glossary: Glossary) -> bool:
