@@ -3,6 +3,7 @@ row's `example` and must give its `expect`. A row someone adds is tested as `fil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from importlib.resources import files
 
@@ -18,8 +19,8 @@ def _first(found: list[str]) -> str:
     return found[0] if found else ""
 
 
-def _cue(kind: str, example: str) -> str:
-    m = call_words.cues(kind).search(example)
+def _match(pattern: str | re.Pattern[str], example: str) -> str:
+    m = re.search(pattern, example)
     return m.group(0) if m else ""
 
 
@@ -31,7 +32,8 @@ RULES: dict[tuple[str, str], Callable[[dict[str, str]], str]] = {
     ("kogata.tasks.karte", "allergens.tsv"): lambda r: _first(facts.allergens(r["example"])),
     ("kogata.tasks.karte", "tests.tsv"): lambda r: _first(lines.tests_named(r["example"])),
     ("kogata.tasks.call", "staff.tsv"): lambda r: "staff" if call_words.VOCABULARY.is_staff(r["example"]) else "",
-    ("kogata.tasks.call", "cues.tsv"): lambda r: _cue(r["kind"], r["example"]),
+    ("kogata.tasks.karte", "cues.tsv"): lambda r: _match(karte_words.cues(r["kind"]), r["example"]),
+    ("kogata.tasks.call", "cues.tsv"): lambda r: _match(call_words.cues(r["kind"]), r["example"]),
 }
 
 TABLES = sorted(

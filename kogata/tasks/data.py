@@ -22,3 +22,9 @@ def rows(package: str, name: str) -> tuple[dict[str, str], ...]:
 def column(package: str, name: str, key: str) -> tuple[str, ...]:
     """One column of a table, in order."""
     return tuple(row[key] for row in rows(package, name))
+
+
+def alternation(package: str, name: str, key: str, *, kind: str | None = None) -> str:
+    """One column of a table as a regular-expression alternation in file order (only the rows of `kind`, if given):
+    each cell is a word or a regular-expression fragment, and at any place the first row that matches wins."""
+    return "|".join(row[key] for row in rows(package, name) if kind is None or row["kind"] == kind)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from kogata.tasks.data import column, rows
+from kogata.tasks.data import alternation, column
 from kogata.transcript import Transcript
 from kogata.verify import EvidenceIndex, Vocabulary
 
@@ -21,4 +21,4 @@ def evidence(transcript: Transcript) -> EvidenceIndex:
 
 def cues(kind: str) -> re.Pattern[str]:
     """The cues of one kind in data/cues.tsv (wish, courtesy, done, promise) as one pattern, in file order."""
-    return re.compile("|".join(row["cue"] for row in rows(PACKAGE, "cues.tsv") if row["kind"] == kind))
+    return re.compile(alternation(PACKAGE, "cues.tsv", "cue", kind=kind))

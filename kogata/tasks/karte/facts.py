@@ -14,7 +14,7 @@ from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
 from kogata.ja.sentences import denies, is_question, says_no, sentences, sounds_fine
 from kogata.ja.tokenizer import tokenize
-from kogata.tasks.karte.vocabulary import alternation, chart_words
+from kogata.tasks.karte.vocabulary import alternation, chart_words, cues
 from kogata.verify import EvidenceIndex, Said
 
 # name, pattern on cleaned text (value in group 1), unit
@@ -35,17 +35,14 @@ _VITALS = [
 _BARE_TEMPERATURE = re.compile(r"(?<![\d.])(3[4-9]|4[0-2])(\.\d)?℃")
 
 _DOSE = re.compile(r"\d+(?:\.\d+)?(?:mg|g|mL|μg|単位|錠|カプセル|包|枚|本|滴|パフ|吸入)")
-_DIRECTION = re.compile(r"増や|増量|に上げ|減ら|減量|に下げ")
+_DIRECTION = re.compile(cues("direction"))
 _CHART_FREQUENCY = {"頓服": "頓用", "寝る前": "就寝前"}
 _MASS = re.compile(r"(?:mg|g|μg|mL|単位)$")
 _FREQUENCY = re.compile(
     r"1日\d回(?:毎食後|朝夕食後|朝食後|夕食後|就寝前|寝る前)?|毎食後|朝夕|朝食後|夕食後|就寝前|寝る前|頓用|頓服|\d+時間おき|週\d回"
 )
 _DURATION = re.compile(r"\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
-_PRESCRIBING = re.compile(
-    r"出し|処方|始め|追加|開始|飲んでください|使ってください|貼ってください|塗ってください|出ます|お渡し"
-    r"|にします|にしましょう|使います|使いましょう|を使|点滴し|注射し"
-)
+_PRESCRIBING = re.compile(cues("prescribing"))
 _STATUS_CUES = [  # strongest first
     (
         "stopped",
@@ -90,10 +87,10 @@ def allergens(text: str) -> list[str]:
     return _ALLERGENS.findall(text)
 
 
-_ALLERGY_PAST = re.compile(r"出た|出まし|なった|なりまし|ありまし|起き|アレルギー")
+_ALLERGY_PAST = re.compile(cues("allergy_past"))
 _ASKS_ALLERGY = re.compile(r"アレルギー")
-_SUSPECTED = re.compile(r"疑|かもしれ|可能性|思います|でしょう|考えられ|否定でき|おそらく|恐らく")
-_HISTORY = re.compile(r"既往|以前|昔|前に|持病|治療中|通院中|飲んで|言われて")
+_SUSPECTED = re.compile(cues("suspected"))
+_HISTORY = re.compile(cues("history"))
 _RISK_AFTER = re.compile(
     r"[のをにが]?(?:原因|予防|防|リスク|危険|なる|なり|起こ|可能性は低|出たら|あったら|出る場合|の場合|なら)"
 )

@@ -7,6 +7,7 @@ that matches at a place wins, so a longer word goes before its part: 運動負�
 
 from __future__ import annotations
 
+from kogata.tasks import data
 from kogata.tasks.data import column, rows
 from kogata.transcript import Transcript
 from kogata.verify import EvidenceIndex, Vocabulary
@@ -23,7 +24,12 @@ def evidence(transcript: Transcript) -> EvidenceIndex:
 
 def alternation(name: str, key: str) -> str:
     """A table's words as one regular-expression alternation, in file order."""
-    return "|".join(column(PACKAGE, name, key))
+    return data.alternation(PACKAGE, name, key)
+
+
+def cues(kind: str) -> str:
+    """The cues of one kind in data/cues.tsv (prescribing, suspected, clinical …) as one alternation."""
+    return data.alternation(PACKAGE, "cues.tsv", "cue", kind=kind)
 
 
 def chart_words(name: str, key: str) -> dict[str, str]:
