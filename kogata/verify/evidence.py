@@ -21,9 +21,15 @@ from importlib.resources import files
 from kogata.ja import Finding, find_findings
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import Drug, find_drugs
-from kogata.ja.glyphs import non_japanese_chars
 from kogata.transcript import Transcript, Utterance
-from kogata.verify.text import clean, content_chars, quantities, same_quantity
+from kogata.verify.text import (
+    citation_problems,
+    clean,
+    content_chars,
+    glyph_problems,
+    quantities,
+    same_quantity,
+)
 from kogata.verify.vocabulary import Vocabulary
 
 # Of a line's content characters (kogata.verify.text.content_chars), the share its cited words must have:
@@ -123,17 +129,12 @@ class EvidenceIndex:
         `asserts_findings=False` is for plans and instructions (「呼吸困難出現時は再診」), which name symptoms
         without saying the patient has them.
         """
-        if not evidence:
-            return ["根拠となる発言番号がありません"]
-        unknown = [i for i in evidence if i not in self.said]
-        if unknown:
-            return [f"発言{', '.join(map(str, unknown))}は存在しません"]
+        if problems := citation_problems(evidence, self.said, none="根拠となる発言番号がありません", source="発言"):
+            return problems
         cited = self.cited(evidence)
         ids = "・".join(str(i) for i in evidence)
         line = clean(text)
-        problems: list[str] = []
-        if foreign := non_japanese_chars(text):
-            problems.append(f"日本語で使わない漢字「{''.join(foreign)}」があります")
+        problems = glyph_problems(text)
 
         cited_quantities = set().union(*(s.quantities for s in cited))
         drug_names = re.compile("|".join(re.escape(m.value.generic) for m in find_drugs(line)) or r"(?!)")

@@ -18,10 +18,16 @@ from dataclasses import dataclass, field
 from kogata.ja.articles import article_refs  # the same spelling of 第五条 as the pack's citations
 from kogata.ja.drugs import find_drugs
 from kogata.ja.glossary import Glossary
-from kogata.ja.glyphs import non_japanese_chars
 from kogata.ja.numbers import parse_kanji_number
 from kogata.ja.tokenizer import tokenize
-from kogata.verify.text import clean, content_chars, quantities, same_quantity
+from kogata.verify.text import (
+    citation_problems,
+    clean,
+    content_chars,
+    glyph_problems,
+    quantities,
+    same_quantity,
+)
 
 # Answers paraphrase regulations less than charts rewrite speech, so more of a sentence must be found.
 MIN_COVERAGE = 0.6
@@ -171,17 +177,12 @@ class PassageIndex:
 
     def check(self, text: str, cites: Sequence[int]) -> list[str]:
         """Why `text` is not supported by the passages `cites` names (empty when it is)."""
-        if not cites:
-            return ["出典の番号がありません"]
-        unknown = [i for i in cites if i not in self.sources]
-        if unknown:
-            return [f"資料{', '.join(map(str, unknown))}は存在しません"]
+        if problems := citation_problems(cites, self.sources, none="出典の番号がありません", source="資料"):
+            return problems
         cited = [self.sources[i] for i in cites]
         ids = "・".join(str(i) for i in cites)
         line = document_clean(text)
-        problems: list[str] = []
-        if foreign := non_japanese_chars(text):
-            problems.append(f"日本語で使わない漢字「{''.join(foreign)}」があります")
+        problems = glyph_problems(text)
         have_quantities = set().union(*(s.quantities for s in cited))
         for value, unit in sorted(quantities(_without_articles(line))):
             if not any(same_quantity((value, unit), q) for q in have_quantities):

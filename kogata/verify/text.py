@@ -7,9 +7,11 @@ passages (kogata.verify.passages).
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Sequence
 
 from kogata.ja import find_quantities, normalize, normalize_numbers
 from kogata.ja.drugs import find_drugs
+from kogata.ja.glyphs import non_japanese_chars
 
 # Words that chart style adds around facts; they are not content a line must find in the transcript.
 _STOCK = re.compile(
@@ -45,3 +47,18 @@ def quantities(text: str) -> set[tuple[str, str]]:
 def content_chars(text: str) -> set[str]:
     """The content characters of a line (kanji, katakana, Latin, digits), without chart style's stock words."""
     return {c for c in _STOCK.sub(" ", text) if _CONTENT.match(c)}
+
+
+def citation_problems(cites: Sequence[int], known: Container[int], *, none: str, source: str) -> list[str]:
+    """Why a citation leaves nothing to check against: no number at all (the message `none`), or numbers that
+    name no `source` (発言, 資料) there is."""
+    if not cites:
+        return [none]
+    unknown = [i for i in cites if i not in known]
+    return [f"{source}{', '.join(map(str, unknown))}は存在しません"] if unknown else []
+
+
+def glyph_problems(text: str) -> list[str]:
+    """A problem for characters Japanese does not use (a small model's simplified Chinese), or none."""
+    foreign = non_japanese_chars(text)
+    return [f"日本語で使わない漢字「{''.join(foreign)}」があります"] if foreign else []
