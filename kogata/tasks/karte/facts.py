@@ -76,8 +76,8 @@ def _reaction_term(text: str, reaction: str) -> str:
 
 
 def reaction_term(text: str) -> str:
-    """The first allergic reaction `text` names, as a chart writes it (「まぶたが腫れた」 → 眼瞼腫脹; data/reactions.tsv,
-    swollen_parts.tsv), or ""."""
+    """The first allergic reaction `text` names, as a chart writes it (「まぶたが腫れた」 → 眼瞼腫脹;
+    data/reactions.tsv, swollen_parts.tsv), or ""."""
     reaction = _REACTIONS.search(text)
     return _reaction_term(text, reaction.group(0)) if reaction else ""
 
@@ -129,7 +129,8 @@ def vitals(said: list[Said]) -> list[dict]:
 
 
 def is_allergy_sentence(text: str) -> bool:
-    """「ペニシリンで蕁麻疹が出た」「卵で蕁麻疹」; not 「小児喘息で、キプレスを飲んでます」 (a drug for the condition)."""
+    """「ペニシリンで蕁麻疹が出た」「卵で蕁麻疹」; not 「小児喘息で、キプレスを飲んでます」
+    (a drug for the condition)."""
     reaction = _REACTIONS.search(text)
     return bool(reaction and (_ALLERGY_PAST.search(text) or _ALLERGENS.search(text))) or "アレルギー" in text
 
@@ -264,7 +265,7 @@ def change_word(med: dict, direction: str = "") -> str:
     the direction the doctor said (「1日3回に増やして」), else 変更."""
     numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", med["dose"])]
     if "→" in med["dose"] and len(numbers) >= 2:
-        if len(numbers) >= 3 and all(a > b for a, b in zip(numbers, numbers[1:])):
+        if len(numbers) >= 3 and all(a > b for a, b in zip(numbers, numbers[1:], strict=False)):
             return "漸減"
         return "増量" if numbers[-1] > numbers[0] else "減量" if numbers[-1] < numbers[0] else "変更"
     return direction or "変更"
@@ -312,7 +313,7 @@ def _denied_words(text: str) -> list[str]:
     tokens = tokenize(text)
     return [
         t.surface
-        for t, particle, neg in zip(tokens, tokens[1:], tokens[2:])
+        for t, particle, neg in zip(tokens, tokens[1:], tokens[2:], strict=False)
         if t.pos[0] == "名詞"
         and len(t.surface) >= 2
         and particle.surface in ("は", "も", "が")
@@ -337,7 +338,8 @@ def negatives(index: EvidenceIndex) -> list[dict]:
             or any(not find_findings(c) and sounds_fine(c) for c in clauses)
         ):
             # 「しびれもないですし、しゃべるのも普通です」: the clause that names nothing answers for the rest
-            # 「ないです」「それは大丈夫です」「目も大丈夫です」 answering 「息苦しさはありますか」「…物が二重に見えることは」
+            # 「ないです」「それは大丈夫です」「目も大丈夫です」 answering 「息苦しさはありますか」
+            # 「…物が二重に見えることは」
             terms += [f.term for f in question.findings if f.term not in affirmed]
         elif question is not None:  # 「痛みもないし、耳だれもないです」 to 「耳の痛みや、耳だれは」: 耳痛 too
             named = {f.term for f in s.findings}
@@ -364,7 +366,9 @@ def problems(said: list[Said]) -> list[dict]:
             continue  # an allergic reaction is recorded as an allergy, not as a problem
         for sentence in sentences(s.text):
             if s.staff and (is_question(sentence) or _IF.search(sentence)):
-                continue  # a question (「アレルギーはありますか」) or a warning (「血便が出るときは」) names a disease without finding it
+                # a question (「アレルギーはありますか」) or a warning (「血便が出るときは」) names a disease
+                # without finding it
+                continue
             sentence = fold_modifiers(sentence)
             for m in find_diseases(sentence):
                 after = sentence[m.span[1] :]

@@ -399,8 +399,8 @@ def _topic(question: Said, answer: Said) -> str:
 
 
 def _answers_when(sentence: str, question: Said | None) -> bool:
-    """「5年くらい前から毎年です」 to 「毎年この時期に症状が出ますか」: when, how long or how often, answering a question
-    about something clinical."""
+    """「5年くらい前から毎年です」 to 「毎年この時期に症状が出ますか」: when, how long or how often, answering a
+    question about something clinical."""
     return (
         question is not None
         and is_clinical(question.text)
@@ -515,8 +515,8 @@ def spoken_lines(
 
 
 def _per_utterance(lines: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
-    """The sentences kept from one utterance as one line (「食事を減らして、毎日1時間歩くようにしたんです。お昼を抜いちゃう
-    日もあって。」), as a chart writes what was said in one breath."""
+    """The sentences kept from one utterance as one line (「食事を減らして、毎日1時間歩くようにしたんです。
+    お昼を抜いちゃう日もあって。」), as a chart writes what was said in one breath."""
     joined: list[tuple[str, list[int]]] = []
     for text, ids in lines:
         if joined and joined[-1][1] == ids:
