@@ -11,12 +11,9 @@ Shared by every task that writes evidence-linked output (karte, call-centre reco
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
-from importlib.resources import files
 
 from kogata.ja import Finding, find_findings
 from kogata.ja.diseases import find_diseases
@@ -37,24 +34,6 @@ from kogata.verify.vocabulary import Vocabulary
 MIN_COVERAGE = 0.4
 
 
-@cache
-def _terms(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    text = files("kogata.ja").joinpath(f"data/{name}").read_text(encoding="utf-8")
-    return tuple((r["term"], tuple(r["plain"].split("|"))) for r in csv.DictReader(text.splitlines(), delimiter="\t"))
-
-
-def lay_terms() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Everyday words a chart always writes in its own (後ろ頭 → 後頭部, 昼ご飯 → 昼食; kogata/ja/data/lay_terms.tsv):
-    safe to substitute anywhere, unlike 喉 → 咽頭 (「喉が赤い」 is not 「咽頭が赤い」 in a chart)."""
-    return _terms("lay_terms.tsv")
-
-
-@lru_cache(maxsize=1)
-def chart_terms() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Chart-style words and the plain words said for them (kogata/ja/data/chart_terms.tsv and lay_terms.tsv)."""
-    return _terms("chart_terms.tsv") + lay_terms()
-
-
 @dataclass
 class Said:
     """One utterance as the verifier sees it."""
@@ -72,14 +51,14 @@ class Said:
         return self.utterance.id
 
 
-def _vocabulary(text: str, drugs: Sequence[Drug], findings: Sequence[Finding]) -> str:
+def _vocabulary(text: str, drugs: Sequence[Drug], findings: Sequence[Finding], vocabulary: Vocabulary) -> str:
     """An utterance with the words a chart may use for what it says: symptom terms, the generic and brand
-    names of drugs, standard disease names, and chart-style words for plain ones (喉 → 咽頭)."""
+    names of drugs, standard disease names, and the task's words for plain ones (Vocabulary.synonyms: 喉 → 咽頭)."""
     words = [text, *(f.term for f in findings)]
     words += [name for d in drugs for name in (d.generic, *d.brands)]
     words += [m.value.name for m in find_diseases(text)]
     source = " ".join(words)
-    return source + " " + " ".join(term for term, plain in chart_terms() if any(p in source for p in plain))
+    return source + " " + " ".join(term for term, plain in vocabulary.synonyms if any(p in source for p in plain))
 
 
 @dataclass
@@ -103,7 +82,7 @@ class EvidenceIndex:
                 quantities(text),
                 {d.generic for d in drugs},
                 findings,
-                content_chars(_vocabulary(text, drugs, findings)),
+                content_chars(_vocabulary(text, drugs, findings, self.vocabulary), self.vocabulary.stock_pattern),
                 self.vocabulary.is_staff(u.speaker),
             )
         affirmed = {f.term for s in self.said.values() if not s.staff for f in s.findings if not f.negated}
@@ -158,7 +137,7 @@ class EvidenceIndex:
             ):
                 problems.append(f"発言{ids}では「{f.term}」は否定されています")
 
-        grams = content_chars(line)
+        grams = content_chars(line, self.vocabulary.stock_pattern)
         if grams:
             have = set().union(*(s.content for s in cited))
             coverage = len(grams & have) / len(grams)

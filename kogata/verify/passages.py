@@ -28,6 +28,7 @@ from kogata.verify.text import (
     quantities,
     same_quantity,
 )
+from kogata.verify.vocabulary import Vocabulary
 
 # Answers paraphrase regulations less than charts rewrite speech, so more of a sentence must be found.
 MIN_COVERAGE = 0.6
@@ -144,6 +145,7 @@ def nouns(text: str) -> list[tuple[str, str]]:
 class PassageIndex:
     passages: dict[int, str]  # id → passage text (with its citation header, e.g. title and 第5条)
     glossary: Glossary = field(default_factory=Glossary)
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)  # the task's stock words
 
     def __post_init__(self) -> None:
         self.sources: dict[int, Source] = {}
@@ -155,7 +157,7 @@ class PassageIndex:
                 quantities(_without_articles(text)),
                 {m.value.generic for m in find_drugs(text)},
                 _articles(text),
-                content_chars(text),
+                content_chars(text, self.vocabulary.stock_pattern),
                 {t.normalized_form for t in tokenize(text)},
             )
 
@@ -199,7 +201,7 @@ class PassageIndex:
         missing = [surface for surface, normal in nouns(line) if not self._found(surface, normal, joined, words)]
         if missing:
             problems.append(f"「{'」「'.join(missing)}」が資料{ids}にありません")
-        grams = content_chars(line)
+        grams = content_chars(line, self.vocabulary.stock_pattern)
         if grams:
             coverage = len(grams & set().union(*(s.content for s in cited))) / len(grams)
             if coverage < MIN_COVERAGE:

@@ -20,6 +20,7 @@ from kogata.ja.glossary import Glossary
 from kogata.ja.normalize import normalize
 from kogata.knowledge.retrieve import Hit, Retriever
 from kogata.tasks.ask.prompt import answer_messages
+from kogata.tasks.ask.vocabulary import VOCABULARY
 from kogata.verify.passages import PassageIndex, nouns
 from kogata.verify.recite import recite
 
@@ -158,7 +159,7 @@ def verify(
 
 
 def passage_index(hits: list[Hit], retriever: Retriever) -> PassageIndex:
-    return PassageIndex({n: h.chunk.context for n, h in enumerate(hits, 1)}, retriever.pack.glossary)
+    return PassageIndex({n: h.chunk.context for n, h in enumerate(hits, 1)}, retriever.pack.glossary, VOCABULARY)
 
 
 def grounded(

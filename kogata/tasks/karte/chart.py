@@ -116,10 +116,14 @@ def _medication_line(med: dict, direction: str = "") -> Item:
     return Item(f"{_medication(med)} {word}。", list(med["evidence"]))
 
 
+def _content(text: str) -> set[str]:
+    return content_chars(text, vocabulary.VOCABULARY.stock_pattern)
+
+
 def _from_the_example(text: str) -> bool:
     """A line copied from the prompt's worked example (「右下腹部に圧痛あり。」 in a visit about a rash)."""
-    mine = content_chars(text)
-    return any(len(mine & content_chars(line)) >= 0.8 * len(mine) for line in SPEC.example_lines)
+    mine = _content(text)
+    return any(len(mine & _content(line)) >= 0.8 * len(mine) for line in SPEC.example_lines)
 
 
 def _names_something(text: str) -> bool:
@@ -149,9 +153,9 @@ def _lines(found: list[tuple[str, list[int]]]) -> list[Item]:
 
 def _adds(item: Item, soap: dict[str, list[Item]]) -> bool:
     """Whether a drafted line says enough that no line citing any of the same utterances says already."""
-    mine = content_chars(item.text)
+    mine = _content(item.text)
     near = set().union(
-        *(content_chars(x.text) for lines in soap.values() for x in lines if set(x.evidence) & set(item.evidence))
+        *(_content(x.text) for lines in soap.values() for x in lines if set(x.evidence) & set(item.evidence))
     )
     return len(mine - near) >= max(2, NOVEL_SHARE * len(mine))
 

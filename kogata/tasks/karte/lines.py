@@ -20,7 +20,6 @@ from kogata.ja.tokenizer import tokenize
 from kogata.tasks.karte import vocabulary
 from kogata.tasks.karte.facts import fold_modifiers, is_allergy_sentence, is_allergy_talk, orders_a_drug
 from kogata.verify import Said
-from kogata.verify.evidence import lay_terms
 
 _ONSET = re.compile(
     r"((?:\d+(?:〜\d+)?|半|数)(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝"
@@ -289,7 +288,7 @@ _ABOUT_AGO = re.compile(r"(?<![約\d])(\d+(?:〜\d+)?)(日|週間|か月|ヶ月|
 
 
 def in_chart_words(text: str) -> str:
-    """後ろ頭 → 後頭部, お昼 → 昼食 (kogata.verify.evidence.lay_terms); for lines, never inside a quote of the words."""
+    """後ろ頭 → 後頭部, お昼 → 昼食 (data/lay_terms.tsv); for lines, never inside a quote of the words."""
     for word, term in _lay_words():
         text = text.replace(word, term)
     return text
@@ -297,7 +296,10 @@ def in_chart_words(text: str) -> str:
 
 @functools.cache
 def _lay_words() -> list[tuple[str, str]]:
-    return sorted(((word, term) for term, plain in lay_terms() for word in plain), key=lambda p: -len(p[0]))
+    return sorted(
+        ((word, term) for term, plain in vocabulary.synonyms("lay_terms.tsv") for word in plain),
+        key=lambda p: -len(p[0]),
+    )
 
 
 def chart_sentence(sentence: str) -> str:

@@ -14,7 +14,17 @@ from kogata.verify import EvidenceIndex, Vocabulary
 
 PACKAGE = "kogata.tasks.karte"
 
-VOCABULARY = Vocabulary(staff=column(PACKAGE, "staff.tsv", "label"))
+
+def synonyms(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(the word written, the plain words said for it) of a table with `term` and `plain` (words split by |)."""
+    return tuple((row["term"], tuple(row["plain"].split("|"))) for row in rows(PACKAGE, name))
+
+
+VOCABULARY = Vocabulary(
+    staff=column(PACKAGE, "staff.tsv", "label"),
+    stock=column(PACKAGE, "stock.tsv", "word"),
+    synonyms=synonyms("chart_terms.tsv") + synonyms("lay_terms.tsv"),
+)
 
 
 def evidence(transcript: Transcript) -> EvidenceIndex:
