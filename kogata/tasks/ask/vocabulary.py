@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from kogata.tasks.data import column
-from kogata.verify import Vocabulary
+from kogata.tasks import data
 
-VOCABULARY = Vocabulary(stock=column("kogata.tasks.ask", "stock.tsv", "word"))
+VOCABULARY = data.vocabulary("kogata.tasks.ask")

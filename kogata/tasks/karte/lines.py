@@ -17,6 +17,7 @@ from kogata.ja.drugs import find_drugs
 from kogata.ja.findings import predicates
 from kogata.ja.sentences import is_question, says_no, sentences
 from kogata.ja.tokenizer import tokenize
+from kogata.tasks import data
 from kogata.tasks.karte import vocabulary
 from kogata.tasks.karte.facts import fold_modifiers, is_allergy_sentence, is_allergy_talk, orders_a_drug
 from kogata.verify import Said
@@ -297,7 +298,7 @@ def in_chart_words(text: str) -> str:
 @functools.cache
 def _lay_words() -> list[tuple[str, str]]:
     return sorted(
-        ((word, term) for term, plain in vocabulary.synonyms("lay_terms.tsv") for word in plain),
+        ((word, term) for term, plain in data.synonyms(vocabulary.PACKAGE, "lay_terms.tsv") for word in plain),
         key=lambda p: -len(p[0]),
     )
 

@@ -8,23 +8,12 @@ that matches at a place wins, so a longer word goes before its part: 運動負�
 from __future__ import annotations
 
 from kogata.tasks import data
-from kogata.tasks.data import column, rows
+from kogata.tasks.data import rows
 from kogata.transcript import Transcript
-from kogata.verify import EvidenceIndex, Vocabulary
+from kogata.verify import EvidenceIndex
 
 PACKAGE = "kogata.tasks.karte"
-
-
-def synonyms(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(the word written, the plain words said for it) of a table with `term` and `plain` (words split by |)."""
-    return tuple((row["term"], tuple(row["plain"].split("|"))) for row in rows(PACKAGE, name))
-
-
-VOCABULARY = Vocabulary(
-    staff=column(PACKAGE, "staff.tsv", "label"),
-    stock=column(PACKAGE, "stock.tsv", "word"),
-    synonyms=synonyms("chart_terms.tsv") + synonyms("lay_terms.tsv"),
-)
+VOCABULARY = data.vocabulary(PACKAGE)  # staff.tsv, stock.tsv, chart_terms.tsv, lay_terms.tsv
 
 
 def evidence(transcript: Transcript) -> EvidenceIndex:
