@@ -19,14 +19,7 @@ from kogata.ja import Finding, find_findings
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import Drug, find_drugs
 from kogata.transcript import Transcript, Utterance
-from kogata.verify.text import (
-    citation_problems,
-    clean,
-    content_chars,
-    glyph_problems,
-    quantities,
-    same_quantity,
-)
+from kogata.verify.text import citation_problems, clean, content_chars, fact_problems, glyph_problems, quantities
 from kogata.verify.vocabulary import Vocabulary
 
 # Of a line's content characters (kogata.verify.text.content_chars), the share its cited words must have:
@@ -115,16 +108,9 @@ class EvidenceIndex:
         line = clean(text)
         problems = glyph_problems(text)
 
-        cited_quantities = set().union(*(s.quantities for s in cited))
         drug_names = re.compile("|".join(re.escape(m.value.generic) for m in find_drugs(line)) or r"(?!)")
-        for value, unit in sorted(quantities(drug_names.sub(" ", line))):  # マクロゴール4000 is a name
-            if not any(same_quantity((value, unit), said) for said in cited_quantities):
-                problems.append(f"数値「{value}{unit}」が発言{ids}にありません")
-
-        cited_drugs = set().union(*(s.drugs for s in cited))
-        for m in find_drugs(line):
-            if m.value.generic not in cited_drugs:
-                problems.append(f"薬剤「{m.surface}」が発言{ids}にありません")
+        written = quantities(drug_names.sub(" ", line))  # マクロゴール4000 is a name
+        problems += fact_problems(line, written, cited, f"発言{ids}")
 
         for f in find_findings(line) if asserts_findings else ():
             if f.negated:

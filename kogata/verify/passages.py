@@ -20,14 +20,7 @@ from kogata.ja.drugs import find_drugs
 from kogata.ja.glossary import Glossary
 from kogata.ja.numbers import parse_kanji_number
 from kogata.ja.tokenizer import tokenize
-from kogata.verify.text import (
-    citation_problems,
-    clean,
-    content_chars,
-    glyph_problems,
-    quantities,
-    same_quantity,
-)
+from kogata.verify.text import citation_problems, clean, content_chars, fact_problems, glyph_problems, quantities
 from kogata.verify.vocabulary import Vocabulary
 
 # Answers paraphrase regulations less than charts rewrite speech, so more of a sentence must be found.
@@ -185,14 +178,7 @@ class PassageIndex:
         ids = "・".join(str(i) for i in cites)
         line = document_clean(text)
         problems = glyph_problems(text)
-        have_quantities = set().union(*(s.quantities for s in cited))
-        for value, unit in sorted(quantities(_without_articles(line))):
-            if not any(same_quantity((value, unit), q) for q in have_quantities):
-                problems.append(f"数値「{value}{unit}」が資料{ids}にありません")
-        have_drugs = set().union(*(s.drugs for s in cited))
-        for m in find_drugs(line):
-            if m.value.generic not in have_drugs:
-                problems.append(f"薬剤「{m.surface}」が資料{ids}にありません")
+        problems += fact_problems(line, quantities(_without_articles(line)), cited, f"資料{ids}")
         have_articles = set().union(*(s.articles for s in cited))
         for ref in sorted(_articles(line) - have_articles):
             problems.append(f"「{ref}」が資料{ids}にありません")

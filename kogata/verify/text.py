@@ -7,7 +7,8 @@ passages (kogata.verify.passages).
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Sequence
+from collections.abc import Container, Iterable, Sequence
+from typing import Protocol
 
 from kogata.ja import find_quantities, normalize, normalize_numbers
 from kogata.ja.drugs import find_drugs
@@ -59,3 +60,26 @@ def glyph_problems(text: str) -> list[str]:
     """A problem for characters Japanese does not use (a small model's simplified Chinese), or none."""
     foreign = non_japanese_chars(text)
     return [f"日本語で使わない漢字「{''.join(foreign)}」があります"] if foreign else []
+
+
+class Facts(Protocol):
+    """What a cited utterance or passage has read: its numbers with units, and its drugs' generic names."""
+
+    quantities: set[tuple[str, str]]
+    drugs: set[str]
+
+
+def fact_problems(line: str, written: Iterable[tuple[str, str]], cited: Sequence[Facts], where: str) -> list[str]:
+    """The numbers (`written`: the line's, names and article numbers taken out) and drugs of a line that the cited
+    words (`where`: 発言1・2, 資料3) do not have."""
+    have_quantities = set().union(*(s.quantities for s in cited))
+    problems = [
+        f"数値「{value}{unit}」が{where}にありません"
+        for value, unit in sorted(written)
+        if not any(same_quantity((value, unit), q) for q in have_quantities)
+    ]
+    have_drugs = set().union(*(s.drugs for s in cited))
+    problems += [
+        f"薬剤「{m.surface}」が{where}にありません" for m in find_drugs(line) if m.value.generic not in have_drugs
+    ]
+    return problems
