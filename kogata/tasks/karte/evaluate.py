@@ -26,7 +26,7 @@ from kogata.tasks.karte.schema import CHART_SCHEMA, SECTIONS
 from kogata.tasks.karte.vocabulary import evidence as EvidenceIndex  # bound to karte's vocabulary
 from kogata.transcript import read_transcript
 from kogata.verify import clean
-from kogata.verify.evidence import same_quantity
+from kogata.verify.text import same_quantity
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "data" / "consultations"
 _DOSE_UNITS = {"mg", "g", "mL", "μg", "単位", "錠", "カプセル", "包"}
