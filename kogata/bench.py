@@ -121,7 +121,7 @@ def _another_visit(llm) -> None:
     """Chart-prompt a different (one-line) visit, so that the next chart reads its transcript as a new visit
     does: the instruction stays in the prompt cache, the transcript is not (a repeat would be served from it)."""
     from kogata.engine import generate
-    from kogata.tasks.karte.prompt import messages
+    from kogata.tasks.karte.draft import messages
     from kogata.transcript import parse_transcript
     from kogata.verify import EvidenceIndex
 

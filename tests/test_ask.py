@@ -12,6 +12,7 @@ from kogata.knowledge.retrieve import Hit, Retriever
 from kogata.knowledge.store import Passage
 from kogata.tasks.ask import NOT_FOUND, ask, draft_reply
 from kogata.tasks.ask.answer import verify
+from kogata.tasks.ask.vocabulary import VOCABULARY
 from kogata.verify.passages import PassageIndex
 
 RULE = """さくら市粗大ごみ規則
@@ -31,7 +32,7 @@ def hits():
 
 @pytest.fixture(scope="module")
 def index(hits):
-    return PassageIndex({n: h.chunk.context for n, h in enumerate(hits, 1)})
+    return PassageIndex({n: h.chunk.context for n, h in enumerate(hits, 1)}, vocabulary=VOCABULARY)
 
 
 @pytest.mark.parametrize(
@@ -110,9 +111,10 @@ def test_ask_answers_with_citations(pack, model):
     answer = ask(pack, "粗大ごみの処理手数料はいくらですか。", model=model, k=2)
     assert answer.found, (answer.reason, [(s.text, s.problems) for s in answer.unsupported])
     assert "500" in answer.text.replace("五百", "500")
+    index = PassageIndex({n: h.chunk.context for n, h in enumerate(answer.passages, 1)}, vocabulary=VOCABULARY)
     for s in answer.sentences:
         assert s.cites and not s.problems
-        assert PassageIndex({n: h.chunk.context for n, h in enumerate(answer.passages, 1)}).check(s.text, s.cites) == []
+        assert index.check(s.text, s.cites) == []
     cited = {answer.passages[n - 1].chunk.citation for s in answer.sentences for n in s.cites}
     assert "sodai.txt 第7条" in cited
     assert answer.to_dict()["sentences"][0]["citations"]

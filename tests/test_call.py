@@ -18,8 +18,8 @@ from kogata.tasks.call.dates import add_business_days, find_deadline, find_deadl
 from kogata.tasks.call.record import assemble, draft
 from kogata.tasks.call.rules import actions_from_words, follow_up_from_words, requests_from_words
 from kogata.tasks.call.similar import match, similarity
+from kogata.tasks.call.vocabulary import evidence
 from kogata.transcript import parse_transcript, read_transcript
-from kogata.verify import EvidenceIndex
 
 CALLS = Path(__file__).resolve().parents[1] / "data" / "calls"
 KOGATA = [str(Path(sys.executable).with_name("kogata"))]  # the installed command
@@ -33,7 +33,7 @@ FRIDAY = date(2026, 11, 27)
 @pytest.fixture(scope="module")
 def address_change(llm):
     reference = json.loads((CALLS / "003_jusho_henko.json").read_text(encoding="utf-8"))
-    index = EvidenceIndex(read_transcript(CALLS / "003_jusho_henko.txt"))
+    index = evidence(read_transcript(CALLS / "003_jusho_henko.txt"))
     drafted = draft(llm, list(index.said.values()))
     drafted["requests"].append(reference["planted"])  # 4丁目: the customer said 3丁目5番8号
     record = assemble(index, drafted, call_date=date.fromisoformat(reference["call_date"]), model=llm.spec.name)
@@ -78,7 +78,7 @@ CALL = """オペレーター：お電話ありがとうございます。さく�
 
 @pytest.fixture(scope="module")
 def index():
-    return EvidenceIndex(parse_transcript(CALL))
+    return evidence(parse_transcript(CALL))
 
 
 def _draft(**parts):
@@ -153,9 +153,7 @@ def test_follow_up_from_the_words_when_the_model_has_none(index):
     assert record.issue.text == "入院したので給付金を請求したいです" and record.issue.evidence == [
         2
     ]  # the opening words
-    silent = assemble(
-        EvidenceIndex(parse_transcript("オペレーター：お電話ありがとうございます。\n顧客：はい。")), _draft()
-    )
+    silent = assemble(evidence(parse_transcript("オペレーター：お電話ありがとうございます。\n顧客：はい。")), _draft())
     assert silent.to_dict()["issue"] is None and silent.to_dict()["follow_up"] is None
 
 
@@ -163,7 +161,7 @@ def test_follow_up_from_the_words_when_the_model_has_none(index):
 def test_planted_facts_in_the_synthetic_calls_are_flagged(name):
     reference = json.loads((CALLS / f"{name}.json").read_text(encoding="utf-8"))
     assert reference["synthetic"] is True
-    idx = EvidenceIndex(read_transcript(CALLS / f"{name}.txt"))
+    idx = evidence(read_transcript(CALLS / f"{name}.txt"))
     record = assemble(idx, _draft(requests=[reference["planted"]]))
     assert not record.requests[0].supported, reference["planted"]
 
@@ -269,7 +267,7 @@ def test_asdc_reader_drops_the_recap(tmp_path):
     "args, content, message",
     [
         (["call"], b"", "empty"),
-        (["call"], "Operator: hello\nCustomer: I want to cancel".encode(), "Japanese"),
+        (["call"], b"Operator: hello\nCustomer: I want to cancel", "Japanese"),
         (["call", "--date", "来週"], CALL.encode(), "--date"),
     ],
 )

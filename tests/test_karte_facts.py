@@ -5,14 +5,14 @@ from pathlib import Path
 import pytest
 
 from kogata.tasks.karte.facts import change_word, extract
+from kogata.tasks.karte.vocabulary import evidence
 from kogata.transcript import read_transcript
-from kogata.verify import EvidenceIndex
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "consultations"
 
 
 def facts_of(name: str):
-    return extract(EvidenceIndex(read_transcript(DATA / name)))
+    return extract(evidence(read_transcript(DATA / name)))
 
 
 def test_vitals_medications_allergies_denials_of_a_bronchitis_visit():
@@ -49,7 +49,7 @@ def test_dose_increase_is_a_change_from_old_to_new():
 @pytest.mark.parametrize("name", sorted(p.name for p in DATA.glob("*.txt")))
 def test_every_fact_cites_utterances_that_exist(name):
     visit = read_transcript(DATA / name)
-    f = extract(EvidenceIndex(visit))
+    f = extract(evidence(visit))
     ids = {u.id for u in visit.utterances}
     for record in f.vitals + f.medications + f.allergies + f.negatives + f.problems:
         assert record["evidence"] and set(record["evidence"]) <= ids, record
@@ -67,7 +67,7 @@ def test_rules_only_charts_invent_nothing_and_keep_the_contract():
 
 
 def said_of(text: str):
-    return list(EvidenceIndex(read_transcript(text.encode("utf-8"))).said.values())
+    return list(evidence(read_transcript(text.encode("utf-8"))).said.values())
 
 
 def test_examination_is_one_line_per_utterance_in_chart_terms_with_the_doctors_words():
@@ -82,9 +82,7 @@ def test_examination_is_one_line_per_utterance_in_chart_terms_with_the_doctors_w
 
 
 def test_an_answered_no_denies_the_finding_asked_about():
-    index = EvidenceIndex(
-        read_transcript("医師：便に血が混じったりしていませんか。\n患者：混じってないです。\n".encode())
-    )
+    index = evidence(read_transcript("医師：便に血が混じったりしていませんか。\n患者：混じってないです。\n".encode()))
     assert [(n["finding"], n["evidence"]) for n in extract(index).negatives] == [("血便", [1, 2])]
 
 
@@ -131,7 +129,7 @@ def test_a_disease_whose_signs_are_absent_is_not_a_problem():
 
 def test_a_dose_said_in_the_answer_belongs_to_the_drug_asked_about():
     f = extract(
-        EvidenceIndex(
+        evidence(
             read_transcript(
                 "医師：ハルシオンをもらっているんでしたね。\n患者：〇・二五ミリを寝る前に飲んでます。\n".encode()
             )
@@ -142,7 +140,7 @@ def test_a_dose_said_in_the_answer_belongs_to_the_drug_asked_about():
 
 
 def test_fine_as_an_answer_denies_what_was_asked():
-    index = EvidenceIndex(
+    index = evidence(
         read_transcript(
             "医師：歯の痛みや、物が二重に見えることはありますか。\n患者：歯は痛くないです。目も大丈夫です。\n".encode()
         )
@@ -154,7 +152,7 @@ def test_a_taper_a_later_supply_and_a_cancelled_test():
     from kogata.tasks.karte.lines import plan_lines
 
     f = extract(
-        EvidenceIndex(
+        evidence(
             read_transcript(
                 "医師：プレドニゾロンを、30mgから始めて、3日ごとに20mg、10mgと減らしていきます。\n"
                 "医師：ナゾネックスという点鼻薬を、1日1回使ってください。\n患者：毎日ですか。\n医師：はい。30日分お出しします。\n".encode()
@@ -189,9 +187,7 @@ def test_an_answer_that_affirms_by_the_findings_own_verb_or_a_yes():
 
 
 def test_a_noun_denied_in_the_answer_denies_the_finding_asked_with_it():
-    index = EvidenceIndex(
-        read_transcript("医師：耳の痛みや、耳だれは。\n患者：痛みもないし、耳だれもないです。\n".encode())
-    )
+    index = evidence(read_transcript("医師：耳の痛みや、耳だれは。\n患者：痛みもないし、耳だれもないです。\n".encode()))
     assert sorted(n["finding"] for n in extract(index).negatives) == ["耳漏", "耳痛"]
 
 
@@ -216,7 +212,7 @@ def test_values_counts_and_habits_in_answers_are_kept_with_their_subject():
 
 def test_a_drug_taken_already_stays_current_when_the_doctor_names_it_again():
     f = extract(
-        EvidenceIndex(
+        evidence(
             read_transcript(
                 "家族：ワーファリンを二ミリ飲んでます。\n医師：PT-INRは二・四で、ワーファリンの効き具合は予定どおりです。\n"
                 "医師：ワーファリンはいつもどおり続けて大丈夫です。\n".encode()
@@ -240,9 +236,7 @@ def test_onset_over_the_past_week_an_unasked_no_allergy_and_lay_words_longest_fi
     [(text, _)] = symptom_lines(said_of("患者：この一週間くらいで、坂道とか階段で息が切れるようになって。\n"))
     assert text.startswith("1週間前より")
     f = extract(
-        EvidenceIndex(
-            read_transcript("医師：治療中の病気は。\n患者：特にないです。薬のアレルギーもないです。\n".encode())
-        )
+        evidence(read_transcript("医師：治療中の病気は。\n患者：特にないです。薬のアレルギーもないです。\n".encode()))
     )
     assert f.no_allergies == [2] and f.allergies == []
     said = said_of(

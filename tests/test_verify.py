@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from kogata.tasks.karte.vocabulary import evidence
 from kogata.transcript import read_transcript
-from kogata.verify import EvidenceIndex
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "consultations"
 
@@ -15,7 +15,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "consultations"
 def visit():
     # 001: fever 3 days, 38.5℃ (nurse, utterance 15), denies dyspnoea (8), penicillin → urticaria (12),
     # カロナール and ムコダイン 500mg 1日3回 5日分 (21), 急性気管支炎 (19)
-    return EvidenceIndex(read_transcript(DATA / "001_naika.txt"))
+    return evidence(read_transcript(DATA / "001_naika.txt"))
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,7 @@ def test_most_reference_facts_verify():
     ok = total = 0
     for ref_path in sorted(DATA.glob("*.json")):
         ref = json.loads(ref_path.read_text(encoding="utf-8"))
-        index = EvidenceIndex(read_transcript(ref_path.with_suffix(".txt")))
+        index = evidence(read_transcript(ref_path.with_suffix(".txt")))
         for fact in ref["key_facts"]:
             asserts = fact["section"] != "P" and fact["kind"] != "negative"
             ok += not index.check(fact["fact"], fact["evidence"], asserts_findings=asserts)

@@ -33,8 +33,8 @@ from kogata.ja.glyphs import non_japanese_chars
 from kogata.tasks.call.record import CallRecord, assemble, call
 from kogata.tasks.call.schema import RECORD_SCHEMA
 from kogata.tasks.call.similar import MATCH_THRESHOLD, match
+from kogata.tasks.call.vocabulary import evidence
 from kogata.transcript import Transcript, Utterance, read_transcript
-from kogata.verify import EvidenceIndex
 
 ASDC_DIR, CALLS_DIR = "asdc", "calls"  # ../shared/data/asdc, data/calls (kogata.evals.runner.resolve_data)
 DEFAULT_ASDC = default_data(ASDC_DIR)
@@ -188,7 +188,7 @@ def evaluate_asdc(
             if llm is None:
                 empty: dict[str, list[dict]] = {"issue": [], "requests": [], "actions": [], "follow_up": []}
                 record = assemble(
-                    EvidenceIndex(dialogue.transcript), empty, seconds=time.perf_counter() - start, model="rules"
+                    evidence(dialogue.transcript), empty, seconds=time.perf_counter() - start, model="rules"
                 )
             else:
                 record = call(dialogue.transcript, model=llm, adapter=adapter)

@@ -24,9 +24,10 @@ from kogata.ja.drugs import find_drugs
 from kogata.ja.glyphs import non_japanese_chars
 from kogata.tasks.karte.chart import Chart, karte
 from kogata.tasks.karte.schema import CHART_SCHEMA, SECTIONS
+from kogata.tasks.karte.vocabulary import evidence
 from kogata.transcript import read_transcript
-from kogata.verify import EvidenceIndex, clean
-from kogata.verify.evidence import same_quantity
+from kogata.verify import clean
+from kogata.verify.text import same_quantity
 
 DATA_DIR = "consultations"  # data/consultations in the repository (kogata.evals.runner.resolve_data)
 DEFAULT_DATA = default_data(DATA_DIR)
@@ -56,7 +57,7 @@ def _nfkc(text: str) -> str:
 
 def score(chart: Chart, reference: dict) -> dict:
     """Scores for one chart against its reference (see the module docstring)."""
-    index = EvidenceIndex(chart.transcript)
+    index = evidence(chart.transcript)
     shown = [i for s in SECTIONS for i in chart.soap[s] if i.supported]
     lines = [_nfkc(i.text) for i in shown]
     recalled = [

@@ -14,11 +14,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from kogata.ja.numbers import parse_kanji_number
+from kogata.ja.articles import NUMERALS, article_label, number
 
 MAX_CHARS = 400  # e5 reads at most 512 tokens; about 400 Japanese characters keeps one passage to one point
 
-_NUM = "0-9〇一二三四五六七八九十百千"
+_NUM = NUMERALS
 _ARTICLE = re.compile(rf"^第([{_NUM}]+)条((?:の[{_NUM}]+)*)(?=[\s(（]|$)")
 _PARAGRAPH_HEADING = re.compile(rf"^第([{_NUM}]+)項$")
 _ITEM_HEADING = re.compile(rf"^第([{_NUM}]+)号$")
@@ -28,7 +28,6 @@ _SUPPLEMENT = re.compile(r"^附[\s　]*則(?:[\s　(（]|$)")
 _CAPTION = re.compile(r"^[(（][^()（）]{1,30}[)）]$")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])")
-_ARTICLE_REF = re.compile(rf"第([{_NUM}]+)条((?:の[{_NUM}]+)*)(?:第([{_NUM}]+)項)?(?:第([{_NUM}]+)号)?")
 
 
 @dataclass(frozen=True)
@@ -65,33 +64,6 @@ class Chunk:
             "caption": self.caption,
             "page": self.page,
         }
-
-
-def number(numeral: str) -> int:
-    """'3' or '三' → 3."""
-    return int(numeral) if numeral.isdigit() else parse_kanji_number(numeral)
-
-
-def article_label(main: str, branches: str = "") -> str:
-    """第三条の二 → 第3条の2: one spelling for matching and citing."""
-    label = f"第{number(main)}条"
-    for branch in filter(None, branches.split("の")):
-        label += f"の{number(branch)}"
-    return label
-
-
-def article_refs(text: str) -> list[str]:
-    """Article references in `text`, normalised: 「第五条第二項」 → ['第5条', '第5条第2項']."""
-    refs: list[str] = []
-    for m in _ARTICLE_REF.finditer(unicodedata.normalize("NFKC", text)):
-        try:
-            label = article_label(m.group(1), m.group(2) or "")
-            refs.append(label)
-            if m.group(3):
-                refs.append(f"{label}第{number(m.group(3))}項")
-        except ValueError:
-            continue
-    return refs
 
 
 @dataclass

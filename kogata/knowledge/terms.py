@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from kogata.ja.articles import article_refs, number
 from kogata.ja.tokenizer import tokenize
-from kogata.knowledge.chunk import article_refs, number
 
 _KEEP_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭辞", "接尾辞", "代名詞"}
 _STOP = {

@@ -15,12 +15,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from kogata.ja.articles import article_refs  # the same spelling of 第五条 as the pack's citations
 from kogata.ja.drugs import find_drugs
 from kogata.ja.glossary import Glossary
-from kogata.ja.glyphs import non_japanese_chars
 from kogata.ja.numbers import parse_kanji_number
 from kogata.ja.tokenizer import tokenize
-from kogata.verify.evidence import content_chars, _quantities, clean, same_quantity
+from kogata.verify.text import citation_problems, clean, content_chars, fact_problems, glyph_problems, quantities
+from kogata.verify.vocabulary import Vocabulary
 
 # Answers paraphrase regulations less than charts rewrite speech, so more of a sentence must be found.
 MIN_COVERAGE = 0.6
@@ -61,8 +62,6 @@ def _without_articles(text: str) -> str:
 
 
 def _articles(text: str) -> set[str]:
-    from kogata.knowledge.chunk import article_refs  # the same spelling of 第五条 as the pack's citations
-
     return {ref for ref in article_refs(text) if "項" not in ref}
 
 
@@ -139,6 +138,7 @@ def nouns(text: str) -> list[tuple[str, str]]:
 class PassageIndex:
     passages: dict[int, str]  # id → passage text (with its citation header, e.g. title and 第5条)
     glossary: Glossary = field(default_factory=Glossary)
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)  # the task's stock words
 
     def __post_init__(self) -> None:
         self.sources: dict[int, Source] = {}
@@ -147,10 +147,10 @@ class PassageIndex:
             self.sources[i] = Source(
                 i,
                 text,
-                _quantities(_without_articles(text)),
+                quantities(_without_articles(text)),
                 {m.value.generic for m in find_drugs(text)},
                 _articles(text),
-                content_chars(text),
+                content_chars(text, self.vocabulary.stock_pattern),
                 {t.normalized_form for t in tokenize(text)},
             )
 
@@ -172,25 +172,13 @@ class PassageIndex:
 
     def check(self, text: str, cites: Sequence[int]) -> list[str]:
         """Why `text` is not supported by the passages `cites` names (empty when it is)."""
-        if not cites:
-            return ["出典の番号がありません"]
-        unknown = [i for i in cites if i not in self.sources]
-        if unknown:
-            return [f"資料{', '.join(map(str, unknown))}は存在しません"]
+        if problems := citation_problems(cites, self.sources, none="出典の番号がありません", source="資料"):
+            return problems
         cited = [self.sources[i] for i in cites]
         ids = "・".join(str(i) for i in cites)
         line = document_clean(text)
-        problems: list[str] = []
-        if foreign := non_japanese_chars(text):
-            problems.append(f"日本語で使わない漢字「{''.join(foreign)}」があります")
-        have_quantities = set().union(*(s.quantities for s in cited))
-        for value, unit in sorted(_quantities(_without_articles(line))):
-            if not any(same_quantity((value, unit), q) for q in have_quantities):
-                problems.append(f"数値「{value}{unit}」が資料{ids}にありません")
-        have_drugs = set().union(*(s.drugs for s in cited))
-        for m in find_drugs(line):
-            if m.value.generic not in have_drugs:
-                problems.append(f"薬剤「{m.surface}」が資料{ids}にありません")
+        problems = glyph_problems(text)
+        problems += fact_problems(line, quantities(_without_articles(line)), cited, f"資料{ids}")
         have_articles = set().union(*(s.articles for s in cited))
         for ref in sorted(_articles(line) - have_articles):
             problems.append(f"「{ref}」が資料{ids}にありません")
@@ -199,7 +187,7 @@ class PassageIndex:
         missing = [surface for surface, normal in nouns(line) if not self._found(surface, normal, joined, words)]
         if missing:
             problems.append(f"「{'」「'.join(missing)}」が資料{ids}にありません")
-        grams = content_chars(line)
+        grams = content_chars(line, self.vocabulary.stock_pattern)
         if grams:
             coverage = len(grams & set().union(*(s.content for s in cited))) / len(grams)
             if coverage < MIN_COVERAGE:

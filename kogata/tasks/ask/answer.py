@@ -16,12 +16,13 @@ import time
 from dataclasses import dataclass, field
 
 from kogata.engine import Model, generate_json, load
+from kogata.ja.glossary import Glossary
 from kogata.ja.normalize import normalize
 from kogata.knowledge.retrieve import Hit, Retriever
 from kogata.tasks.ask.prompt import answer_messages
-from kogata.ja.glossary import Glossary
-from kogata.verify.evidence import recite
+from kogata.tasks.ask.vocabulary import VOCABULARY
 from kogata.verify.passages import PassageIndex, nouns
+from kogata.verify.recite import recite
 
 NOT_FOUND = "該当する規定が見つかりませんでした"
 # Below this cosine the best passage is about something else. e5 scores unrelated Japanese text around
@@ -98,14 +99,7 @@ class Answer:
             "found": self.found,
             "answer": self.text,
             "reason": self.reason,
-            "sentences": [
-                s.to_dict() | {"citations": [self.passages[n - 1].chunk.citation for n in s.cites]}
-                for s in self.sentences
-            ],
-            "unsupported": [s.to_dict() for s in self.unsupported],
-            "passages": [dict(h.to_dict(), n=n) for n, h in enumerate(self.passages, 1)],
-            "model": self.model,
-            "seconds": round(self.seconds, 2),
+            **cited_dict(self.sentences, self.unsupported, self.passages, self.model, self.seconds),
         }
 
 
@@ -113,6 +107,21 @@ def _asks(text: str, question: str) -> bool:
     """A question, or the user's question said back: it passes the passage check yet answers nothing."""
     plain = normalize(text).rstrip("。．.")
     return plain.endswith(("か", "?", "？")) or (bool(question) and plain == normalize(question).rstrip("。．.?？"))
+
+
+def cited_dict(
+    sentences: list[Sentence], unsupported: list[Sentence], passages: list[Hit], model: str, seconds: float
+) -> dict:
+    """The JSON an answer and a reply share: the sentences with their citations, the ones dropped, the passages."""
+    return {
+        "sentences": [
+            s.to_dict() | {"citations": [passages[n - 1].chunk.citation for n in s.cites]} for s in sentences
+        ],
+        "unsupported": [s.to_dict() for s in unsupported],
+        "passages": [dict(h.to_dict(), n=n) for n, h in enumerate(passages, 1)],
+        "model": model,
+        "seconds": round(seconds, 2),
+    }
 
 
 def on_topic(question: str, sentences: list[Sentence], glossary: Glossary) -> bool:
@@ -150,7 +159,7 @@ def verify(
 
 
 def passage_index(hits: list[Hit], retriever: Retriever) -> PassageIndex:
-    return PassageIndex({n: h.chunk.context for n, h in enumerate(hits, 1)}, retriever.pack.glossary)
+    return PassageIndex({n: h.chunk.context for n, h in enumerate(hits, 1)}, retriever.pack.glossary, VOCABULARY)
 
 
 def grounded(

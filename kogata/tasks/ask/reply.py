@@ -16,7 +16,7 @@ from kogata.engine import Model, load
 from kogata.errors import InputError
 from kogata.ja.normalize import normalize
 from kogata.knowledge.retrieve import Hit, Retriever
-from kogata.tasks.ask.answer import MIN_SIMILARITY, NOT_FOUND, Sentence, grounded
+from kogata.tasks.ask.answer import MIN_SIMILARITY, NOT_FOUND, Sentence, cited_dict, grounded
 from kogata.tasks.ask.prompt import reply_messages
 
 MAX_INQUIRY_CHARS = 3000
@@ -61,14 +61,7 @@ class Reply:
         return {
             "found": self.found,
             "letter": self.letter(),
-            "sentences": [
-                s.to_dict() | {"citations": [self.passages[n - 1].chunk.citation for n in s.cites]}
-                for s in self.sentences
-            ],
-            "unsupported": [s.to_dict() for s in self.unsupported],
-            "passages": [dict(h.to_dict(), n=n) for n, h in enumerate(self.passages, 1)],
-            "model": self.model,
-            "seconds": round(self.seconds, 2),
+            **cited_dict(self.sentences, self.unsupported, self.passages, self.model, self.seconds),
         }
 
 

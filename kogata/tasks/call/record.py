@@ -13,16 +13,16 @@ that the draft missed or the words do not support.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from kogata.engine import Model, generate_json, load
+from kogata.engine import Model, load
+from kogata.tasks import grounded
+from kogata.tasks.call import vocabulary
 from kogata.tasks.call.dates import Deadline, find_deadlines
-from kogata.tasks.call.prompt import messages
 from kogata.tasks.call.rules import (
     PROMISE,
     actions_from_words,
@@ -30,18 +30,15 @@ from kogata.tasks.call.rules import (
     issue_from_words,
     requests_from_words,
 )
-from kogata.tasks.call.schema import draft_schema
 from kogata.tasks.call.similar import MATCH_THRESHOLD, similarity
-from kogata.tasks.karte.chart import Item
-from kogata.tasks.karte.draft import chunks
-from kogata.tasks.karte.facts import is_question
+from kogata.tasks.grounded import Item, tidy, verified
 from kogata.transcript import Transcript, read_transcript
-from kogata.verify import EvidenceIndex, Said, recite
+from kogata.verify import EvidenceIndex, Said
 
-PARTS = ("issue", "requests", "actions", "follow_up")
-MAX_TOKENS = 1200
-
-_FILLERS = re.compile(r"^(?:えっと|えーと|えー|あー|あの|あのー|うーん|まあ|はい)[、,]?\s*")
+SPEC = grounded.DraftSpec.read(  # what call tells the model: prompt.toml
+    "kogata.tasks.call", limits={"issue": 1, "requests": 14, "actions": 6, "follow_up": 1}, max_tokens=1200
+)
+PARTS = SPEC.parts
 
 
 @dataclass
@@ -94,37 +91,16 @@ class CallRecord:
 def draft(model: Model, said: Sequence[Said], *, adapter: str | None = None) -> dict[str, list[dict]]:
     """Items written by the model: {"issue": [...], "requests": [...], "actions": [...], "follow_up": [...]},
     each {"text", "evidence"}. A long call is drafted in chunks whose lists are joined in order."""
-    drafted: dict[str, list[dict]] = {part: [] for part in PARTS}
-    for part in chunks(said):
-        value = generate_json(
-            model, messages(part), draft_schema(part[0].id, part[-1].id), max_tokens=MAX_TOKENS, adapter=adapter
-        )
-        for key in PARTS:
-            drafted[key] += value[key]
-    return drafted
+    return grounded.draft(SPEC, model, said, adapter=adapter)
 
 
 def _tidy(lines: list[dict]) -> list[Item]:
     """Items without leading fillers, questions the model copied, or repeats."""
-    items, seen = [], set()
-    for line in lines:
-        text = line["text"].strip()
-        while (stripped := _FILLERS.sub("", text)) != text:
-            text = stripped
-        if len(text) < 2 or is_question(text) or text in seen:
-            continue
-        seen.add(text)
-        items.append(Item(text, sorted(set(line["evidence"]))))
-    return items
-
-
-def _verified(index: EvidenceIndex, item: Item, *, asserts_findings: bool) -> Item:
-    evidence, problems = recite(index, item.text, item.evidence, asserts_findings=asserts_findings)
-    return Item(item.text, evidence, supported=not problems, problems=problems)
+    return tidy(lines, unique=True)
 
 
 def _promised_by_operator(index: EvidenceIndex, item: Item) -> Item:
-    if item.supported and not any(s.clinician for s in index.cited(item.evidence)):
+    if item.supported and not any(s.staff for s in index.cited(item.evidence)):
         item.problems = ["対応の根拠にオペレーターの発言がありません"]
         item.supported = False
     return item
@@ -134,7 +110,7 @@ def _checked_follow_up(index: EvidenceIndex, item: Item, call_date: date | None)
     """The drafted follow-up, verified; its deadline is the one its text names, which the cited words must
     name too (same day, or same phrase when the call date is unknown). A deadline elsewhere in the cited words
     is not borrowed: it may belong to another step (「住所変更も本日承りました」)."""
-    item = _verified(index, item, asserts_findings=False)
+    item = verified(index, item, asserts_findings=False)
     cited = [d for s in index.cited(item.evidence) for d in find_deadlines(s.utterance.text, call_date)]
     written = find_deadlines(item.text, call_date)
     problems = list(item.problems)
@@ -158,18 +134,18 @@ def assemble(
     model: str = "",
 ) -> CallRecord:
     """The record from the model's draft, each item verified against the words (no model needed here)."""
-    issues = [_verified(index, i, asserts_findings=True) for i in _tidy(drafted["issue"])]
-    requests = [_verified(index, i, asserts_findings=False) for i in _tidy(drafted["requests"])]
+    issues = [verified(index, i, asserts_findings=True) for i in _tidy(drafted["issue"])]
+    requests = [verified(index, i, asserts_findings=False) for i in _tidy(drafted["requests"])]
     # requests the words state plainly and the draft left out (a small model lists some, not all)
     for rule in requests_from_words(index):
         if not any(r.supported and similarity(r.text, rule.text) >= MATCH_THRESHOLD for r in requests):
-            requests.append(_verified(index, rule, asserts_findings=False))
+            requests.append(verified(index, rule, asserts_findings=False))
     actions = [
-        _promised_by_operator(index, _verified(index, i, asserts_findings=False)) for i in _tidy(drafted["actions"])
+        _promised_by_operator(index, verified(index, i, asserts_findings=False)) for i in _tidy(drafted["actions"])
     ]
     for rule in actions_from_words(index):  # what the operator said they did, where the draft left it out
         if not any(a.supported and similarity(a.text, rule.text) >= MATCH_THRESHOLD for a in actions):
-            actions.append(_verified(index, rule, asserts_findings=False))
+            actions.append(verified(index, rule, asserts_findings=False))
     follow_ups = [_checked_follow_up(index, i, call_date) for i in _tidy(drafted["follow_up"])]
     follow_up = next((f for f in reversed(follow_ups) if f.supported), follow_ups[-1] if follow_ups else None)
     said = follow_up_from_words(index, call_date)
@@ -182,7 +158,7 @@ def assemble(
         follow_up = FollowUp(sentence, [id], deadline=deadline)
     issue = next((i for i in issues if i.supported), None)
     if issue is None and (said_issue := issue_from_words(index)):
-        issue = _verified(index, said_issue, asserts_findings=True)  # the customer's own opening words
+        issue = verified(index, said_issue, asserts_findings=True)  # the customer's own opening words
     issue = issue or (issues[0] if issues else None)
     return CallRecord(
         index.transcript,
@@ -218,6 +194,6 @@ def call(
     start = time.perf_counter()
     transcript = source if isinstance(source, Transcript) else read_transcript(source, encoding=encoding)
     llm = model if isinstance(model, Model) else load(model)
-    index = EvidenceIndex(transcript)
+    index = vocabulary.evidence(transcript)
     drafted = draft(llm, list(index.said.values()), adapter=adapter)
     return assemble(index, drafted, call_date=call_date, seconds=time.perf_counter() - start, model=llm.spec.name)

@@ -12,17 +12,15 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from kogata.ja.sentences import is_question
 from kogata.tasks.call.dates import Deadline, find_deadlines
 from kogata.tasks.call.similar import similarity
-from kogata.tasks.karte.chart import Item
-from kogata.tasks.karte.facts import is_question
+from kogata.tasks.call.vocabulary import cues
+from kogata.tasks.grounded import Item
 from kogata.verify import EvidenceIndex
 
 # A customer sentence that asks for something or states a condition.
-_WISH = re.compile(
-    r"たい(?:です|と思|んです|のです|のですが|ですね|な|。|$)|希望|がいい|が良い|がよい|だといい|と(?:いい|良い|嬉しい|うれしい)"
-    r"|欲しい|ほしい|予算|で(?:お願い|頼み)|行こう|予定|\d+(?:泊|名|人|円|万円|月|日)"
-)
+_WISH = cues("wish")  # data/cues.tsv
 # A question that is a request (「携帯にいただけますか」「送迎のある宿はありますか」).
 _ASK = re.compile(r"(?:いただけ|もらえ|くれ|でき|あり)(?:ます|ません)か[?？。]?$")
 # An operator sentence that restates the condition it will act on; group 1 is the condition.
@@ -31,16 +29,12 @@ _CONFIRM = re.compile(
     r"(?:お探し|お調べ|探し|調べ|検索|ご用意|手配|お取り|承り|お手続き|お作り)(?:いた)?(?:します|しましょう|いたします)"
 )
 # Courtesies, apologies, and the lead-in to a recap (「以下のご希望条件で…」): never a request or an action.
-_COURTESY = re.compile(r"ありがとう|お電話|よろしくお願い|失礼|お待たせ|申し訳|以下")
+_COURTESY = cues("courtesy")
 # What an operator says when doing something or committing to it.
-_DONE = re.compile(
-    r"(?:いた|致)しました|いたします|(?:お送り|ご用意|手配|ご案内|変更|お作り)(?:します|しました)|承りました|完了"
-)
+_DONE = cues("done")
 _ACKNOWLEDGE = re.compile(r"^(?:はい|承知(?:いた)?しました|かしこまりました|ありがとうございます)[。、,]?")
 # What an operator says when promising the next step; with a deadline in the same sentence it is a follow-up.
-PROMISE = re.compile(
-    r"ご?連絡|折り?返し|お電話|お送り|送付|発送|郵送|ご案内|お振り?込|お支払い|ご返送|ご提出|伺い|お手続き|までにお願い"
-)
+PROMISE = cues("promise")
 
 
 def sentences(text: str) -> list[str]:
@@ -50,7 +44,7 @@ def sentences(text: str) -> list[str]:
 def issue_from_words(index: EvidenceIndex) -> Item | None:
     """The customer's first sentence of substance: callers say why they call before anything else."""
     for s in index.said.values():
-        if s.clinician:
+        if s.staff:
             continue
         for sentence in sentences(s.utterance.text):
             if len(sentence) >= 6 and not _COURTESY.search(sentence):
@@ -65,7 +59,7 @@ def requests_from_words(index: EvidenceIndex) -> list[Item]:
         for sentence in sentences(s.utterance.text):
             if _COURTESY.search(sentence) or (is_question(sentence) and not _ASK.search(sentence)):
                 continue
-            if s.clinician:
+            if s.staff:
                 m = _CONFIRM.search(sentence)
                 if not m or len(m.group(1)) < 4:
                     continue
@@ -77,7 +71,7 @@ def requests_from_words(index: EvidenceIndex) -> list[Item]:
             same = next((k for k, kept in enumerate(found) if similarity(kept.text, item.text) >= 0.5), None)
             if same is None:
                 found.append(item)
-            elif s.clinician:
+            elif s.staff:
                 found[same] = item  # the operator's restatement is the condition as agreed
     return found
 
@@ -86,7 +80,7 @@ def actions_from_words(index: EvidenceIndex) -> list[Item]:
     """What the operator said they did or will do (「事故の受付は完了しました」「書類をお送りします」), as said."""
     found: list[Item] = []
     for s in index.said.values():
-        if not s.clinician:
+        if not s.staff:
             continue
         for sentence in sentences(s.utterance.text):
             rest = _ACKNOWLEDGE.sub("", sentence).strip()
@@ -106,7 +100,7 @@ def follow_up_from_words(index: EvidenceIndex, call_date: date | None = None) ->
     """(sentence, utterance id, deadline) of the operator's last promise that names a deadline
     (「3営業日以内にご連絡いたします」)."""
     for s in reversed(list(index.said.values())):
-        if not s.clinician:
+        if not s.staff:
             continue
         for sentence in reversed(sentences(s.utterance.text)):
             if PROMISE.search(sentence) and (deadlines := find_deadlines(sentence, call_date)):

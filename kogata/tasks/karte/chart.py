@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from kogata.engine import Model, load
@@ -18,25 +18,16 @@ from kogata.engine.registry import get_spec
 from kogata.ja import find_findings, find_quantities
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
+from kogata.ja.sentences import is_question
+from kogata.tasks.grounded import Item, tidy, verified
 from kogata.tasks.karte import facts as fact_rules
 from kogata.tasks.karte import lines as in_words
-from kogata.tasks.karte.draft import draft
-from kogata.tasks.karte.prompt import EXAMPLE_LINES
+from kogata.tasks.karte import vocabulary
+from kogata.tasks.karte.draft import SPEC, draft
 from kogata.tasks.karte.schema import SECTIONS
 from kogata.transcript import Transcript, read_transcript
-from kogata.verify import EvidenceIndex, clean, recite
-from kogata.verify.evidence import content_chars
-
-
-@dataclass
-class Item:
-    text: str
-    evidence: list[int]
-    supported: bool = True
-    problems: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {"text": self.text, "evidence": self.evidence, "supported": self.supported}
+from kogata.verify import EvidenceIndex, clean
+from kogata.verify.text import content_chars
 
 
 @dataclass
@@ -125,13 +116,14 @@ def _medication_line(med: dict, direction: str = "") -> Item:
     return Item(f"{_medication(med)} {word}。", list(med["evidence"]))
 
 
-_FILLERS = re.compile(r"^(?:えっと|えーと|えー|あー|あの|あのー|うーん|まあ|はい)[、,]?\s*")
+def _content(text: str) -> set[str]:
+    return content_chars(text, vocabulary.VOCABULARY.stock_pattern)
 
 
 def _from_the_example(text: str) -> bool:
     """A line copied from the prompt's worked example (「右下腹部に圧痛あり。」 in a visit about a rash)."""
-    mine = content_chars(text)
-    return any(len(mine & content_chars(line)) >= 0.8 * len(mine) for line in EXAMPLE_LINES)
+    mine = _content(text)
+    return any(len(mine & _content(line)) >= 0.8 * len(mine) for line in SPEC.example_lines)
 
 
 def _names_something(text: str) -> bool:
@@ -149,26 +141,7 @@ def _names_something(text: str) -> bool:
 def _drafted(lines: list[dict]) -> list[Item]:
     """The model's lines for one section, without questions it copied, lines of the prompt's worked example,
     lines that name nothing clinical, and leading fillers."""
-    items = []
-    for line in lines:
-        text = line["text"].strip()
-        while (stripped := _FILLERS.sub("", text)) != text:
-            text = stripped
-        if (
-            len(text) < 2
-            or fact_rules.is_question(text)
-            or _from_the_example(text)
-            or not _names_something(clean(text))
-        ):
-            continue
-        items.append(Item(text, sorted(set(line["evidence"]))))
-    return items
-
-
-def _recite(index: EvidenceIndex, item: Item, asserts_findings: bool) -> Item:
-    """The line under the utterances that support it (kogata.verify.recite), with its problems if none do."""
-    evidence, problems = recite(index, item.text, item.evidence, asserts_findings=asserts_findings)
-    return Item(item.text, evidence, problems=problems)
+    return tidy(lines, drop=lambda text: _from_the_example(text) or not _names_something(clean(text)))
 
 
 NOVEL_SHARE = 0.5  # of a drafted line's content characters that no line citing the same words has yet
@@ -180,9 +153,9 @@ def _lines(found: list[tuple[str, list[int]]]) -> list[Item]:
 
 def _adds(item: Item, soap: dict[str, list[Item]]) -> bool:
     """Whether a drafted line says enough that no line citing any of the same utterances says already."""
-    mine = content_chars(item.text)
+    mine = _content(item.text)
     near = set().union(
-        *(content_chars(x.text) for lines in soap.values() for x in lines if set(x.evidence) & set(item.evidence))
+        *(_content(x.text) for lines in soap.values() for x in lines if set(x.evidence) & set(item.evidence))
     )
     return len(mine - near) >= max(2, NOVEL_SHARE * len(mine))
 
@@ -261,16 +234,16 @@ def uncovered(said: list, soap: dict[str, list[Item]]) -> list:
     cited = {i for items in soap.values() for item in items for i in item.evidence}
     keep: set[int] = set()
     for k, s in enumerate(said):
-        if s.id not in cited and not fact_rules.is_question(s.text) and in_words.is_clinical(s.text):
+        if s.id not in cited and not is_question(s.text) and in_words.is_clinical(s.text):
             keep.add(k)
-            if k and said[k - 1].clinician and not s.clinician and fact_rules.is_question(said[k - 1].text):
+            if k and said[k - 1].staff and not s.staff and is_question(said[k - 1].text):
                 keep.add(k - 1)  # 「鼻水はどんな感じですか」 before 「透明でサラサラです」
     return [said[k] for k in sorted(keep)]
 
 
 def uncovered_of(transcript: Transcript) -> list:
     """uncovered() for a transcript: what the model drafts from it."""
-    index = EvidenceIndex(transcript)
+    index = vocabulary.evidence(transcript)
     return uncovered(list(index.said.values()), _rule_lines(index, fact_rules.extract(index)))
 
 
@@ -282,7 +255,7 @@ def _assemble(
     med_names = {m["name"] for m in found.medications}
     drafted = {
         s: [
-            _recite(index, item, s != "P")
+            verified(index, item, asserts_findings=s != "P")
             for item in _drafted(lines[s])
             if not {m.value.generic for m in find_drugs(clean(item.text))} & med_names
         ]  # a medication line says it
@@ -298,7 +271,7 @@ def _assemble(
         ]
         for item in soap[section]:
             item.problems = index.check(item.text, item.evidence, asserts_findings=section != "P")
-            if section in ("A", "P") and not item.problems and not any(s.clinician for s in index.cited(item.evidence)):
+            if section in ("A", "P") and not item.problems and not any(s.staff for s in index.cited(item.evidence)):
                 item.problems = ["評価・計画の根拠に医師の発言がありません"]  # 「抗生物質はいらないですか」 is no plan
             item.supported = not item.problems
     return soap
@@ -335,7 +308,7 @@ def karte(
     name = "rules" if rules_only else llm.spec.name if llm else get_spec(model).name
     if not rules_only and llm is None and adapter:
         llm = load(model)
-    index = EvidenceIndex(transcript)
+    index = vocabulary.evidence(transcript)
     found = fact_rules.extract(index)
     soap = _rule_lines(index, found)
     lines: dict[str, list[dict]] = {s: [] for s in SECTIONS}

@@ -1,41 +1,22 @@
-"""The model's part: narrative chart lines per SOAP section, each citing utterance ids.
-
-Long visits are split into chunks of whole utterances that fit the context; each chunk is drafted on its
-own and the lines are concatenated in order.
-"""
+"""The model's part of a chart: narrative lines per SOAP section, each citing utterance ids
+(kogata.tasks.grounded drafts them; what karte tells the model is prompt.toml)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-from kogata.engine import Model, generate_json
-from kogata.tasks.karte.prompt import messages
-from kogata.tasks.karte.schema import SECTIONS, draft_schema
+from kogata.engine import Model
+from kogata.tasks import grounded
+from kogata.tasks.karte.schema import SECTIONS
 from kogata.verify import Said
 
-CHUNK_CHARS = 2400  # about 1,900 prompt tokens with the instruction: leaves room for the answer in 4,096
-MAX_TOKENS = 900
+SPEC = grounded.DraftSpec.read("kogata.tasks.karte", limits={s: 6 for s in SECTIONS}, max_tokens=900)  # prompt.toml
 
 
-def chunks(said: Sequence[Said], limit: int = CHUNK_CHARS) -> Iterator[list[Said]]:
-    chunk: list[Said] = []
-    size = 0
-    for s in said:
-        if chunk and size + len(s.text) > limit:
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(s)
-        size += len(s.text) + len(s.utterance.speaker) + 6
-    if chunk:
-        yield chunk
+def messages(said: Sequence[Said]) -> list[dict[str, str]]:
+    return grounded.messages(SPEC, said)
 
 
 def draft(model: Model, said: Sequence[Said], *, adapter: str | None = None) -> dict[str, list[dict]]:
     """Chart lines written by the model: {"S": [{"text", "evidence"}], "O": …, "A": …, "P": …}."""
-    lines: dict[str, list[dict]] = {s: [] for s in SECTIONS}
-    for part in chunks(said):
-        schema = draft_schema(part[0].id, part[-1].id)
-        value = generate_json(model, messages(part), schema, max_tokens=MAX_TOKENS, adapter=adapter)
-        for section in SECTIONS:
-            lines[section] += value[section]
-    return lines
+    return grounded.draft(SPEC, model, said, adapter=adapter)

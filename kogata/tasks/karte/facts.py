@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from kogata.ja import find_findings
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
+from kogata.ja.sentences import denies, is_question, says_no, sentences, sounds_fine
 from kogata.ja.tokenizer import tokenize
+from kogata.tasks.karte.vocabulary import alternation, chart_words, cues
 from kogata.verify import EvidenceIndex, Said
 
 # name, pattern on cleaned text (value in group 1), unit
@@ -33,17 +35,14 @@ _VITALS = [
 _BARE_TEMPERATURE = re.compile(r"(?<![\d.])(3[4-9]|4[0-2])(\.\d)?℃")
 
 _DOSE = re.compile(r"\d+(?:\.\d+)?(?:mg|g|mL|μg|単位|錠|カプセル|包|枚|本|滴|パフ|吸入)")
-_DIRECTION = re.compile(r"増や|増量|に上げ|減ら|減量|に下げ")
+_DIRECTION = re.compile(cues("direction"))
 _CHART_FREQUENCY = {"頓服": "頓用", "寝る前": "就寝前"}
 _MASS = re.compile(r"(?:mg|g|μg|mL|単位)$")
 _FREQUENCY = re.compile(
     r"1日\d回(?:毎食後|朝夕食後|朝食後|夕食後|就寝前|寝る前)?|毎食後|朝夕|朝食後|夕食後|就寝前|寝る前|頓用|頓服|\d+時間おき|週\d回"
 )
 _DURATION = re.compile(r"\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
-_PRESCRIBING = re.compile(
-    r"出し|処方|始め|追加|開始|飲んでください|使ってください|貼ってください|塗ってください|出ます|お渡し"
-    r"|にします|にしましょう|使います|使いましょう|を使|点滴し|注射し"
-)
+_PRESCRIBING = re.compile(cues("prescribing"))
 _STATUS_CUES = [  # strongest first
     (
         "stopped",
@@ -60,38 +59,14 @@ _FORM = re.compile(r"(?:テープ|パップ|ゲル|軟膏|クリーム|ローシ
 _CONTINUE = re.compile(r"続け|継続|そのまま")
 _STATUS_WORD = {"prescribed": "処方", "changed": "変更", "stopped": "中止", "current": "内服中"}
 
-_REACTIONS = re.compile(
-    r"蕁麻疹|じんましん|じんま疹|発疹|湿疹|かゆ|痒|腫れ|息苦し|呼吸困難|アナフィラキシー|ショック|赤く|ブツブツ"
-    r"|喘息|かぶれ|むくみ"
-)
-_ALLERGENS = re.compile(
-    r"ペニシリン|セフェム|ニューキノロン|造影剤|ヨード|アスピリン|NSAIDs|ラテックス|卵|小麦|そば|蕎麦|エビ|えび|カニ|かに|牛乳|乳製品|ピーナッツ|落花生|大豆|スギ|花粉|ダニ|ハウスダスト|猫|犬|金属"
-)
+_REACTIONS = re.compile(alternation("reactions.tsv", "said"))
+_ALLERGENS = re.compile(alternation("allergens.tsv", "allergen"))
 # The reaction as a chart writes it; a swelling takes the body part named before it (まぶたが腫れた → 眼瞼腫脹).
-_REACTION_TERMS = {
-    "じんましん": "蕁麻疹",
-    "じんま疹": "蕁麻疹",
-    "かゆ": "瘙痒",
-    "痒": "瘙痒",
-    "息苦し": "呼吸困難",
-    "赤く": "発赤",
-    "ブツブツ": "発疹",
-    "喘息": "喘息発作",
-    "むくみ": "浮腫",
-    "腫れ": "腫脹",
-}
-_SWOLLEN_PART = re.compile(r"(まぶた|瞼|目|唇|くちびる|顔|喉|のど|舌)[がのも]?(?:少し|ぱんぱんに|すごく)?腫れ")
-_PART_TERMS = {
-    "まぶた": "眼瞼",
-    "瞼": "眼瞼",
-    "目": "眼瞼",
-    "唇": "口唇",
-    "くちびる": "口唇",
-    "顔": "顔面",
-    "喉": "咽頭",
-    "のど": "咽頭",
-    "舌": "舌",
-}
+_REACTION_TERMS = chart_words("reactions.tsv", "said")
+_SWOLLEN_PART = re.compile(
+    "(" + alternation("swollen_parts.tsv", "part") + r")[がのも]?(?:少し|ぱんぱんに|すごく)?腫れ"
+)
+_PART_TERMS = chart_words("swollen_parts.tsv", "part")
 
 
 def _reaction_term(text: str, reaction: str) -> str:
@@ -100,15 +75,22 @@ def _reaction_term(text: str, reaction: str) -> str:
     return _REACTION_TERMS.get(reaction, reaction)
 
 
-_ALLERGY_PAST = re.compile(r"出た|出まし|なった|なりまし|ありまし|起き|アレルギー")
+def reaction_term(text: str) -> str:
+    """The first allergic reaction `text` names, as a chart writes it (「まぶたが腫れた」 → 眼瞼腫脹;
+    data/reactions.tsv, swollen_parts.tsv), or ""."""
+    reaction = _REACTIONS.search(text)
+    return _reaction_term(text, reaction.group(0)) if reaction else ""
+
+
+def allergens(text: str) -> list[str]:
+    """The allergens (other than drugs) `text` names (data/allergens.tsv)."""
+    return _ALLERGENS.findall(text)
+
+
+_ALLERGY_PAST = re.compile(cues("allergy_past"))
 _ASKS_ALLERGY = re.compile(r"アレルギー")
-_DENIAL = re.compile(r"ない|ありません|ございません|いいえ|特に|なし|無い")
-_SHORT_ANSWER = (
-    12  # characters: 「それは大丈夫です」 answers the question; a longer 「…骨は大丈夫でした」 is about something else
-)
-_FINE = re.compile(r"大丈夫|普通です|平気|問題(?:は)?(?:ない|ありません)")  # an answer that the asked symptom is absent
-_SUSPECTED = re.compile(r"疑|かもしれ|可能性|思います|でしょう|考えられ|否定でき|おそらく|恐らく")
-_HISTORY = re.compile(r"既往|以前|昔|前に|持病|治療中|通院中|飲んで|言われて")
+_SUSPECTED = re.compile(cues("suspected"))
+_HISTORY = re.compile(cues("history"))
 _RISK_AFTER = re.compile(
     r"[のをにが]?(?:原因|予防|防|リスク|危険|なる|なり|起こ|可能性は低|出たら|あったら|出る場合|の場合|なら)"
 )
@@ -130,30 +112,11 @@ class Facts:
     directions: dict[str, str] = field(default_factory=dict)  # medication name → 増量/減量 as the doctor said it
 
 
-_QUESTION = re.compile(
-    r"(?:かね|かな|かしら|か|[?？]|(?:たり|とか|って)?は|(?:どう|いかが)(?:でしょう)?)[。」]?$"
-)  # 「吐いたりは。」 asks too
-
-
-def is_question(sentence: str) -> bool:
-    """「…ありますか。」「普段飲んでいるお薬は？」: asked, not stated."""
-    return bool(_QUESTION.search(sentence.strip()))
-
-
-def says_no(sentence: str) -> bool:
-    """「ないです」「いいえ」, or as a short answer 「それは大丈夫です」: what was asked about is absent."""
-    return bool(_DENIAL.search(sentence) or (_FINE.search(sentence) and len(sentence) <= _SHORT_ANSWER))
-
-
-def sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[。!?！？])", text) if s.strip()]
-
-
 def vitals(said: list[Said]) -> list[dict]:
     """Measurements said by the doctor or nurse (a patient's home reading belongs to S, in their words)."""
     found: dict[str, dict] = {}
     for s in said:
-        if not s.clinician:
+        if not s.staff:
             continue
         for name, pattern, unit in _VITALS:
             m = pattern.search(s.text)
@@ -166,7 +129,8 @@ def vitals(said: list[Said]) -> list[dict]:
 
 
 def is_allergy_sentence(text: str) -> bool:
-    """「ペニシリンで蕁麻疹が出た」「卵で蕁麻疹」; not 「小児喘息で、キプレスを飲んでます」 (a drug for the condition)."""
+    """「ペニシリンで蕁麻疹が出た」「卵で蕁麻疹」; not 「小児喘息で、キプレスを飲んでます」
+    (a drug for the condition)."""
     reaction = _REACTIONS.search(text)
     return bool(reaction and (_ALLERGY_PAST.search(text) or _ALLERGENS.search(text))) or "アレルギー" in text
 
@@ -209,7 +173,7 @@ def medications(said: list[Said]) -> list[dict]:
                 if status is None:
                     taking = _TAKING_BEFORE.search(sentence[: m.span[0]])  # 「今飲んでいるのは、メトホルミン…」
                     # a doctor asking about a drug (「ディフェリンは毎晩塗れていますか」) asks about one already used
-                    status = "current" if taking or not s.clinician or is_question(sentence) else "prescribed"
+                    status = "current" if taking or not s.staff or is_question(sentence) else "prescribed"
                 drug = m.value
                 form = _FORM.search(m.surface)  # ロキソニンテープ and ロキソニン (tablets) are two products
                 key = drug.generic + (form.group(0) if form else "")
@@ -256,7 +220,7 @@ def _answered_doses(said: list[Said], by_name: dict[str, dict]) -> None:
     「ハルシオンをもらっているんでしたね」「0.25mgを寝る前に飲んでます」 (the dose is the answer's), and
     「ナゾネックスを…使ってください」…「30日分お出しします」 (the supply is the doctor's next words)."""
     for k, named_in in enumerate(said):
-        if not named_in.clinician:
+        if not named_in.staff:
             continue
         named = {m.value.generic for m in find_drugs(named_in.text)}
         meds = [m for m in by_name.values() if m["name"] in named and named_in.id in m["evidence"]]
@@ -267,8 +231,8 @@ def _answered_doses(said: list[Said], by_name: dict[str, dict]) -> None:
             if find_drugs(follow.text):
                 break
             # the doctor's next words count where they give the supply; a patient's answer says what they take
-            supply = _SUPPLY.search(follow.text) if follow.clinician else None
-            if follow.clinician and supply is None:
+            supply = _SUPPLY.search(follow.text) if follow.staff else None
+            if follow.staff and supply is None:
                 continue
             found = {
                 "dose": (_DOSE.findall(follow.text) or [""])[0],
@@ -287,7 +251,7 @@ def continued(said: list[Said], meds: list[dict]) -> list[str]:
         dict.fromkeys(
             m.value.generic
             for s in said
-            if s.clinician
+            if s.staff
             for sentence in sentences(s.text)
             if not is_question(sentence) and _CONTINUE.search(sentence)
             for m in find_drugs(sentence)
@@ -301,7 +265,7 @@ def change_word(med: dict, direction: str = "") -> str:
     the direction the doctor said (「1日3回に増やして」), else 変更."""
     numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", med["dose"])]
     if "→" in med["dose"] and len(numbers) >= 2:
-        if len(numbers) >= 3 and all(a > b for a, b in zip(numbers, numbers[1:])):
+        if len(numbers) >= 3 and all(a > b for a, b in zip(numbers, numbers[1:], strict=False)):
             return "漸減"
         return "増量" if numbers[-1] > numbers[0] else "減量" if numbers[-1] < numbers[0] else "変更"
     return direction or "変更"
@@ -317,13 +281,13 @@ def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
     denied: list[int] = []
     previous: Said | None = None
     for s in said:
-        if not s.clinician:
-            asked = previous is not None and previous.clinician and _ASKS_ALLERGY.search(previous.text)
+        if not s.staff:
+            asked = previous is not None and previous.staff and _ASKS_ALLERGY.search(previous.text)
             reaction = _REACTIONS.search(s.text)
             substances = [
                 m.value.generic if m.surface == m.value.generic else f"{m.value.generic}（{m.surface}）"
                 for m in find_drugs(s.text)
-            ] + _ALLERGENS.findall(s.text)
+            ] + allergens(s.text)
             if substances and reaction and (_ALLERGY_PAST.search(s.text) or asked):
                 evidence = ([previous.id] if asked else []) + [s.id]
                 for substance in dict.fromkeys(substances):
@@ -334,7 +298,7 @@ def allergies(said: list[Said]) -> tuple[list[dict], list[int]]:
                             "evidence": evidence,
                         }
                     )
-            elif asked and not substances and _DENIAL.search(s.text):
+            elif asked and not substances and denies(s.text):
                 denied = [previous.id, s.id]
             elif not substances and _NO_ALLERGY_SAID.search(s.text):  # 「薬のアレルギーもないです」 unasked
                 denied = denied or [s.id]
@@ -349,7 +313,7 @@ def _denied_words(text: str) -> list[str]:
     tokens = tokenize(text)
     return [
         t.surface
-        for t, particle, neg in zip(tokens, tokens[1:], tokens[2:])
+        for t, particle, neg in zip(tokens, tokens[1:], tokens[2:], strict=False)
         if t.pos[0] == "名詞"
         and len(t.surface) >= 2
         and particle.surface in ("は", "も", "が")
@@ -361,20 +325,21 @@ def negatives(index: EvidenceIndex) -> list[dict]:
     """Symptoms the patient side denied (and never affirmed), with the question that was answered."""
     out: list[dict] = []
     said = list(index.said.values())
-    affirmed = {f.term for s in said if not s.clinician for f in s.findings if not f.negated}
+    affirmed = {f.term for s in said if not s.staff for f in s.findings if not f.negated}
     for k, s in enumerate(said):
-        if s.clinician:
+        if s.staff:
             continue
-        before = said[k - 1] if k and said[k - 1].clinician else None
+        before = said[k - 1] if k and said[k - 1].staff else None
         question = before if before is not None and any(is_question(x) for x in sentences(before.text)) else None
         terms = [f.term for f in s.findings if f.negated]
         clauses = [c for x in sentences(s.text) for c in re.split(r"(?<=[、,])", x)]
         if question is not None and (
             any(not find_findings(x) and says_no(x) for x in sentences(s.text))
-            or any(not find_findings(c) and _FINE.search(c) and len(c) <= _SHORT_ANSWER for c in clauses)
+            or any(not find_findings(c) and sounds_fine(c) for c in clauses)
         ):
             # 「しびれもないですし、しゃべるのも普通です」: the clause that names nothing answers for the rest
-            # 「ないです」「それは大丈夫です」「目も大丈夫です」 answering 「息苦しさはありますか」「…物が二重に見えることは」
+            # 「ないです」「それは大丈夫です」「目も大丈夫です」 answering 「息苦しさはありますか」
+            # 「…物が二重に見えることは」
             terms += [f.term for f in question.findings if f.term not in affirmed]
         elif question is not None:  # 「痛みもないし、耳だれもないです」 to 「耳の痛みや、耳だれは」: 耳痛 too
             named = {f.term for f in s.findings}
@@ -400,8 +365,10 @@ def problems(said: list[Said]) -> list[dict]:
         if is_allergy_talk(s):
             continue  # an allergic reaction is recorded as an allergy, not as a problem
         for sentence in sentences(s.text):
-            if s.clinician and (is_question(sentence) or _IF.search(sentence)):
-                continue  # a question (「アレルギーはありますか」) or a warning (「血便が出るときは」) names a disease without finding it
+            if s.staff and (is_question(sentence) or _IF.search(sentence)):
+                # a question (「アレルギーはありますか」) or a warning (「血便が出るときは」) names a disease
+                # without finding it
+                continue
             sentence = fold_modifiers(sentence)
             for m in find_diseases(sentence):
                 after = sentence[m.span[1] :]
@@ -411,7 +378,7 @@ def problems(said: list[Said]) -> list[dict]:
                     r"[をが]?(?:疑う|示唆する)[^。]*(?:ない|ありません)", after
                 ):
                     continue  # 「肺炎を疑うような音はない」: ruled out, not a problem
-                if not s.clinician:
+                if not s.staff:
                     status = "history" if _HISTORY.search(sentence) else None
                     if status is None:
                         continue  # the patient naming a disease is not a diagnosis

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 
 from kogata.engine import Model, generate
 from kogata.tasks.karte.chart import Chart, karte, uncovered_of
-from kogata.tasks.karte.draft import draft
-from kogata.tasks.karte.prompt import messages
+from kogata.tasks.karte.draft import draft, messages
 from kogata.tasks.karte.schema import SECTIONS
 from kogata.transcript import Transcript, Utterance
 from kogata.verify import clean

@@ -12,21 +12,15 @@ import functools
 import re
 
 from kogata.ja import find_findings, find_quantities
-from kogata.ja.findings import predicates
-from kogata.ja.tokenizer import tokenize
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
-from kogata.tasks.karte.facts import (
-    fold_modifiers,
-    is_allergy_sentence,
-    is_allergy_talk,
-    is_question,
-    orders_a_drug,
-    says_no,
-    sentences,
-)
+from kogata.ja.findings import predicates
+from kogata.ja.sentences import is_question, says_no, sentences
+from kogata.ja.tokenizer import tokenize
+from kogata.tasks import data
+from kogata.tasks.karte import vocabulary
+from kogata.tasks.karte.facts import fold_modifiers, is_allergy_sentence, is_allergy_talk, orders_a_drug
 from kogata.verify import Said
-from kogata.verify.evidence import lay_terms
 
 _ONSET = re.compile(
     r"((?:\d+(?:〜\d+)?|半|数)(?:日|週間|か月|ヶ月|年|時間)(?:ぐらい|くらい|ほど)?前|昨日(?:の(?:夜|朝|昼|夕方))?|昨夜|今朝"
@@ -46,23 +40,10 @@ _CIRCUMSTANCES = [
     (re.compile(r"動く(?:と|とき)|動かす(?:と|とき)"), "体動時"),
     (re.compile(r"安静にして(?:いる|る)?(?:とき|時)|じっとして(?:いる|る)?(?:とき|時)"), "安静時"),
 ]
-_TESTS = re.compile(
-    r"採血|血液検査|血液の検査|尿検査|尿の検査|検尿|胸のレントゲン|レントゲン|X線|CT|MRI|心臓の超音波|エコー|超音波"
-    r"|運動負荷心電図|ホルター心電図|心電図|心エコー|迅速検査|パッチテスト|聴力検査|内視鏡|胃カメラ|大腸カメラ|骨密度|検査"
-)
-_TEST_TERMS = {
-    "血液の検査": "血液検査",
-    "尿の検査": "尿検査",
-    "胸のレントゲン": "胸部X線",
-    "レントゲン": "X線",
-    "心臓の超音波": "心エコー",
-    "超音波": "エコー",
-}
+_TESTS = re.compile(vocabulary.alternation("tests.tsv", "said"))  # data/tests.tsv
+_TEST_TERMS = vocabulary.chart_words("tests.tsv", "said")
 _WHEN = re.compile(r"\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)(?:後|ぐらい後|くらい後)|明日|来週|次回")
-_ORDERS = re.compile(
-    r"しましょう|します|しておきます|お願いします|行います|撮り|撮って|調べ|測り|予約|やります|やりましょう"
-    r"|とります|取ります"
-)
+_ORDERS = re.compile(vocabulary.cues("orders"))
 _CANCELLED = re.compile(r"[はも]?(?:やめ|行わ|しない|しません|不要|いらない|必要ない)")
 _FOLLOW_UP = re.compile(
     r"(\d+(?:〜\d+)?(?:日|週間|か月|ヶ月)|明日|明後日|来週|来月)(?:後|ぐらい後|くらい後|先)?[^。]{0,20}?"
@@ -75,8 +56,8 @@ _HOME_READING = re.compile(r"測[っるりれ][^。]{0,12}?(?<!\d)(?:[89]\d|1\d\
 _MIN_SPOKEN = 8  # characters: a shorter sentence of the patient's kept alone (「飲んでます」) says nothing on its own
 _MAX_QUOTE = 120  # characters of the speaker's words kept beside a symptom or examination line
 _CHART_ONSET = {"昨日の夜": "昨夜", "昨日の朝": "昨日朝", "昨日の昼": "昨日昼", "昨日の夕方": "昨日夕方"}
-_NOT_A_FINDING = re.compile(r"見ておき|見ます|診ます|確認し|チェック|聞きます|調べ|止め")
-_CONDITIONAL = re.compile(r"たら|れば|場合|時は|ときは|うちは|なら|ように|予防")
+_NOT_A_FINDING = re.compile(vocabulary.cues("not_a_finding"))
+_CONDITIONAL = re.compile(vocabulary.cues("conditional"))
 
 
 # Someone else's symptoms (「上のお姉ちゃんが3日前に同じように吐いてました」): history of contacts, not the patient's.
@@ -100,7 +81,7 @@ _NEGATIVE_WORDS = re.compile(r"ない|ません|いいえ|なかった")
 def _answered_yes(question: Said | None, answer: Said) -> list[str]:
     """Findings the doctor asked about that the answer affirms without naming them: 「すごくあります」 to 「…不安に
     なることはありますか」, 「夜になると両方詰まって」 to 「鼻づまりはどうですか」 (the finding's own verb, 詰まる)."""
-    if question is None or not question.clinician or _NEGATIVE_WORDS.search(answer.text) or is_allergy_talk(question):
+    if question is None or not question.staff or _NEGATIVE_WORDS.search(answer.text) or is_allergy_talk(question):
         return []
     asked = [f for x in sentences(question.text) if is_question(x) for f in find_findings(x)]
     named = {f.term for f in answer.findings}
@@ -117,7 +98,7 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     previous: Said | None = None
     for s in said:
         heard, previous = previous, s
-        if s.clinician or is_allergy_talk(s):
+        if s.staff or is_allergy_talk(s):
             continue  # 「ペニシリンで蕁麻疹が出た」 is recorded as an allergy
         others = [x for x in sentences(s.text) if _ABOUT_OTHERS.search(x)]
         present = list(
@@ -167,9 +148,9 @@ def examination_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     previous: Said | None = None
     for s in said:
         heard, previous = previous, s
-        if not s.clinician or is_allergy_talk(s):
+        if not s.staff or is_allergy_talk(s):
             continue
-        echoed = {f.term for f in heard.findings} if heard is not None and not heard.clinician else set()
+        echoed = {f.term for f in heard.findings} if heard is not None and not heard.staff else set()
         present: list[str] = []
         absent: list[str] = []
         words: list[str] = []
@@ -202,18 +183,28 @@ def names_a_test(text: str) -> bool:
     return bool(_TESTS.search(text))
 
 
+def chart_test(said: str) -> str:
+    """A test as a chart names it (レントゲン → X線; data/tests.tsv)."""
+    return _TEST_TERMS.get(said, said)
+
+
+def tests_named(text: str) -> list[str]:
+    """The tests `text` names, as a chart names them."""
+    return [chart_test(m.group(0)) for m in _TESTS.finditer(text)]
+
+
 def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     """Tests ordered and the next visit, as the doctor says them."""
     lines = []
     for s in said:
-        if not s.clinician:
+        if not s.staff:
             continue
         ordered: list[tuple[str, str]] = []  # (when, tests)
         revisit = ""
         for sentence in sentences(s.text):
             tests = list(
                 dict.fromkeys(
-                    _TEST_TERMS.get(m.group(0), m.group(0))
+                    chart_test(m.group(0))
                     for m in _TESTS.finditer(sentence)
                     if not _CANCELLED.match(sentence, m.end()) and not _CANCELLED.match(sentence, m.end() + 1)
                 )
@@ -237,29 +228,11 @@ def plan_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
 # Sentences worth keeping in the doctor's or patient's own words when no rule above turned them into a line:
 # the history and habits the patient tells, what the doctor reports from an examination or a test, the doctor's
 # assessment and instructions. Cited by construction; the model's lines are added beside them, never instead.
-_RESULT_CUES = re.compile(
-    r"検査|結果|陽性|陰性|正常|異常|X線|レントゲン|心電図|エコー|CT|MRI|所見|押すと|触れ|腫れ|赤く|赤い|白い"
-    r"|音|圧痛|骨折|傷|数値|曲げ|伸ば|度まで|可動|値は|値が|問題ありません|保たれ|左右差|試験|反射|聴診|触診|表情|顔色|受け答え|\d+点"
-)
-_ADVICE_CUES = re.compile(
-    r"ましょう|てください|でください|下さい|予約|控え|避け|様子を見|までに"
-    r"|続けて|休んで|安静|冷やして|温めて|気をつけ|受診して|診断書|紹介状|紹介します|呼んで"
-    r"|(?:し|取り|とり|つけ|書き|入れ|抜き|とめ|撮り|戻し|固定し|縫い)ます"
-)
+_RESULT_CUES = re.compile(vocabulary.cues("result"))
+_ADVICE_CUES = re.compile(vocabulary.cues("advice"))
 # Words a chart is about (body, symptoms, care, habits); a sentence without any, and without a finding, drug, disease
 # or measurement, is small talk (「梅雨でじめじめしてるのに、二人とも元気すぎて大変です」).
-_CLINICAL = re.compile(
-    r"(?<!饅)頭|顔|額|おでこ|(?<![\d回番つ])目(?!標)|耳|鼻|(?<!窓)口|唇|喉|のど|首|肩|腕|肘|(?<![上相])手(?!伝|続|紙)"
-    r"|指|爪|へそ|みぞおち|くるぶし|足の甲|鼓膜|粘膜|扁桃|舌|瞳孔|リンパ|胸|背中|腰|お腹|おなか|腹|お尻|おしり|肛門|膝|ひざ|足|脚|すね(?=[をがにのはも])|皮膚|肌|関節|骨|筋|心臓|肺|胃|腸|肝|腎"
-    r"|血|便|尿|おしっこ|熱|痛|かゆ|咳|痰|鼻水|薬|検査|医者|診断|治療|食|飯|飲|お酒|眠|睡眠|寝|タバコ|たばこ"
-    r"|喫煙|異常|甲状腺|手帳|日本酒|ビール|焼酎|ワイン|染め|化粧|洗剤|生理|月経|運動|歩|散歩|お昼を抜|朝を抜|ご飯を抜|発作|症状|体重|声|息(?!子)|水分|塩分|安静|入浴|お風呂|表情|顔色|受け答え|応答|意識|\d+点"
-    r"|尻|転|滑っ|ぶつけ|打っ|打撲|ひね|捻|けが|怪我|傷|切っ|刺さ|噛ま"  # how an injury happened
-    r"|LDL|HDL|コレステロール|中性脂肪|HbA1c|血糖|eGFR|クレアチニン|尿酸|CRP|INR|白血球|数値"
-    r"|黄色|緑色|透明|ドロッ|サラサラ|ネバネバ|水っぽ|血が混"  # what comes out, and how
-    r"|増え|減っ|減り|良くな|悪くな|楽に|治ま|続い|ひど|強く|弱く"  # and the course
-    r"|測っ|測る|測ると|測ったら|出てない|出ていない|出ません|徴候|陽性|陰性|試験|受診|通院|入院|手術"
-    r"|[一-龥]科"
-)  # 眼科, 内科: where else the patient is seen
+_CLINICAL = re.compile(vocabulary.cues("clinical"))  # body, symptoms, care, habits, injuries, results, course, 眼科
 _CLINICAL_UNITS = {
     "mg",
     "g",
@@ -303,9 +276,7 @@ _JUDGING = r"と考えられ|と思い|でしょう|疑い|による"  # words o
 _ALLERGY_DIAGNOSIS = re.compile(_JUDGING + r"|アレルギー性|花粉症|皮膚炎|薬疹")
 _JUDGED = re.compile(_JUDGING + r"|可能性|かもしれ|のせい")
 _JUDGED_OR_NAMED = re.compile(_JUDGED.pattern + r"|考えやす|診断|です(?:ね)?[。]?$")
-_DIAGNOSIS_WORDS = re.compile(
-    r"炎|症|病|障害|発作|便秘|脱水|骨折|捻挫|打撲|増悪|悪化|コントロール|感染|アレルギー|薬疹|蕁麻疹|じんましん"
-)
+_DIAGNOSIS_WORDS = re.compile(vocabulary.cues("diagnosis"))
 
 
 _LEAD = re.compile(
@@ -318,7 +289,7 @@ _ABOUT_AGO = re.compile(r"(?<![約\d])(\d+(?:〜\d+)?)(日|週間|か月|ヶ月|
 
 
 def in_chart_words(text: str) -> str:
-    """後ろ頭 → 後頭部, お昼 → 昼食 (kogata.verify.evidence.lay_terms); for lines, never inside a quote of the words."""
+    """後ろ頭 → 後頭部, お昼 → 昼食 (data/lay_terms.tsv); for lines, never inside a quote of the words."""
     for word, term in _lay_words():
         text = text.replace(word, term)
     return text
@@ -326,7 +297,10 @@ def in_chart_words(text: str) -> str:
 
 @functools.cache
 def _lay_words() -> list[tuple[str, str]]:
-    return sorted(((word, term) for term, plain in lay_terms() for word in plain), key=lambda p: -len(p[0]))
+    return sorted(
+        ((word, term) for term, plain in data.synonyms(vocabulary.PACKAGE, "lay_terms.tsv") for word in plain),
+        key=lambda p: -len(p[0]),
+    )
 
 
 def chart_sentence(sentence: str) -> str:
@@ -345,7 +319,7 @@ _GUIDANCE = [
     ("体重管理", re.compile(r"体重を(?:減ら|落と)|減量")),
 ]
 _REVISIT = re.compile(r"(?:もう一度|また)(?:来て|診せて|見せて|受診して)ください")
-_LIMIT_ADVICE = re.compile(r"控え|減ら|やめ|止め|落と|少なめ|未満|以下|まで")
+_LIMIT_ADVICE = re.compile(vocabulary.cues("limit_advice"))
 
 
 def is_clinical(text: str) -> bool:
@@ -411,7 +385,7 @@ def _is_assessment(sentence: str) -> bool:
     return bool((find_diseases(sentence) or _DIAGNOSIS_WORDS.search(sentence)) and _JUDGED_OR_NAMED.search(sentence))
 
 
-_HABITS = re.compile(r"コーヒー|お酒|タバコ|たばこ|ビール|日本酒|焼酎|ワイン|喫煙|飲酒|運動")
+_HABITS = re.compile(vocabulary.cues("habit"))
 
 
 def _topic(question: Said, answer: Said) -> str:
@@ -428,8 +402,8 @@ def _topic(question: Said, answer: Said) -> str:
 
 
 def _answers_when(sentence: str, question: Said | None) -> bool:
-    """「5年くらい前から毎年です」 to 「毎年この時期に症状が出ますか」: when, how long or how often, answering a question
-    about something clinical."""
+    """「5年くらい前から毎年です」 to 「毎年この時期に症状が出ますか」: when, how long or how often, answering a
+    question about something clinical."""
     return (
         question is not None
         and is_clinical(question.text)
@@ -462,9 +436,9 @@ def spoken_lines(
     previous: Said | None = None
     for s in said:
         heard, previous = previous, s
-        if s.clinician != (section != "S") or s.id in skip:
+        if s.staff != (section != "S") or s.id in skip:
             continue
-        question = heard if heard is not None and heard.clinician else None
+        question = heard if heard is not None and heard.staff else None
         for sentence in sentences(s.text):
             if section == "O" and find_drugs(sentence):  # 「PT-INRは2.4で、ワーファリンの効き具合は予定どおりです」
                 if orders_a_drug(sentence):
@@ -521,7 +495,7 @@ def spoken_lines(
                     lines.append(
                         (
                             _TESTS.sub(
-                                lambda m: _TEST_TERMS.get(m.group(0), m.group(0)),
+                                lambda m: chart_test(m.group(0)),
                                 in_chart_words(chart_sentence(sentence)),
                             ),
                             [s.id],
@@ -544,8 +518,8 @@ def spoken_lines(
 
 
 def _per_utterance(lines: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
-    """The sentences kept from one utterance as one line (「食事を減らして、毎日1時間歩くようにしたんです。お昼を抜いちゃう
-    日もあって。」), as a chart writes what was said in one breath."""
+    """The sentences kept from one utterance as one line (「食事を減らして、毎日1時間歩くようにしたんです。
+    お昼を抜いちゃう日もあって。」), as a chart writes what was said in one breath."""
     joined: list[tuple[str, list[int]]] = []
     for text, ids in lines:
         if joined and joined[-1][1] == ids:

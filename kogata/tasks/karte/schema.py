@@ -1,21 +1,16 @@
-"""The karte JSON contract (`kogata karte --format json`), and the smaller schema the model fills in."""
+"""The karte JSON contract (`kogata karte --format json`); the model fills kogata.tasks.grounded's draft schema."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from kogata.tasks.grounded import ITEM, WARNINGS
+
 SECTIONS = ("S", "O", "A", "P")
 SECTION_NAMES = {"S": "主観的情報", "O": "客観的情報", "A": "評価", "P": "計画"}
 
-_IDS = {"type": "array", "items": {"type": "integer", "minimum": 1}}
-_TEXT = {"type": "string"}
-
-ITEM = {
-    "type": "object",
-    "properties": {"text": _TEXT, "evidence": _IDS, "supported": {"type": "boolean"}},
-    "required": ["text", "evidence", "supported"],
-    "additionalProperties": False,
-}
+_IDS = ITEM["properties"]["evidence"]
+_TEXT = ITEM["properties"]["text"]
 
 
 def _record(fields: dict[str, Any], required: list[str]) -> dict:
@@ -67,41 +62,8 @@ CHART_SCHEMA: dict = {
             ),
         },
         "negatives": {"type": "array", "items": _record({"finding": _TEXT}, ["finding"])},
-        "warnings": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"message": _TEXT, "item": _TEXT},
-                "required": ["message", "item"],
-                "additionalProperties": False,
-            },
-        },
+        "warnings": WARNINGS,
     },
     "required": ["soap", "medications", "allergies", "vitals", "problems", "negatives", "warnings"],
     "additionalProperties": False,
 }
-
-
-def draft_schema(first_id: int, last_id: int, *, max_items: int = 6) -> dict:
-    """What the model writes: chart lines per section, each citing utterance ids that exist."""
-    line = {
-        "type": "object",
-        "properties": {
-            # no maxLength: llama.cpp expands {m,n} repetition into nested rules that make sampling crawl
-            "text": {"type": "string"},
-            "evidence": {
-                "type": "array",
-                "items": {"type": "integer", "minimum": first_id, "maximum": last_id},
-                "minItems": 1,
-                "maxItems": 4,
-            },
-        },
-        "required": ["text", "evidence"],
-        "additionalProperties": False,
-    }
-    return {
-        "type": "object",
-        "properties": {s: {"type": "array", "items": line, "maxItems": max_items} for s in SECTIONS},
-        "required": list(SECTIONS),
-        "additionalProperties": False,
-    }

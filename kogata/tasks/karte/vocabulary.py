@@ -1,0 +1,36 @@
+"""karte's words: the tables in data/*.tsv that the chart rules (facts.py, lines.py) build their patterns from, and
+the words karte hands the verifier (kogata.verify.Vocabulary).
+
+A table's word column holds a word or a regular-expression fragment; the rows are tried in file order (the first
+that matches at a place wins, so a longer word goes before its part: 運動負荷心電図 before 心電図).
+"""
+
+from __future__ import annotations
+
+from kogata.tasks import data
+from kogata.tasks.data import rows
+from kogata.transcript import Transcript
+from kogata.verify import EvidenceIndex
+
+PACKAGE = "kogata.tasks.karte"
+VOCABULARY = data.vocabulary(PACKAGE)  # staff.tsv, stock.tsv, chart_terms.tsv, lay_terms.tsv
+
+
+def evidence(transcript: Transcript) -> EvidenceIndex:
+    """The transcript as the verifier reads it, with karte's words."""
+    return EvidenceIndex(transcript, VOCABULARY)
+
+
+def alternation(name: str, key: str) -> str:
+    """A table's words as one regular-expression alternation, in file order."""
+    return data.alternation(PACKAGE, name, key)
+
+
+def cues(kind: str) -> str:
+    """The cues of one kind in data/cues.tsv (prescribing, suspected, clinical …) as one alternation."""
+    return data.alternation(PACKAGE, "cues.tsv", "cue", kind=kind)
+
+
+def chart_words(name: str, key: str) -> dict[str, str]:
+    """{word as said: word as a chart writes it} for the rows of a table that name one in `chart`."""
+    return {row[key]: row["chart"] for row in rows(PACKAGE, name) if row["chart"]}
