@@ -99,7 +99,7 @@ def worker(side: str, model: str | None, runs: int, threads: int, max_tokens: in
             state: dict = {"first": None, "timings": {}, "text": []}
             start = time.perf_counter()
 
-            def on_chunk(chunk: dict) -> bool:
+            def on_chunk(chunk: dict, state: dict = state, start: float = start) -> bool:
                 for choice in chunk.get("choices", []):
                     piece = (choice.get("delta") or {}).get("content")
                     if piece:

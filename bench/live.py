@@ -1,6 +1,7 @@
 """Chart-ready time after a ~10-minute visit ends: drafted at the end from nothing, or incrementally during it.
 
-    .venv/bin/python bench/live.py [--model NAME] [--adapter NAME] [--minutes 10] [--window 300] [--threads 2] [--sides …]
+    .venv/bin/python bench/live.py [--model NAME] [--adapter NAME] [--minutes 10] [--window 300] [--threads 2] \
+        [--sides …]
 
 The visit is the longest synthetic consultations in data/consultations joined end to end (renumbered) until
 their estimated speaking time (5 characters a second plus a 1-second pause per turn) reaches --minutes.

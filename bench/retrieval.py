@@ -23,8 +23,8 @@ import os
 import random
 import re
 import sys
-import unicodedata
 import time
+import unicodedata
 from collections import OrderedDict
 from pathlib import Path
 
@@ -89,7 +89,7 @@ def lawqa(args: argparse.Namespace):
     items = json.loads((data / "selection.json").read_text(encoding="utf-8"))["samples"]
     laws: dict[str, OrderedDict[str, OrderedDict[str, str]]] = {}
     questions = []
-    for i, item in enumerate(items):
+    for item in items:
         blocks = lawqa_articles(item["コンテキスト"])
         for law, head, body in blocks:
             # merge the paragraphs (#### 第N項) that different items quote of the same article

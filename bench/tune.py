@@ -58,7 +58,7 @@ def synthetic_examples(tokenizer, count: int, tokens: int) -> list[dict]:
         words = (words + "\n") * 4  # enough text to cut from
         answer = chart[: max(8, tokens // 4)]
 
-        def build(n_chars: int) -> dict:
+        def build(n_chars: int, i: int = i, words: str = words, answer: str = answer) -> dict:
             return {
                 "messages": [
                     {"role": "user", "content": f"（例{i + 1}）" + words[:n_chars]},
@@ -93,7 +93,6 @@ def worker(
 
     from kogata import weights
     from kogata.adapters import registry
-    from kogata.bench import peak_rss_mb
     from kogata.engine.gguf import read_metadata
     from kogata.engine.registry import get_spec
     from kogata.machine import peak_rss_mb

@@ -25,7 +25,6 @@ from kogata.evals.scoring import (
     majority_share,
 )
 
-
 # ── scoring ──
 
 

@@ -1,13 +1,12 @@
 """The engine with the real bundled model: Japanese answers, streaming, constrained JSON, clear errors."""
 
-import json
 import time
 
 import pytest
 
 import kogata
-from kogata.engine.model import token_texts
 from kogata.engine import gguf
+from kogata.engine.model import token_texts
 from kogata.errors import ContextOverflowError, GenerationError, InputError, SchemaError
 from kogata.ja.glyphs import non_japanese_chars
 

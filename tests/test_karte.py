@@ -13,8 +13,8 @@ from kogata.ja.glyphs import non_japanese_chars
 from kogata.render.fhir import chart_bundle
 from kogata.render.markdown import chart_markdown
 from kogata.tasks.karte import CHART_SCHEMA, karte
-from kogata.transcript import read_transcript
 from kogata.tasks.karte import chart as chart_module
+from kogata.transcript import read_transcript
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "consultations" / "001_naika.txt"
 KOGATA = [sys.executable, "-m", "kogata.cli"]

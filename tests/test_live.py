@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
 import uvicorn
 from websockets.sync.client import connect

@@ -19,6 +19,7 @@ import openai
 import pytest
 import uvicorn
 from click.testing import CliRunner
+from test_adapters import write_lora
 
 import kogata
 from kogata.cli import cli
@@ -26,7 +27,6 @@ from kogata.errors import InputError
 from kogata.serve import ModelQueue, QueueFull, ServerConfig, Services, create_app
 from kogata.serve.queue import Cancelled
 from kogata.tasks.karte import CHART_SCHEMA
-from test_adapters import write_lora
 
 SMALL = "qwen2.5-coder-0.5b"
 LONG_PROMPT = "1から300までの数字を、読点で区切って一つずつすべて書いてください。"

@@ -42,7 +42,10 @@ def test_full_width_latin_label_is_normalised_but_text_is_kept():
 
 
 def test_blank_lines_comments_and_continuations():
-    text = "# 2024-05-01 内科外来\n\n医師：どうされましたか。\n\n患者：三日前から熱があって、\n咳も出ます。\n＃ メモ\n10:30 ごろから悪化。\n"
+    text = (
+        "# 2024-05-01 内科外来\n\n医師：どうされましたか。\n\n"
+        "患者：三日前から熱があって、\n咳も出ます。\n＃ メモ\n10:30 ごろから悪化。\n"
+    )
     t = read_transcript(text.encode())
     assert [u.text for u in t.utterances] == [
         "どうされましたか。",
@@ -113,7 +116,7 @@ def test_json_missing_key():
 
 def test_json_without_utterances_list():
     with pytest.raises(TranscriptError, match='"utterances" list'):
-        read_transcript('{"turns": []}'.encode())
+        read_transcript(b'{"turns": []}')
 
 
 def test_json_bad_timing():

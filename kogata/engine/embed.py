@@ -7,7 +7,8 @@ are embedded as queries, the text searched over as passages; mixing them up cost
 from __future__ import annotations
 
 import threading
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 

@@ -18,7 +18,10 @@ from kogata.evals.choice import answer_schema, instruction, listing, one_letter,
 from kogata.evals.runner import Dataset, Item, by_group, chat, count, define
 from kogata.evals.scoring import majority_share
 
-SYSTEM = "あなたは日本の法令に詳しいアシスタントです。示された条文に基づいて、問題に対する正しい選択肢を選んでください。説明は不要です。"
+SYSTEM = (
+    "あなたは日本の法令に詳しいアシスタントです。示された条文に基づいて、問題に対する正しい選択肢を選んでください。"
+    "説明は不要です。"
+)
 CHOICE_LINE = re.compile(r"^\s*([a-d])[\s.．、:：)]\s*(.+)$")
 
 

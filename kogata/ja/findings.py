@@ -1,4 +1,5 @@
-"""Symptoms in a patient's words → chart terms, with negation: 「お腹が痛くて」 → 腹痛, 「熱はないです」 → 発熱 (negated).
+"""Symptoms in a patient's words → chart terms, with negation: 「お腹が痛くて」 → 腹痛, 「熱はないです」 → 発熱
+(negated).
 
 Matching works on Sudachi *keys*, not on characters, so conjugation and spelling do not matter:
 a token's key is its normalized form (痛く/痛かった → 痛い, しびれ → 痺れ, おなか → 御腹), except that

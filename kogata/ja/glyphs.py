@@ -1,8 +1,8 @@
 """Which Han characters belong in Japanese text, and which token ids a model must never emit.
 
 Small multilingual models trained mostly on Chinese write simplified forms (药物, 气苦しさ, 过敏) in Japanese
-answers. A Han character is accepted when JIS X 0213 (Shift_JIS-2004) or Windows-31J (CP932) can encode it — the set Japanese text
-uses, including rare kanji in names — except for a short list of simplified forms that JIS X 0213 also
+answers. A Han character is accepted when JIS X 0213 (Shift_JIS-2004) or Windows-31J (CP932) can encode it — the
+set Japanese text uses, including rare kanji in names — except for a short list of simplified forms that JIS X 0213 also
 contains but that Japanese writing does not use (气 for 気, 开 for 開, …).
 """
 

@@ -388,7 +388,8 @@ def _units(text: str) -> str:
 
 
 def normalize_numbers(text: str) -> str:
-    """Spoken/kanji numbers → digits with charting units: 三十八度五分 → 38.5℃, 一日二回 → 1日2回, 五百ミリグラム → 500mg.
+    """Spoken/kanji numbers → digits with charting units: 三十八度五分 → 38.5℃, 一日二回 → 1日2回,
+    五百ミリグラム → 500mg.
 
     Expects normalised text (see kogata.ja.normalize.normalize); heuristics are listed in this module's docstring.
     """

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kogata.tasks.karte.chart import Chart
 from kogata.tasks.karte.schema import SECTION_NAMES
@@ -145,7 +145,7 @@ def _active(kind: str, verification_system: str, verification: str) -> dict:
 
 def chart_bundle(chart: Chart, *, show_unsupported: bool = False) -> dict:
     """The chart as a FHIR document Bundle (a dict ready for json.dumps)."""
-    when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    when = datetime.now(UTC).isoformat(timespec="seconds")
     patient = _uid()
     entries: list[tuple[str, dict, str]] = [
         (patient, {"resourceType": "Patient", "meta": {"profile": [JP_CORE + "JP_Patient"]}}, "")
@@ -177,7 +177,8 @@ def chart_bundle(chart: Chart, *, show_unsupported: bool = False) -> dict:
                     "code": _codeable(a["substance"]),
                     "patient": {"reference": patient},
                     "note": _note(a["evidence"]),
-                    # a reaction needs a manifestation; an allergy named without one (「アレルギーはハウスダスト」) has none
+                    # a reaction needs a manifestation; an allergy named without one
+                    # (「アレルギーはハウスダスト」) has none
                     **({"reaction": [{"manifestation": [_codeable(a["reaction"])]}]} if a["reaction"] else {}),
                 },
                 "S",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kogata.tasks.karte.chart import Chart
-from kogata.tasks.karte.schema import SECTION_NAMES, SECTIONS
+from kogata.tasks.karte.schema import SECTION_NAMES
 
 _STATUS = {"suspected": "疑い", "confirmed": "確定", "history": "既往"}
 

@@ -20,7 +20,7 @@ import sys
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -224,7 +224,8 @@ class Estimate:
         return "\n".join(
             [
                 f"data:      {s.describe()}",
-                f"base:      {self.base} ({self.precision}, {self.threads} threads), {self.trainable:,} LoRA parameters",
+                f"base:      {self.base} ({self.precision}, {self.threads} threads), "
+                f"{self.trainable:,} LoRA parameters",
                 f"timed:     one step of {self.step_tokens} tokens in {self.step_seconds:.1f} s "
                 f"({self.step_tokens / self.step_seconds:.0f} tokens/s)",
                 f"estimate:  {s.examples * self.epochs} steps ({self.epochs} epochs) ≈ {_duration(self.train_seconds)} "
@@ -458,7 +459,7 @@ def train(
             "tokens": prepared.summary.tokens,
             "learned_tokens": prepared.summary.target_tokens,
         },
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "rank": config.rank,
         "alpha": config.alpha,
         "epochs": config.epochs,
