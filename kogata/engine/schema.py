@@ -61,14 +61,17 @@ MAX_REPEAT = 256  # {n,m} counts in a pattern: the grammar spells each repetitio
 MAX_MIN_ITEMS = 1_000
 MAX_MIN_LENGTH = 10_000
 # Regular-expression features the grammar conversion cannot express (it reads patterns as plain sequences).
-_UNENFORCEABLE_PATTERN = (
-    (re.compile(r"\(\?[=!]"), "lookahead"),
-    (re.compile(r"\(\?<[=!]"), "lookbehind"),
-    (re.compile(r"(?<!\\)(?:\\\\)*\\[bB]"), "word boundary (\\b, \\B)"),
-    (re.compile(r"(?<!\\)(?:\\\\)*\\[1-9]"), "backreference"),
-    (re.compile(r"\(\?P?<[A-Za-z_]"), "named group"),
-    (re.compile(r"\(\?[aiLmsux-]"), "inline flag"),
-)
+_UNENFORCEABLE_PATTERN = {
+    name: re.compile(feature)
+    for name, feature in {
+        "lookahead": r"\(\?[=!]",
+        "lookbehind": r"\(\?<[=!]",
+        "word boundary (\\b, \\B)": r"(?<!\\)(?:\\\\)*\\[bB]",
+        "backreference": r"(?<!\\)(?:\\\\)*\\[1-9]",
+        "named group": r"\(\?P?<[A-Za-z_]",
+        "inline flag": r"\(\?[aiLmsux-]",
+    }.items()
+}
 _REPEAT = re.compile(r"(?<!\\)\{(\d+)(?:,(\d*))?\}")
 
 
@@ -93,7 +96,7 @@ def _pattern_problems(pattern: Any, where: str) -> Iterator[str]:
     except re.error as e:
         yield f"{where}: pattern {pattern!r} is not a valid regular expression ({e})"
         return
-    for feature, name in _UNENFORCEABLE_PATTERN:
+    for name, feature in _UNENFORCEABLE_PATTERN.items():
         if feature.search(pattern):
             yield f"{where}: pattern {pattern!r} uses a {name}, which constrained decoding cannot enforce"
     for m in _REPEAT.finditer(pattern):

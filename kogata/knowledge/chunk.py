@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from kogata.ja.articles import NUMERALS, article_label, number
 
@@ -56,14 +56,7 @@ class Chunk:
         return " ".join(parts)
 
     def to_dict(self) -> dict:
-        return {
-            "text": self.text,
-            "source": self.source,
-            "title": self.title,
-            "section": self.section,
-            "caption": self.caption,
-            "page": self.page,
-        }
+        return asdict(self)
 
 
 @dataclass
