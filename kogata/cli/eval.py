@@ -45,7 +45,13 @@ def eval_group() -> None:
 
 @eval_group.command(name="karte")
 @options.data_option("Folder of consultations with reference charts (default: data/consultations).")
-@click.option("--split", type=click.Choice(["test", "train", "all"]), default="test", show_default=True)
+@click.option(
+    "--split",
+    type=click.Choice(["test", "train", "dev", "all"]),
+    default="test",
+    show_default=True,
+    help="Which visits (data/corpus: by writer; see its README).",
+)
 @options.model_option
 @options.adapter_option("A registered adapter NAME or a LoRA GGUF file.")
 @click.option("--limit", type=int, default=None, help="Only the first N consultations.")
@@ -82,6 +88,11 @@ def eval_karte(
         f"denied shown as present {s['denied_shown_as_present']}, non-Japanese glyphs {s['non_japanese_glyphs']}, "
         f"valid contract {s['valid_contract']:.0%}, {s['seconds_per_chart']:.1f} s/chart, errors {s['errors']}"
     )
+    if any(r.get("negatives") for r in result["cases"]):
+        click.echo(
+            f"negatives kept {s['negatives_kept']:.3f}, wrong medications {s['wrong_medications']}; recall by kind: "
+            + ", ".join(f"{kind} {value:.2f}" for kind, value in s["recall_by_kind"].items())
+        )
     from kogata.adapters.registry import looks_like_path, record_eval
 
     # a registered adapter that charted the whole split (with --rules-only it charted nothing)

@@ -1,9 +1,14 @@
-"""`kogata eval karte`: chart quality on the synthetic consultations in data/consultations.
+"""`kogata eval karte`: chart quality on synthetic consultations (data/consultations, data/holdout, data/corpus).
 
 Per consultation and overall: key-fact recall (a fact counts when one shown line holds all its
-`must_contain` strings), unsupported-item rate, invented drugs and doses (named in shown lines or the
-medication list but said nowhere in the visit), denied findings shown as present, non-Japanese glyphs,
-charts valid against the JSON contract, and seconds per chart.
+`must_contain` strings), recall per kind of fact, unsupported-item rate, invented drugs and doses (named in shown
+lines or the medication list but said nowhere in the visit), denied findings shown as present, non-Japanese glyphs,
+charts valid against the JSON contract, and seconds per chart. Where the reference lists them (data/corpus):
+negatives kept (a denied finding written in a shown line with a negation after it: なし, ない, 否定, 認めず …) and
+wrong medications (a drug in the chart's medication list that the reference gives only a non-current status:
+refused, avoided, deferred, stopped, allergy, discussed).
+
+A folder of writer folders (data/corpus) is read one level down; `split` picks train, dev or test by writer.
 """
 
 from __future__ import annotations
@@ -41,9 +46,13 @@ class Case:
     reference: dict
 
 
+CURRENT_STATUSES = {"current", "prescribed", "changed"}
+_NEGATION_AFTER = ("なし", "ない", "無し", "否定", "認めず", "認めない", "(-)", "陰性", "せず", "なく")
+
+
 def cases(data: Path = DEFAULT_DATA, split: str | None = "test") -> list[Case]:
     found = []
-    for ref_path in sorted(Path(data).glob("*.json")):
+    for ref_path in sorted([*Path(data).glob("*.json"), *Path(data).glob("*/*.json")]):
         reference = json.loads(ref_path.read_text(encoding="utf-8"))
         if split and reference.get("split") != split:
             continue
@@ -87,7 +96,12 @@ def score(chart: Chart, reference: dict) -> dict:
         }
     )
     all_text = " ".join(i.text for s in SECTIONS for i in chart.soap[s])
-    forbidden = [w for w in reference.get("must_not_appear", []) if _nfkc(w) in _nfkc(" ".join(lines))]
+    listed = [_nfkc(" ".join(filter(None, (m.get("name"), m.get("brand"))))) for m in chart.medications]
+    forbidden = [  # a drug name is checked against the medication list: a chart may say it was refused
+        w
+        for w in reference.get("must_not_appear", [])
+        if (_nfkc(w) in " ".join(listed) if find_drugs(_nfkc(w)) else _nfkc(w) in _nfkc(" ".join(lines)))
+    ]
     items = sum(len(chart.soap[s]) for s in SECTIONS)
     return {
         "id": reference["id"],
@@ -106,7 +120,39 @@ def score(chart: Chart, reference: dict) -> dict:
         "must_not_appear_shown": forbidden,
         "contract_errors": validation_errors(chart.to_dict(), CHART_SCHEMA),
         "seconds": chart.seconds,
+        "kinds": {
+            kind: [sum(f in recalled for f in facts), len(facts)]
+            for kind in sorted({f["kind"] for f in reference["key_facts"]})
+            for facts in [[f for f in reference["key_facts"] if f["kind"] == kind]]
+        },
+        "negatives": len(reference.get("negatives", [])),
+        "negatives_kept": len([n for n in reference.get("negatives", []) if _kept_negative(n["finding"], lines)]),
+        "wrong_medications": _wrong_medications(chart.medications, reference),
     }
+
+
+def _kept_negative(finding: str, lines: list[str]) -> bool:
+    """Whether a shown line writes the denied `finding` with a negation after it."""
+    term = _nfkc(finding)
+    return any(term in line and any(neg in line[line.index(term) :] for neg in _NEGATION_AFTER) for line in lines)
+
+
+def _wrong_medications(listed: list[dict], reference: dict) -> list[str]:
+    """Drugs in the chart's medication list that the reference never gives a current status."""
+    statuses: dict[str, set[str]] = {}
+    for med in reference.get("medications", []):
+        for name in filter(None, (med.get("name"), med.get("brand"))):
+            statuses.setdefault(_nfkc(name), set()).add(med.get("status", ""))
+    wrong = []
+    for med in listed:
+        text = _nfkc(" ".join(filter(None, (med.get("name"), med.get("brand"), med.get("text")))))
+        if not text:
+            continue
+        for name, status in statuses.items():
+            if (name in text or text in name) and not status & CURRENT_STATUSES:
+                wrong.append(med.get("name", text))
+                break
+    return wrong
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -121,6 +167,17 @@ def summarise(rows: list[dict]) -> dict:
         "non_japanese_glyphs": sum(len(r["non_japanese"]) for r in rows),
         "must_not_appear_shown": sum(len(r["must_not_appear_shown"]) for r in rows),
         "valid_contract": sum(not r["contract_errors"] for r in rows) / n,
+        "negatives_kept": sum(r.get("negatives_kept", 0) for r in rows)
+        / (sum(r.get("negatives", 0) for r in rows) or 1),
+        "wrong_medications": sum(len(r.get("wrong_medications", [])) for r in rows),
+        "recall_by_kind": {
+            kind: round(
+                sum(r["kinds"][kind][0] for r in rows if kind in r.get("kinds", {}))
+                / sum(r["kinds"][kind][1] for r in rows if kind in r.get("kinds", {})),
+                3,
+            )
+            for kind in sorted({k for r in rows for k in r.get("kinds", {})})
+        },
         "seconds_per_chart": sum(r["seconds"] for r in rows) / n,
         "errors": sum(1 for r in rows if "error" in r),
     }
