@@ -195,7 +195,8 @@ class RemoteModel(Model):
         ]  # a piece given as a byte list is part of a character: no Han character on its own
 
     def _banned(self, text: str) -> list[list]:
-        return [[i, False] for i, piece in self._tokens(text) if any(is_non_japanese_han(ch) for ch in piece)]
+        ids = (i for i, piece in self._tokens(text) if any(is_non_japanese_han(ch) for ch in piece))
+        return [[i, False] for i in dict.fromkeys(ids)]
 
     def logit_bias(self) -> list[list]:
         """The bans sent with every request (fetched from the backend once)."""
