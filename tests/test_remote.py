@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 import kogata
 from kogata.engine import BackendError, RemoteModel, connect, generate, generate_json, stream_generate
+from kogata.engine.remote import parse_backend_models
 from kogata.errors import GenerationError, InputError
 from kogata.ja.glyphs import non_japanese_chars
 from kogata.serve import ServerConfig, Services, create_app
@@ -266,6 +267,11 @@ def test_busy_backend_is_retried_with_backoff_and_adapters_are_backend_models():
         assert generate(remote, "元気？").text == "はい。" and fake.chats[-1]["model"] == "base-model"
         with pytest.raises(InputError, match="--backend-model clinic=NAME"):
             generate(remote, "元気？", adapter="clinic")
+    assert parse_backend_models(["qwen", "karte=qwen-karte"]) == ("qwen", {"karte": "qwen-karte"})
+    with pytest.raises(InputError, match="ADAPTER=NAME"):
+        parse_backend_models(["karte="])
+    with pytest.raises(InputError, match="http:// or https://"):
+        connect("gpu-box:8080", model="m")
 
 
 def test_a_backend_that_is_down_is_one_clear_error():
