@@ -280,7 +280,13 @@ def test_a_backend_that_is_down_is_one_clear_error():
     with pytest.raises(BackendError, match=f"the generation backend at {url} is not reachable"):
         generate(remote, "こんにちは")
     env = {**os.environ, "KOGATA_BACKEND": url}
-    for args in (["generate", "こんにちは"], ["karte", str(VISIT)], ["generate", "--backend", url + "/v1", "hi"]):
+    commands = (
+        ["generate", "こんにちは"],
+        ["karte", str(VISIT)],
+        ["generate", "--backend", url + "/v1", "hi"],
+        ["serve", "--port", str(free_port())],  # without --model, serve asks the backend for its models at once
+    )
+    for args in commands:
         out = subprocess.run([*KOGATA, *args], capture_output=True, env=env)
         err = out.stderr.decode()
         assert out.returncode == 3, err
@@ -289,6 +295,8 @@ def test_a_backend_that_is_down_is_one_clear_error():
             == f"error: the generation backend at {url} is not reachable ([Errno 111] Connection refused, 4 tries)"
         )
         assert "Traceback" not in err
+    out = subprocess.run([*KOGATA, "serve", "--adapter", "a.gguf"], capture_output=True, env=env)
+    assert out.returncode == 2 and "--backend-model ADAPTER=NAME" in out.stderr.decode()
 
 
 def test_serve_with_a_backend_resolves_models_and_adapters_to_it(tmp_path):
