@@ -71,14 +71,15 @@ def ask(
         raise InputError("the question is empty" if question is not None else f"inquiry {inquiry} is empty")
     retriever = Retriever(pack)  # an unknown pack fails here; the model loads only if retrieval finds something
     extra = {"k": k} if k else {}
+    llm = options.model_or_name(model)  # with --backend, the server's model (nothing loads here)
     if inquiry:
-        result = draft_reply(retriever, text, model=model, sender=sender, **extra)
+        result = draft_reply(retriever, text, model=llm, sender=sender, **extra)
         if as_json:
             click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
             return
         click.echo(result.letter(), nl=False)
     else:
-        result = answer_question(retriever, text, model=model, **extra)
+        result = answer_question(retriever, text, model=llm, **extra)
         if as_json:
             click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
             return

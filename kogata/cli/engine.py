@@ -59,7 +59,7 @@ def generate(
     glyph_guard: bool,
 ) -> None:
     """Answer PROMPT (use - to read it from standard input), streaming to stdout."""
-    from kogata.engine import generate_json, load, stream_generate
+    from kogata.engine import generate_json, stream_generate
     from kogata.engine.generate import to_messages
 
     messages = to_messages(_prompt_text(prompt), system)  # refuse an empty prompt before loading anything
@@ -68,7 +68,7 @@ def generate(
         from kogata.engine.schema import check_schema
 
         check_schema(schema)  # before the model loads: a bad schema costs nothing
-    llm = load(model, threads=threads, glyph_guard=glyph_guard)
+    llm = options.load_model(model, threads=threads, glyph_guard=glyph_guard)
     if schema is not None:
         value = generate_json(llm, messages, schema, max_tokens=max_tokens, temperature=temperature, seed=seed)
         click.echo(json.dumps(value, ensure_ascii=False, indent=2))
@@ -90,10 +90,10 @@ def chat(
     model: str | None, max_tokens: int, temperature: float, system: str | None, threads: int | None, glyph_guard: bool
 ) -> None:
     """Interactive multi-turn chat. /reset forgets the history, /exit (or Ctrl-D) leaves."""
-    from kogata.engine import load, stream_generate
+    from kogata.engine import stream_generate
     from kogata.engine.generate import to_messages
 
-    llm = load(model, threads=threads, glyph_guard=glyph_guard)
+    llm = options.load_model(model, threads=threads, glyph_guard=glyph_guard)
     history: list[dict[str, str]] = []
     click.echo(f"{llm.spec.name} — /reset で履歴を消去、/exit で終了", err=True)
     while True:

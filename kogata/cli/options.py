@@ -1,6 +1,10 @@
 """The options several commands share, defined once with one meaning each, and `write_output`.
 
 --model/-m    a model name or alias (see `kogata models`); `serve` repeats it to serve several models.
+--backend     URL of an OpenAI-compatible server that generates instead of the embedded model (or set
+              KOGATA_BACKEND); comes with every --model. With it, --model is the model's name on the backend.
+--backend-model  NAME: the base model's name on the backend; ADAPTER=NAME: the backend model --adapter ADAPTER
+              stands for (an adapter with no mapping is sent as its own name). Repeatable.
 --threads     CPU threads (default: all cores).
 --glyph-guard ban Han characters that Japanese does not use.
 --adapter     a LoRA adapter: a registered NAME (`kogata adapters list`) or a GGUF file, checked against the base
@@ -27,7 +31,51 @@ if TYPE_CHECKING:  # the engine loads only when a command asks for a model
 
 ADAPTER_NAME = "cli"  # the name a command's --adapter is loaded under, for the length of one command
 
-model_option = click.option("--model", "-m", default=None, help="Model name or alias (see `kogata models`).")
+BACKEND_ENV = "KOGATA_BACKEND"
+_BACKEND = "kogata.backend"  # where --backend and --backend-model wait in click's context until a model loads
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value):
+    ctx.meta[f"{_BACKEND}.{param.name}"] = value
+    return value
+
+
+backend_option = click.option(
+    "--backend",
+    metavar="URL",
+    envvar=BACKEND_ENV,
+    default=None,
+    expose_value=False,
+    callback=_remember,
+    help="Generate on this OpenAI-compatible server (llama.cpp, vLLM, SGLang, kogata serve) instead of the "
+    f"embedded model; or set {BACKEND_ENV}. Rules, verification and storage stay here.",
+)
+backend_model_option = click.option(
+    "--backend-model",
+    "backend_models",
+    multiple=True,
+    metavar="[ADAPTER=]NAME",
+    expose_value=False,
+    callback=_remember,
+    help="With --backend: NAME of the base model there, or ADAPTER=NAME for the model --adapter ADAPTER stands "
+    "for. Repeatable.",
+)
+_model = click.option("--model", "-m", default=None, help="Model name or alias (see `kogata models`).")
+
+
+def model_option(f):
+    """--model, with --backend and --backend-model beside it: every command that takes a model can send its
+    generation to a server (read back by `load_model`)."""
+    return _model(backend_option(backend_model_option(f)))
+
+
+def backend() -> tuple[str | None, tuple[str, ...]]:
+    """The running command's --backend URL (None: the embedded model) and --backend-model values."""
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
+    return meta.get(f"{_BACKEND}.backend"), tuple(meta.get(f"{_BACKEND}.backend_models") or ())
+
+
 threads_option = click.option("--threads", type=int, default=None, help="CPU threads (default: all cores).")
 guard_option = click.option(
     "--glyph-guard/--no-glyph-guard",
@@ -69,13 +117,48 @@ def file_option(*names: str, help: str):
     return click.option(*names, type=click.Path(dir_okay=False), default=None, help=help)
 
 
-def load_model(model: str | None, *, threads: int | None, adapter: str | None = None) -> Model:
+def load_model(
+    model: str | None, *, threads: int | None, adapter: str | None = None, glyph_guard: bool = True
+) -> Model:
     """Load `model` with `adapter` (a registered NAME or a GGUF file, refused when made for another base) under
-    ADAPTER_NAME; pass `adapter_name(adapter)` to the library call that should use it."""
+    ADAPTER_NAME; pass `adapter_name(adapter)` to the library call that should use it. With --backend, the model
+    is the one on that server, and `adapter` the backend model it maps to (--backend-model ADAPTER=NAME)."""
+    url, backend_models = backend()
+    if url:
+        return _connect(url, backend_models, model, adapter=adapter, glyph_guard=glyph_guard)
     from kogata.adapters import resolve
     from kogata.engine import load
 
-    return load(model, threads=threads, adapters={ADAPTER_NAME: resolve(adapter, model)} if adapter else None)
+    return load(
+        model,
+        threads=threads,
+        glyph_guard=glyph_guard,
+        adapters={ADAPTER_NAME: resolve(adapter, model)} if adapter else None,
+    )
+
+
+def _connect(url: str, values: tuple[str, ...], model: str | None, *, adapter: str | None, glyph_guard: bool) -> Model:
+    from kogata.adapters.registry import looks_like_path
+    from kogata.engine.remote import connect, parse_backend_models
+    from kogata.errors import InputError
+
+    base, mapped = parse_backend_models(values)
+    adapters = None
+    if adapter:
+        if adapter not in mapped and looks_like_path(adapter):
+            raise InputError(
+                f"--adapter {adapter} is a file, which cannot travel to the backend {url}: serve it there and "
+                "name its model with --backend-model ADAPTER=NAME"
+            )
+        adapters = {ADAPTER_NAME: mapped.get(adapter, adapter)}
+    return connect(url, model=base or model, adapters=adapters, glyph_guard=glyph_guard)
+
+
+def model_or_name(model: str | None) -> Model | str | None:
+    """For commands that load their model only when needed: the backend's model with --backend (no weights load
+    here), else the name as given."""
+    url, backend_models = backend()
+    return _connect(url, backend_models, model, adapter=None, glyph_guard=True) if url else model
 
 
 def adapter_name(adapter: str | None) -> str | None:

@@ -4,6 +4,8 @@ Two shared option names take a serving form here: --model/-m repeats (the models
 default), and --adapter NAME[=FILE] registers a per-request adapter under NAME (requests pick it as
 `model:NAME`) instead of applying one to the whole command; a bare NAME is an adapter `kogata tune` registered,
 resolved like every other command's --adapter (kogata.adapters.resolve) when the server checks it against its base.
+With --backend URL (or KOGATA_BACKEND) generation goes to that OpenAI-compatible server: --model names its models
+(default: the first it lists), and --backend-model ADAPTER=NAME serves its model NAME as `model:ADAPTER`.
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
     "--db", default=None, type=click.Path(dir_okay=False), help="Visit database (default: $KOGATA_HOME/visits.sqlite3)."
 )
 @options.speech_adapter_option("Speech decoder adapter: medical (bundled), none, or a .npz from `kogata tune-speech`.")
+@options.backend_option
+@options.backend_model_option
 @click.option("--threads", type=int, default=None, help="CPU threads for the model (default: all cores).")
 @click.option("--n-ctx", default=4096, show_default=True, type=int, help="Context window in tokens.")
 @click.option(
@@ -129,7 +133,12 @@ def serve(
     from kogata.store import default_path
 
     check_binding(host, api_key)  # before anything loads
-    names = tuple(get_spec(m).name for m in models) or (DEFAULT_MODEL,)  # unknown model: error now, not later
+    url, backend_models = options.backend()
+    if url:
+        names, mapped = _backend_names(url, backend_models, models, adapters)
+    else:
+        names = tuple(get_spec(m).name for m in models) or (DEFAULT_MODEL,)  # unknown model: error now, not later
+        mapped = {}
     resolve_speech_adapter(speech_adapter)  # a missing file: error now, not at the first visit
     config = ServerConfig(
         models=names,
@@ -140,12 +149,32 @@ def serve(
         n_ctx=n_ctx,
         threads=threads,
         speech_adapter=speech_adapter,
+        backend=url,
+        backend_models=mapped,
     )
     install_masking(getattr(logging, log_level.upper()))
     app = create_app(Services(config), api_key=api_key)  # adapters are checked against their base here
+    where = f"on {url}" if url else "(loading in the background)"
     click.echo(
-        f"kogata serve: http://{host}:{port}/v1  models {', '.join(names)} (loading in the background)  "
+        f"kogata serve: http://{host}:{port}/v1  models {', '.join(names)} {where}  "
         f"visits {config.db}  {'API key required' if api_key else 'no API key (loopback only)'}",
         err=True,
     )
     uvicorn.run(app, host=host, port=port, log_config=None, log_level=log_level, timeout_graceful_shutdown=5)
+
+
+def _backend_names(
+    url: str, values: tuple[str, ...], models: tuple[str, ...], adapters: tuple[str, ...]
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The models served from the backend at `url` (as --model names them, else the first it lists, asked now) and
+    {adapter: backend model}. A LoRA file cannot be applied there: --adapter is refused."""
+    from kogata.engine.remote import connect, parse_backend_models
+
+    if adapters:
+        raise InputError(
+            "--adapter loads a LoRA file here, which a --backend cannot apply: serve the adapter on the backend "
+            "and name it with --backend-model ADAPTER=NAME"
+        )
+    base, mapped = parse_backend_models(values)
+    names = models or ((base,) if base else (connect(url).spec.name,))
+    return tuple(dict.fromkeys(names)), mapped

@@ -120,10 +120,7 @@ def _request(
         body["response_format"] = {"type": "json_schema", "json_schema": {"name": "output", "schema": json_schema}}
     if model.banned_ids:
         body["logit_bias"] = [[i, False] for i in model.banned_ids]
-    if model.adapters:
-        body["lora"] = model.lora_field(adapter)
-    elif adapter is not None:
-        model.lora_field(adapter)  # raises: no adapters loaded
+    body.update(model.adapter_fields(adapter))
     return body
 
 
@@ -239,8 +236,20 @@ def generate_json(
     is parsed and validated after it (GenerationError when it was cut short or does not validate).
     """
     max_tokens = options.pop("max_tokens", 1024)
-    response = generate(model, prompt, json_schema=schema, max_tokens=max_tokens, **options)
-    return parse_json_output(response.text, schema, finish_reason=response.stats.finish_reason, max_tokens=max_tokens)
+    attempts = max(1, model.json_attempts)  # a remote backend's reply is asked for once more before it is refused
+    for attempt in range(attempts):
+        response = generate(model, prompt, json_schema=schema, max_tokens=max_tokens, **options)
+        try:
+            return parse_json_output(
+                response.text, schema, finish_reason=response.stats.finish_reason, max_tokens=max_tokens
+            )
+        except GenerationError as e:
+            if attempt + 1 == attempts:
+                if attempts == 1:
+                    raise
+                where = getattr(model, "where", "the backend")
+                raise GenerationError(f"{where}: reply refused after {attempts} tries: {e}") from None
+    raise AssertionError("unreachable")
 
 
 def parse_json_output(text: str, schema: dict, *, finish_reason: str = "", max_tokens: int = 0) -> Any:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import xllamacpp
 
@@ -70,6 +70,7 @@ class Model:
     adapters: dict[str, int] = field(default_factory=dict)  # adapter name → index in the binding
     banned_ids: tuple[int, ...] = ()
     _server: Any = field(default=None, repr=False)
+    json_attempts: ClassVar[int] = 1  # replies generate_json reads before it refuses (constrained here: one)
 
     def request(self, body: dict[str, Any], on_chunk: Callable[[dict], bool | None] | None = None) -> dict | None:
         """Send one OpenAI-shaped chat request. With `on_chunk`, stream: it gets each chunk and returns True
@@ -94,6 +95,14 @@ class Model:
                 f"(about {round((n - ctx) * 1.3)} Japanese characters) or load the model with a larger n_ctx"
             )
         return GenerationError(f"generation failed: {err.get('message', err)}")
+
+    def adapter_fields(self, adapter: str | None) -> dict[str, Any]:
+        """What a request body says to apply `adapter` (None: the base model alone)."""
+        if self.adapters:
+            return {"lora": self.lora_field(adapter)}
+        if adapter is not None:
+            self.lora_field(adapter)  # raises: no adapters loaded
+        return {}
 
     def lora_field(self, adapter: str | None) -> list[dict[str, float]]:
         """The per-request `lora` list: every loaded adapter off, except `adapter` at full scale."""

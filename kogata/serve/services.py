@@ -3,6 +3,10 @@
 Models load in a background thread when the server starts, so the port (and the visit store) answer at
 once; model work waits for its model inside the queue. `services.resolve("qwen2.5-coder-1.5b:clinic")`
 turns an OpenAI `model` field into a loaded model and a LoRA adapter name.
+
+With `ServerConfig.backend` (`kogata serve --backend URL`), no weights load here: each served model is the model
+of that name on an OpenAI-compatible server (kogata.engine.remote), and its adapters are backend models
+(`backend_models`: adapter → the backend's model name); everything else is served as without one.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kogata.adapters import list_adapters, resolve
-from kogata.engine import Model, get_spec, load
+from kogata.engine import Model, connect, get_spec, load
 from kogata.errors import InputError, ModelError
 from kogata.serve.queue import ModelQueue
 from kogata.store import VisitStore
@@ -37,6 +41,8 @@ class ServerConfig:
     n_ctx: int = 4096
     threads: int | None = None
     speech_adapter: str = "medical"  # kogata.speech.adapter: medical, none, or a .npz path
+    backend: str | None = None  # URL of an OpenAI-compatible server that generates for every served model
+    backend_models: dict[str, str] = field(default_factory=dict)  # with backend: adapter → backend model name
 
 
 class ModelNotFound(InputError):
@@ -60,7 +66,8 @@ class Services:
         self, config: ServerConfig, *, store: VisitStore | None = None, preloaded: dict[str, Model] | None = None
     ):
         self.config = config
-        self.names = tuple(dict.fromkeys(get_spec(n).name for n in config.models))  # ModelError for unknown
+        # a backend's models are named as it names them; local ones by the registry (ModelError for unknown)
+        self.names = tuple(dict.fromkeys(n if config.backend else get_spec(n).name for n in config.models))
         if not self.names:
             raise InputError("give at least one model to serve")
         self.adapters = {name: _adapters_for(name, config, first=i == 0) for i, name in enumerate(self.names)}
@@ -88,9 +95,12 @@ class Services:
                 continue
             try:
                 adapters = self.adapters[name] or None
-                self._models[name] = load(
-                    name, n_ctx=self.config.n_ctx, threads=self.config.threads, adapters=adapters, progress=False
-                )
+                if self.config.backend:
+                    self._models[name] = connect(self.config.backend, model=name, adapters=adapters)
+                else:
+                    self._models[name] = load(
+                        name, n_ctx=self.config.n_ctx, threads=self.config.threads, adapters=adapters, progress=False
+                    )
                 log.info("model %s ready%s", name, f" with adapters {', '.join(adapters)}" if adapters else "")
             except Exception as e:  # kept for every request that needs this model, and for /health
                 self._load_errors[name] = str(e)
@@ -122,10 +132,14 @@ class Services:
         """The model and adapter a request's `model` field names (a name or alias, optionally `:adapter`)."""
         text = (requested or "").strip()
         base_name, _, adapter = text.partition(ADAPTER_SEPARATOR)
-        try:
-            base = get_spec(base_name or None).name if base_name else self.names[0]
-        except ModelError:
-            base = None
+        base: str | None = self.names[0]
+        if base_name in self.names:  # as served (a backend's model names are not in the registry)
+            base = base_name
+        elif base_name:
+            try:
+                base = get_spec(base_name).name
+            except ModelError:
+                base = None
         if base not in self.names:
             raise ModelNotFound(f"model {text!r} is not served here; available: {', '.join(self.model_ids())}")
         if adapter and adapter not in self.adapter_names(base):
@@ -161,6 +175,8 @@ class Services:
 def _adapters_for(base: str, config: ServerConfig, *, first: bool) -> dict[str, str]:
     """LoRA adapters to load with `base`: the registered ones trained on it, and (for the first model) the
     ones named on the command line, each checked against the base before anything loads."""
+    if config.backend:  # adapters are models on the backend, not files here
+        return dict(config.backend_models) if first else {}
     found: dict[str, str] = {}
     if config.registered_adapters:
         found.update({a.name: str(a.path) for a in list_adapters() if a.base == base})
