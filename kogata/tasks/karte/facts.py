@@ -193,6 +193,12 @@ def medications(said: list[Said]) -> list[dict]:
                     status = _status(_until_another(s.text[s.text.find(sentence) + m.span[1] :], m))
                 if status in _NOT_TAKEN and _COMPANION.search(scope):
                     status = None  # 「シクロスポリンとの組み合わせで…使わないで」 is said of another drug
+                if (
+                    status == "changed"  # a drug for when it hurts (「痛い時はカロナールを」) is ordered today
+                    and _WHEN_LATER.search(sentence[: m.span[0]])
+                    and not (_DOSE.search(scope) or _FREQUENCY.search(scope) or _DURATION.search(scope))
+                ):
+                    status = "deferred"  # 「妊娠を考える時期になったら、チウラジールに切り替えます」: not today
                 said_how = status is not None
                 if status is None:
                     status = _unsaid_status(s, sentence, m.span[0], scope)
@@ -239,6 +245,7 @@ _ORDERED = ("prescribed", "changed")
 _ORDERS = ("stopped", "changed", "prescribed", "current")
 _LIST_JOIN = re.compile(cues("list_join"))
 _COMPANION = re.compile(cues("companion"))
+_WHEN_LATER = re.compile(cues("when_later"))
 _NOT_TAKEN = ("avoided", "refused", "deferred", "discussed")
 
 
