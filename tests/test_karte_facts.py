@@ -330,6 +330,6 @@ def test_the_chart_lists_only_medicines_taken_and_writes_the_rest_as_plan_lines(
         "アセトアミノフェン": "prescribed",
     }
     plan = [item.text for item in chart.soap["P"]]
-    assert "ロキソプロフェン（ロキソニン）：使用せず。" in plan
+    assert "ロキソプロフェン（ロキソニン）：妊娠後期のため使用せず。" in plan
     assert "バレニクリン（チャンピックス）：本人希望せず見送り。" in plan
     assert chart.to_dict()["medications"] == chart.medications

@@ -226,6 +226,8 @@ def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list
                 soap["S"].append(Item(f"アレルギー：{_named(med)}。", list(med["evidence"])))
         elif med["status"] != "current":  # refused, avoided, deferred, discussed: said, and not taken
             word = fact_rules.status_word(med["status"])
+            if med["status"] in ("avoided", "deferred") and (why := fact_rules.reason_not_taken(said, med)):
+                word = why + word  # 「ロキソプロフェン（ロキソニン）：妊娠後期のため使用せず。」
             soap[section].append(Item(f"{_named(med)}：{word}。", list(med["evidence"])))
     continued = [m for m in found.medications if m["status"] == "current" and m["name"] in found.continued]
     if continued:  # one line: 「カルベジロール、サクビトリルバルサルタン（エンレスト） 継続。」

@@ -338,6 +338,29 @@ def _answered_doses(said: list[Said], by_name: dict[str, dict]) -> None:
                 med["evidence"].append(follow.id)
 
 
+_REASON = re.compile(cues("reason"))
+
+
+def reason_not_taken(said: list[Said], med: dict) -> str:
+    """Why the doctor leaves a drug out, said before it in the sentence that names it (「妊娠後期なので、ロキソニンは
+    使わないでください」 → 妊娠後期), for the plan line of an avoided or deferred drug; "" when none is said."""
+    for s in said:
+        if not s.staff or s.id not in med["evidence"]:
+            continue
+        for sentence in sentences(s.text):
+            named = [m for m in find_drugs(sentence) if m.value.generic == med["name"]]
+            if named and (found := list(_REASON.finditer(sentence[: named[0].span[0]]))):
+                return _because(found[-1].group(1))
+            if named and (found := _REASON.search(sentence[named[0].span[1] :])):
+                return _because(found.group(1).lstrip("はがもを、"))  # 「ロキソニンは腎臓に負担がかかるので」
+    return ""
+
+
+def _because(reason: str) -> str:
+    """「妊娠後期」 → 妊娠後期のため, 「眼圧が上がることがある」 → 眼圧が上がることがあるため."""
+    return reason + ("ため" if re.search(r"[るいたすくうつぬむぶぐず]$", reason) else "のため") if reason else ""
+
+
 def continued(said: list[Said], meds: list[dict]) -> list[str]:
     """Medicines already taken that the doctor says to continue (「メトホルミンはそのまま続けましょう」)."""
     current = {m["name"] for m in meds if m["status"] == "current"}
