@@ -333,3 +333,10 @@ def test_the_chart_lists_only_medicines_taken_and_writes_the_rest_as_plan_lines(
     assert "ロキソプロフェン（ロキソニン）：妊娠後期のため使用せず。" in plan
     assert "バレニクリン（チャンピックス）：本人希望せず見送り。" in plan
     assert chart.to_dict()["medications"] == chart.medications
+
+
+def test_a_refusal_in_the_next_sentence_is_not_about_the_drug_prescribed():
+    f = facts_from(
+        "医師：咳にはメジコンを1日3回で出します。抗生物質は効かないので使いません。副作用が出ることがあります。\n"
+    )
+    assert [(m["name"], m["status"]) for m in f.medications] == [("デキストロメトルファン", "prescribed")]

@@ -178,13 +178,14 @@ def medications(said: list[Said]) -> list[dict]:
             mentions = find_drugs(sentence)
             for k, m in enumerate(mentions):
                 later = [n for n in mentions[k + 1 :] if n.value != m.value]
-                scope = sentence[m.span[1] : later[0].span[0] if later else len(sentence)]
+                scope = own = sentence[m.span[1] : later[0].span[0] if later else len(sentence)]
                 if not later:  # 「クラリスにします。二百ミリを一日二回、七日分です。」: the dose follows
                     for follow in parts[si + 1 :]:
                         if find_drugs(follow) or is_question(follow):
                             break
                         scope += follow
-                status = _status(scope)
+                # the drug's own sentence first: 「カロナールを頓服で出します。下痢止めは…使いません」
+                status = _status(own) or _status(scope)
                 if status is None and later and _LIST_JOIN.search(scope):  # 「AとBはそのまま続けましょう」
                     status = _status(sentence[later[0].span[0] :])
                 elif status is None and later and _COMPANION.search(after := sentence[later[0].span[1] :]):
