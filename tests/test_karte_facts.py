@@ -340,3 +340,8 @@ def test_a_refusal_in_the_next_sentence_is_not_about_the_drug_prescribed():
         "医師：咳にはメジコンを1日3回で出します。抗生物質は効かないので使いません。副作用が出ることがあります。\n"
     )
     assert [(m["name"], m["status"]) for m in f.medications] == [("デキストロメトルファン", "prescribed")]
+
+
+def test_a_drug_named_after_the_doctor_says_what_is_given_is_prescribed():
+    f = facts_from("医師：お腹がゆるくなったとき用に整腸剤も出しておきますね。ミヤBMです。\n")
+    assert [m["status"] for m in f.medications] == ["prescribed"]

@@ -202,7 +202,7 @@ def medications(said: list[Said]) -> list[dict]:
                     status = "deferred"  # 「妊娠を考える時期になったら、チウラジールに切り替えます」: not today
                 said_how = status is not None
                 if status is None:
-                    status = _unsaid_status(s, sentence, m.span[0], scope)
+                    status = _unsaid_status(s, sentence, m.span[0], scope, parts[si - 1] if si else "")
                 drug = m.value
                 form = _FORM.search(m.surface)  # ロキソニンテープ and ロキソニン (tablets) are two products
                 key = drug.generic + (form.group(0) if form else "")
@@ -265,16 +265,19 @@ def _until_another(text: str, mention) -> str:
     return text[: others[0].span[0]] if others else text
 
 
-def _unsaid_status(s: Said, sentence: str, start: int, scope: str) -> str:
+def _unsaid_status(s: Said, sentence: str, start: int, scope: str, before: str = "") -> str:
     """The status of a drug named with no status cue after it: one taken already where the words say so
     (「今飲んでいるのは、メトホルミン…」), a doctor asks about it (「ディフェリンは毎晩塗れていますか」) or the patient
-    names it in a statement; prescribed where the doctor gives a dose, frequency or supply; else only discussed
+    names it in a statement; prescribed where the doctor gives a dose, frequency or supply, or has just said what
+    is given (「整腸剤も出しておきますね。ビオフェルミンRです。」); else only discussed
     (「ロキソニンも痛み止めですけど」, 「ザルティアっていうのは？」)."""
     if _TAKING_BEFORE.search(sentence[:start]) or (s.staff and is_question(sentence)):
         return "current"
     if not s.staff:
         return "discussed" if is_question(sentence) else "current"
-    return "prescribed" if _DOSE.search(scope) or _FREQUENCY.search(scope) or _DURATION.search(scope) else "discussed"
+    if _DOSE.search(scope) or _FREQUENCY.search(scope) or _DURATION.search(scope):
+        return "prescribed"
+    return "prescribed" if _PRESCRIBING.search(before) and not find_drugs(before) else "discussed"
 
 
 # what an answer says of the drug just named → the statuses it replaces: an offer declined or put off, or a medicine
