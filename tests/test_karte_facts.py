@@ -345,3 +345,9 @@ def test_a_refusal_in_the_next_sentence_is_not_about_the_drug_prescribed():
 def test_a_drug_named_after_the_doctor_says_what_is_given_is_prescribed():
     f = facts_from("医師：お腹がゆるくなったとき用に整腸剤も出しておきますね。ミヤBMです。\n")
     assert [m["status"] for m in f.medications] == ["prescribed"]
+
+
+def test_a_drug_that_brought_a_rash_is_an_allergy_and_not_a_medicine():
+    f = facts_from("患者：前にセフゾンを飲んだら、体に赤いぶつぶつが出て。\n医師：それはセフゾンじゃないですか？\n")
+    assert [a["substance"] for a in f.allergies] == ["セフジニル（セフゾン）"]
+    assert [m["status"] for m in f.medications] == ["allergy"]
