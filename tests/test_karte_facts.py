@@ -259,3 +259,95 @@ def test_an_answer_without_its_subject_takes_the_questions_topic_and_cites_it():
         ("家で測って36℃台でした。", [4]),
         ("毎日1錠飲んでます。", [6]),
     ]  # no 発熱 for a denied fever, no ブラ in ビブラマイシン
+
+
+# Each drug status, from visits written for these tests. Only current, prescribed and changed go in the chart's
+# medication list; the rest are plan lines (or allergies) with their status.
+STATUS_VISITS = {
+    "current": "患者：血圧の薬はアムロジピンを毎朝飲んでいます。\n医師：アムロジピンはそのまま続けましょう。\n",
+    "prescribed": "医師：咳止めにメジコンを1回15mg、1日3回、5日分出しておきます。\n",
+    "changed": "医師：アムロジピンを5mgから10mgに増やしましょう。\n",
+    "stopped": "医師：胃が荒れているので、ロキソニンは中止します。\n",
+    "avoided": "医師：妊娠後期なので、ロキソニンは使わないでください。\n",
+    "refused": "医師：禁煙のためにチャンピックスという飲み薬を始める方法もあります。\n"
+    "患者：いやあ、薬を飲んでまではやめたくないです。勘弁してください。\n",
+    "deferred": "医師：注射のデュピクセントもありますが、今回はまだ使いません。\n",
+    "discussed": "患者：友達がリリカっていうのを飲んでるって聞いたんですけど。\n",
+    "allergy": "患者：昔、セフゾンを飲んだら蕁麻疹が出ました。\n医師：セフゾンで蕁麻疹ですね。\n",
+}
+
+
+def facts_from(text: str):
+    return extract(evidence(read_transcript(text.encode())))
+
+
+@pytest.mark.parametrize("status", sorted(STATUS_VISITS))
+def test_each_drug_status_is_read_from_the_words(status):
+    meds = facts_from(STATUS_VISITS[status]).medications
+    assert [m["status"] for m in meds] == [status], meds
+
+
+def test_a_negation_in_the_next_sentence_is_not_about_the_drug():
+    f = facts_from("患者：糖尿病でメトホルミンを1日2回飲んでいます。薬のアレルギーはありません。\n")
+    [med] = f.medications
+    assert (med["name"], med["status"], med["frequency"]) == ("メトホルミン", "current", "1日2回")
+    assert f.allergies == []
+
+
+def test_a_drug_advised_against_with_another_is_said_of_the_other():
+    f = facts_from(
+        "医師：ワーファリンは今の量のまま続けましょう。"
+        "イブプロフェンのような痛み止めは、ワーファリンと一緒だと出血しやすいので使わないでください。\n"
+    )
+    assert {m["name"]: m["status"] for m in f.medications} == {"ワルファリン": "current", "イブプロフェン": "avoided"}
+
+
+def test_a_drug_ordered_today_stays_ordered_when_named_again_in_advice():
+    f = facts_from(
+        "医師：パタノールを1日4回、両目にさしてください。\n"
+        "医師：パタノールはコンタクトを外してさしてください。かゆい間はコンタクトは控えてください。\n"
+    )
+    assert [m["status"] for m in f.medications] == ["prescribed"]
+
+
+def test_the_chart_lists_only_medicines_taken_and_writes_the_rest_as_plan_lines():
+    from kogata.tasks.karte.chart import karte
+
+    chart = karte(
+        read_transcript(
+            (
+                "患者：血圧の薬はアムロジピンを毎朝飲んでいます。\n"
+                "医師：痛み止めはカロナールを1回500mg、頓服で10回分出します。"
+                "妊娠後期なので、ロキソニンは使わないでください。\n"
+                "医師：禁煙のためにチャンピックスという飲み薬を始める方法もあります。\n"
+                "患者：薬を飲んでまではやめたくないです。勘弁してください。\n"
+            ).encode()
+        ),
+        rules_only=True,
+    )
+    assert {m["name"]: m["status"] for m in chart.medications} == {
+        "アムロジピン": "current",
+        "アセトアミノフェン": "prescribed",
+    }
+    plan = [item.text for item in chart.soap["P"]]
+    assert "ロキソプロフェン（ロキソニン）：妊娠後期のため使用せず。" in plan
+    assert "バレニクリン（チャンピックス）：本人希望せず見送り。" in plan
+    assert chart.to_dict()["medications"] == chart.medications
+
+
+def test_a_refusal_in_the_next_sentence_is_not_about_the_drug_prescribed():
+    f = facts_from(
+        "医師：咳にはメジコンを1日3回で出します。抗生物質は効かないので使いません。副作用が出ることがあります。\n"
+    )
+    assert [(m["name"], m["status"]) for m in f.medications] == [("デキストロメトルファン", "prescribed")]
+
+
+def test_a_drug_named_after_the_doctor_says_what_is_given_is_prescribed():
+    f = facts_from("医師：お腹がゆるくなったとき用に整腸剤も出しておきますね。ミヤBMです。\n")
+    assert [m["status"] for m in f.medications] == ["prescribed"]
+
+
+def test_a_drug_that_brought_a_rash_is_an_allergy_and_not_a_medicine():
+    f = facts_from("患者：前にセフゾンを飲んだら、体に赤いぶつぶつが出て。\n医師：それはセフゾンじゃないですか？\n")
+    assert [a["substance"] for a in f.allergies] == ["セフジニル（セフゾン）"]
+    assert [m["status"] for m in f.medications] == ["allergy"]

@@ -54,6 +54,7 @@ RULES: dict[tuple[str, str], Callable[[dict[str, str]], str]] = {
     ("kogata.tasks.call", "lay_terms.tsv"): lambda r: _brought(call_words.VOCABULARY, r["example"]),
     ("kogata.tasks.ask", "stock.tsv"): lambda r: _left(ask_words.VOCABULARY, r["example"]),
     ("kogata.tasks.karte", "cues.tsv"): lambda r: _match(karte_words.cues(r["kind"]), r["example"]),
+    ("kogata.tasks.karte", "statuses.tsv"): lambda r: facts.drug_status(r["example"]),
     ("kogata.tasks.call", "cues.tsv"): lambda r: _match(call_words.cues(r["kind"]), r["example"]),
 }
 

@@ -102,9 +102,14 @@ def _vitals_line(vitals: list[dict]) -> Item | None:
     return Item("、".join(parts) + "。", evidence)
 
 
+def _named(med: dict) -> str:
+    """「アセトアミノフェン（カロナール）」: the drug, and the product named."""
+    return med["name"] + (f"（{med['brand']}）" if med["brand"] else "")
+
+
 def _medication(med: dict) -> str:
     """「アセトアミノフェン（カロナール） 500mg 1日3回 5日分」: the drug with what was said of it."""
-    name = med["name"] + (f"（{med['brand']}）" if med["brand"] else "")
+    name = _named(med)
     details = " ".join(x for x in (med["dose"], med["frequency"], med["duration"]) if x)
     return f"{name}{' ' + details if details else ''}"
 
@@ -212,8 +217,18 @@ def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list
 
     # P: prescriptions and changes, continued medicines, tests and the next visit, the doctor's instructions
     for med in found.medications:
-        if med["status"] != "current":
-            soap["P"].append(_medication_line(med, found.directions.get(med["name"], "")))
+        # what only the patient side said of a drug (「もう飲んどらん」) is their story, in S; a plan is the doctor's
+        section = "P" if any(s.staff for s in index.cited(med["evidence"])) else "S"
+        if med["status"] in ("prescribed", "changed", "stopped"):
+            soap[section].append(_medication_line(med, found.directions.get(med["name"], "")))
+        elif med["status"] == "allergy":
+            if not any(a["substance"].startswith(med["name"]) for a in found.allergies):
+                soap["S"].append(Item(f"アレルギー：{_named(med)}。", list(med["evidence"])))
+        elif med["status"] != "current":  # refused, avoided, deferred, discussed: said, and not taken
+            word = fact_rules.status_word(med["status"])
+            if med["status"] in ("avoided", "deferred") and (why := fact_rules.reason_not_taken(said, med)):
+                word = why + word  # 「ロキソプロフェン（ロキソニン）：妊娠後期のため使用せず。」
+            soap[section].append(Item(f"{_named(med)}：{word}。", list(med["evidence"])))
     continued = [m for m in found.medications if m["status"] == "current" and m["name"] in found.continued]
     if continued:  # one line: 「カルベジロール、サクビトリルバルサルタン（エンレスト） 継続。」
         soap["P"].append(
@@ -319,7 +334,7 @@ def karte(
     return Chart(
         transcript=transcript,
         soap=soap,
-        medications=found.medications,
+        medications=[m for m in found.medications if m["status"] in fact_rules.CURRENT_STATUSES],
         allergies=found.allergies,
         vitals=found.vitals,
         problems=found.problems,

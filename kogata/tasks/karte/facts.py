@@ -14,7 +14,7 @@ from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
 from kogata.ja.sentences import denies, is_question, says_no, sentences, sounds_fine
 from kogata.ja.tokenizer import tokenize
-from kogata.tasks.karte.vocabulary import alternation, chart_words, cues
+from kogata.tasks.karte.vocabulary import alternation, chart_words, cues, status_cues
 from kogata.verify import EvidenceIndex, Said
 
 # name, pattern on cleaned text (value in group 1), unit
@@ -43,21 +43,33 @@ _FREQUENCY = re.compile(
 )
 _DURATION = re.compile(r"\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
 _PRESCRIBING = re.compile(cues("prescribing"))
-_STATUS_CUES = [  # strongest first
-    (
-        "stopped",
-        re.compile(
-            r"中止|(?<!たら)(?<!れば)やめ(?:ま|て|る|よう|に)|止めましょう|止めます|中断|飲まなくて|終了|終わりに"
-        ),
-    ),
-    ("changed", re.compile(r"増や|増量|減ら|減量|変更|変え|切り替え|に上げ|に下げ")),
-    ("prescribed", _PRESCRIBING),
-    ("current", re.compile(r"飲んで|服用|使って|続け|内服|貼って|塗って|もらって|飲めて|塗れて|使えて")),
+# The status a drug's own words give it, strongest first (data/statuses.tsv; prescribing cues from data/cues.tsv).
+# Only current, prescribed and changed belong in the chart's current-medication list (CURRENT_STATUSES).
+_STATUS_ORDER = ("stopped", "avoided", "refused", "deferred", "discussed", "changed", "prescribed", "current")
+_STATUS_CUES = [
+    (status, _PRESCRIBING if status == "prescribed" else re.compile(status_cues(status))) for status in _STATUS_ORDER
 ]
+CURRENT_STATUSES = ("current", "prescribed", "changed")
+_RANK = {
+    status: i
+    for i, status in enumerate(
+        ("stopped", "avoided", "refused", "deferred", "changed", "prescribed", "current", "discussed", "allergy")
+    )
+}
 _TAKING_BEFORE = re.compile(r"(?:今|いま|普段|ふだん|毎日)[^。]{0,6}(?:飲んで|使って|服用|内服)")
 _FORM = re.compile(r"(?:テープ|パップ|ゲル|軟膏|クリーム|ローション|点眼|点鼻|坐剤|シロップ|吸入|注)$")
 _CONTINUE = re.compile(r"続け|継続|そのまま")
-_STATUS_WORD = {"prescribed": "処方", "changed": "変更", "stopped": "中止", "current": "内服中"}
+_STATUS_WORD = {
+    "prescribed": "処方",
+    "changed": "変更",
+    "stopped": "中止",
+    "current": "内服中",
+    "avoided": "使用せず",
+    "refused": "本人希望せず見送り",
+    "deferred": "今回は見送り（今後検討）",
+    "discussed": "説明のみ（処方なし）",
+    "allergy": "アレルギーあり",
+}
 
 _REACTIONS = re.compile(alternation("reactions.tsv", "said"))
 _ALLERGENS = re.compile(alternation("allergens.tsv", "allergen"))
@@ -143,17 +155,21 @@ def _status(text: str) -> str | None:
     return next((status for status, cue in _STATUS_CUES if cue.search(text)), None)
 
 
+def drug_status(text: str) -> str:
+    """The status the words after a drug's name give it (data/statuses.tsv, strongest first), or ""."""
+    return _status(text) or ""
+
+
 def orders_a_drug(sentence: str) -> bool:
     """Whether a sentence naming a drug starts, changes, stops or doses it (a medication line says that), rather
     than advising about it (「腎臓の働きが弱いので、ロキソニンは控えるように」)."""
-    return bool(_status(sentence) or _DOSE.search(sentence) or _FREQUENCY.search(sentence))
+    return _status(sentence) in _ORDERS or bool(_DOSE.search(sentence) or _FREQUENCY.search(sentence))
 
 
 def medications(said: list[Said]) -> list[dict]:
     """Drugs named, with dose, frequency, duration and status read from the words after each name
     (「吐き気止めにナウゼリン」: the 止め before the name is not about it)."""
     by_name: dict[str, dict] = {}
-    rank = {status: i for i, (status, _) in enumerate(_STATUS_CUES)}
     for s in said:
         parts = sentences(s.text)
         for si, sentence in enumerate(parts):
@@ -162,18 +178,31 @@ def medications(said: list[Said]) -> list[dict]:
             mentions = find_drugs(sentence)
             for k, m in enumerate(mentions):
                 later = [n for n in mentions[k + 1 :] if n.value != m.value]
-                scope = sentence[m.span[1] : later[0].span[0] if later else len(sentence)]
+                scope = own = sentence[m.span[1] : later[0].span[0] if later else len(sentence)]
                 if not later:  # 「クラリスにします。二百ミリを一日二回、七日分です。」: the dose follows
                     for follow in parts[si + 1 :]:
                         if find_drugs(follow) or is_question(follow):
                             break
                         scope += follow
-                status = _status(scope) or _status(s.text[s.text.find(sentence) + m.span[1] :])
+                # the drug's own sentence first: 「カロナールを頓服で出します。下痢止めは…使いません」
+                status = _status(own) or _status(scope)
+                if status is None and later and _LIST_JOIN.search(scope):  # 「AとBはそのまま続けましょう」
+                    status = _status(sentence[later[0].span[0] :])
+                elif status is None and later and _COMPANION.search(after := sentence[later[0].span[1] :]):
+                    status = _status(after)  # 「イブプロフェンは、ワーファリンと一緒だと…使わないで」
+                if status is None:
+                    status = _status(_until_another(s.text[s.text.find(sentence) + m.span[1] :], m))
+                if status in _NOT_TAKEN and _COMPANION.search(scope):
+                    status = None  # 「シクロスポリンとの組み合わせで…使わないで」 is said of another drug
+                if (
+                    status == "changed"  # a drug for when it hurts (「痛い時はカロナールを」) is ordered today
+                    and _WHEN_LATER.search(sentence[: m.span[0]])
+                    and not (_DOSE.search(scope) or _FREQUENCY.search(scope) or _DURATION.search(scope))
+                ):
+                    status = "deferred"  # 「妊娠を考える時期になったら、チウラジールに切り替えます」: not today
                 said_how = status is not None
                 if status is None:
-                    taking = _TAKING_BEFORE.search(sentence[: m.span[0]])  # 「今飲んでいるのは、メトホルミン…」
-                    # a doctor asking about a drug (「ディフェリンは毎晩塗れていますか」) asks about one already used
-                    status = "current" if taking or not s.staff or is_question(sentence) else "prescribed"
+                    status = _unsaid_status(s, sentence, m.span[0], scope, parts[si - 1] if si else "")
                 drug = m.value
                 form = _FORM.search(m.surface)  # ロキソニンテープ and ロキソニン (tablets) are two products
                 key = drug.generic + (form.group(0) if form else "")
@@ -202,14 +231,83 @@ def medications(said: list[Said]) -> list[dict]:
                 for key, pattern in (("frequency", _FREQUENCY), ("duration", _DURATION)):
                     if not med[key] and (found := pattern.search(scope)):
                         med[key] = _CHART_FREQUENCY.get(found.group(0), found.group(0))
-                if rank[status] < rank[med["status"]] and (said_how or not med["evidence"]):
+                if _overrides(status, med["status"]) and (said_how or not med["evidence"]):
                     med["status"] = status  # not a drug taken already, named again (「ワーファリンの効き具合は…」)
                 if status == "changed" and (direction := _DIRECTION.search(scope)):
                     med["direction"] = "増量" if direction.group(0)[0] in "増上" else "減量"
                 if s.id not in med["evidence"]:
                     med["evidence"].append(s.id)
     _answered_doses(said, by_name)
+    _answered_offers(said, by_name)
     return list(by_name.values())
+
+
+_ORDERED = ("prescribed", "changed")
+_ORDERS = ("stopped", "changed", "prescribed", "current")
+_LIST_JOIN = re.compile(cues("list_join"))
+_COMPANION = re.compile(cues("companion"))
+_WHEN_LATER = re.compile(cues("when_later"))
+_NOT_TAKEN = ("avoided", "refused", "deferred", "discussed")
+
+
+def _overrides(status: str, before: str) -> bool:
+    """Whether a drug's status said now replaces the one said before: the stronger does, except that a drug ordered
+    today stays ordered when it is named again in advice (「パタノールは…コンタクトは控えて」「ロメリジンを試して、だめ
+    なら考えましょう」); stopping it does replace the order."""
+    if before in _ORDERED and status in _NOT_TAKEN:
+        return False
+    return _RANK[status] < _RANK[before]
+
+
+def _until_another(text: str, mention) -> str:
+    """`text` up to the next drug named in it other than `mention`'s (what is said of one drug ends there)."""
+    others = [n for n in find_drugs(text) if n.value != mention.value]
+    return text[: others[0].span[0]] if others else text
+
+
+def _unsaid_status(s: Said, sentence: str, start: int, scope: str, before: str = "") -> str:
+    """The status of a drug named with no status cue after it: one taken already where the words say so
+    (「今飲んでいるのは、メトホルミン…」), a doctor asks about it (「ディフェリンは毎晩塗れていますか」) or the patient
+    names it in a statement; prescribed where the doctor gives a dose, frequency or supply, or has just said what
+    is given (「整腸剤も出しておきますね。ビオフェルミンRです。」); else only discussed
+    (「ロキソニンも痛み止めですけど」, 「ザルティアっていうのは？」)."""
+    if _TAKING_BEFORE.search(sentence[:start]) or (s.staff and is_question(sentence)):
+        return "current"
+    if not s.staff:
+        return "discussed" if is_question(sentence) else "current"
+    if _DOSE.search(scope) or _FREQUENCY.search(scope) or _DURATION.search(scope):
+        return "prescribed"
+    return "prescribed" if _PRESCRIBING.search(before) and not find_drugs(before) else "discussed"
+
+
+# what an answer says of the drug just named → the statuses it replaces: an offer declined or put off, or a medicine
+# asked about that the patient stopped (「ザイザルのシロップは？」「二週間前から、やめちゃいました」)
+_ANSWERS = {
+    "refused": ("prescribed", "discussed", "deferred"),
+    "deferred": ("prescribed", "discussed"),
+    "stopped": ("current", "discussed"),
+}
+
+
+def _answered_offers(said: list[Said], by_name: dict[str, dict]) -> None:
+    """A drug the doctor offers, declined or put off in the patient side's answer, which names no drug:
+    「ロスバスタチンを始めたほうがいいと思います」「できれば飲みたくないんです」 (refused), 「ボーナスが出てから考えたい
+    です」 (deferred). The answer speaks of the last drug the offer named."""
+    for named_in, answer in zip(said, said[1:], strict=False):
+        mentions = find_drugs(named_in.text)
+        if not named_in.staff or answer.staff or not mentions:
+            continue
+        last = mentions[-1]
+        if any(n.value != last.value for n in find_drugs(answer.text)):
+            continue  # the answer speaks of another drug
+        form = _FORM.search(last.surface)
+        med = by_name.get(last.value.generic + (form.group(0) if form else ""))
+        status = _status(answer.text)
+        if med is None or status not in _ANSWERS or med["status"] not in _ANSWERS[status]:
+            continue
+        med["status"] = status
+        if answer.id not in med["evidence"]:
+            med["evidence"].append(answer.id)
 
 
 _SUPPLY = re.compile(r"(?<![\d〜])\d+(?:日|週間|か月|ヶ月)分")
@@ -242,6 +340,29 @@ def _answered_doses(said: list[Said], by_name: dict[str, dict]) -> None:
             if added := {key: value for key, value in found.items() if value and not med[key]}:
                 med.update({key: _CHART_FREQUENCY.get(v, v) for key, v in added.items()})
                 med["evidence"].append(follow.id)
+
+
+_REASON = re.compile(cues("reason"))
+
+
+def reason_not_taken(said: list[Said], med: dict) -> str:
+    """Why the doctor leaves a drug out, said before it in the sentence that names it (「妊娠後期なので、ロキソニンは
+    使わないでください」 → 妊娠後期), for the plan line of an avoided or deferred drug; "" when none is said."""
+    for s in said:
+        if not s.staff or s.id not in med["evidence"]:
+            continue
+        for sentence in sentences(s.text):
+            named = [m for m in find_drugs(sentence) if m.value.generic == med["name"]]
+            if named and (found := list(_REASON.finditer(sentence[: named[0].span[0]]))):
+                return _because(found[-1].group(1))
+            if named and (found := _REASON.search(sentence[named[0].span[1] :])):
+                return _because(found.group(1).lstrip("はがもを、"))  # 「ロキソニンは腎臓に負担がかかるので」
+    return ""
+
+
+def _because(reason: str) -> str:
+    """「妊娠後期」 → 妊娠後期のため, 「眼圧が上がることがある」 → 眼圧が上がることがあるため."""
+    return reason + ("ため" if re.search(r"[るいたすくうつぬむぶぐず]$", reason) else "のため") if reason else ""
 
 
 def continued(said: list[Said], meds: list[dict]) -> list[str]:
@@ -409,6 +530,10 @@ def extract(index: EvidenceIndex) -> Facts:
     said = list(index.said.values())
     found_allergies, denied = allergies(said)
     meds = medications(said)
+    allergens_named = {a["substance"].split("（")[0] for a in found_allergies}
+    for med in meds:
+        if med["name"] in allergens_named and med["status"] not in ("prescribed", "changed"):
+            med["status"] = "allergy"  # 「ボルタレンで蕁麻疹」, named again: an allergen, not a medicine taken
     directions = {m["name"]: m.pop("direction") for m in meds if "direction" in m}  # not part of the contract
     return Facts(
         directions=directions,

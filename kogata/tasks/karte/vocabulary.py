@@ -34,3 +34,9 @@ def cues(kind: str) -> str:
 def chart_words(name: str, key: str) -> dict[str, str]:
     """{word as said: word as a chart writes it} for the rows of a table that name one in `chart`."""
     return {row[key]: row["chart"] for row in rows(PACKAGE, name) if row["chart"]}
+
+
+def status_cues(status: str) -> str:
+    """The cues in data/statuses.tsv that give a drug named before them one status (stopped, avoided, refused,
+    deferred, changed, current) as one alternation."""
+    return data.alternation(PACKAGE, "statuses.tsv", "cue", kind=status)
