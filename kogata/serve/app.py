@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kogata.errors import KogataError
 from kogata.serve import live, openai_api, page, visits
 from kogata.serve.deps import ApiError, error_body, error_response
+from kogata.serve.guard import BodyGuard, HostOriginGuard, allowed_hosts
 from kogata.serve.queue import Cancelled, QueueFull
 from kogata.serve.services import ServerConfig, Services
 
@@ -68,14 +69,30 @@ class ApiKeyMiddleware:
         await response(scope, receive, send)
 
 
+def field_path(loc: tuple) -> str | None:
+    """A pydantic error location as an OpenAI `param`: ("body", "utterances", 2, "start") → utterances[2].start."""
+    path = ""
+    for part in loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif str(part) not in ("function-after[_end_after_start()]",):
+            path += ("." if path else "") + str(part)
+    return path or None
+
+
 def create_app(
     setup: ServerConfig | Services | None = None,
     *,
     api_key: str | None = None,
     public_paths: frozenset[str] = frozenset(),
+    host: str = "127.0.0.1",
+    hosts: tuple[str, ...] = (),
+    origins: tuple[str, ...] = (),
 ) -> FastAPI:
     """The server app, from a config (models load when it starts) or from Services already made (two apps can
-    share one loaded model). With `api_key`, every request but those to `public_paths` must carry it."""
+    share one loaded model). With `api_key`, every request but those to `public_paths` must carry it.
+    A request's Host must be loopback, `host` (the address bound) or one of `hosts`; a state-changing request or
+    a WebSocket with an Origin must come from one of those hosts or from `origins` (kogata.serve.guard)."""
     state = setup if isinstance(setup, Services) else Services(setup or ServerConfig())
 
     @asynccontextmanager
@@ -100,11 +117,16 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()[:5]
-        )
+        errors = exc.errors()
+        problems = "; ".join(f"{field_path(e['loc']) or 'body'}: {e['msg']}" for e in errors[:5])
         return JSONResponse(
-            error_body(f"invalid request: {problems}", "invalid_request_error", "invalid_request"), status_code=400
+            error_body(
+                f"invalid request: {problems}",
+                "invalid_request_error",
+                "invalid_request",
+                field_path(errors[0]["loc"]) if errors else None,
+            ),
+            status_code=400,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -117,8 +139,10 @@ def create_app(
 
     for kind in (KogataError, QueueFull, Cancelled, ApiError):
         app.add_exception_handler(kind, kogata_errors)
+    app.add_middleware(BodyGuard)  # innermost: after the key is checked, before FastAPI parses the body
     if api_key:
         app.add_middleware(ApiKeyMiddleware, api_key=api_key, public=public_paths | page.PUBLIC_PATHS)
+    app.add_middleware(HostOriginGuard, hosts=allowed_hosts(host, hosts), origins=frozenset(origins))
     return app
 
 
