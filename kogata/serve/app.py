@@ -28,10 +28,22 @@ from kogata.serve.services import ServerConfig, Services
 ROUTERS = (openai_api.router, visits.router, live.router, page.router)
 
 
+KEY_SUBPROTOCOL = "kogata.key."  # a WebSocket offers ["kogata", "kogata.key.KEY"]; the server picks "kogata"
+
+
+def websocket_key(scope: Scope) -> bytes | None:
+    """The key a WebSocket offered as the subprotocol `kogata.key.KEY`, or None."""
+    for offered in scope.get("subprotocols") or ():
+        if offered.startswith(KEY_SUBPROTOCOL):
+            return offered[len(KEY_SUBPROTOCOL) :].encode()
+    return None
+
+
 class ApiKeyMiddleware:
-    """Every HTTP request needs `Authorization: Bearer KEY`; a WebSocket may give it as `?api_key=KEY`
-    instead (browsers cannot set headers on a WebSocket). `public` paths (a static page that holds no
-    patient data and asks for the key itself) are served without it."""
+    """Every HTTP request needs `Authorization: Bearer KEY`. A WebSocket may carry the same header, or (browsers
+    cannot set headers on a WebSocket) offer the subprotocols ["kogata", "kogata.key.KEY"]; the older `?api_key=KEY`
+    still works but puts the key in the URL (logs redact it). `public` paths (a static page that holds no patient
+    data and asks for the key itself) are served without it."""
 
     def __init__(self, app: ASGIApp, api_key: str, public: frozenset[str] = frozenset()):
         self.app = app
@@ -44,6 +56,9 @@ class ApiKeyMiddleware:
         if given[:7].lower() == b"bearer ":
             return secrets.compare_digest(given[7:].strip(), self.api_key)
         if scope["type"] == "websocket":
+            offered = websocket_key(scope)
+            if offered is not None:
+                return secrets.compare_digest(offered, self.api_key)
             from urllib.parse import parse_qs
 
             keys = parse_qs(scope.get("query_string", b"").decode()).get("api_key", [])

@@ -1,6 +1,9 @@
 """The live visit: a WebSocket that takes the room's audio (or typed text) and gives back utterances and the chart.
 
-    ws://127.0.0.1:8000/v1/visits/{id}/live?rate=16000&format=f32    (add &api_key=KEY when the server has one)
+    ws://127.0.0.1:8000/v1/visits/{id}/live?rate=16000&format=f32
+
+With an API key, send `Authorization: Bearer KEY`, or (a browser cannot) offer the subprotocols
+["kogata", "kogata.key.KEY"]: the server accepts with "kogata" and never echoes the key. Keep it out of the URL.
 
 Client → server
     binary frames       mono PCM at `rate` Hz: little-endian float32 (`format=f32`) or int16 (`format=i16`)
@@ -228,7 +231,8 @@ class LiveVisit:
 
 @router.websocket("/visits/{visit_id}/live")
 async def live(ws: WebSocket, visit_id: str, rate: int = 16000, format: str = "f32") -> None:
-    await ws.accept()
+    # A client that offered subprotocols (the key travels as one) must get one back, or browsers drop it.
+    await ws.accept(subprotocol="kogata" if "kogata" in (ws.scope.get("subprotocols") or ()) else None)
     svc = services(ws)
     try:
         if rate not in RATES or format not in FORMATS:
