@@ -6,13 +6,20 @@ loaded: every request here is refused, or stored, before any model work starts.
 
 import json
 import math
+import os
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from kogata.errors import InputError
 from kogata.serve import ServerConfig, Services, create_app
@@ -258,3 +265,132 @@ def test_the_cli_refuses_bad_generation_values_in_one_line():
     assert result.returncode != 0 and "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "--max-tokens" in errors[0] and "4294967304" in errors[0], result.stderr
+
+
+# ── 4. the API key is in no log line ──
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_api_key_is_in_no_log_line_of_a_real_server(tmp_path):
+    key = "sk-kogata-7f3a9c1e5b"
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "kogata", "serve", "--port", str(port), "--model", "small"]
+            + ["--api-key", key, "--db", str(tmp_path / "v.sqlite3"), "--no-registered-adapters"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "KOGATA_API_KEY": ""},
+        )
+    base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {key}"}
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                if httpx.get(base + "/health", headers=auth).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None and time.time() < deadline, log.read_text()
+            time.sleep(0.2)
+        visit = httpx.post(base + "/v1/visits", headers=auth).json()["id"]
+        assert httpx.get(f"{base}/v1/visits?api_key={key}").status_code == 401  # a key in the query is no key
+        assert httpx.get(f"{base}/v1/visits?limit=1&token={key}&key={key}", headers=auth).status_code == 200
+        live = f"ws://127.0.0.1:{port}/v1/visits/{visit}/live"
+        with connect(f"{live}?api_key={key}") as ws:  # the old way still works, and is redacted
+            assert json.loads(ws.recv())["type"] == "ready"
+        with connect(live, subprotocols=["kogata", f"kogata.key.{key}"]) as ws:  # the page's way
+            assert ws.subprotocol == "kogata" and json.loads(ws.recv())["type"] == "ready"
+        with connect(live, additional_headers=auth) as ws:
+            assert json.loads(ws.recv())["type"] == "ready"
+        with pytest.raises(InvalidStatus):  # a wrong key in the subprotocol is refused (HTTP 403)
+            with connect(live, subprotocols=["kogata", "kogata.key.wrong"]) as ws:
+                ws.recv()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    text = log.read_text()
+    assert "/v1/visits?api_key=" in text and "live?api_key=" in text, text  # the lines were written …
+    assert key not in text, text  # … without the key
+    assert text.count("[REDACTED]") >= 4
+
+
+def test_redact_secrets():
+    from kogata.privacy.logs import redact_secrets
+
+    line = 'GET /v1/x?limit=2&api_key=abc&token=def#frag "Bearer ghi" kogata.key.jkl'
+    assert redact_secrets(line) == (
+        'GET /v1/x?limit=2&api_key=[REDACTED]&token=[REDACTED]#frag "Bearer [REDACTED]" kogata.key.[REDACTED]'
+    )
+
+
+# ── 5. Host and Origin ──
+
+
+@pytest.mark.parametrize(
+    "host, status",
+    [
+        ("127.0.0.1:8000", 201),
+        ("localhost:8000", 201),
+        ("[::1]:8000", 201),
+        ("clinic.lan", 201),
+        ("CLINIC.LAN:8443", 201),
+        ("evil.example", 400),
+        ("evil.example:8000", 400),
+        ("127.0.0.1.evil.example", 400),
+    ],
+)
+def test_a_foreign_host_header_is_a_400(client, host, status):
+    answer = client.post("/v1/visits", headers={"host": host})
+    assert answer.status_code == status, answer.text
+    if status == 400:
+        assert answer.json()["error"]["code"] == "invalid_host"
+    assert client.get("/health", headers={"host": host}).status_code == (200 if status == 201 else 400)
+
+
+@pytest.mark.parametrize(
+    "origin, status",
+    [
+        (None, 201),  # curl, scripts, the openai client
+        ("http://127.0.0.1:8000", 201),  # the monitor page itself
+        ("http://localhost:5173", 201),
+        ("https://portal.clinic.lan", 201),  # --allowed-origin
+        ("http://clinic.lan", 201),  # --allowed-host
+        ("https://evil.example", 403),
+        ("http://127.0.0.1.evil.example", 403),
+        ("null", 403),
+    ],
+)
+def test_a_foreign_origin_may_not_change_state_or_open_the_websocket(client, services, origin, status):
+    headers = {"origin": origin} if origin else {}
+    answer = client.post("/v1/visits", headers=headers)
+    assert answer.status_code == status, answer.text
+    if status == 403:
+        assert answer.json()["error"]["code"] == "forbidden_origin"
+        assert client.get("/v1/visits", headers=headers).status_code == 200  # reads are the browser's CORS business
+    visit = services.store.create_visit(actor="t").id
+    body = {"speaker": "医師", "text": "熱です"}
+    assert client.post(f"/v1/visits/{visit}/utterances", json=body, headers=headers).status_code == status
+    assert stored_rows(services, visit) == (1 if status == 201 else 0)
+    if status == 201:
+        with client.websocket_connect(f"ws://127.0.0.1:8000/v1/visits/{visit}/live", headers=headers) as ws:
+            assert ws.receive_json()["type"] == "ready"
+    else:
+        with pytest.raises(WebSocketDisconnect) as closed:
+            with client.websocket_connect(f"ws://127.0.0.1:8000/v1/visits/{visit}/live", headers=headers) as ws:
+                ws.receive_json()
+        assert closed.value.code == 1008
+
+
+def test_serve_takes_allowed_hosts_and_origins():
+    from kogata.cli import cli
+
+    result = CliRunner().invoke(cli, ["serve", "--help"])
+    assert "--allowed-host" in result.output and "--allowed-origin" in result.output
