@@ -394,3 +394,48 @@ def test_serve_takes_allowed_hosts_and_origins():
 
     result = CliRunner().invoke(cli, ["serve", "--help"])
     assert "--allowed-host" in result.output and "--allowed-origin" in result.output
+
+
+# ── 9. --out never prints a traceback, never writes through a link, never leaves half a file ──
+
+
+def karte_out(tmp_path, out) -> subprocess.CompletedProcess:
+    transcript = tmp_path / "visit.txt"
+    transcript.write_text(
+        "医師：今日はどうされましたか。\n患者：三日前から熱があって、咳も出ます。\n", encoding="utf-8"
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "kogata", "karte", str(transcript), "--rules-only", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_out_to_a_folder_or_an_unwritable_path_is_one_line(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    for out in (tmp_path, tmp_path / "visit.txt" / "chart.md", locked / "chart.md"):
+        if out.parent == locked and os.geteuid() == 0:
+            continue  # root writes anywhere
+        result = karte_out(tmp_path, out)
+        assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.strip().startswith("error:") and len(result.stderr.strip().splitlines()) == 1
+        assert str(out) in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["locked", "visit.txt"]  # no temporary file left
+
+
+def test_out_is_written_0600_atomically_and_never_through_a_link(tmp_path):
+    out = tmp_path / "charts" / "chart.md"
+    result = karte_out(tmp_path, out)
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_mode & 0o777 == 0o600 and "熱" in out.read_text(encoding="utf-8")
+    assert [p.name for p in out.parent.iterdir()] == ["chart.md"]
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me", encoding="utf-8")
+    link = tmp_path / "charts" / "planted.md"
+    link.symlink_to(victim)
+    result = karte_out(tmp_path, link)
+    assert result.returncode != 0 and "symbolic link" in result.stderr and "Traceback" not in result.stderr
+    assert victim.read_text(encoding="utf-8") == "keep me" and link.is_symlink()
