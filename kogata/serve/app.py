@@ -103,6 +103,7 @@ def create_app(
     host: str = "127.0.0.1",
     hosts: tuple[str, ...] = (),
     origins: tuple[str, ...] = (),
+    max_live: int = live.MAX_LIVE,
 ) -> FastAPI:
     """The server app, from a config (models load when it starts) or from Services already made (two apps can
     share one loaded model). With `api_key`, every request but those to `public_paths` must carry it.
@@ -119,6 +120,7 @@ def create_app(
         title="kogata", summary="Offline Japanese chart drafting: OpenAI-compatible API and visits", lifespan=lifespan
     )
     app.state.services = state
+    app.state.max_live = max_live  # live visits (WebSockets) open at once
     for router in ROUTERS:
         app.include_router(router)
 

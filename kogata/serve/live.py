@@ -51,6 +51,7 @@ RATES = range(8000, 96001)
 FORMATS = {"f32": np.dtype("<f4"), "i16": np.dtype("<i2")}
 MAX_FRAME_BYTES = 1 << 20  # one second of 48 kHz float32 is 192 KB; a bigger frame is not a live stream
 LIVE_ACTOR = "live"
+MAX_LIVE = 8  # live visits at once (create_app(max_live=)): each holds a recogniser thread and its audio
 
 
 class LiveVisit:
@@ -233,6 +234,21 @@ class LiveVisit:
 async def live(ws: WebSocket, visit_id: str, rate: int = 16000, format: str = "f32") -> None:
     # A client that offered subprotocols (the key travels as one) must get one back, or browsers drop it.
     await ws.accept(subprotocol="kogata" if "kogata" in (ws.scope.get("subprotocols") or ()) else None)
+    state = ws.app.state
+    limit = getattr(state, "max_live", MAX_LIVE)
+    if getattr(state, "live_connections", 0) >= limit:  # one event loop: no await between check and count
+        message = f"{limit} live visits are open already; end one and try again"
+        await ws.send_text(json.dumps({"type": "error", "message": message}, ensure_ascii=False))
+        await ws.close(code=1013)  # try again later
+        return
+    state.live_connections = getattr(state, "live_connections", 0) + 1
+    try:
+        await _live(ws, visit_id, rate, format)
+    finally:
+        state.live_connections -= 1
+
+
+async def _live(ws: WebSocket, visit_id: str, rate: int, format: str) -> None:
     svc = services(ws)
     try:
         if rate not in RATES or format not in FORMATS:
