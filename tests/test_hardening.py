@@ -439,3 +439,44 @@ def test_out_is_written_0600_atomically_and_never_through_a_link(tmp_path):
     result = karte_out(tmp_path, link)
     assert result.returncode != 0 and "symbolic link" in result.stderr and "Traceback" not in result.stderr
     assert victim.read_text(encoding="utf-8") == "keep me" and link.is_symlink()
+
+
+# ── resource bounds, each at the bound and one past it ──
+
+
+def test_a_visit_holds_max_utterances_and_not_one_more(client, services):
+    from kogata.store.visits import MAX_UTTERANCES
+
+    visit = client.post("/v1/visits").json()["id"]
+    one = {"speaker": "患者", "text": "はい"}
+    for _ in range(MAX_UTTERANCES // MAX_BATCH):
+        services.store.add_utterances(visit, [one] * MAX_BATCH, actor="t")
+    assert stored_rows(services, visit) == MAX_UTTERANCES
+    refused(client.post(f"/v1/visits/{visit}/utterances", json=one), 400, "utterances")
+    assert stored_rows(services, visit) == MAX_UTTERANCES
+
+
+def test_live_visits_open_at_once_are_bounded(services):
+    app = create_app(services, max_live=2)
+    client = TestClient(app, base_url="http://127.0.0.1:8000")
+    visit = services.store.create_visit(actor="t").id
+    url = f"ws://127.0.0.1:8000/v1/visits/{visit}/live"
+    with client.websocket_connect(url) as first, client.websocket_connect(url) as second:
+        assert first.receive_json()["type"] == second.receive_json()["type"] == "ready"
+        with client.websocket_connect(url) as third:
+            assert "live visits are open" in third.receive_json()["message"]
+            with pytest.raises(WebSocketDisconnect) as closed:
+                third.receive_json()
+            assert closed.value.code == 1013
+    with client.websocket_connect(url) as again:  # the two closed: room again
+        assert again.receive_json()["type"] == "ready"
+
+
+def test_a_transcript_past_the_visit_length_is_a_400_before_the_queue(client):
+    from kogata.transcript.parse import DEFAULT_MAX_CHARS
+
+    line = "患者：" + "熱があります。" * 50 + "\n"
+    text = line * (DEFAULT_MAX_CHARS // len(line) + 1)
+    assert len(text) > DEFAULT_MAX_CHARS
+    answer = client.post("/v1/karte", json={"transcript": text})
+    assert answer.status_code == 400 and "60,000" in answer.json()["error"]["message"], answer.text
