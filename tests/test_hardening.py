@@ -175,7 +175,7 @@ def test_add_utterances_is_one_transaction(tmp_path):
 
 def test_an_edit_without_base_version_is_a_400_naming_it_and_a_stale_one_a_409(client, visit):
     refused(client.put(f"/v1/visits/{visit}/chart", json={"chart": {}}), 400, "base_version")
-    refused(client.put(f"/v1/visits/{visit}/chart", json={"chart": {}, "base_version": 0}), 400, "base_version")
+    refused(client.put(f"/v1/visits/{visit}/chart", json={"chart": {}, "base_version": -1}), 400, "base_version")
 
 
 # ── 7. ordinary bad values are 4xx, never 500 ──

@@ -156,7 +156,7 @@ class ChartEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
     chart: dict[str, Any]
     author: str | None = Field(None, max_length=80)
-    base_version: int | None = Field(None, ge=1, description="the version the edit was made on (required)")
+    base_version: int | None = Field(None, ge=0, description="the version the edit was made on (0: none yet; required)")
 
 
 @router.post("/visits", status_code=201)
