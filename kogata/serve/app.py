@@ -88,10 +88,7 @@ def field_path(loc: tuple) -> str | None:
     """A pydantic error location as an OpenAI `param`: ("body", "utterances", 2, "start") → utterances[2].start."""
     path = ""
     for part in loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif str(part) not in ("function-after[_end_after_start()]",):
-            path += ("." if path else "") + str(part)
+        path += f"[{part}]" if isinstance(part, int) else ("." if path else "") + str(part)
     return path or None
 
 
