@@ -14,7 +14,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -26,6 +28,46 @@ from kogata.serve.queue import Cancelled, QueueFull
 from kogata.serve.services import ServerConfig, Services
 
 ROUTERS = (openai_api.router, visits.router, live.router, page.router)
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class ErrorBody(BaseModel):
+    """Every error, as OpenAI clients expect it."""
+
+    error: ErrorDetail
+
+
+ERRORS = {
+    status: {"model": ErrorBody, "description": what}
+    for status, what in {
+        400: "invalid request: `param` names the field",
+        401: "invalid or missing API key",
+        403: "a foreign Origin",
+        404: "no such visit, version or model",
+        409: "an edit made on a chart version that is no longer the latest",
+        413: "the request body is too large",
+        503: "the queue is full (Retry-After) or the model is unavailable",
+    }.items()
+}
+
+
+def openapi_without_422(app: FastAPI) -> dict:
+    """FastAPI documents request-validation errors as 422; kogata answers them with 400 in OpenAI's shape."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 KEY_SUBPROTOCOL = "kogata.key."  # a WebSocket offers ["kogata", "kogata.key.KEY"]; the server picks "kogata"
@@ -119,7 +161,8 @@ def create_app(
     app.state.services = state
     app.state.max_live = max_live  # live visits (WebSockets) open at once
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=ERRORS)
+    app.openapi = lambda: openapi_without_422(app)
 
     @app.get("/health")
     async def health() -> dict:
