@@ -35,6 +35,8 @@ from pathlib import Path
 
 import httpx
 
+from kogata.store.visits import MAX_UTTERANCES
+
 ROOT = Path(__file__).resolve().parent.parent
 NO_MODEL_SERVE = (
     "import sys; from kogata.serve.services import Services; Services.start_loading = lambda self: None; "
@@ -65,6 +67,7 @@ class Ledger:
     in_flight: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (kind, tag, texts)
     counts: dict[str, int] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)  # a write the live server answered with an error
+    stored: int = 0  # utterances in the current visit, as the last check found
 
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n
@@ -170,6 +173,7 @@ def verify(base: str, visit: str, ledger: Ledger) -> list[str]:
     problems = []
     record = httpx.get(f"{base}/v1/visits/{visit}", timeout=30).json()
     utterances = record["utterances"]
+    ledger.stored = len(utterances)
     if [u["seq"] for u in utterances] != list(range(1, len(utterances) + 1)):
         problems.append("utterance seqs have a gap")
     texts = [u["text"] for u in utterances]
@@ -222,12 +226,18 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="kogata-drill-"))
     db, log = folder / "visits.sqlite3", folder / "serve.log"
     server = Server(db, args.model, log, load_model=args.load_model)
-    ledger = Ledger()
+    ledger = Ledger(counts={"visits": 1})
     problems: list[str] = []
     began = time.perf_counter()
     server.start()
     visit = httpx.post(server.base + "/v1/visits").json()["id"]
     for cycle in range(1, args.cycles + 1):
+        if ledger.stored > MAX_UTTERANCES - 2_000:  # a visit holds 10,000: go on in a fresh one
+            visit = httpx.post(server.base + "/v1/visits").json()["id"]
+            ledger.utterances.clear()
+            ledger.edits.clear()
+            ledger.stored = 0
+            ledger.count("visits")
         stop = threading.Event()
         worker = threading.Thread(target=write, args=(server.base, visit, ledger, cycle, rng, stop), daemon=True)
         worker.start()
