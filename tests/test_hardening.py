@@ -480,3 +480,16 @@ def test_a_transcript_past_the_visit_length_is_a_400_before_the_queue(client):
     assert len(text) > DEFAULT_MAX_CHARS
     answer = client.post("/v1/karte", json={"transcript": text})
     assert answer.status_code == 400 and "60,000" in answer.json()["error"]["message"], answer.text
+
+
+def test_a_live_visit_refuses_deep_or_impossible_messages_and_goes_on(client, services):
+    visit = services.store.create_visit(actor="t").id
+    with client.websocket_connect(f"ws://127.0.0.1:8000/v1/visits/{visit}/live") as ws:
+        assert ws.receive_json()["type"] == "ready"
+        ws.send_text('{"type": "utterance", "x": ' + "[" * 5000 + "]" * 5000 + "}")
+        assert "nested" in ws.receive_json()["message"]
+        ws.send_text('{"type": "utterance", "speaker": "医師", "text": "\\ud800"}')
+        assert "surrogate" in ws.receive_json()["message"]
+        ws.send_json({"type": "utterance", "speaker": "医師", "text": "熱はありますか"})
+        assert ws.receive_json()["utterance"]["seq"] == 1
+    assert stored_rows(services, visit) == 1

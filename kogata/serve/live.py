@@ -40,6 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from kogata.errors import KogataError
 from kogata.serve import charts
 from kogata.serve.deps import api_error, services
+from kogata.serve.guard import MAX_BODY_DEPTH, too_deep
 from kogata.serve.queue import QueueFull
 from kogata.store import visit_transcript
 from kogata.transcript import Utterance, parse_transcript
@@ -206,7 +207,10 @@ class LiveVisit:
                 if message.get("bytes") is not None:
                     await self.audio(message["bytes"])
                     continue
-                data = json.loads(message.get("text") or "null")
+                text = message.get("text") or "null"
+                if too_deep(text) is not None:  # json.loads would end in RecursionError
+                    raise KogataError(f"a text message is nested more than {MAX_BODY_DEPTH} levels deep")
+                data = json.loads(text)
                 if not isinstance(data, dict):
                     raise KogataError("a text message must be a JSON object with a `type`")
                 if data.get("type") == "end":
