@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -10,6 +11,27 @@ import click
 
 from kogata.cli import options
 from kogata.errors import InputError, SchemaError
+
+
+class Temperature(click.ParamType):
+    """A finite number from 0 to 2 (click's FloatRange lets nan through: nan compares false with both ends)."""
+
+    name = "FLOAT 0..2"
+
+    def convert(self, value, param, ctx) -> float:
+        t = value if isinstance(value, float) else click.FLOAT.convert(value, param, ctx)
+        if not (math.isfinite(t) and 0 <= t <= 2):
+            self.fail(f"{value!r} is not a temperature from 0 to 2", param, ctx)
+        return t
+
+
+TEMPERATURE = Temperature()
+MAX_TOKENS = click.IntRange(1, 1 << 20)  # at most the model's context: checked once it is loaded
+
+
+def _fits(max_tokens: int, llm) -> None:
+    if max_tokens > llm.n_ctx:
+        raise InputError(f"--max-tokens {max_tokens} is more than the context size ({llm.n_ctx} tokens)")
 
 
 def _read_schema(path: str) -> dict:
@@ -36,8 +58,8 @@ def _prompt_text(prompt: str) -> str:
 @click.command()
 @click.argument("prompt")
 @options.model_option
-@click.option("--max-tokens", type=int, default=512, show_default=True)
-@click.option("--temperature", type=float, default=0.0, show_default=True)
+@click.option("--max-tokens", type=MAX_TOKENS, default=512, show_default=True)
+@click.option("--temperature", type=TEMPERATURE, default=0.0, show_default=True)
 @click.option("--seed", type=int, default=None, help="Sampling seed (for temperature > 0).")
 @options.file_option(
     "--json-schema",
@@ -69,6 +91,7 @@ def generate(
 
         check_schema(schema)  # before the model loads: a bad schema costs nothing
     llm = options.load_model(model, threads=threads, glyph_guard=glyph_guard)
+    _fits(max_tokens, llm)
     if schema is not None:
         value = generate_json(llm, messages, schema, max_tokens=max_tokens, temperature=temperature, seed=seed)
         click.echo(json.dumps(value, ensure_ascii=False, indent=2))
@@ -81,8 +104,8 @@ def generate(
 
 @click.command()
 @options.model_option
-@click.option("--max-tokens", type=int, default=512, show_default=True)
-@click.option("--temperature", type=float, default=0.0, show_default=True)
+@click.option("--max-tokens", type=MAX_TOKENS, default=512, show_default=True)
+@click.option("--temperature", type=TEMPERATURE, default=0.0, show_default=True)
 @click.option("--system", default=None, help="System message (default: answer in Japanese).")
 @options.threads_option
 @options.guard_option
@@ -94,6 +117,7 @@ def chat(
     from kogata.engine.generate import to_messages
 
     llm = options.load_model(model, threads=threads, glyph_guard=glyph_guard)
+    _fits(max_tokens, llm)
     history: list[dict[str, str]] = []
     click.echo(f"{llm.spec.name} — /reset で履歴を消去、/exit で終了", err=True)
     while True:

@@ -167,21 +167,38 @@ def adapter_name(adapter: str | None) -> str | None:
 
 
 def write_output(text: str, out: str | None) -> None:
-    """Print, or write to `out` atomically (a temporary file renamed into place: never a half-written file)."""
+    """Print, or write to `out` atomically: a temporary file (mode 0600: results hold patients' words) in the same
+    folder, renamed into place, so no reader ever sees half a file. A symbolic link at `out` is refused, never
+    written through; a folder, or a path that cannot be written, is an InputError (one line, no traceback)."""
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
     import os
     import tempfile
 
+    from kogata.errors import InputError
+
     target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    if target.is_symlink():  # os.replace would replace the link, but say so rather than surprise anyone
+        raise InputError(f"--out {out} is a symbolic link; refusing to write through it (remove it or pick a file)")
+    if target.is_dir():
+        raise InputError(f"--out {out} is a folder; give a file name")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")  # mode 0600
+    except OSError as e:
+        raise InputError(f"cannot write --out {out}: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-        os.replace(tmp, target)
-    except BaseException:
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(
+            tmp, target
+        )  # renames over the path itself: a link planted since the check is replaced, not followed
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise InputError(f"cannot write --out {out}: {e.strerror or e}") from None
         raise
     click.echo(f"wrote {target}", err=True)

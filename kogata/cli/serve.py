@@ -106,6 +106,22 @@ def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"])
 )
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A Host name clients may use besides loopback and --host (e.g. the clinic's DNS name). Repeatable; "
+    "any other Host is refused with 400 (DNS rebinding).",
+)
+@click.option(
+    "--allowed-origin",
+    "allowed_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="A web origin (scheme://host[:port]) whose pages may write and open the live WebSocket, besides this "
+    "server's own hosts. Repeatable; other origins get 403.",
+)
 def serve(
     host: str,
     port: int,
@@ -119,6 +135,8 @@ def serve(
     threads: int | None,
     n_ctx: int,
     log_level: str,
+    allowed_hosts: tuple[str, ...] = (),
+    allowed_origins: tuple[str, ...] = (),
 ) -> None:
     """Serve the OpenAI-compatible API, visits and charts on HOST:PORT (logs are masked)."""
     import logging
@@ -153,7 +171,9 @@ def serve(
         backend_models=mapped,
     )
     install_masking(getattr(logging, log_level.upper()))
-    app = create_app(Services(config), api_key=api_key)  # adapters are checked against their base here
+    app = create_app(  # adapters are checked against their base here
+        Services(config), api_key=api_key, host=host, hosts=allowed_hosts, origins=allowed_origins
+    )
     where = f"on {url}" if url else "(loading in the background)"
     click.echo(
         f"kogata serve: http://{host}:{port}/v1  models {', '.join(names)} {where}  "

@@ -11,6 +11,7 @@ later line writes it bare.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import traceback
 from collections import OrderedDict
@@ -18,6 +19,20 @@ from collections import OrderedDict
 from kogata.privacy.mask import mask_text, names_in
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+REDACTED = "[REDACTED]"
+_SECRETS = (
+    # a query string's secrets: ?api_key=…, &key=…, token=…, access_token=… (uvicorn logs the full path)
+    re.compile(r"(?i)([?&;](?:api[_-]?key|key|token|access[_-]?token)=)[^&#\s\"']*"),
+    re.compile(r"(?i)(\bbearer\s+)[^\s,\"']+"),  # an Authorization header's value
+    re.compile(r"(kogata\.key\.)[^\s,\"']+"),  # the WebSocket subprotocol that carries the key
+)
+
+
+def redact_secrets(text: str) -> str:
+    """`text` with API keys and tokens (in query strings, bearer headers, the key subprotocol) replaced."""
+    for pattern in _SECRETS:
+        text = pattern.sub(r"\1" + REDACTED, text)
+    return text
 
 
 class _NameMemory:
@@ -37,7 +52,7 @@ class _NameMemory:
             while len(self._names) > self._size:
                 self._names.popitem(last=False)
             known = list(self._names)
-        return mask_text(text, known)
+        return mask_text(redact_secrets(text), known)
 
 
 _MEMORY = _NameMemory()

@@ -62,8 +62,8 @@ def api_error(exc: BaseException) -> ApiError:
         return ApiError(409, str(exc), code="version_conflict", headers={"x-should-retry": "false"})
     if isinstance(exc, SchemaError):
         return ApiError(400, str(exc), code="invalid_schema", param="response_format")
-    if isinstance(exc, InputError):
-        return ApiError(400, str(exc), code="invalid_input")
+    if isinstance(exc, InputError):  # the store's FieldError names its field
+        return ApiError(400, str(exc), code="invalid_input", param=getattr(exc, "param", None))
     # Retrying a failed generation or a broken model will not help: tell OpenAI clients not to.
     if isinstance(exc, ModelError):
         return ApiError(

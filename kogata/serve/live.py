@@ -1,6 +1,9 @@
 """The live visit: a WebSocket that takes the room's audio (or typed text) and gives back utterances and the chart.
 
-    ws://127.0.0.1:8000/v1/visits/{id}/live?rate=16000&format=f32    (add &api_key=KEY when the server has one)
+    ws://127.0.0.1:8000/v1/visits/{id}/live?rate=16000&format=f32
+
+With an API key, send `Authorization: Bearer KEY`, or (a browser cannot) offer the subprotocols
+["kogata", "kogata.key.KEY"]: the server accepts with "kogata" and never echoes the key. Keep it out of the URL.
 
 Client → server
     binary frames       mono PCM at `rate` Hz: little-endian float32 (`format=f32`) or int16 (`format=i16`)
@@ -37,6 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from kogata.errors import KogataError
 from kogata.serve import charts
 from kogata.serve.deps import api_error, services
+from kogata.serve.guard import MAX_BODY_DEPTH, too_deep
 from kogata.serve.queue import QueueFull
 from kogata.store import visit_transcript
 from kogata.transcript import Utterance, parse_transcript
@@ -48,6 +52,7 @@ RATES = range(8000, 96001)
 FORMATS = {"f32": np.dtype("<f4"), "i16": np.dtype("<i2")}
 MAX_FRAME_BYTES = 1 << 20  # one second of 48 kHz float32 is 192 KB; a bigger frame is not a live stream
 LIVE_ACTOR = "live"
+MAX_LIVE = 8  # live visits at once (create_app(max_live=)): each holds a recogniser thread and its audio
 
 
 class LiveVisit:
@@ -202,7 +207,10 @@ class LiveVisit:
                 if message.get("bytes") is not None:
                     await self.audio(message["bytes"])
                     continue
-                data = json.loads(message.get("text") or "null")
+                text = message.get("text") or "null"
+                if too_deep(text) is not None:  # json.loads would end in RecursionError
+                    raise KogataError(f"a text message is nested more than {MAX_BODY_DEPTH} levels deep")
+                data = json.loads(text)
                 if not isinstance(data, dict):
                     raise KogataError("a text message must be a JSON object with a `type`")
                 if data.get("type") == "end":
@@ -228,7 +236,23 @@ class LiveVisit:
 
 @router.websocket("/visits/{visit_id}/live")
 async def live(ws: WebSocket, visit_id: str, rate: int = 16000, format: str = "f32") -> None:
-    await ws.accept()
+    # A client that offered subprotocols (the key travels as one) must get one back, or browsers drop it.
+    await ws.accept(subprotocol="kogata" if "kogata" in (ws.scope.get("subprotocols") or ()) else None)
+    state = ws.app.state
+    limit = getattr(state, "max_live", MAX_LIVE)
+    if getattr(state, "live_connections", 0) >= limit:  # one event loop: no await between check and count
+        message = f"{limit} live visits are open already; end one and try again"
+        await ws.send_text(json.dumps({"type": "error", "message": message}, ensure_ascii=False))
+        await ws.close(code=1013)  # try again later
+        return
+    state.live_connections = getattr(state, "live_connections", 0) + 1
+    try:
+        await _live(ws, visit_id, rate, format)
+    finally:
+        state.live_connections -= 1
+
+
+async def _live(ws: WebSocket, visit_id: str, rate: int, format: str) -> None:
     svc = services(ws)
     try:
         if rate not in RATES or format not in FORMATS:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Send
 
@@ -27,7 +27,7 @@ from kogata.engine.embed import EMBEDDING_DIM, EMBEDDING_MODEL, embed, token_cou
 from kogata.engine.generate import Stats, parse_json_output, stream_generate, to_messages
 from kogata.engine.schema import check_schema
 from kogata.errors import KogataError
-from kogata.serve.deps import ApiError, api_error, error_body, finish, services, submit
+from kogata.serve.deps import ApiError, api_error, error_body, finish, services, settings, submit
 from kogata.serve.queue import Cancelled, Job
 from kogata.serve.services import speech_module
 
@@ -72,9 +72,9 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage]
     stream: bool = False
     stream_options: dict[str, Any] | None = None
-    max_tokens: int | None = None
-    max_completion_tokens: int | None = None
-    temperature: float | None = None
+    max_tokens: int | None = Field(None, ge=1, description="1 to the model's context size")
+    max_completion_tokens: int | None = Field(None, ge=1, description="1 to the model's context size")
+    temperature: float | None = Field(None, ge=0, le=2, allow_inf_nan=False)
     seed: int | None = None
     stop: str | list[str] | None = None
     response_format: dict[str, Any] | None = None
@@ -144,7 +144,18 @@ async def chat_completions(body: ChatRequest, request: Request) -> Response:
         raise ApiError(400, "n must be 1 (one answer per request)", param="n")
     if body.tools:
         raise ApiError(400, "tools are not supported", param="tools")
-    max_tokens = body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_TOKENS
+    max_tokens, max_param = next(
+        (
+            (v, name)
+            for name, v in (("max_completion_tokens", body.max_completion_tokens), ("max_tokens", body.max_tokens))
+            if v is not None
+        ),
+        (DEFAULT_MAX_TOKENS, None),
+    )
+    n_ctx = settings(request).n_ctx
+    if max_param and not 1 <= max_tokens <= n_ctx:  # a huge count would wrap to a small or negative C int
+        raise ApiError(400, f"{max_param} must be 1 to {n_ctx} (the context size), not {max_tokens}", param=max_param)
+    max_tokens = min(max_tokens, n_ctx)
     stop = [body.stop] if isinstance(body.stop, str) else body.stop
     options = dict(
         max_tokens=max_tokens,

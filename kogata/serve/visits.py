@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from kogata.engine.schema import validation_errors
@@ -21,6 +21,7 @@ from kogata.serve import charts
 from kogata.serve.deps import ApiError, finish, services, submit
 from kogata.serve.queue import Job
 from kogata.store import visit_transcript
+from kogata.store.visits import MAX_BATCH, MAX_SECONDS, MAX_SPEAKER_CHARS, MAX_UTTERANCE_CHARS
 from kogata.tasks.karte import CHART_SCHEMA, Chart, karte
 from kogata.transcript import Transcript, from_records, parse_transcript
 
@@ -94,28 +95,56 @@ class VisitCreate(BaseModel):
     title: str = Field("", max_length=200)
 
 
+Seconds = Field(
+    None, ge=0, le=MAX_SECONDS, allow_inf_nan=False, strict=True, description="seconds from the visit's start"
+)
+Speaker = Field(min_length=1, max_length=MAX_SPEAKER_CHARS, description="医師, 患者 …")
+Text = Field(min_length=1, max_length=MAX_UTTERANCE_CHARS)
+
+
+def _end_after_start(end: float | None, info: ValidationInfo) -> float | None:
+    start = info.data.get("start")
+    if end is not None and start is not None and end < start:
+        raise ValueError(f"end ({end}) is before start ({start})")
+    return end
+
+
+def _not_blank(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
 class UtteranceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    speaker: str
-    text: str
-    start: float | None = None
-    end: float | None = None
+    speaker: str = Speaker
+    text: str = Text
+    start: float | None = Seconds
+    end: float | None = Seconds
+
+    _end = field_validator("end")(_end_after_start)
+    _blank = field_validator("speaker", "text")(_not_blank)
 
 
 class UtterancesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    speaker: str | None = None
-    text: str | None = None
-    start: float | None = None
-    end: float | None = None
-    utterances: list[UtteranceIn] | None = None
+    speaker: str | None = Field(None, min_length=1, max_length=MAX_SPEAKER_CHARS)
+    text: str | None = Field(None, min_length=1, max_length=MAX_UTTERANCE_CHARS)
+    start: float | None = Seconds
+    end: float | None = Seconds
+    utterances: list[UtteranceIn] | None = Field(None, min_length=1, max_length=MAX_BATCH)
+
+    _end = field_validator("end")(_end_after_start)
+    _blank = field_validator("speaker", "text")(_not_blank)
 
 
 class UtteranceFix(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    speaker: str | None = None
-    text: str | None = None
-    author: str | None = None
+    speaker: str | None = Field(None, min_length=1, max_length=MAX_SPEAKER_CHARS)
+    text: str | None = Field(None, min_length=1, max_length=MAX_UTTERANCE_CHARS)
+    author: str | None = Field(None, max_length=80)
+
+    _blank = field_validator("speaker", "text")(_not_blank)
 
 
 class ChartRequest(BaseModel):
@@ -126,8 +155,8 @@ class ChartRequest(BaseModel):
 class ChartEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
     chart: dict[str, Any]
-    author: str | None = None
-    base_version: int | None = None
+    author: str | None = Field(None, max_length=80)
+    base_version: int | None = Field(None, ge=0, description="the version the edit was made on (0: none yet; required)")
 
 
 @router.post("/visits", status_code=201)
@@ -151,16 +180,17 @@ def get_visit(visit_id: str, request: Request) -> dict:
 
 @router.post("/visits/{visit_id}/utterances", status_code=201)
 def append_utterances(visit_id: str, body: UtterancesIn, request: Request) -> dict:
-    """One utterance ({speaker, text, start, end}) or several ({"utterances": [...]}), each committed as it is
-    stored: when this answers, they are on disk."""
+    """One utterance ({speaker, text, start, end}) or several ({"utterances": [...]}). Several are stored in one
+    transaction: all of them, or (one bad item: 400 naming it) none. When this answers, they are on disk."""
+    store, who = services(request).store, actor(request)
     if body.utterances is not None:
-        items = body.utterances
+        if any(v is not None for v in (body.speaker, body.text, body.start, body.end)):
+            raise ApiError(400, "give {speaker, text} or {utterances: [...]}, not both", param="utterances")
+        stored = store.add_utterances(visit_id, [u.model_dump() for u in body.utterances], actor=who)
     elif body.speaker is not None and body.text is not None:
-        items = [UtteranceIn(speaker=body.speaker, text=body.text, start=body.start, end=body.end)]
+        stored = [store.add_utterance(visit_id, body.speaker, body.text, start=body.start, end=body.end, actor=who)]
     else:
         raise ApiError(400, "give {speaker, text} or {utterances: [...]}", param="utterances")
-    store, who = services(request).store, actor(request)
-    stored = [store.add_utterance(visit_id, u.speaker, u.text, start=u.start, end=u.end, actor=who) for u in items]
     return {"visit_id": visit_id, "utterances": [u.to_dict() for u in stored]}
 
 
@@ -187,6 +217,8 @@ async def generate_chart(visit_id: str, request: Request, body: ChartRequest | N
 @router.put("/visits/{visit_id}/chart", status_code=201)
 def edit_chart(visit_id: str, body: ChartEdit, request: Request) -> dict:
     """The doctor's edit: a whole chart (the JSON contract) stored as a new version with its author."""
+    if body.base_version is None:  # an edit without it would silently win over a newer version
+        raise ApiError(400, "an edit must name the chart version it was made on (base_version)", param="base_version")
     errors = validation_errors(body.chart, CHART_SCHEMA)
     if errors:
         raise ApiError(400, "the chart does not follow the karte contract: " + "; ".join(errors[:5]), param="chart")

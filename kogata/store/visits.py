@@ -15,6 +15,7 @@ The audit log records actions and ids only, never patient text (logs must not ho
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 import uuid
@@ -30,11 +31,22 @@ from kogata.transcript import Transcript, from_records
 
 MAX_UTTERANCE_CHARS = 4000
 MAX_SPEAKER_CHARS = 10
+MAX_UTTERANCES = 10_000  # per visit: an hour's consultation is a few hundred
+MAX_SECONDS = 24 * 3600.0  # an utterance's start and end, in seconds from the visit's start
+MAX_BATCH = 1000  # utterances in one add_utterances call
 CHART_SOURCES = ("model", "edit")
 
 
 class NotFoundError(InputError):
     """A visit or chart version that does not exist."""
+
+
+class FieldError(InputError):
+    """Unusable input in one named field; `param` names it as an API error does ("start", "utterances[2].text")."""
+
+    def __init__(self, message: str, param: str | None = None):
+        super().__init__(message)
+        self.param = param
 
 
 class ConflictError(KogataError):
@@ -175,30 +187,62 @@ class VisitStore:
         end: float | None = None,
     ) -> StoredUtterance:
         """Append one utterance (committed before this returns); its seq is the next number in the visit."""
-        speaker, text = _check_utterance(speaker, text)
+        checked = _check_utterance(speaker, text, start, end)
+        return self._append(visit_id, [checked], actor)[0]
+
+    def add_utterances(self, visit_id: str, items: list[dict[str, Any]], *, actor: str) -> list[StoredUtterance]:
+        """Append several utterances ({speaker, text, start?, end?} each) in one transaction: all are stored, or
+        none (one bad item raises FieldError naming it as `utterances[i].field`, before anything is written)."""
+        if not isinstance(items, list) or not items:
+            raise FieldError("give at least one utterance", "utterances")
+        if len(items) > MAX_BATCH:
+            raise FieldError(f"{len(items):,} utterances in one call; at most {MAX_BATCH:,}", "utterances")
+        checked = []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise FieldError(f"utterances[{i}] is not an object", f"utterances[{i}]")
+            try:
+                checked.append(
+                    _check_utterance(item.get("speaker"), item.get("text"), item.get("start"), item.get("end"))
+                )
+            except FieldError as e:
+                raise FieldError(f"utterances[{i}]: {e}", f"utterances[{i}].{e.param}") from None
+        return self._append(visit_id, checked, actor)
+
+    def _append(self, visit_id: str, checked: list[tuple], actor: str) -> list[StoredUtterance]:
+        """Store checked utterances and one audit row each, in one BEGIN IMMEDIATE … COMMIT."""
         self.visit(visit_id)  # NotFoundError for an unknown visit
         at = now()
+        stored = []
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 seq = self._db.execute(
-                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM utterances WHERE visit_id = ?", (visit_id,)
+                    "SELECT COALESCE(MAX(seq), 0) FROM utterances WHERE visit_id = ?", (visit_id,)
                 ).fetchone()[0]
-                self._db.execute(
-                    "INSERT INTO utterances (visit_id, seq, speaker, text, start_s, end_s, received_at, "
-                    "received_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (visit_id, seq, speaker, text, start, end, at, actor),
-                )
-                self._db.execute(
-                    "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
-                    (at, actor, "utterance.append", visit_id, f"seq={seq}"),
-                )
+                if seq + len(checked) > MAX_UTTERANCES:
+                    raise FieldError(
+                        f"visit {visit_id} holds {seq:,} utterances; at most {MAX_UTTERANCES:,} per visit",
+                        "utterances",
+                    )
+                for speaker, text, start, end in checked:
+                    seq += 1
+                    self._db.execute(
+                        "INSERT INTO utterances (visit_id, seq, speaker, text, start_s, end_s, received_at, "
+                        "received_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (visit_id, seq, speaker, text, start, end, at, actor),
+                    )
+                    self._db.execute(
+                        "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
+                        (at, actor, "utterance.append", visit_id, f"seq={seq}"),
+                    )
+                    stored.append(StoredUtterance(seq, speaker, text, start, end, at))
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
-        return StoredUtterance(seq, speaker, text, start, end, at)
+        return stored
 
     def correct_utterance(
         self, visit_id: str, seq: int, *, author: str, speaker: str | None = None, text: str | None = None
@@ -421,16 +465,43 @@ class VisitStore:
         }
 
 
-def _check_utterance(speaker: str, text: str) -> tuple[str, str]:
+def _no_surrogates(value: str, what: str, param: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise FieldError(f"{what} holds a lone surrogate at character {e.start} (not Unicode text)", param) from None
+
+
+def _seconds(value: Any, param: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FieldError(f"{param} must be a number of seconds, not {type(value).__name__}", param)
+    if not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
+        raise FieldError(f"{param} must be between 0 and {MAX_SECONDS:,.0f} seconds, not {value}", param)
+    return float(value)
+
+
+def _check_utterance(
+    speaker: Any, text: Any, start: Any = None, end: Any = None
+) -> tuple[str, str, float | None, float | None]:
+    """The utterance as stored (labels and text stripped), or FieldError naming the field at fault."""
     if not isinstance(speaker, str) or not speaker.strip():
-        raise InputError("an utterance needs a speaker label such as 医師 or 患者")
+        raise FieldError("an utterance needs a speaker label such as 医師 or 患者", "speaker")
     if len(speaker.strip()) > MAX_SPEAKER_CHARS:
-        raise InputError(f"speaker label is {len(speaker.strip())} characters; at most {MAX_SPEAKER_CHARS}")
+        raise FieldError(f"speaker label is {len(speaker.strip())} characters; at most {MAX_SPEAKER_CHARS}", "speaker")
+    _no_surrogates(speaker, "the speaker label", "speaker")
     if not isinstance(text, str) or not text.strip():
-        raise InputError("an utterance's text is empty")
+        raise FieldError("an utterance's text is empty", "text")
     if len(text) > MAX_UTTERANCE_CHARS:
-        raise InputError(f"an utterance is {len(text):,} characters; at most {MAX_UTTERANCE_CHARS:,} (split it)")
-    return speaker.strip(), text.strip()
+        raise FieldError(
+            f"an utterance is {len(text):,} characters; at most {MAX_UTTERANCE_CHARS:,} (split it)", "text"
+        )
+    _no_surrogates(text, "the text", "text")
+    start, end = _seconds(start, "start"), _seconds(end, "end")
+    if start is not None and end is not None and end < start:
+        raise FieldError(f"end ({end}) is before start ({start})", "end")
+    return speaker.strip(), text.strip(), start, end
 
 
 def visit_transcript(store: VisitStore, visit_id: str) -> Transcript:

@@ -91,8 +91,8 @@ function connect() {
   const url = new URL(`/v1/visits/${state.visitId}/live`, location.href);
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
   url.searchParams.set("rate", RATE); url.searchParams.set("format", "f32");
-  if (state.key) url.searchParams.set("api_key", state.key);
-  const ws = new WebSocket(url);
+  // The key travels as a subprotocol, never in the URL (URLs end up in access logs and browser history).
+  const ws = new WebSocket(url, state.key ? ["kogata", "kogata.key." + state.key] : undefined);
   ws.binaryType = "arraybuffer";
   ws.onmessage = (event) => onMessage(JSON.parse(event.data));
   ws.onclose = () => { if (state.ws === ws) { enable(false); setStatus("接続が切れました（再読み込みで再開できます）"); } };
