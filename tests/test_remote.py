@@ -305,7 +305,7 @@ def test_serve_with_a_backend_resolves_models_and_adapters_to_it(tmp_path):
             models=("fake-model",), db=tmp_path / "v.sqlite3", backend=fake.url, backend_models={"karte": "qwen-karte"}
         )
         services = Services(config)
-        with TestClient(create_app(services)) as client:
+        with TestClient(create_app(services), base_url="http://127.0.0.1:8000") as client:  # a Host it accepts
             models = client.get("/v1/models").json()
             assert [m["id"] for m in models["data"]][:2] == ["fake-model", "fake-model:karte"]
             messages = [{"role": "user", "content": "元気？"}]

@@ -30,7 +30,7 @@ MAX_TOKENS = click.IntRange(1, 1 << 20)  # at most the model's context: checked 
 
 
 def _fits(max_tokens: int, llm) -> None:
-    if max_tokens > llm.n_ctx:
+    if llm.n_ctx and max_tokens > llm.n_ctx:  # 0: a remote backend, whose context size it checks itself
         raise InputError(f"--max-tokens {max_tokens} is more than the context size ({llm.n_ctx} tokens)")
 
 
