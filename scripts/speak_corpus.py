@@ -1,6 +1,6 @@
 """Pass corpus visits through kogata's own speech path, so their transcripts carry real recognition errors.
 
-    .venv/bin/python scripts/speak_corpus.py data/corpus/c/c001_*.txt … --out data/corpus/asr
+    .venv/bin/python scripts/speak_corpus.py data/corpus/c/c001_*.txt … --out data/corpus-asr
 
 Each utterance is spoken by a bundled synthesiser (pyopenjtalk-plus or Kokoro, alternating by visit; the doctor and
 the patient in different voices) and recognised alone by the default recogniser (Whisper base + medical adapter +
@@ -30,7 +30,7 @@ UNHEARD = "（聞き取れず）"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("transcripts", nargs="+", type=Path)
-    parser.add_argument("--out", type=Path, default=Path("data/corpus/asr"))
+    parser.add_argument("--out", type=Path, default=Path("data/corpus-asr"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     asr, glossary = load_asr(threads=2), default_glossary()
