@@ -16,7 +16,7 @@ import threading
 import traceback
 from collections import OrderedDict
 
-from kogata.privacy.mask import mask_text, names_in
+from kogata.privacy.mask import mask_and_find
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 REDACTED = "[REDACTED]"
@@ -44,15 +44,16 @@ class _NameMemory:
         self._lock = threading.Lock()
 
     def mask(self, text: str) -> str:
-        found = names_in(text)
+        with self._lock:
+            known = list(self._names)
+        masked, found = mask_and_find(redact_secrets(text), known)  # this line's own names are masked in it too
         with self._lock:
             for name in found:
                 self._names[name] = None
                 self._names.move_to_end(name)
             while len(self._names) > self._size:
                 self._names.popitem(last=False)
-            known = list(self._names)
-        return mask_text(redact_secrets(text), known)
+        return masked
 
 
 _MEMORY = _NameMemory()

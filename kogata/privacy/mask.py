@@ -13,7 +13,7 @@ Recall comes before precision (a missed name is worse than a masked word), but c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -226,9 +226,27 @@ def _name_forms(found: str) -> set[str]:
     return {found[i:] for i in range(len(found) - _MIN_NAME + 1) if found[i] not in " ・"}
 
 
-def names_in(text: str) -> set[str]:
-    """The people's names found in `text` (escapes decoded), to mask wherever else they are written."""
-    return set().union(*(_name_forms(e.text) for e in find_pii(readable(text)) if e.type == "PERSON"))
+def _labelled(text: str) -> tuple[str, set[str]]:
+    """`text` (escapes decoded) with each piece found replaced by its label, and the name forms found in it.
+    Detection runs once: the finds are labelled with the same strategy the masker would apply."""
+    text = readable(text)
+    found = find_pii(text)
+    labelled = _Labels().mask(text, found)[0] if found else text
+    return labelled, set().union(*(_name_forms(e.text) for e in found if e.type == "PERSON"))
+
+
+def _without_names(text: str, names: Iterable[str]) -> str:
+    for name in sorted(names, key=len, reverse=True):  # longest first: 田中太郎 before 田中
+        text = text.replace(name, LABELS["PERSON"])
+    return text
+
+
+def mask_and_find(text: str, names: Iterable[str] = ()) -> tuple[str, set[str]]:
+    """`mask_text(text, names)` and the names found in `text`, from one detection (for a memory of names)."""
+    if not text:
+        return text, set()
+    labelled, found = _labelled(text)
+    return _without_names(labelled, found.union(names)), found
 
 
 def mask_text(text: str, names: Iterable[str] = ()) -> str:
@@ -237,42 +255,31 @@ def mask_text(text: str, names: Iterable[str] = ()) -> str:
     Escapes are decoded first (what is masked is what a reader sees). A name found once — here, or in `names`
     (the rest of the visit) — is masked wherever it is written, with or without an honorific.
     """
-    if not text:
-        return text
-    text = readable(text)
-    found = find_pii(text)
-    masked = _masker().mask(text).text if found else text
-    seen = set(names).union(*(_name_forms(e.text) for e in found if e.type == "PERSON"))
-    for name in sorted(seen, key=len, reverse=True):
-        masked = masked.replace(name, LABELS["PERSON"])
-    return masked
+    return mask_and_find(text, names)[0]
 
 
-def _strings(value: Any) -> Iterator[str]:
+def _map_strings(value: Any, fn: Callable[[str], str]) -> Any:
+    """`value` with `fn` applied to every string (dict keys are kept: they are field names)."""
     if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _strings(v)
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: _map_strings(v, fn) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_map_strings(v, fn) for v in value]
+    return value
 
 
 def mask_json(value: Any, names: Iterable[str] = ()) -> Any:
     """A JSON-ready value with every string masked (dict keys are kept: they are field names).
 
-    Names are gathered from every string first, so a name seen in one field is masked in all of them.
+    Every string is labelled first and its names gathered, so a name seen in one field is masked in all of them.
     """
-    known = set(names).union(*(names_in(s) for s in _strings(value)))
-    return _mask_values(value, frozenset(known))
+    known = set(names)
 
+    def label(text: str) -> str:
+        labelled, found = _labelled(text) if text else (text, set())
+        known.update(found)
+        return labelled
 
-def _mask_values(value: Any, names: frozenset[str]) -> Any:
-    if isinstance(value, str):
-        return mask_text(value, names)
-    if isinstance(value, dict):
-        return {k: _mask_values(v, names) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_mask_values(v, names) for v in value]
-    return value
+    labelled = _map_strings(value, label)
+    return _map_strings(labelled, lambda text: _without_names(text, known))
