@@ -1,5 +1,6 @@
 """PII masking: what must be masked, and the clinical text that must survive untouched (hand-made examples)."""
 
+import contextlib
 import io
 import json
 import logging
@@ -76,20 +77,27 @@ def test_mask_json_masks_values_not_keys():
     }
 
 
-def test_log_records_are_masked_message_args_and_traceback():
+@contextlib.contextmanager
+def masked_log(name: str):
+    """A logger writing through kogata's masking handler into a string buffer (its handler removed after)."""
     stream = io.StringIO()
-    logger = logging.getLogger("kogata.test_mask")
+    logger = logging.getLogger(name)
     logger.propagate = False
     logger.setLevel(logging.INFO)
     logger.addHandler(masking_handler(stream))
     try:
+        yield logger, stream
+    finally:
+        logger.handlers.clear()
+
+
+def test_log_records_are_masked_message_args_and_traceback():
+    with masked_log("kogata.test_mask") as (logger, stream):
         logger.info("visit for %s, tel %s", "山田太郎様", "090-1234-5678")
         try:
             raise ValueError("住所は横浜市中区本町1-2-3です")
         except ValueError:
             logger.exception("failed for 患者ID: A123456")
-    finally:
-        logger.handlers.clear()
     out = stream.getvalue()
     for secret in ("山田太郎", "090-1234-5678", "本町1-2-3", "A123456"):
         assert secret not in out
@@ -135,19 +143,12 @@ def test_escaped_text_is_masked_as_written_and_lone_surrogates_do_not_break_it()
 
 
 def test_log_lines_mask_a_name_logged_bare_after_it_was_seen_with_an_honorific():
-    stream = io.StringIO()
-    logger = logging.getLogger("kogata.test_mask.memory")
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    logger.addHandler(masking_handler(stream))
-    try:
+    with masked_log("kogata.test_mask.memory") as (logger, stream):
         logger.info("visit for 小野寺様")
         logger.info("prompt: 小野寺は昨日から咳")
         try:
             "小野寺さんの件 \ud800".encode()
         except UnicodeEncodeError:
             logger.exception("engine failed on %r", "小野寺 \ud800")
-    finally:
-        logger.handlers.clear()
     out = stream.getvalue()
     assert "小野寺" not in out and "\\u5c0f" not in out and "Traceback" in out
