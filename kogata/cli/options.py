@@ -193,9 +193,8 @@ def write_output(text: str, out: str | None) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(
-            tmp, target
-        )  # renames over the path itself: a link planted since the check is replaced, not followed
+        # renames over the path itself: a link planted since the check is replaced, not followed
+        os.replace(tmp, target)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(e, OSError):
