@@ -149,6 +149,10 @@ def check_pair(txt: Path, ref_path: Path) -> list[str]:
 def main(argv: list[str]) -> int:
     root = Path(__file__).resolve().parents[1] / "data" / "corpus"
     folders = [Path(a) for a in argv] or sorted(p for p in root.iterdir() if p.is_dir())
+    missing = [str(f) for f in folders if not f.is_dir()]
+    if missing:
+        print(f"error: not a folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
     problems, visits, splits, depts = [], 0, Counter(), Counter()
     for folder in folders:
         for ref_path in sorted(folder.glob("*.json")):
