@@ -21,6 +21,8 @@ import kogata  # noqa: E402
 from kogata import weights  # noqa: E402
 from kogata.engine.registry import get_spec  # noqa: E402
 
+pytest_plugins = ["leak_guard"]  # no API key or watched name in any log line of the run
+
 
 def pytest_unconfigure(config):
     shutil.rmtree(_HOME, ignore_errors=True)
