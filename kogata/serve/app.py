@@ -50,7 +50,7 @@ ERRORS = {
         401: "invalid or missing API key",
         403: "a foreign Origin",
         404: "no such visit, version or model",
-        409: "an edit made on a chart version that is no longer the latest",
+        409: "an edit or signature on a version that is no longer the latest, nothing to sign, or already signed",
         413: "the request body is too large",
         503: "the queue is full (Retry-After) or the model is unavailable",
     }.items()

@@ -1,9 +1,10 @@
-"""Visits kept on disk (SQLite): transcript, chart versions, edits and an audit log; nothing overwritten."""
+"""Visits kept on disk (SQLite): who they are for, transcript, chart versions (signed or not), edits and an audit
+log; nothing overwritten."""
 
+from kogata.store.errors import ConflictError, FieldError, NotFoundError
+from kogata.store.identity import SEXES, Consent, Encounter, Patient, Practitioner
 from kogata.store.visits import (
     ChartVersion,
-    ConflictError,
-    NotFoundError,
     StoredUtterance,
     Visit,
     VisitStore,
@@ -13,9 +14,15 @@ from kogata.store.visits import (
 )
 
 __all__ = [
+    "SEXES",
     "ChartVersion",
     "ConflictError",
+    "Consent",
+    "Encounter",
+    "FieldError",
     "NotFoundError",
+    "Patient",
+    "Practitioner",
     "StoredUtterance",
     "Visit",
     "VisitStore",

@@ -120,7 +120,98 @@ def _step_2(db: sqlite3.Connection) -> None:
         )
 
 
-STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1, _step_2)
+# Step 3: who the visit is for, the patient's consent, and signed chart versions. Identity is kept as rows, one per
+# change (the latest row of a visit wins when read), so a corrected birth date never overwrites the one it corrects.
+_SCHEMA_3 = """
+CREATE TABLE chart_versions_3 (
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    version     INTEGER NOT NULL,
+    chart       TEXT NOT NULL,
+    source      TEXT NOT NULL CHECK (source IN ('model', 'edit', 'sign')),
+    author      TEXT NOT NULL,
+    model       TEXT NOT NULL DEFAULT '',
+    seconds     REAL NOT NULL DEFAULT 0,
+    utterances  INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'signed', 'amended')),
+    signed_by_id   TEXT,                       -- the practitioner who signed (status 'signed' only)
+    signed_by_name TEXT,
+    signed_at   TEXT,
+    PRIMARY KEY (visit_id, version)
+);
+INSERT INTO chart_versions_3 (visit_id, version, chart, source, author, model, seconds, utterances, created_at)
+    SELECT visit_id, version, chart, source, author, model, seconds, utterances, created_at FROM chart_versions;
+DROP TABLE chart_versions;
+ALTER TABLE chart_versions_3 RENAME TO chart_versions;
+CREATE TABLE visit_patients (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    patient_id  TEXT,                           -- the clinic system's id; NULL: not given
+    name        TEXT,
+    birth_date  TEXT,                           -- YYYY-MM-DD
+    sex         TEXT CHECK (sex IN ('male', 'female', 'other', 'unknown')),
+    author      TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE INDEX visit_patients_visit ON visit_patients (visit_id);
+CREATE TABLE visit_encounters (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    date        TEXT,                           -- YYYY-MM-DD
+    department  TEXT,
+    doctor      TEXT,
+    author      TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE INDEX visit_encounters_visit ON visit_encounters (visit_id);
+CREATE TABLE visit_consents (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    given       INTEGER NOT NULL CHECK (given IN (0, 1)),
+    given_by    TEXT,                           -- 患者本人, 家族 …
+    given_at    TEXT NOT NULL,                  -- when consent was given (the server's time when not told)
+    author      TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE INDEX visit_consents_visit ON visit_consents (visit_id);
+"""
+_KEYS_3 = {
+    "chart_versions": ("visit_id", "version"),
+    "visit_patients": ("id",),
+    "visit_encounters": ("id",),
+    "visit_consents": ("id",),
+}
+
+
+def _step_3(db: sqlite3.Connection) -> None:
+    """Patient, encounter and consent rows; chart versions gain a status and a signature (source 'sign').
+
+    SQLite cannot change a CHECK in place, so chart_versions is rebuilt: every row copied as it was (status
+    'draft': nothing was signed before this step), the old table dropped, the new one renamed, and its
+    append-only triggers (dropped with the old table) made again. `migrate` runs steps with foreign keys off,
+    as SQLite's procedure for this requires, and checks them before the step commits.
+    """
+    for statement in _SCHEMA_3.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+    for table, key in _KEYS_3.items():
+        same = " AND ".join(f"{column} = NEW.{column}" for column in key)
+        db.execute(
+            f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {same}) "
+            f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: a stored row cannot be replaced'); END"
+        )
+        for verb in ("UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: {verb} is refused'); END"
+            )
+    broken = db.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise InputError(f"the visit database has {len(broken)} rows whose references are broken; not migrating")
+
+
+STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1, _step_2, _step_3)
 LATEST = len(STEPS)
 
 
@@ -132,7 +223,18 @@ def migrate(db: sqlite3.Connection, *, name: str = "the visit database") -> int:
     """Apply the steps `db` lacks, each in its own transaction with its stamp; the version it ends at.
 
     `db` must be in autocommit mode (isolation_level=None). A database from a newer kogata is refused.
+    Foreign keys are off while the steps run (a step may rebuild a table others refer to) and restored after.
     """
+    foreign_keys = db.execute("PRAGMA foreign_keys").fetchone()[0]
+    db.execute("PRAGMA foreign_keys=OFF")  # outside a transaction: inside one SQLite ignores it
+    try:
+        _run_steps(db, name)
+    finally:
+        db.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+    return version(db)
+
+
+def _run_steps(db: sqlite3.Connection, name: str) -> None:
     for number, step in enumerate(STEPS, 1):
         db.execute("BEGIN IMMEDIATE")  # re-read under the write lock: another process may have migrated
         try:
@@ -149,4 +251,3 @@ def migrate(db: sqlite3.Connection, *, name: str = "the visit database") -> int:
         except BaseException:
             db.execute("ROLLBACK")
             raise
-    return version(db)
