@@ -41,11 +41,12 @@ async function api(path, options = {}) {
     if (response.status === 503) {
       const wait = response.headers.get("Retry-After");
       notice("busy", `サーバーが混み合っています。${wait ? wait + " 秒ほど" : "しばらく"}待ってからもう一度お試しください。`);
+      state.busyHttp = true; // cleared by the next answer that is not 503
       message = "サーバーが混み合っています（" + message + "）";
     }
     throw new ApiError(response.status, message);
   }
-  if (response.status < 300) clearNotice("busy");
+  if (state.busyHttp) { state.busyHttp = false; clearNotice("busy"); }
   return options.raw ? response : response.json();
 }
 
@@ -79,6 +80,7 @@ function setStatus(text) { $("status").textContent = text; }
 // A state the user must act on (no microphone, permission denied, server busy, not HTTPS), until it is resolved.
 function notice(kind, text) {
   const el = $("notice");
+  state.busyHttp = false;
   el.dataset.kind = kind; el.textContent = text; el.hidden = false;
 }
 
