@@ -18,18 +18,19 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, f
 from starlette.concurrency import run_in_threadpool
 
 from kogata.engine.schema import validation_errors
-from kogata.privacy import mask_json, mask_text
+from kogata.privacy import LABELS, mask_json, mask_text
+from kogata.render.header import ChartHeader
 from kogata.serve import charts
 from kogata.serve.deps import ApiError, finish, services, submit
 from kogata.serve.queue import Job
-from kogata.store import visit_transcript
+from kogata.store import Patient, visit_transcript
 from kogata.store.identity import MAX_CONSENT_BY_CHARS, MAX_DEPARTMENT_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS
 from kogata.store.visits import MAX_BATCH, MAX_SECONDS, MAX_SPEAKER_CHARS, MAX_UTTERANCE_CHARS
 from kogata.tasks.karte import CHART_SCHEMA, Chart, karte
 from kogata.transcript import Transcript, from_records, parse_transcript
 
 router = APIRouter(prefix="/v1")
-Format = Literal["json", "md", "fhir"]
+Format = Literal["json", "md", "fhir", "text"]
 
 
 def actor(request: Request, given: str | None = None) -> str:
@@ -41,21 +42,63 @@ def actor(request: Request, given: str | None = None) -> str:
 
 
 def render(
-    chart: Chart, fmt: str, *, mask: bool = False, show_unsupported: bool = False, extra: dict | None = None
+    chart: Chart,
+    fmt: str,
+    *,
+    mask: bool = False,
+    show_unsupported: bool = False,
+    extra: dict | None = None,
+    header: ChartHeader | None = None,
 ) -> Response:
-    """A chart as a response: JSON contract (plus `extra` fields), Markdown, or a FHIR Bundle."""
-    if fmt == "md":
-        from kogata.render.markdown import chart_markdown
+    """A chart as a response: JSON contract (plus `extra` fields), Markdown, plain text, or a FHIR Bundle.
+    `header` (default: an unsigned draft) says whether it is signed and for whom; every format says it."""
+    header = header or ChartHeader()
+    hide = _hider(header) if mask else None
+    if fmt in ("md", "text"):
+        from kogata.render.markdown import chart_markdown, chart_text
 
-        text = chart_markdown(chart, show_unsupported=show_unsupported)
-        return PlainTextResponse(mask_text(text) if mask else text, media_type="text/markdown; charset=utf-8")
+        write = chart_markdown if fmt == "md" else chart_text
+        text = write(chart, show_unsupported=show_unsupported, header=header)
+        media = "text/markdown" if fmt == "md" else "text/plain"
+        return PlainTextResponse(hide(text) if hide else text, media_type=f"{media}; charset=utf-8")
     if fmt == "fhir":
         from kogata.render.fhir import chart_bundle
 
-        bundle = chart_bundle(chart, show_unsupported=show_unsupported)
-        return JSONResponse(mask_json(bundle) if mask else bundle, media_type="application/fhir+json")
+        bundle = chart_bundle(chart, show_unsupported=show_unsupported, header=header)
+        return JSONResponse(hide(bundle) if hide else bundle, media_type="application/fhir+json")
     body = {**(extra or {}), "chart": chart.to_dict()} if extra else chart.to_dict()
-    return JSONResponse(mask_json(body) if mask else body)
+    return JSONResponse(hide(body) if hide else body)
+
+
+def _hider(header: ChartHeader):
+    """A masker that also hides what the visit was given as fields: the patient's id and birth date (by value)
+    and name (each part, wherever written), beside everything mask_text finds on its own."""
+    p = header.patient or Patient()
+    values = {v: label for v, label in ((p.id, LABELS["PERSON_ID"]), (p.birth_date, LABELS["BIRTH_DATE"])) if v}
+    names = [part for part in (p.name or "").replace("\u3000", " ").split() if len(part) >= 2]
+    names += [p.name.replace(" ", "").replace("\u3000", "")] if p.name else []
+
+    def replace(text: str) -> str:
+        for value, label in values.items():
+            text = text.replace(value, label)
+        return text
+
+    def hide(value: Any) -> Any:
+        if isinstance(value, str):
+            return mask_text(replace(value), names)
+        return mask_json(_map_strings(value, replace), names)
+
+    return hide
+
+
+def _map_strings(value: Any, fn) -> Any:
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: _map_strings(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_strings(v, fn) for v in value]
+    return value
 
 
 # ── transcript → chart, statelessly ──
@@ -337,8 +380,9 @@ def export_visit(
     version: int | None = Query(None, ge=1),
     show_unsupported: bool = False,
 ) -> Response:
-    """The chart (latest or `version`) as Markdown, FHIR or JSON (with its transcript); `mask=true` replaces
-    names, numbers and addresses by labels such as ［氏名］."""
+    """The chart (latest or `version`) as Markdown, plain text, FHIR or JSON (with its transcript, status, patient
+    and signature); `mask=true` replaces names, numbers and addresses by labels such as ［氏名］ (the patient's
+    name, id and birth date too)."""
     store = services(request).store
     transcript = visit_transcript(store, visit_id)
     stored = store.chart_version(visit_id, version)
@@ -349,11 +393,17 @@ def export_visit(
         visit_id=visit_id,
         detail=f"format={format} version={stored.version} mask={str(mask).lower()}",
     )
+    header = charts.header(store, visit_id, stored)
     extra = {
         "visit_id": visit_id,
         "version": stored.version,
+        "status": stored.status,  # "draft" until signed: the JSON says so as every format does
         "author": stored.author,
         "created_at": stored.created_at,
+        "signed_by": header.signed_by.to_dict() if header.signed_by else None,
+        "signed_at": header.signed_at,
+        "patient": header.patient.to_dict() if header.patient else None,
+        "encounter": header.encounter.to_dict() if header.encounter else None,
         "transcript": transcript.to_dict(),
     }
-    return render(chart, format, mask=mask, show_unsupported=show_unsupported, extra=extra)
+    return render(chart, format, mask=mask, show_unsupported=show_unsupported, extra=extra, header=header)
