@@ -230,7 +230,8 @@ function showIdentity(visit) {
   const p = visit.patient || {}, e = visit.encounter || {};
   const parts = [p.name, p.id && "ID " + p.id, p.birth_date && "生年月日 " + p.birth_date, SEX[p.sex],
     e.date && "受診日 " + e.date, e.department, e.doctor && "担当 " + e.doctor].filter(Boolean);
-  $("identity-text").textContent = parts.length ? parts.join(" · ") : "患者情報なし";
+  $("identity-text").replaceChildren(...(parts.length ? parts : ["患者情報なし"]).map((text, i) =>
+    Object.assign(document.createElement("span"), { textContent: (i ? " · " : "") + text, className: "part" })));
   $("identity-text").className = parts.length ? "" : "empty";
   const c = visit.consent;
   $("consent-text").textContent = c && c.given ? `録音同意済（${c.by || ""}${c.at ? " " + timeOf(c.at) : ""}）` : "録音同意なし";
@@ -512,7 +513,8 @@ function renderChart(version) {
   const status = version.status || "draft";
   $("chart-status").className = "badge " + status; $("chart-status").textContent = STATUS[status] || status;
   const chart = version.chart;
-  let meta = `第${version.version}版 · ${SOURCE[version.source] || version.source}：${version.author}`;
+  let meta = `第${version.version}版`;
+  if (version.source !== "sign") meta += ` · ${SOURCE[version.source] || version.source}：${version.author}`;
   if (version.signed_by) meta += ` · 確定 ${practitionerName(version.signed_by)} ${dateTime(version.signed_at)}`;
   $("chart-meta").textContent = meta;
   const reasons = new Map((chart.warnings || []).map((w) => [w.item, w.message]));
