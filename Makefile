@@ -35,13 +35,26 @@ SPEECH_TRAIN := data/speech/train_utterances.txt \
 speech-adapter: install  ## retrain kogata/speech/data/medical_adapter.npz (about 30 minutes on 2 cores)
 	$(BIN)/kogata tune-speech $(SPEECH_TRAIN) --out kogata/speech/data/medical_adapter.npz
 
-demo: install  ## the main job: a consultation (synthetic sample) becomes an evidence-linked SOAP chart
-	@echo "── 診察の会話 ($(SAMPLE)) ──"
+# The demo's knowledge pack lives in the checkout (.venv/demo-home), not in the user's ~/.cache/kogata; it is embedded
+# on the first run and skipped (unchanged) after that.
+DEMO_HOME := $(abspath $(VENV))/demo-home
+PACK := data/packs/sakura-city
+QUESTION := 粗大ごみの処理手数料はいくらですか
+PORT := 8000
+
+demo: install  ## what kogata does: a consultation becomes an evidence-linked chart; a question is answered with its source
+	@echo "── 診察の会話 ($(SAMPLE), synthetic) ──"
 	@grep -v '^#' $(SAMPLE)
-	@echo "── カルテ下書き ──"
+	@echo "── カルテ下書き: 各行の〔発言 N〕は根拠になった発言の番号 ──"
 	$(BIN)/kogata karte $(SAMPLE)
-	@echo "── 質問への回答 ──"
-	$(BIN)/kogata generate "発熱と咳が3日続いているとき、受診で医師に伝えるとよいことを3つ、短く教えてください。" --max-tokens 160
+	@echo "── 市の規則から、出典つきの回答 ($(PACK): 架空の「さくら市」の規則と FAQ) ──"
+	@mkdir -p $(DEMO_HOME)
+	@KOGATA_HOME=$(DEMO_HOME) $(BIN)/kogata knowledge add sakura $(PACK)/docs -q >$(DEMO_HOME)/add.log 2>&1 \
+		|| { cat $(DEMO_HOME)/add.log; exit 1; }
+	KOGATA_HOME=$(DEMO_HOME) $(BIN)/kogata ask sakura "$(QUESTION)" --model small
+	@echo "── 画面で使う ──"
+	@echo "  $(BIN)/kogata serve --port $(PORT)   を起動し、ブラウザで http://127.0.0.1:$(PORT)/ を開きます（止めるには Ctrl-C）。"
+	@echo "  院内 LAN の別の PC から開く方法、カルテの確定と FHIR の書き出し: README.ja.md"
 
 # The monitor page's test drives Debian's Chromium (Playwright cannot download its own browser offline).
 browser:

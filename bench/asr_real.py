@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from bench.common import machine, print_table, write_json  # noqa: E402
+from bench.plots import plot_file  # noqa: E402
 from kogata.speech import Glossary, load_asr, transcribe  # noqa: E402
 from kogata.speech.audio import SAMPLE_RATE, AudioError  # noqa: E402
 from kogata.speech.metrics import errors  # noqa: E402
@@ -134,6 +135,7 @@ def main() -> None:
         ],
     )
     write_json(args.out, results)
+    print(f"wrote {plot_file(Path(args.out))}")  # CER per source, one marker per way (bench/plots.py)
 
 
 if __name__ == "__main__":

@@ -136,7 +136,8 @@ def installed_models() -> list[str]:
 
 
 def plot(results: list[dict[str, Any]], path: Path, title: str) -> None:
-    """Seconds per chart against transcript length, one line per model (PNG)."""
+    """Seconds per chart against transcript length, a scatter with one marker per model (PNG). Points, not lines:
+    the visits are separate measurements, and a line between them would suggest values nobody measured."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -147,7 +148,7 @@ def plot(results: list[dict[str, Any]], path: Path, title: str) -> None:
     for r in results:
         points = [(c["chars"], c["median_s"]) for c in r["charts"] if c["median_s"] is not None]
         if points:
-            ax.plot(*zip(*points, strict=True), marker="o", label=r["model"])
+            ax.scatter(*zip(*points, strict=True), marker="os^Dv"[drawn % 5], s=36, alpha=0.8, label=r["model"])
             drawn += 1
     ax.set_xlabel("transcript length (characters of speech)")
     ax.set_ylabel("seconds per chart (median)")

@@ -14,6 +14,11 @@ from pathlib import Path
 _HOME = tempfile.mkdtemp(prefix="kogata-test-home-")
 os.environ["KOGATA_HOME"] = _HOME
 os.environ.setdefault("KOGATA_MODELS", str(Path(__file__).resolve().parent.parent / ".venv" / "models"))
+# Help is Japanese under a Japanese locale (kogata.cli.japanese_wanted); the suite reads the English one whatever the
+# developer's locale, and tests/test_cli_help.py sets the locale itself.
+for _name in ("LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+os.environ["LANG"] = "C.UTF-8"
 
 import pytest  # noqa: E402
 

@@ -43,6 +43,7 @@ def test_help_imports_no_command_and_no_heavy_library():
     loaded = _loaded_after(
         "from kogata.cli import main\nsys.argv = ['kogata', '--help']\ntry:\n    main()\nexcept SystemExit:\n    pass"
     )
+    # kogata.cli.japanese (the Japanese help, not a command) loads only under a Japanese locale: tests/test_cli_help.py
     assert not {m for m in loaded if m.startswith("kogata.cli.")}, loaded
     assert not {m for m in loaded if m.split(".")[0] in ("fastapi", "uvicorn", "torch")}, loaded
     # llama.cpp's binding: only what `import kogata` itself loads (kogata/__init__.py), nothing the CLI adds

@@ -182,9 +182,12 @@ def test_generate_through_the_backend_equals_the_in_process_result(backend, loca
     assert there.text == here.text and there.text
     assert there.stats.completion_tokens == here.stats.completion_tokens
     assert "".join(stream_generate(remote, prompt, seed=7, max_tokens=24)) == here.text
-    assert generate_json(remote, "田中さん、30歳。JSONで", SCHEMA, seed=7) == generate_json(
-        local, "田中さん、30歳。JSONで", SCHEMA, seed=7
-    )
+    value = generate_json(local, "田中さん、30歳。JSONで", SCHEMA, seed=7)
+    assert generate_json(remote, "田中さん、30歳。JSONで", SCHEMA, seed=7) == value
+    for model in (local, remote):  # streamed to a progress display as it is written: the same value, piece by piece
+        pieces: list[str] = []
+        assert generate_json(model, "田中さん、30歳。JSONで", SCHEMA, seed=7, on_text=pieces.append) == value
+        assert len(pieces) > 1 and json.loads("".join(pieces)) == value
 
 
 def test_a_chart_through_the_backend_equals_the_in_process_chart(backend, local):

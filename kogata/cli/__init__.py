@@ -8,6 +8,7 @@ parses its arguments, calls one library function and writes the result (kogata.c
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -75,8 +76,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def japanese_wanted(environ: os._Environ | dict[str, str] = os.environ) -> bool:
+    """Whether help should be Japanese: the locale that names the language of messages starts with "ja"
+    (LC_ALL, then LC_MESSAGES, then LANG: the first one set decides, as for any POSIX program)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if value := environ.get(name):
+            return value.lower().startswith("ja")
+    return False
+
+
 class LazyGroup(click.Group):
-    """A click group whose commands are imported from `lazy` ({name: ("module:function", short help)}) on use."""
+    """A click group whose commands are imported from `lazy` ({name: ("module:function", short help)}) on use.
+
+    With a Japanese locale its help, and each command it hands out, are in Japanese (kogata/cli/help_ja.tsv via
+    kogata.cli.japanese, imported only then)."""
 
     def __init__(self, *args, lazy: dict[str, tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -92,18 +105,51 @@ class LazyGroup(click.Group):
         command = getattr(importlib.import_module(module), attribute)
         if not isinstance(command, click.Command):
             raise TypeError(f"{self.lazy[name][0]} is not a click command")
+        if japanese_wanted():
+            from kogata.cli import japanese
+
+            return japanese.localize(command, name)
         return command
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        if japanese_wanted():
+            from kogata.cli import japanese
+
+            self.context_class = japanese.JapaneseContext
+        else:
+            self.context_class = click.Context
+        return super().make_context(info_name, args, parent, **extra)
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if japanese_wanted():
+            from kogata.cli import japanese
+
+            formatter.write_paragraph()
+            with formatter.indentation():
+                formatter.write_text(japanese.command_text("kogata") or self.help or "")
+            return
+        super().format_help_text(ctx, formatter)
+
+    def short_help_of(self, name: str) -> str:
+        """A command's line in `kogata --help`, from the table (or help_ja.tsv): no command module is imported."""
+        if japanese_wanted():
+            from kogata.cli import japanese
+
+            if (text := japanese.short_help(name)) is not None:
+                return text
+        return self.lazy[name][1]
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list of --help, its short help taken from the table: no command module is imported."""
         names = self.list_commands(ctx)
         if not names:
             return
-        limit = formatter.width - 6 - max(len(name) for name in names)
+        # a Japanese line is short by choice (help_ja.tsv) and wrapped, not cut, by the Japanese formatter
+        limit = 10_000 if japanese_wanted() else formatter.width - 6 - max(len(name) for name in names)
         rows = []
         for name in names:
             if name in self.lazy:
-                rows.append((name, click.Command(name, help=self.lazy[name][1]).get_short_help_str(limit)))
+                rows.append((name, click.Command(name, help=self.short_help_of(name)).get_short_help_str(limit)))
             else:
                 command = self.get_command(ctx, name)
                 if command is not None and not command.hidden:

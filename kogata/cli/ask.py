@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kogata.cli import options
+from kogata.cli.progress import Progress
 from kogata.errors import InputError
 
 
@@ -24,6 +25,20 @@ def _read_inquiry(path: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"inquiry {path} is not UTF-8 text (convert it, e.g. iconv -f cp932 -t utf-8)") from None
+
+
+def _answer(pack: str, text: str, reply: bool, *, model: str | None, k: int | None, sender: str, progress: Progress):
+    from kogata.knowledge.retrieve import Retriever
+    from kogata.tasks.ask import ask as answer_question
+    from kogata.tasks.ask import draft_reply
+
+    retriever = Retriever(pack)  # an unknown pack fails here; the model loads only if retrieval finds something
+    extra = {"k": k} if k else {}
+    llm = options.model_or_name(model)  # with --backend, the server's model (nothing loads here)
+    shown = {"on_stage": progress.stage, "on_text": progress.text}
+    if reply:
+        return draft_reply(retriever, text, model=llm, sender=sender, **extra, **shown)
+    return answer_question(retriever, text, model=llm, **extra, **shown)
 
 
 def _sources(result) -> list[str]:
@@ -60,26 +75,21 @@ def ask(
     show_unsupported: bool,
 ) -> None:
     """Answer QUESTION from knowledge pack PACK; every sentence cites the passage that supports it."""
-    from kogata.knowledge.retrieve import Retriever
-    from kogata.tasks.ask import ask as answer_question
-    from kogata.tasks.ask import draft_reply
-
     if (question is None) == (inquiry is None):
         raise click.UsageError("give either a QUESTION or --draft-reply INQUIRY_FILE")
     text = _read_inquiry(inquiry) if inquiry else question
     if not text.strip():
         raise InputError("the question is empty" if question is not None else f"inquiry {inquiry} is empty")
-    retriever = Retriever(pack)  # an unknown pack fails here; the model loads only if retrieval finds something
-    extra = {"k": k} if k else {}
-    llm = options.model_or_name(model)  # with --backend, the server's model (nothing loads here)
+    # on a terminal's stderr: the stage (検索中… 根拠を読んでいます… 回答を書いています…) and the draft as it comes
+    with Progress() as progress:
+        progress.stage("retrieve")
+        result = _answer(pack, text, bool(inquiry), model=model, k=k, sender=sender, progress=progress)
     if inquiry:
-        result = draft_reply(retriever, text, model=llm, sender=sender, **extra)
         if as_json:
             click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
             return
         click.echo(result.letter(), nl=False)
     else:
-        result = answer_question(retriever, text, model=llm, **extra)
         if as_json:
             click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
             return

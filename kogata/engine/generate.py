@@ -19,7 +19,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 
@@ -231,17 +231,27 @@ def generate(model: Model, prompt: str | Sequence[dict[str, str]], **options: Un
 
 
 def generate_json(
-    model: Model, prompt: str | Sequence[dict[str, str]], schema: dict, **options: Unpack[JsonOptions]
+    model: Model,
+    prompt: str | Sequence[dict[str, str]],
+    schema: dict,
+    *,
+    on_text: Callable[[str], None] | None = None,
+    **options: Unpack[JsonOptions],
 ) -> Any:
     """A JSON value that validates against `schema`, or an error saying why there is none (max_tokens: 1024).
 
     The schema is checked before generation (SchemaError for an invalid or unenforceable one); the output
     is parsed and validated after it (GenerationError when it was cut short or does not validate).
+    `on_text`, when given, receives the raw JSON text piece by piece as it is written (for a progress display;
+    the value returned is still the whole, validated one).
     """
     max_tokens = options.pop("max_tokens", 1024)
     attempts = max(1, model.json_attempts)  # a remote backend's reply is asked for once more before it is refused
     for attempt in range(attempts):
-        response = generate(model, prompt, json_schema=schema, max_tokens=max_tokens, **options)
+        if on_text is None:
+            response = generate(model, prompt, json_schema=schema, max_tokens=max_tokens, **options)
+        else:
+            response = _streamed(model, prompt, on_text, json_schema=schema, max_tokens=max_tokens, **options)
         try:
             return parse_json_output(
                 response.text, schema, finish_reason=response.stats.finish_reason, max_tokens=max_tokens
@@ -253,6 +263,19 @@ def generate_json(
                 where = getattr(model, "where", "the backend")
                 raise GenerationError(f"{where}: reply refused after {attempts} tries: {e}") from None
     raise AssertionError("unreachable")
+
+
+def _streamed(
+    model: Model, prompt: str | Sequence[dict[str, str]], on_text: Callable[[str], None], **options: Unpack[Options]
+) -> Response:
+    """`generate`, streamed: each piece goes to `on_text` as it comes, the whole text and timings are returned."""
+    stream = stream_generate(model, prompt, **options)
+    pieces = []
+    for piece in stream:
+        pieces.append(piece)
+        on_text(piece)
+    assert stream.stats is not None
+    return Response("".join(pieces), stream.stats)
 
 
 def parse_json_output(text: str, schema: dict, *, finish_reason: str = "", max_tokens: int = 0) -> Any:

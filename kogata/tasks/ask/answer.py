@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kogata.engine import Model, generate_json, load
@@ -30,6 +31,10 @@ NOT_FOUND = "該当する規定が見つかりませんでした"
 MIN_SIMILARITY = 0.82
 DEFAULT_K = 4
 MAX_TOKENS = 600
+
+# The stages a caller's `on_stage` hears, in order: searching the pack, the model reading the passages (loading and
+# taking in the prompt), then writing (its text goes to `on_text` as it comes).
+RETRIEVE, READ, WRITE = "retrieve", "read", "write"
 
 
 def answer_schema(k: int, *, max_sentences: int = 3) -> dict:
@@ -171,10 +176,28 @@ def grounded(
     max_sentences: int,
     question: str = "",
     adapter: str | None = None,
+    on_stage: Callable[[str], None] | None = None,
+    on_text: Callable[[str], None] | None = None,
 ) -> tuple[list[Sentence], list[Sentence], bool]:
-    """The model's sentences over `hits`, verified: (kept, dropped, the model said it found an answer)."""
+    """The model's sentences over `hits`, verified: (kept, dropped, the model said it found an answer).
+    `on_stage` hears WRITE at the first piece of text, `on_text` every piece (raw JSON, unverified)."""
+    writing = False
+
+    def heard(piece: str) -> None:
+        nonlocal writing
+        if not writing and on_stage is not None:
+            on_stage(WRITE)
+        writing = True
+        if on_text is not None:
+            on_text(piece)
+
     value = generate_json(
-        llm, messages, answer_schema(len(hits), max_sentences=max_sentences), max_tokens=MAX_TOKENS, adapter=adapter
+        llm,
+        messages,
+        answer_schema(len(hits), max_sentences=max_sentences),
+        max_tokens=MAX_TOKENS,
+        adapter=adapter,
+        on_text=heard if on_stage is not None or on_text is not None else None,
     )
     if not value["found"] and not value["sentences"]:
         return [], [], False
@@ -190,9 +213,15 @@ def ask(
     k: int = DEFAULT_K,
     adapter: str | None = None,
     min_similarity: float = MIN_SIMILARITY,
+    on_stage: Callable[[str], None] | None = None,
+    on_text: Callable[[str], None] | None = None,
 ) -> Answer:
-    """Answer `question` from knowledge pack `pack` (a name or an open Retriever), citing passages."""
+    """Answer `question` from knowledge pack `pack` (a name or an open Retriever), citing passages.
+    `on_stage` hears RETRIEVE, READ and WRITE as the work gets there; `on_text` the model's raw JSON as it is
+    written (unverified: for showing progress, never as the answer)."""
     started = time.perf_counter()
+    if on_stage is not None:
+        on_stage(RETRIEVE)
     retriever = pack if isinstance(pack, Retriever) else Retriever(pack)
     hits = retriever.search(question, k)  # an empty question or unknown pack fails before the model loads
     if not hits or max(h.similarity for h in hits) < min_similarity:
@@ -203,9 +232,19 @@ def ask(
             reason="関連する資料が見つかりません（検索の類似度が基準未満）",
             seconds=time.perf_counter() - started,
         )
+    if on_stage is not None:
+        on_stage(READ)
     llm = model if isinstance(model, Model) else load(model)
     kept, dropped, found = grounded(
-        llm, answer_messages(question, hits), hits, retriever, max_sentences=3, question=question, adapter=adapter
+        llm,
+        answer_messages(question, hits),
+        hits,
+        retriever,
+        max_sentences=3,
+        question=question,
+        adapter=adapter,
+        on_stage=on_stage,
+        on_text=on_text,
     )
     reason = ""
     if kept and not on_topic(question, kept, retriever.pack.glossary):

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kogata.engine import Model, load
 from kogata.errors import InputError
 from kogata.ja.normalize import normalize
 from kogata.knowledge.retrieve import Hit, Retriever
-from kogata.tasks.ask.answer import MIN_SIMILARITY, NOT_FOUND, Sentence, cited_dict, grounded
+from kogata.tasks.ask.answer import MIN_SIMILARITY, NOT_FOUND, READ, RETRIEVE, Sentence, cited_dict, grounded
 from kogata.tasks.ask.prompt import reply_messages
 
 MAX_INQUIRY_CHARS = 3000
@@ -93,18 +94,34 @@ def draft_reply(
     k: int = PASSAGES,
     adapter: str | None = None,
     min_similarity: float = MIN_SIMILARITY,
+    on_stage: Callable[[str], None] | None = None,
+    on_text: Callable[[str], None] | None = None,
 ) -> Reply:
-    """A reply letter to `inquiry` from knowledge pack `pack`; `k` passages are pooled over its questions."""
+    """A reply letter to `inquiry` from knowledge pack `pack`; `k` passages are pooled over its questions.
+    `on_stage` and `on_text` as for `ask`."""
     started = time.perf_counter()
     inquiry = inquiry.strip()
     if not inquiry:
         raise InputError("the inquiry is empty")
     if len(inquiry) > MAX_INQUIRY_CHARS:
         raise InputError(f"the inquiry is {len(inquiry)} characters; at most {MAX_INQUIRY_CHARS} (split it)")
+    if on_stage is not None:
+        on_stage(RETRIEVE)
     retriever = pack if isinstance(pack, Retriever) else Retriever(pack)
     hits = pooled_hits(retriever, inquiry, k)
     if not hits or max(h.similarity for h in hits) < min_similarity:
         return Reply(inquiry, [], hits, sender=sender, seconds=time.perf_counter() - started)
+    if on_stage is not None:
+        on_stage(READ)
     llm = model if isinstance(model, Model) else load(model)
-    kept, dropped, _ = grounded(llm, reply_messages(inquiry, hits), hits, retriever, max_sentences=5, adapter=adapter)
+    kept, dropped, _ = grounded(
+        llm,
+        reply_messages(inquiry, hits),
+        hits,
+        retriever,
+        max_sentences=5,
+        adapter=adapter,
+        on_stage=on_stage,
+        on_text=on_text,
+    )
     return Reply(inquiry, kept, hits, dropped, sender, llm.spec.name, time.perf_counter() - started)
