@@ -96,7 +96,17 @@ def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
     help="Requests that may wait while one runs; beyond that: HTTP 503 with Retry-After.",
 )
 @click.option(
-    "--db", default=None, type=click.Path(dir_okay=False), help="Visit database (default: $KOGATA_HOME/visits.sqlite3)."
+    "--store",
+    "--db",
+    "store",
+    envvar="KOGATA_STORE",
+    default=None,
+    metavar="PATH|URL",
+    help="Visit store: a SQLite file (default: $KOGATA_HOME/visits.sqlite3) or postgresql://user@host/db, which "
+    "several replicas may share (or set KOGATA_STORE).",
+)
+@click.option(
+    "--rules-only", is_flag=True, help="Load no model: charts hold the lines the rules read from the words (instant)."
 )
 @options.speech_adapter_option("Speech decoder adapter: medical (bundled), none, or a .npz from `kogata tune-speech`.")
 @options.backend_option
@@ -130,7 +140,8 @@ def serve(
     adapters: tuple[str, ...],
     registered_adapters: bool,
     waiting: int,
-    db: str | None,
+    store: str | None,
+    rules_only: bool,
     speech_adapter: str,
     threads: int | None,
     n_ctx: int,
@@ -148,10 +159,12 @@ def serve(
     from kogata.serve.app import create_app
     from kogata.serve.services import ServerConfig, Services
     from kogata.speech.adapter import resolve as resolve_speech_adapter
-    from kogata.store import default_path
+    from kogata.store import default_path, describe, is_store_url
 
     check_binding(host, api_key)  # before anything loads
     url, backend_models = options.backend()
+    if url and rules_only:
+        raise InputError("--rules-only loads no model, so there is nothing to send to --backend: give one or the other")
     if url:
         names, mapped = _backend_names(url, backend_models, models, adapters)
     else:
@@ -163,21 +176,22 @@ def serve(
         adapters=parse_adapters(adapters),
         registered_adapters=registered_adapters,
         waiting=waiting,
-        db=Path(db) if db else default_path(),
+        db=store if store and is_store_url(store) else Path(store) if store else default_path(),
         n_ctx=n_ctx,
         threads=threads,
         speech_adapter=speech_adapter,
         backend=url,
         backend_models=mapped,
+        rules_only=rules_only,
     )
     install_masking(getattr(logging, log_level.upper()))
     app = create_app(  # adapters are checked against their base here
         Services(config), api_key=api_key, host=host, hosts=allowed_hosts, origins=allowed_origins
     )
-    where = f"on {url}" if url else "(loading in the background)"
+    where = f"on {url}" if url else "(rules only: no model)" if rules_only else "(loading in the background)"
     click.echo(
         f"kogata serve: http://{host}:{port}/v1  models {', '.join(names)} {where}  "
-        f"visits {config.db}  {'API key required' if api_key else 'no API key (loopback only)'}",
+        f"visits {describe(config.db)}  {'API key required' if api_key else 'no API key (loopback only)'}",
         err=True,
     )
     uvicorn.run(app, host=host, port=port, log_config=None, log_level=log_level, timeout_graceful_shutdown=5)

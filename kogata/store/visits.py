@@ -1,32 +1,36 @@
-"""Visits in SQLite: the transcript as it arrives, every chart version, every edit, and who did what, when.
+"""Visits: the transcript as it arrives, every chart version, every edit, and who did what, when.
 
-    store = VisitStore(path)                      # default: $KOGATA_HOME/visits.sqlite3
+    store = open_store(path_or_url)               # default: $KOGATA_HOME/visits.sqlite3; or postgresql://…
     visit = store.create_visit(actor="dr.yamada")
     store.add_utterance(visit.id, "患者", "三日前から熱があります", actor="asr")
     store.add_chart_version(visit.id, chart.to_dict(), source="model", author="kogata", model=...)
 
 Nothing is ever overwritten: utterances and chart versions are append-only (triggers refuse UPDATE and
 DELETE), a doctor's edit is a new chart version plus a row saying who changed what, and a corrected speaker
-label is a new correction row. Every write is its own committed transaction in WAL mode with
-synchronous=FULL, so a server killed mid-visit has lost nothing it acknowledged.
+label is a new correction row. Every write is its own committed transaction (SQLite: WAL mode with
+synchronous=FULL; PostgreSQL: synchronous commit), so a server killed mid-visit has lost nothing it acknowledged.
 The audit log records actions and ids only, never patient text (logs must not hold it in clear).
+
+One store, two backends: the SQL here is written once (with `?` placeholders) and runs through
+kogata.store.sqlite (a file, one writer at a time) or kogata.store.postgres (one database that several
+`kogata serve` replicas share; each visit's writers go one at a time across processes). Each has its own
+numbered migrations (migrations.py, migrations_pg.py) with the same step numbers.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sqlite3
-import threading
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kogata.errors import InputError, KogataError
+from kogata.errors import InputError
 from kogata.home import home
-from kogata.store import migrations
+from kogata.store.errors import ConflictError, FieldError, NotFoundError
+from kogata.store.sqlite import SqliteBackend
 from kogata.transcript import Transcript, from_records
 
 MAX_UTTERANCE_CHARS = 4000
@@ -35,24 +39,6 @@ MAX_UTTERANCES = 10_000  # per visit: an hour's consultation is a few hundred
 MAX_SECONDS = 24 * 3600.0  # an utterance's start and end, in seconds from the visit's start
 MAX_BATCH = 1000  # utterances in one add_utterances call
 CHART_SOURCES = ("model", "edit")
-
-
-class NotFoundError(InputError):
-    """A visit or chart version that does not exist."""
-
-
-class FieldError(InputError):
-    """Unusable input in one named field; `param` names it as an API error does ("start", "utterances[2].text")."""
-
-    def __init__(self, message: str, param: str | None = None):
-        super().__init__(message)
-        self.param = param
-
-
-class ConflictError(KogataError):
-    """An edit made on a chart version that is no longer the latest."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -118,52 +104,70 @@ def chart_diff(old: dict, new: dict) -> dict[str, Any]:
     return diff
 
 
-class VisitStore:
-    """One SQLite file; safe to share between threads (one connection, calls serialised by a lock)."""
+def is_store_url(where: Any) -> bool:
+    """True for a PostgreSQL URL (postgresql://… or postgres://…); anything else names a SQLite file."""
+    return isinstance(where, str) and where.startswith(("postgresql://", "postgres://"))
 
-    def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path is not None else default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
-            self._db.row_factory = sqlite3.Row
-            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            self._db.execute("PRAGMA synchronous=FULL")  # a commit is on disk before the client hears "stored"
-            self._db.execute("PRAGMA foreign_keys=ON")
-            migrations.migrate(self._db, name=f"the visit database {self.path}")
-        except sqlite3.DatabaseError as e:
-            raise InputError(f"cannot open the visit database {self.path}: {e}") from None
-        if mode.lower() != "wal":
-            raise InputError(
-                f"the visit database {self.path} cannot use WAL journaling (got {mode}); put it on a local disk"
-            )
-        self._lock = threading.Lock()
+
+def describe(where: str | Path | None) -> str:
+    """Where the visits are, fit for a log line (a URL without its password)."""
+    if is_store_url(where):
+        from kogata.store.postgres import redact
+
+        return redact(str(where))
+    return str(where if where is not None else default_path())
+
+
+def open_store(where: str | Path | None = None) -> VisitStore:
+    """The visit store at `where`: a postgresql:// URL, or a SQLite file (None: $KOGATA_HOME/visits.sqlite3).
+    Opening migrates the schema to this kogata's version."""
+    return VisitStore(where)
+
+
+class VisitStore:
+    """Visits in one SQLite file or one PostgreSQL database; safe to share between threads."""
+
+    def __init__(self, where: str | Path | None = None):
+        self.where = where if where is not None else default_path()
+        if is_store_url(self.where):
+            try:
+                from kogata.store.postgres import PostgresBackend
+            except ImportError as e:
+                raise InputError(
+                    f"a postgresql:// store needs psycopg ({e}); install with: pip install 'kogata[postgres]'"
+                ) from None
+            self._backend = PostgresBackend(str(self.where))
+            self.path = None
+        else:
+            self._backend = SqliteBackend(self.where)
+            self.path = self._backend.path
+        self.dialect = self._backend.dialect
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._backend.close()
+
+    def schema_version(self) -> int:
+        return self._backend.version()
+
+    def migrate(self, to: int | None = None) -> int:
+        """The schema moved to step `to` (None: the latest), up or down; a down step never drops stored rows."""
+        return self._backend.migrate(to)
 
     # ── writing: each call is one committed transaction ──
 
-    def _write(self, sql_params: list[tuple[str, tuple]], audit: tuple[str, str, str | None, str]) -> list[int]:
-        """Run the statements and one audit row in a single transaction; the rowids of the statements."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                rowids = [self._db.execute(sql, params).lastrowid for sql, params in sql_params]
-                actor, action, visit_id, detail = audit
-                self._db.execute(
-                    "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
-                    (now(), actor, action, visit_id, detail),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-        return rowids
+    def _write(self, sql_params: list[tuple[str, tuple]], audit: tuple[str, str, str | None, str]) -> None:
+        """Run the statements and one audit row in a single transaction."""
+        with self._backend.transaction() as tx:
+            for sql, params in sql_params:
+                tx.execute(sql, params)
+            actor, action, visit_id, detail = audit
+            tx.execute(
+                "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
+                (now(), actor, action, visit_id, detail),
+            )
 
     def create_visit(self, *, actor: str, title: str = "") -> Visit:
+        _no_surrogates(title, "the title", "title")
         visit = Visit(uuid.uuid4().hex, now(), actor, title.strip())
         self._write(
             [
@@ -210,38 +214,32 @@ class VisitStore:
         return self._append(visit_id, checked, actor)
 
     def _append(self, visit_id: str, checked: list[tuple], actor: str) -> list[StoredUtterance]:
-        """Store checked utterances and one audit row each, in one BEGIN IMMEDIATE … COMMIT."""
+        """Store checked utterances and one audit row each, in one transaction."""
         self.visit(visit_id)  # NotFoundError for an unknown visit
         at = now()
         stored = []
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                seq = self._db.execute(
-                    "SELECT COALESCE(MAX(seq), 0) FROM utterances WHERE visit_id = ?", (visit_id,)
-                ).fetchone()[0]
-                if seq + len(checked) > MAX_UTTERANCES:
-                    raise FieldError(
-                        f"visit {visit_id} holds {seq:,} utterances; at most {MAX_UTTERANCES:,} per visit",
-                        "utterances",
-                    )
-                for speaker, text, start, end in checked:
-                    seq += 1
-                    self._db.execute(
-                        "INSERT INTO utterances (visit_id, seq, speaker, text, start_s, end_s, received_at, "
-                        "received_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (visit_id, seq, speaker, text, start, end, at, actor),
-                    )
-                    self._db.execute(
-                        "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
-                        (at, actor, "utterance.append", visit_id, f"seq={seq}"),
-                    )
-                    stored.append(StoredUtterance(seq, speaker, text, start, end, at))
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+        with self._backend.transaction() as tx:
+            tx.lock_visit(visit_id)  # the next seq is read and used by one writer at a time, in any process
+            seq = tx.execute("SELECT COALESCE(MAX(seq), 0) AS seq FROM utterances WHERE visit_id = ?", (visit_id,))[0][
+                "seq"
+            ]
+            if seq + len(checked) > MAX_UTTERANCES:
+                raise FieldError(
+                    f"visit {visit_id} holds {seq:,} utterances; at most {MAX_UTTERANCES:,} per visit",
+                    "utterances",
+                )
+            for speaker, text, start, end in checked:
+                seq += 1
+                tx.execute(
+                    "INSERT INTO utterances (visit_id, seq, speaker, text, start_s, end_s, received_at, "
+                    "received_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (visit_id, seq, speaker, text, start, end, at, actor),
+                )
+                tx.execute(
+                    "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
+                    (at, actor, "utterance.append", visit_id, f"seq={seq}"),
+                )
+                stored.append(StoredUtterance(seq, speaker, text, start, end, at))
         return stored
 
     def correct_utterance(
@@ -295,65 +293,49 @@ class VisitStore:
         if source == "edit" and base_version is None:  # an edit without it would silently win over a newer one
             raise InputError("an edit must name the chart version it was made on (base_version)")
         self.visit(visit_id)
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                latest = (
-                    self._db.execute(
-                        "SELECT MAX(version) FROM chart_versions WHERE visit_id = ?", (visit_id,)
-                    ).fetchone()[0]
-                    or 0
+        with self._backend.transaction() as tx:
+            tx.lock_visit(visit_id)  # the latest version is read and built on by one writer at a time
+            latest = (
+                tx.execute("SELECT MAX(version) AS v FROM chart_versions WHERE visit_id = ?", (visit_id,))[0]["v"] or 0
+            )
+            if base_version is not None and base_version != latest:
+                raise ConflictError(
+                    f"the edit was made on version {base_version} but version {latest} is the "
+                    "latest; reload the chart and edit that"
                 )
-                if base_version is not None and base_version != latest:
-                    raise ConflictError(
-                        f"the edit was made on version {base_version} but version {latest} is the "
-                        "latest; reload the chart and edit that"
-                    )
-                previous = None
-                if source == "edit" and latest:
-                    previous = json.loads(
-                        self._db.execute(
-                            "SELECT chart FROM chart_versions WHERE visit_id = ? AND version = ?", (visit_id, latest)
-                        ).fetchone()[0]
-                    )
-                version, at = latest + 1, now()
-                self._db.execute(
-                    "INSERT INTO chart_versions (visit_id, version, chart, source, author, model, "
-                    "seconds, utterances, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        visit_id,
-                        version,
-                        json.dumps(chart, ensure_ascii=False),
-                        source,
-                        author,
-                        model,
-                        seconds,
-                        utterances,
-                        at,
-                    ),
+            previous = None
+            if source == "edit" and latest:
+                previous = json.loads(
+                    tx.execute(
+                        "SELECT chart FROM chart_versions WHERE visit_id = ? AND version = ?", (visit_id, latest)
+                    )[0]["chart"]
                 )
-                if source == "edit":
-                    what = chart_diff(previous or {}, chart)
-                    self._db.execute(
-                        "INSERT INTO edits (visit_id, version, base_version, author, at, what) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        (visit_id, version, latest, author, at, json.dumps(what, ensure_ascii=False)),
-                    )
-                self._db.execute(
-                    "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
-                    (
-                        at,
-                        author,
-                        f"chart.{'generate' if source == 'model' else 'edit'}",
-                        visit_id,
-                        f"version={version}",
-                    ),
+            version, at = latest + 1, now()
+            tx.execute(
+                "INSERT INTO chart_versions (visit_id, version, chart, source, author, model, "
+                "seconds, utterances, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    visit_id,
+                    version,
+                    json.dumps(chart, ensure_ascii=False),
+                    source,
+                    author,
+                    model,
+                    seconds,
+                    utterances,
+                    at,
+                ),
+            )
+            if source == "edit":
+                what = chart_diff(previous or {}, chart)
+                tx.execute(
+                    "INSERT INTO edits (visit_id, version, base_version, author, at, what) VALUES (?, ?, ?, ?, ?, ?)",
+                    (visit_id, version, latest, author, at, json.dumps(what, ensure_ascii=False)),
                 )
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+            tx.execute(
+                "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
+                (at, author, f"chart.{'generate' if source == 'model' else 'edit'}", visit_id, f"version={version}"),
+            )
         return ChartVersion(version, chart, source, author, model, seconds, utterances, at)
 
     def audit(self, action: str, *, actor: str, visit_id: str | None = None, detail: str = "") -> None:
@@ -362,22 +344,21 @@ class VisitStore:
 
     # ── reading ──
 
-    def _rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+    def _rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        return self._backend.rows(sql, params)
 
     def visit(self, visit_id: str) -> Visit:
         rows = self._rows("SELECT id, created_at, created_by, title FROM visits WHERE id = ?", (visit_id,))
         if not rows:
             raise NotFoundError(f"no visit {visit_id!r}")
-        return Visit(**dict(rows[0]))
+        return Visit(**rows[0])
 
     def visits(self, limit: int = 50) -> list[Visit]:
         """The most recent visits first."""
         rows = self._rows(
             "SELECT id, created_at, created_by, title FROM visits ORDER BY created_at DESC LIMIT ?", (limit,)
         )
-        return [Visit(**dict(r)) for r in rows]
+        return [Visit(**r) for r in rows]
 
     def utterances(self, visit_id: str) -> list[StoredUtterance]:
         """The transcript in order, each utterance with its latest correction applied."""
@@ -466,6 +447,8 @@ class VisitStore:
 
 
 def _no_surrogates(value: str, what: str, param: str) -> None:
+    if "\x00" in value:  # PostgreSQL's text cannot hold it, and no speech or typing makes one: refused on both
+        raise FieldError(f"{what} holds a NUL character at {value.index(chr(0))} (not text)", param)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as e:
