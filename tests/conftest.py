@@ -96,6 +96,15 @@ def pg_url(postgres) -> str:
     return postgres.database_url(name)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def where(request, tmp_path):
+    """Where a visit store lives, once for each backend: a SQLite file, then a new PostgreSQL database. A test
+    that takes it (or a `store` made from it) runs on both, so both backends pass the same tests."""
+    if request.param == "sqlite":
+        return tmp_path / "visits.sqlite3"
+    return request.getfixturevalue("pg_url")
+
+
 def pytest_terminal_summary(terminalreporter):
     if _PG_SKIPPED:
         terminalreporter.write_line(f"!!! the PostgreSQL store was NOT tested: {_PG_SKIPPED[0]}", red=True, bold=True)

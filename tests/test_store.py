@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from stores import raw, refused
 
 from kogata.errors import InputError
 from kogata.store import ConflictError, NotFoundError, VisitStore, chart_diff, open_store, visit_transcript
@@ -29,39 +30,11 @@ def chart(*lines: str) -> dict:
     }
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def where(request, tmp_path) -> str | Path:
-    """Where a store lives: a SQLite file, or a new database on the session's PostgreSQL."""
-    if request.param == "sqlite":
-        return tmp_path / "visits.sqlite3"
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
 def store(where):
     s = open_store(where)
     yield s
     s.close()
-
-
-def raw(store_or_where):
-    """A plain connection to the store's database, as an intruder with its file or its URL would open one."""
-    where = getattr(store_or_where, "where", store_or_where)
-    if isinstance(where, str) and where.startswith("postgresql://"):
-        import psycopg
-
-        return psycopg.connect(where, autocommit=True)
-    return sqlite3.connect(where)
-
-
-def refused() -> tuple[type[Exception], ...]:
-    """What a database raises when a trigger refuses a statement."""
-    try:
-        import psycopg
-
-        return (sqlite3.DatabaseError, psycopg.Error)
-    except ImportError:
-        return (sqlite3.DatabaseError,)
 
 
 def test_append_only_tables(store):
@@ -219,7 +192,8 @@ def test_a_fresh_database_and_one_made_before_migrations_end_alike(tmp_path):
         db = sqlite3.connect(path)
         assert db.execute("PRAGMA user_version").fetchone()[0] == migrations.LATEST
         db.close()
-    assert _schema(old) == _schema(fresh) and set(before) <= set(_schema(old))
+    # every table, index and trigger is still there (step 3 rebuilt chart_versions, so its definition changed)
+    assert _schema(old) == _schema(fresh) and {r[:2] for r in before} <= {r[:2] for r in _schema(old)}
 
 
 def test_a_database_from_a_newer_kogata_is_refused(tmp_path):
@@ -239,11 +213,17 @@ def _stored(tmp_path) -> Path:
     """A database with one row in every table, closed: what an intruder with the file and sqlite3 would find."""
     path = tmp_path / "visits.sqlite3"
     store = VisitStore(path)
-    visit = store.create_visit(actor="dr")
+    visit = store.create_visit(
+        actor="dr",
+        patient={"id": "P-1", "name": "山田 太郎", "birth_date": "1960-04-01", "sex": "male"},
+        encounter={"date": "2026-12-07", "department": "内科", "doctor": "dr"},
+        consent={"given": True, "by": "患者本人"},
+    )
     store.add_utterance(visit.id, "患者", "頭が痛いです", actor="asr")
     store.correct_utterance(visit.id, 1, author="dr", speaker="家族")
     store.add_chart_version(visit.id, chart("頭痛あり。"), source="model", author="kogata")
     store.add_chart_version(visit.id, chart("頭痛あり（編集）。"), source="edit", author="dr", base_version=1)
+    store.sign_chart(visit.id, practitioner={"id": "dr", "name": "佐藤 花子"}, base_version=2)
     store.close()
     return path
 
@@ -255,7 +235,19 @@ REWRITES = [
     "INSERT OR REPLACE INTO utterance_corrections (id, visit_id, seq, speaker, text, author, at) "
     "SELECT id, visit_id, seq, '医師', text, author, at FROM utterance_corrections",
     "INSERT OR REPLACE INTO chart_versions SELECT visit_id, version, '{}', source, author, model, seconds, "
-    "utterances, created_at FROM chart_versions",
+    "utterances, created_at, status, signed_by_id, signed_by_name, signed_at FROM chart_versions",
+    "INSERT OR REPLACE INTO chart_versions SELECT visit_id, version, chart, source, author, model, seconds, "
+    "utterances, created_at, 'draft', NULL, NULL, NULL FROM chart_versions WHERE status = 'signed'",
+    "INSERT OR REPLACE INTO visit_patients SELECT id, visit_id, patient_id, '別人', birth_date, sex, author, at "
+    "FROM visit_patients",
+    "INSERT OR REPLACE INTO visit_encounters SELECT id, visit_id, '2020-01-01', department, doctor, author, at "
+    "FROM visit_encounters",
+    "INSERT OR REPLACE INTO visit_consents SELECT id, visit_id, 0, given_by, given_at, author, at FROM visit_consents",
+    "INSERT INTO visit_patients SELECT * FROM visit_patients WHERE true ON CONFLICT (id) DO UPDATE SET name = 'x'",
+    "UPDATE visit_patients SET birth_date = '1999-01-01'",
+    "UPDATE visit_encounters SET date = '2020-01-01'",
+    "UPDATE visit_consents SET given = 0",
+    "UPDATE chart_versions SET status = 'draft'",
     "INSERT OR REPLACE INTO edits (id, visit_id, version, base_version, author, at, what) "
     "SELECT id, visit_id, version, base_version, 'x', at, '{}' FROM edits",
     "INSERT OR REPLACE INTO audit (id, at, actor, action, visit_id, detail) SELECT id, at, 'x', action, visit_id, "
@@ -269,7 +261,19 @@ REWRITES = [
     "UPDATE chart_versions SET chart = '{}'",
     "UPDATE edits SET author = 'x'",
     "UPDATE audit SET actor = 'x'",
-] + [f"DELETE FROM {table}" for table in ("utterances", "utterance_corrections", "chart_versions", "edits", "audit")]
+] + [
+    f"DELETE FROM {table}"
+    for table in (
+        "utterances",
+        "utterance_corrections",
+        "chart_versions",
+        "edits",
+        "audit",
+        "visit_patients",
+        "visit_encounters",
+        "visit_consents",
+    )
+]
 
 
 @pytest.mark.parametrize("sql", REWRITES)
@@ -308,12 +312,16 @@ def test_migrations_go_down_and_up_again_on_an_empty_database(where):
 
     store = open_store(where)
     assert store.schema_version() == migrations.LATEST
+    with raw(store) as db:
+        fresh = _schema_of(db, store)
     for step in range(migrations.LATEST - 1, -1, -1):  # every down step, one at a time
         assert store.migrate(to=step) == step
     with raw(store) as db:  # at 0 no table of kogata's is left (PostgreSQL keeps its append-only step log)
         tables = _tables(db, store)
     assert not set(tables) & {"visits", "utterances", "chart_versions", "audit"}
     assert store.migrate() == migrations.LATEST
+    with raw(store) as db:
+        assert _schema_of(db, store) == fresh  # every table, column, constraint, index and trigger as before
     visit = store.create_visit(actor="t")  # the schema made again works
     store.add_utterance(visit.id, "患者", "熱です", actor="t")
     assert [u.text for u in store.utterances(visit.id)] == ["熱です"]
@@ -372,6 +380,19 @@ def test_two_stores_on_one_database_never_share_a_seq_or_a_version(where):
     two.close()
 
 
+def _schema_of(db, store) -> list[tuple]:
+    if store.dialect == "sqlite":
+        return sorted(db.execute("SELECT type, name, sql FROM sqlite_master").fetchall())
+    queries = (
+        "SELECT table_name, column_name, data_type, is_nullable, column_default, collation_name "
+        "FROM information_schema.columns WHERE table_schema = 'public'",
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace",
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+        "SELECT tgname, tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal",
+    )
+    return sorted(tuple(map(str, row)) for sql in queries for row in db.execute(sql).fetchall())
+
+
 def _tables(db, store) -> list[str]:
     if store.dialect == "sqlite":
         return [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
@@ -383,11 +404,17 @@ def _tables(db, store) -> list[str]:
 
 def _stored_pg(url: str) -> str:
     store = open_store(url)
-    visit = store.create_visit(actor="dr")
+    visit = store.create_visit(
+        actor="dr",
+        patient={"id": "P-1", "name": "山田 太郎", "birth_date": "1960-04-01", "sex": "male"},
+        encounter={"date": "2026-12-07", "department": "内科", "doctor": "dr"},
+        consent={"given": True, "by": "患者本人"},
+    )
     store.add_utterance(visit.id, "患者", "頭が痛いです", actor="asr")
     store.correct_utterance(visit.id, 1, author="dr", speaker="家族")
     store.add_chart_version(visit.id, chart("頭痛あり。"), source="model", author="kogata")
     store.add_chart_version(visit.id, chart("頭痛あり（編集）。"), source="edit", author="dr", base_version=1)
+    store.sign_chart(visit.id, practitioner={"id": "dr", "name": "佐藤 花子"}, base_version=2)
     store.close()
     return url
 
@@ -399,6 +426,9 @@ PG_COLUMN = {  # a column of each table to rewrite
     "chart_versions": "chart",
     "edits": "author",
     "audit": "actor",
+    "visit_patients": "name",
+    "visit_encounters": "date",
+    "visit_consents": "given",
     "kogata_schema": "version",
 }
 PG_TABLES = tuple(PG_COLUMN)
@@ -410,6 +440,10 @@ PG_REWRITES = [
     "INSERT INTO utterances SELECT * FROM utterances ON CONFLICT (visit_id, seq) DO UPDATE SET text = 'x'",
     "INSERT INTO chart_versions SELECT * FROM chart_versions ON CONFLICT (visit_id, version) "
     "DO UPDATE SET chart = '{}'",
+    "INSERT INTO chart_versions SELECT * FROM chart_versions WHERE status = 'signed' ON CONFLICT (visit_id, version) "
+    "DO UPDATE SET status = 'draft'",
+    "INSERT INTO visit_patients OVERRIDING SYSTEM VALUE SELECT * FROM visit_patients ON CONFLICT (id) "
+    "DO UPDATE SET name = '別人'",
     "MERGE INTO utterances u USING utterances s ON u.visit_id = s.visit_id AND u.seq = s.seq "
     "WHEN MATCHED THEN UPDATE SET text = 'x'",
 ]

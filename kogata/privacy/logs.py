@@ -5,7 +5,8 @@
 `MaskingFilter` rewrites a record's message (and its traceback) masked; `MaskingFormatter` masks the final
 line again, so a handler added later with its own filter-free setup still writes masked text. Both remember the
 names they have masked (a bounded memory, never written anywhere), so a name logged once with 様 is masked when a
-later line writes it bare.
+later line writes it bare. `remember()` teaches them the names and ids a visit was given as fields (a patient's
+name and id, which no honorific marks), so those are masked in every later line too.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import re
 import threading
 import traceback
 from collections import OrderedDict
+from collections.abc import Iterable
 
-from kogata.privacy.mask import mask_and_find
+from kogata.privacy.mask import LABELS, mask_and_find
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 REDACTED = "[REDACTED]"
@@ -35,28 +37,57 @@ def redact_secrets(text: str) -> str:
     return text
 
 
+MIN_ID_CHARS = 3  # a shorter id ("12") would mask ordinary numbers in every log line
+
+
 class _NameMemory:
-    """The names seen in recent log lines, most recent last; the oldest are forgotten past `size`."""
+    """The names (and given ids) seen in recent log lines or visits, most recent last; the oldest are forgotten
+    past `size`."""
 
     def __init__(self, size: int = 4096) -> None:
         self._names: OrderedDict[str, None] = OrderedDict()
+        self._ids: OrderedDict[str, None] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
+    def _keep(self, memory: OrderedDict[str, None], items: Iterable[str]) -> None:
+        with self._lock:
+            for item in items:
+                memory[item] = None
+                memory.move_to_end(item)
+            while len(memory) > self._size:
+                memory.popitem(last=False)
+
+    def add(self, names: Iterable[str], ids: Iterable[str]) -> None:
+        self._keep(self._names, names)
+        self._keep(self._ids, ids)
+
     def mask(self, text: str) -> str:
         with self._lock:
-            known = list(self._names)
-        masked, found = mask_and_find(redact_secrets(text), known)  # this line's own names are masked in it too
-        with self._lock:
-            for name in found:
-                self._names[name] = None
-                self._names.move_to_end(name)
-            while len(self._names) > self._size:
-                self._names.popitem(last=False)
+            known, ids = list(self._names), sorted(self._ids, key=len, reverse=True)
+        text = redact_secrets(text)
+        for item in ids:  # before detection, so a rule cannot label half of one
+            text = text.replace(item, LABELS["PERSON_ID"])
+        masked, found = mask_and_find(text, known)  # this line's own names are masked in it too
+        self._keep(self._names, found)
         return masked
 
 
 _MEMORY = _NameMemory()
+
+
+def remember(names: Iterable[str | None] = (), ids: Iterable[str | None] = ()) -> None:
+    """Mask these wherever a later log line writes them: each name whole, without its spaces, and each part of it
+    (「山田 太郎」: also 山田太郎, 山田, 太郎); each id (of 3 characters or more) as ［ID］."""
+    forms = set()
+    for name in names:
+        if name and name.strip():
+            parts = re.split(r"[\s・]+", name.strip())
+            forms.update({name.strip(), "".join(parts), *parts})
+    _MEMORY.add(
+        sorted(f for f in forms if len(f) >= 2),
+        sorted(i.strip() for i in ids if i and len(i.strip()) >= MIN_ID_CHARS),
+    )
 
 
 class MaskingFilter(logging.Filter):

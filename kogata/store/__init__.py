@@ -1,7 +1,8 @@
-"""Visits kept in a database (a SQLite file, or PostgreSQL for several replicas): transcript, chart versions, edits
-and an audit log; nothing overwritten."""
+"""Visits kept in a database (a SQLite file, or PostgreSQL for several replicas): who they are for, transcript,
+chart versions (signed or not), edits and an audit log; nothing overwritten."""
 
 from kogata.store.errors import ConflictError, FieldError, NotFoundError, StoreUnavailable
+from kogata.store.identity import SEXES, Consent, Encounter, Patient, Practitioner
 from kogata.store.visits import (
     ChartVersion,
     StoredUtterance,
@@ -16,10 +17,15 @@ from kogata.store.visits import (
 )
 
 __all__ = [
+    "SEXES",
     "ChartVersion",
     "ConflictError",
+    "Consent",
+    "Encounter",
     "FieldError",
     "NotFoundError",
+    "Patient",
+    "Practitioner",
     "StoreUnavailable",
     "StoredUtterance",
     "Visit",

@@ -121,7 +121,98 @@ def _step_2(db: sqlite3.Connection) -> None:
         )
 
 
-STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1, _step_2)
+# Step 3: who the visit is for, the patient's consent, and signed chart versions. Identity is kept as rows, one per
+# change (the latest row of a visit wins when read), so a corrected birth date never overwrites the one it corrects.
+_SCHEMA_3 = """
+CREATE TABLE chart_versions_3 (
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    version     INTEGER NOT NULL,
+    chart       TEXT NOT NULL,
+    source      TEXT NOT NULL CHECK (source IN ('model', 'edit', 'sign')),
+    author      TEXT NOT NULL,
+    model       TEXT NOT NULL DEFAULT '',
+    seconds     REAL NOT NULL DEFAULT 0,
+    utterances  INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'signed', 'amended')),
+    signed_by_id   TEXT,                       -- the practitioner who signed (status 'signed' only)
+    signed_by_name TEXT,
+    signed_at   TEXT,
+    PRIMARY KEY (visit_id, version)
+);
+INSERT INTO chart_versions_3 (visit_id, version, chart, source, author, model, seconds, utterances, created_at)
+    SELECT visit_id, version, chart, source, author, model, seconds, utterances, created_at FROM chart_versions;
+DROP TABLE chart_versions;
+ALTER TABLE chart_versions_3 RENAME TO chart_versions;
+CREATE TABLE visit_patients (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    patient_id  TEXT,                           -- the clinic system's id; NULL: not given
+    name        TEXT,
+    birth_date  TEXT,                           -- YYYY-MM-DD
+    sex         TEXT CHECK (sex IN ('male', 'female', 'other', 'unknown')),
+    author      TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE INDEX visit_patients_visit ON visit_patients (visit_id);
+CREATE TABLE visit_encounters (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    date        TEXT,                           -- YYYY-MM-DD
+    department  TEXT,
+    doctor      TEXT,
+    author      TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE INDEX visit_encounters_visit ON visit_encounters (visit_id);
+CREATE TABLE visit_consents (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    given       INTEGER NOT NULL CHECK (given IN (0, 1)),
+    given_by    TEXT,                           -- 患者本人, 家族 …
+    given_at    TEXT NOT NULL,                  -- when consent was given (the server's time when not told)
+    author      TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE INDEX visit_consents_visit ON visit_consents (visit_id);
+"""
+_KEYS_3 = {
+    "chart_versions": ("visit_id", "version"),
+    "visit_patients": ("id",),
+    "visit_encounters": ("id",),
+    "visit_consents": ("id",),
+}
+
+
+def _step_3(db: sqlite3.Connection) -> None:
+    """Patient, encounter and consent rows; chart versions gain a status and a signature (source 'sign').
+
+    SQLite cannot change a CHECK in place, so chart_versions is rebuilt: every row copied as it was (status
+    'draft': nothing was signed before this step), the old table dropped, the new one renamed, and its
+    append-only triggers (dropped with the old table) made again. `migrate` runs steps with foreign keys off,
+    as SQLite's procedure for this requires, and checks them before the step commits.
+    """
+    for statement in _SCHEMA_3.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+    for table, key in _KEYS_3.items():
+        same = " AND ".join(f"{column} = NEW.{column}" for column in key)
+        db.execute(
+            f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {same}) "
+            f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: a stored row cannot be replaced'); END"
+        )
+        for verb in ("UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: {verb} is refused'); END"
+            )
+    broken = db.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise InputError(f"the visit database has {len(broken)} rows whose references are broken; not migrating")
+
+
+STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1, _step_2, _step_3)
 LATEST = len(STEPS)
 
 
@@ -142,7 +233,27 @@ def _down_1(db: sqlite3.Connection) -> None:
 
 # DOWN[N-1] takes a database at version N back to N-1. A step whose tables hold rows is not undone: going back past
 # stored visits is a restore from a backup, never a DROP (kogata keeps what it stored).
-DOWN: tuple[Callable[[sqlite3.Connection], None], ...] = (_down_1, _down_2)
+def _down_3(db: sqlite3.Connection) -> None:
+    """Back to step 2: identity tables go, chart_versions loses status and signature (made again as step 1 made
+    it, with its step-1 and step-2 triggers); only when none of them holds a row."""
+    refuse_if_stored(db, ["chart_versions", *(t for t in _KEYS_3 if t != "chart_versions")], 3)
+    for table in ("visit_consents", "visit_encounters", "visit_patients", "chart_versions"):
+        db.execute(f"DROP TABLE {table}")
+    (create,) = [s for s in _SCHEMA_1.split(";\n") if "EXISTS chart_versions" in s]
+    db.execute(create)
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER chart_versions_no_{verb.lower()} BEFORE {verb} ON chart_versions "
+            f"BEGIN SELECT RAISE(ABORT, 'chart_versions are append-only: {verb} is refused'); END"
+        )
+    db.execute(
+        "CREATE TRIGGER chart_versions_no_replace BEFORE INSERT ON chart_versions "
+        "WHEN EXISTS (SELECT 1 FROM chart_versions WHERE visit_id = NEW.visit_id AND version = NEW.version) "
+        "BEGIN SELECT RAISE(ABORT, 'chart_versions are append-only: a stored row cannot be replaced'); END"
+    )
+
+
+DOWN: tuple[Callable[[sqlite3.Connection], None], ...] = (_down_1, _down_2, _down_3)
 
 
 def refuse_if_stored(db: sqlite3.Connection, tables: list[str], step: int) -> None:
@@ -163,10 +274,20 @@ def migrate(db: sqlite3.Connection, *, name: str = "the visit database", to: int
     step with its stamp; the version it ends at.
 
     `db` must be in autocommit mode (isolation_level=None). A database from a newer kogata is refused.
+    Foreign keys are off while the steps run (a step may rebuild a table others refer to) and restored after.
     """
     target = LATEST if to is None else to
     if not 0 <= target <= LATEST:
         raise InputError(f"schema version {target} does not exist (0–{LATEST})")
+    foreign_keys = db.execute("PRAGMA foreign_keys").fetchone()[0]
+    db.execute("PRAGMA foreign_keys=OFF")  # outside a transaction: inside one SQLite ignores it
+    try:
+        return _run_steps(db, name, target)
+    finally:
+        db.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+
+
+def _run_steps(db: sqlite3.Connection, name: str, target: int) -> int:
     while True:
         db.execute("BEGIN IMMEDIATE")  # re-read under the write lock: another process may have migrated
         try:

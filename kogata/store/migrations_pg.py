@@ -42,7 +42,7 @@ END $$
 _SCHEMA_1 = """
 CREATE TABLE visits (
     id          TEXT PRIMARY KEY,
-    created_at  TEXT NOT NULL,
+    created_at  TEXT COLLATE "C" NOT NULL,     -- ISO times as kogata writes them: byte order is time order
     created_by  TEXT NOT NULL,
     title       TEXT NOT NULL DEFAULT ''
 );
@@ -147,8 +147,73 @@ def _down_1(db: psycopg.Connection) -> None:
     _run(db, [f"DROP TABLE {table}" for table in reversed(_TABLES_1)])  # the function stays: kogata_schema uses it
 
 
-STEPS: tuple[Callable[[psycopg.Connection], None], ...] = (_step_1, _step_2)
-DOWN: tuple[Callable[[psycopg.Connection], None], ...] = (_down_1, _down_2)
+# Step 3 (as SQLite's): who the visit is for, consent, and signed chart versions. PostgreSQL changes a CHECK and adds
+# columns in place (no UPDATE runs, so the append-only trigger is not involved); every stored version reads 'draft'.
+_SCHEMA_3 = """
+ALTER TABLE chart_versions DROP CONSTRAINT chart_versions_source_check;
+ALTER TABLE chart_versions ADD CONSTRAINT chart_versions_source_check CHECK (source IN ('model', 'edit', 'sign'));
+ALTER TABLE chart_versions ADD COLUMN status TEXT NOT NULL DEFAULT 'draft'
+    CHECK (status IN ('draft', 'signed', 'amended'));
+ALTER TABLE chart_versions ADD COLUMN signed_by_id TEXT;
+ALTER TABLE chart_versions ADD COLUMN signed_by_name TEXT;
+ALTER TABLE chart_versions ADD COLUMN signed_at TEXT;
+CREATE TABLE visit_patients (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    patient_id  TEXT,
+    name        TEXT,
+    birth_date  TEXT,
+    sex         TEXT CHECK (sex IN ('male', 'female', 'other', 'unknown')),
+    author      TEXT NOT NULL,
+    at          TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX visit_patients_visit ON visit_patients (visit_id, id);
+CREATE TABLE visit_encounters (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    date        TEXT COLLATE "C",
+    department  TEXT,
+    doctor      TEXT,
+    author      TEXT NOT NULL,
+    at          TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX visit_encounters_visit ON visit_encounters (visit_id, id);
+CREATE TABLE visit_consents (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    visit_id    TEXT NOT NULL REFERENCES visits(id),
+    given       INTEGER NOT NULL CHECK (given IN (0, 1)),
+    given_by    TEXT,
+    given_at    TEXT NOT NULL,
+    author      TEXT NOT NULL,
+    at          TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX visit_consents_visit ON visit_consents (visit_id, id)
+"""
+_TABLES_3 = ("visit_patients", "visit_encounters", "visit_consents")
+
+
+def _step_3(db: psycopg.Connection) -> None:
+    """Patient, encounter and consent rows (append-only); chart versions gain a status and a signature."""
+    _run(db, _SCHEMA_3.split(";\n"))
+    _run(db, [s for table in _TABLES_3 for s in guard(table)])
+
+
+def _down_3(db: psycopg.Connection) -> None:
+    refuse_if_stored(db, ["chart_versions", *_TABLES_3], 3)
+    _run(db, [f"DROP TABLE {table}" for table in reversed(_TABLES_3)])
+    _run(
+        db,
+        [
+            "ALTER TABLE chart_versions DROP COLUMN status, DROP COLUMN signed_by_id, DROP COLUMN signed_by_name, "
+            "DROP COLUMN signed_at",
+            "ALTER TABLE chart_versions DROP CONSTRAINT chart_versions_source_check",
+            "ALTER TABLE chart_versions ADD CONSTRAINT chart_versions_source_check CHECK (source IN ('model', 'edit'))",
+        ],
+    )
+
+
+STEPS: tuple[Callable[[psycopg.Connection], None], ...] = (_step_1, _step_2, _step_3)
+DOWN: tuple[Callable[[psycopg.Connection], None], ...] = (_down_1, _down_2, _down_3)
 LATEST = len(STEPS)
 
 

@@ -14,7 +14,7 @@ The audit log records actions and ids only, never patient text (logs must not ho
 One store, two backends: the SQL here is written once (with `?` placeholders) and runs through
 kogata.store.sqlite (a file, one writer at a time) or kogata.store.postgres (one database that several
 `kogata serve` replicas share; each visit's writers go one at a time across processes). Each has its own
-numbered migrations (migrations.py, migrations_pg.py) with the same step numbers.
+numbered migrations (migrations.py, migrations_pg.py) with the same step numbers. Rows come back as dicts.
 """
 
 from __future__ import annotations
@@ -23,13 +23,24 @@ import json
 import math
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from kogata.errors import InputError
 from kogata.home import home
+from kogata.privacy import remember
 from kogata.store.errors import ConflictError, FieldError, NotFoundError
+from kogata.store.identity import (
+    Consent,
+    Encounter,
+    Patient,
+    Practitioner,
+    check_consent,
+    check_encounter,
+    check_patient,
+    check_practitioner,
+)
 from kogata.store.sqlite import SqliteBackend
 from kogata.transcript import Transcript, from_records
 
@@ -38,15 +49,27 @@ MAX_SPEAKER_CHARS = 10
 MAX_UTTERANCES = 10_000  # per visit: an hour's consultation is a few hundred
 MAX_SECONDS = 24 * 3600.0  # an utterance's start and end, in seconds from the visit's start
 MAX_BATCH = 1000  # utterances in one add_utterances call
-CHART_SOURCES = ("model", "edit")
+CHART_SOURCES = ("model", "edit")  # what add_chart_version takes; sign_chart makes the third, "sign"
+STATUSES = ("draft", "signed", "amended")
+__all__ = ["ConflictError", "FieldError", "NotFoundError"]  # defined in store.errors, importable from here as before
 
 
 @dataclass(frozen=True)
 class Visit:
+    """A visit as read: its identity is the latest row of each group; its status is its latest chart version's."""
+
     id: str
     created_at: str
     created_by: str
     title: str = ""
+    patient: Patient | None = None
+    encounter: Encounter | None = None
+    consent: Consent | None = None
+    status: str = "empty"  # "empty" (no chart yet) | "draft" | "signed" | "amended"
+    latest_version: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -73,9 +96,46 @@ class ChartVersion:
     seconds: float
     utterances: int
     created_at: str
+    status: str = "draft"  # "signed": made by sign_chart; "amended": changed after a signature, not re-signed
+    signed_by: Practitioner | None = None
+    signed_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def summary(self) -> dict[str, Any]:
+        """The version without its chart: what a history view lists."""
+        return {k: v for k, v in self.to_dict().items() if k in _SUMMARY}
+
+
+_SUMMARY = ("version", "status", "source", "author", "created_at", "signed_by", "signed_at")
+_VERSION_COLUMNS = (
+    "version, chart, source, author, model, seconds, utterances, created_at, status, signed_by_id, signed_by_name, "
+    "signed_at"
+)
+
+
+def _version(r: dict[str, Any]) -> ChartVersion:
+    signer = Practitioner(r["signed_by_id"], r["signed_by_name"]) if r["signed_at"] is not None else None
+    return ChartVersion(
+        r["version"],
+        json.loads(r["chart"]),
+        r["source"],
+        r["author"],
+        r["model"],
+        r["seconds"],
+        r["utterances"],
+        r["created_at"],
+        r["status"],
+        signer,
+        r["signed_at"],
+    )
+
+
+def _groups(rows: list[tuple[str, tuple]]) -> str:
+    """An audit detail naming the identity groups written (never their values)."""
+    names = [sql.split()[2].removeprefix("visit_").removesuffix("s") for sql, _ in rows if "visit_" in sql.split()[2]]
+    return f"identity={','.join(names)}" if names else ""
 
 
 def now() -> str:
@@ -125,7 +185,7 @@ def open_store(where: str | Path | None = None) -> VisitStore:
 
 
 class VisitStore:
-    """Visits in one SQLite file or one PostgreSQL database; safe to share between threads."""
+    """Visits in one SQLite file or one PostgreSQL database (open_store); safe to share between threads."""
 
     def __init__(self, where: str | Path | None = None):
         self.where = where if where is not None else default_path()
@@ -166,19 +226,71 @@ class VisitStore:
                 (now(), actor, action, visit_id, detail),
             )
 
-    def create_visit(self, *, actor: str, title: str = "") -> Visit:
+    def create_visit(
+        self, *, actor: str, title: str = "", patient: Any = None, encounter: Any = None, consent: Any = None
+    ) -> Visit:
+        """A new visit; `patient`, `encounter`, `consent` (dicts or the dataclasses, each optional) are checked
+        first (FieldError names the bad field) and stored with it, in one transaction."""
         _no_surrogates(title, "the title", "title")
-        visit = Visit(uuid.uuid4().hex, now(), actor, title.strip())
+        visit_id, at = uuid.uuid4().hex, now()
+        rows = self._identity_rows(visit_id, actor, at, patient, encounter, consent)
         self._write(
             [
                 (
                     "INSERT INTO visits (id, created_at, created_by, title) VALUES (?, ?, ?, ?)",
-                    (visit.id, visit.created_at, visit.created_by, visit.title),
-                )
+                    (visit_id, at, actor, title.strip()),
+                ),
+                *rows,
             ],
-            (actor, "visit.create", visit.id, ""),
+            (actor, "visit.create", visit_id, _groups(rows)),
         )
-        return visit
+        return self.visit(visit_id)
+
+    def set_identity(
+        self, visit_id: str, *, actor: str, patient: Any = None, encounter: Any = None, consent: Any = None
+    ) -> Visit:
+        """Record a visit's patient, encounter or consent later: each group given is a new row (the latest wins when
+        read; the rows before it are kept). A group replaces the one before it as a whole."""
+        self.visit(visit_id)
+        rows = self._identity_rows(visit_id, actor, now(), patient, encounter, consent)
+        if not rows:
+            raise FieldError("give a patient, an encounter or a consent to record", "patient")
+        self._write(rows, (actor, "visit.identity", visit_id, _groups(rows)))
+        return self.visit(visit_id)
+
+    @staticmethod
+    def _identity_rows(
+        visit_id: str, actor: str, at: str, patient: Any, encounter: Any, consent: Any
+    ) -> list[tuple[str, tuple]]:
+        """The INSERTs for the groups given (checked; nothing is written when one field is bad)."""
+        rows = []
+        p, e, c = check_patient(patient), check_encounter(encounter), check_consent(consent, at)
+        if p is not None:
+            rows.append(
+                (
+                    "INSERT INTO visit_patients (visit_id, patient_id, name, birth_date, sex, author, at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (visit_id, p.id, p.name, p.birth_date, p.sex, actor, at),
+                )
+            )
+            remember([p.name], [p.id])
+        if e is not None:
+            rows.append(
+                (
+                    "INSERT INTO visit_encounters (visit_id, date, department, doctor, author, at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (visit_id, e.date, e.department, e.doctor, actor, at),
+                )
+            )
+        if c is not None:
+            rows.append(
+                (
+                    "INSERT INTO visit_consents (visit_id, given, given_by, given_at, author, at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (visit_id, int(c.given), c.by, c.at, actor, at),
+                )
+            )
+        return rows
 
     def add_utterance(
         self,
@@ -220,9 +332,8 @@ class VisitStore:
         stored = []
         with self._backend.transaction() as tx:
             tx.lock_visit(visit_id)  # the next seq is read and used by one writer at a time, in any process
-            seq = tx.execute("SELECT COALESCE(MAX(seq), 0) AS seq FROM utterances WHERE visit_id = ?", (visit_id,))[0][
-                "seq"
-            ]
+            (row,) = tx.execute("SELECT COALESCE(MAX(seq), 0) AS seq FROM utterances WHERE visit_id = ?", (visit_id,))
+            seq = row["seq"]
             if seq + len(checked) > MAX_UTTERANCES:
                 raise FieldError(
                     f"visit {visit_id} holds {seq:,} utterances; at most {MAX_UTTERANCES:,} per visit",
@@ -293,50 +404,114 @@ class VisitStore:
         if source == "edit" and base_version is None:  # an edit without it would silently win over a newer one
             raise InputError("an edit must name the chart version it was made on (base_version)")
         self.visit(visit_id)
+        return self._add_version(
+            visit_id,
+            source=source,
+            author=author,
+            base_version=base_version,
+            new=lambda latest: (chart, model, seconds, utterances),
+        )
+
+    def sign_chart(self, visit_id: str, *, practitioner: Any, base_version: int) -> ChartVersion:
+        """Sign the latest chart version: a new version, the same chart, with status "signed" and who and when.
+
+        `base_version` must be the latest (ConflictError otherwise, as for edits); a visit with no chart, or whose
+        latest version is already signed, cannot be signed (ConflictError). An edit after this is "amended".
+        """
+        signer = check_practitioner(practitioner)
+        if isinstance(base_version, bool) or not isinstance(base_version, int):
+            raise FieldError("a signature must name the chart version it signs (base_version)", "base_version")
+        self.visit(visit_id)
+
+        def same_chart(latest: dict[str, Any] | None) -> tuple:
+            if latest is None:
+                raise ConflictError(f"visit {visit_id} has no chart yet; draft one before signing")
+            if latest["status"] == "signed" and latest["version"] == base_version:
+                raise ConflictError(f"chart version {base_version} is already signed")
+            return latest["chart"], latest["model"], latest["seconds"], latest["utterances"]
+
+        return self._add_version(
+            visit_id, source="sign", author=signer.label, base_version=base_version, new=same_chart, signer=signer
+        )
+
+    def _add_version(
+        self,
+        visit_id: str,
+        *,
+        source: str,
+        author: str,
+        base_version: int | None,
+        new: Any,
+        signer: Practitioner | None = None,
+    ) -> ChartVersion:
+        """Append a version in one transaction: `new(latest row or None)` gives (chart, model, seconds,
+        utterances) — the chart as a dict, or the stored JSON text to copy as it is."""
         with self._backend.transaction() as tx:
-            tx.lock_visit(visit_id)  # the latest version is read and built on by one writer at a time
-            latest = (
-                tx.execute("SELECT MAX(version) AS v FROM chart_versions WHERE visit_id = ?", (visit_id,))[0]["v"] or 0
+            tx.lock_visit(visit_id)  # the latest version is read and built on by one writer at a time, in any process
+            rows = tx.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM chart_versions WHERE visit_id = ? ORDER BY version DESC LIMIT 1",
+                (visit_id,),
             )
-            if base_version is not None and base_version != latest:
+            latest = rows[0] if rows else None
+            number = latest["version"] if latest else 0
+            if base_version is not None and base_version != number:
                 raise ConflictError(
-                    f"the edit was made on version {base_version} but version {latest} is the "
-                    "latest; reload the chart and edit that"
+                    f"the {'signature' if source == 'sign' else 'edit'} was made on version {base_version} but "
+                    f"version {number} is the latest; reload the chart and {source} that"
                 )
-            previous = None
-            if source == "edit" and latest:
-                previous = json.loads(
-                    tx.execute(
-                        "SELECT chart FROM chart_versions WHERE visit_id = ? AND version = ?", (visit_id, latest)
-                    )[0]["chart"]
-                )
-            version, at = latest + 1, now()
+            chart, model, seconds, utterances = new(latest)
+            text = chart if isinstance(chart, str) else json.dumps(chart, ensure_ascii=False)
+            if source == "sign":
+                status = "signed"
+            elif latest is not None and latest["status"] in ("signed", "amended"):
+                status = "amended"  # changed after a signature: stays amended until signed again
+            else:
+                status = "draft"
+            version, at = number + 1, now()
             tx.execute(
-                "INSERT INTO chart_versions (visit_id, version, chart, source, author, model, "
-                "seconds, utterances, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chart_versions (visit_id, version, chart, source, author, model, seconds, "
+                "utterances, created_at, status, signed_by_id, signed_by_name, signed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     visit_id,
                     version,
-                    json.dumps(chart, ensure_ascii=False),
+                    text,
                     source,
                     author,
                     model,
                     seconds,
                     utterances,
                     at,
+                    status,
+                    signer.id if signer else None,
+                    signer.name if signer else None,
+                    at if signer else None,
                 ),
             )
             if source == "edit":
-                what = chart_diff(previous or {}, chart)
+                what = chart_diff(json.loads(latest["chart"]) if latest else {}, chart)
                 tx.execute(
                     "INSERT INTO edits (visit_id, version, base_version, author, at, what) VALUES (?, ?, ?, ?, ?, ?)",
-                    (visit_id, version, latest, author, at, json.dumps(what, ensure_ascii=False)),
+                    (visit_id, version, number, author, at, json.dumps(what, ensure_ascii=False)),
                 )
+            action = {"model": "chart.generate", "edit": "chart.edit", "sign": "chart.sign"}[source]
             tx.execute(
                 "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
-                (at, author, f"chart.{'generate' if source == 'model' else 'edit'}", visit_id, f"version={version}"),
+                (at, author, action, visit_id, f"version={version} status={status}"),
             )
-        return ChartVersion(version, chart, source, author, model, seconds, utterances, at)
+        return ChartVersion(
+            version,
+            json.loads(text),
+            source,
+            author,
+            model,
+            seconds,
+            utterances,
+            at,
+            status,
+            signer,
+            at if signer else None,
+        )
 
     def audit(self, action: str, *, actor: str, visit_id: str | None = None, detail: str = "") -> None:
         """Record an action that changes nothing (a read, an export). `detail`: ids and flags, never patient text."""
@@ -351,14 +526,72 @@ class VisitStore:
         rows = self._rows("SELECT id, created_at, created_by, title FROM visits WHERE id = ?", (visit_id,))
         if not rows:
             raise NotFoundError(f"no visit {visit_id!r}")
-        return Visit(**rows[0])
+        return self._visit(rows[0])
 
-    def visits(self, limit: int = 50) -> list[Visit]:
-        """The most recent visits first."""
-        rows = self._rows(
-            "SELECT id, created_at, created_by, title FROM visits ORDER BY created_at DESC LIMIT ?", (limit,)
+    def _latest(self, table: str, columns: str, visit_id: str) -> dict[str, Any] | None:
+        rows = self._rows(f"SELECT {columns} FROM {table} WHERE visit_id = ? ORDER BY id DESC LIMIT 1", (visit_id,))
+        return rows[0] if rows else None
+
+    def _visit(self, row: dict[str, Any]) -> Visit:
+        """A visits row with the latest identity rows and the latest chart version's status."""
+        visit_id = row["id"]
+        p = self._latest("visit_patients", "patient_id, name, birth_date, sex", visit_id)
+        e = self._latest("visit_encounters", "date, department, doctor", visit_id)
+        c = self._latest("visit_consents", "given, given_by, given_at", visit_id)
+        v = self._rows(
+            "SELECT version, status FROM chart_versions WHERE visit_id = ? ORDER BY version DESC LIMIT 1", (visit_id,)
         )
-        return [Visit(**r) for r in rows]
+        patient = Patient(p["patient_id"], p["name"], p["birth_date"], p["sex"]) if p else None
+        if patient is not None:
+            remember([patient.name], [patient.id])  # read after a restart: still masked in the server's logs
+        return Visit(
+            visit_id,
+            row["created_at"],
+            row["created_by"],
+            row["title"],
+            patient,
+            Encounter(e["date"], e["department"], e["doctor"]) if e else None,
+            Consent(bool(c["given"]), c["given_by"], c["given_at"]) if c else None,
+            v[0]["status"] if v else "empty",
+            v[0]["version"] if v else None,
+        )
+
+    def visits(self, limit: int = 50, *, date: str | None = None) -> list[Visit]:
+        """The most recent visits first; with `date` (YYYY-MM-DD), only that day's: the encounter's date where one
+        is recorded, else the local day the visit was created on."""
+        if date is None:
+            rows = self._rows(
+                "SELECT id, created_at, created_by, title FROM visits ORDER BY created_at DESC LIMIT ?", (limit,)
+            )
+        else:
+            start, end = _local_day(date)
+            rows = self._rows(
+                "SELECT v.id, v.created_at, v.created_by, v.title FROM visits v "
+                "LEFT JOIN visit_encounters e ON e.id = "
+                "(SELECT MAX(id) FROM visit_encounters WHERE visit_id = v.id) "
+                "WHERE e.date = ? OR (e.date IS NULL AND v.created_at >= ? AND v.created_at < ?) "
+                "ORDER BY v.created_at DESC LIMIT ?",
+                (date, start, end, limit),
+            )
+        return [self._visit(r) for r in rows]
+
+    def identity_history(self, visit_id: str) -> list[dict[str, Any]]:
+        """Every identity row of the visit, oldest first: {group, author, at, and the group's fields}."""
+        self.visit(visit_id)
+        changes = []
+        for group, table, columns, make in (
+            ("patient", "visit_patients", "patient_id, name, birth_date, sex", lambda r: Patient(*r)),
+            ("encounter", "visit_encounters", "date, department, doctor", lambda r: Encounter(*r)),
+            ("consent", "visit_consents", "given, given_by, given_at", lambda r: Consent(bool(r[0]), r[1], r[2])),
+        ):
+            for r in self._rows(
+                f"SELECT {columns}, author, at FROM {table} WHERE visit_id = ? ORDER BY id", (visit_id,)
+            ):
+                values = tuple(r.values())
+                changes.append(
+                    {"group": group, "author": values[-2], "at": values[-1], group: asdict(make(values[:-2]))}
+                )
+        return sorted(changes, key=lambda c: c["at"])
 
     def utterances(self, visit_id: str) -> list[StoredUtterance]:
         """The transcript in order, each utterance with its latest correction applied."""
@@ -389,23 +622,14 @@ class VisitStore:
     def chart_versions(self, visit_id: str) -> list[ChartVersion]:
         self.visit(visit_id)
         rows = self._rows(
-            "SELECT version, chart, source, author, model, seconds, utterances, created_at "
-            "FROM chart_versions WHERE visit_id = ? ORDER BY version",
-            (visit_id,),
+            f"SELECT {_VERSION_COLUMNS} FROM chart_versions WHERE visit_id = ? ORDER BY version", (visit_id,)
         )
-        return [
-            ChartVersion(
-                r["version"],
-                json.loads(r["chart"]),
-                r["source"],
-                r["author"],
-                r["model"],
-                r["seconds"],
-                r["utterances"],
-                r["created_at"],
-            )
-            for r in rows
-        ]
+        return [_version(r) for r in rows]
+
+    def history(self, visit_id: str) -> list[dict[str, Any]]:
+        """Every chart version without its chart: version, status, source, author, created_at, signed_by,
+        signed_at."""
+        return [v.summary() for v in self.chart_versions(visit_id)]
 
     def chart_version(self, visit_id: str, version: int | None = None) -> ChartVersion:
         """One version (None: the latest); NotFoundError when there is none."""
@@ -439,11 +663,24 @@ class VisitStore:
         """The whole visit: transcript, every chart version, every edit (JSON-ready)."""
         visit = self.visit(visit_id)
         return {
-            **asdict(visit),
+            **visit.to_dict(),
             "utterances": [u.to_dict() for u in self.utterances(visit_id)],
             "versions": [v.to_dict() for v in self.chart_versions(visit_id)],
             "edits": self.edits(visit_id),
         }
+
+
+def _local_day(day: str) -> tuple[str, str]:
+    """The UTC times (as `now()` writes them) at which the local day `day` starts and the next one starts."""
+    try:
+        if not isinstance(day, str) or len(day) != 10:  # fromisoformat also takes 20261207 and 2026-W49-1
+            raise ValueError
+        start = datetime.combine(date.fromisoformat(day), time()).astimezone()
+    except ValueError:
+        raise FieldError(f"date must be written YYYY-MM-DD, not {day!r}", "date") from None
+    end = (start + timedelta(days=1)).astimezone()  # a day may be 23 or 25 hours: take the next local midnight
+    end = datetime.combine(end.date(), time()).astimezone()
+    return tuple(t.astimezone(UTC).isoformat(timespec="milliseconds") for t in (start, end))
 
 
 def _no_surrogates(value: str, what: str, param: str) -> None:
