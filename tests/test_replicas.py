@@ -151,3 +151,26 @@ def test_a_live_visit_resumes_on_the_other_replica_after_its_replica_dies(pair, 
     seen = httpx.get(f"{a.url}/v1/visits/{visit}", timeout=30).json()
     assert [u["seq"] for u in seen["utterances"]] == list(range(1, len(LINES) + 1))
     assert [v["version"] for v in seen["versions"]] == [1]
+
+
+def test_serve_with_an_unreachable_store_is_one_clear_line_without_the_password():
+    import subprocess
+
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kogata.cli",
+            "serve",
+            "--rules-only",
+            "--store",
+            "postgresql://kogata:pw@127.0.0.1:1/v",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode != 0
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unreachable" in lines[0] and "127.0.0.1:1" in lines[0], run.stderr
+    assert "pw" not in lines[0].replace("postgresql://kogata:***@", "")

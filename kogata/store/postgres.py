@@ -62,7 +62,8 @@ def _errors(where: str) -> Iterator[None]:
     except PoolTimeout:
         raise StoreUnavailable(f"no connection to {where} within {POOL_TIMEOUT_S:.0f} s; try again") from None
     except psycopg.OperationalError as e:
-        raise StoreUnavailable(f"{where} is unreachable: {str(e).strip().splitlines()[-1]}") from None
+        reason = " ".join(line.strip() for line in str(e).strip().splitlines()[:1])  # psycopg's first line says why
+        raise StoreUnavailable(f"{where} is unreachable: {reason}") from None
 
 
 class PostgresTx:
