@@ -135,18 +135,20 @@ def restarter(pair: tuple[Replica, Replica], tally: Tally, at: int) -> None:
     pair[0].start()
 
 
-def lost_writes(store_url: str, tally: Tally) -> int:
-    """Acknowledged utterances and chart versions not in the database (read directly, not through a replica)."""
+def lost_writes(store_url: str, tally: Tally) -> tuple[int, int]:
+    """Acknowledged utterances and chart versions not in the database, in their place (read directly, not through
+    a replica), and utterances stored more than once (a resend after a failover must not repeat one)."""
     from kogata.store import open_store
 
     store = open_store(store_url)
-    lost = 0
+    lost = twice = 0
     for visit, (texts, charts) in tally.acknowledged.items():
         stored = [u.text for u in store.utterances(visit)]
         lost += sum(1 for a, b in itertools.zip_longest(texts, stored) if a is not None and a != b)
+        twice += max(0, len(stored) - len(texts))
         lost += max(0, charts - len(store.chart_versions(visit)))
     store.close()
-    return lost
+    return lost, twice
 
 
 def main() -> None:
@@ -190,7 +192,7 @@ def main() -> None:
         wall = time.perf_counter() - started
         cpu = None if args.restart else sum(cpu_seconds(r.process.pid) for r in pair) - cpu_before
         commits, rows, size = (a - b for a, b in zip(db_counters(store_url), before))
-        lost = lost_writes(store_url, tally)
+        lost, twice = lost_writes(store_url, tally)
         utterances = sum(len(scripts[n % len(scripts)]) for n in range(args.visits))
     finally:
         for replica in pair:
@@ -221,6 +223,7 @@ def main() -> None:
         "server_errors_5xx": tally.server_errors,
         "failovers": tally.failovers,
         "acknowledged_writes_lost": lost,
+        "utterances_stored_twice": twice,
         "replica_cpu_s_per_visit": round(cpu / args.visits, 3) if cpu is not None else None,
         "write_requests_per_visit": round(tally.requests / args.visits, 1),  # each one write transaction
         "db_transactions_per_visit": round(commits / args.visits, 1),  # PostgreSQL's xact_commit: reads too
@@ -228,7 +231,19 @@ def main() -> None:
         "db_kb_per_visit": round(size / 1024 / args.visits, 1),  # tables, indexes (pages allocated: a rough figure)
     }
     print_table(
-        ["visits", "utterances", "s", "visits/s", "chart p50 s", "chart p95 s", "errors", "5xx", "lost", "failovers"],
+        [
+            "visits",
+            "utterances",
+            "s",
+            "visits/s",
+            "chart p50 s",
+            "chart p95 s",
+            "errors",
+            "5xx",
+            "lost",
+            "twice",
+            "fail-overs",
+        ],
         [
             [
                 args.visits,
@@ -240,6 +255,7 @@ def main() -> None:
                 result["errors"],
                 result["server_errors_5xx"],
                 lost,
+                twice,
                 tally.failovers,
             ]
         ],
