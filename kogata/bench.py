@@ -122,10 +122,10 @@ def _another_visit(llm) -> None:
     does: the instruction stays in the prompt cache, the transcript is not (a repeat would be served from it)."""
     from kogata.engine import generate
     from kogata.tasks.karte.draft import messages
+    from kogata.tasks.karte.vocabulary import evidence
     from kogata.transcript import parse_transcript
-    from kogata.verify import EvidenceIndex
 
-    said = list(EvidenceIndex(parse_transcript("医師：こんにちは。今日はどうされましたか。")).said.values())
+    said = list(evidence(parse_transcript("医師：こんにちは。今日はどうされましたか。")).said.values())
     generate(llm, messages(said), max_tokens=1)
 
 

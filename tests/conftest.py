@@ -21,6 +21,8 @@ import kogata  # noqa: E402
 from kogata import weights  # noqa: E402
 from kogata.engine.registry import get_spec  # noqa: E402
 
+pytest_plugins = ["leak_guard"]  # no API key or watched name in any log line of the run
+
 
 def pytest_unconfigure(config):
     shutil.rmtree(_HOME, ignore_errors=True)
@@ -86,14 +88,9 @@ def postgres():
 @pytest.fixture
 def pg_url(postgres) -> str:
     """The URL of a new, empty database in the session's cluster."""
-    import uuid
+    from stores import new_database
 
-    import psycopg
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres.url, autocommit=True) as db:
-        db.execute(f"CREATE DATABASE {name}")
-    return postgres.database_url(name)
+    return new_database(postgres)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -37,3 +37,15 @@ def refused() -> tuple[type[Exception], ...]:
         return (sqlite3.DatabaseError, psycopg.Error)
     except ImportError:
         return (sqlite3.DatabaseError,)
+
+
+def new_database(cluster) -> str:
+    """The URL of a new, empty database on a running cluster (the `postgres` fixture's)."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(cluster.url, autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    return cluster.database_url(name)

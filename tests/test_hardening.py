@@ -192,6 +192,9 @@ def test_an_edit_without_base_version_is_a_400_naming_it_and_a_stale_one_a_409(c
         ('"max_tokens": 2147483648', "max_tokens"),
         ('"max_tokens": 4294967304', "max_tokens"),
         ('"max_completion_tokens": 4097', "max_completion_tokens"),
+        ('"seed": -1', "seed"),
+        ('"seed": 4294967296', "seed"),
+        ('"seed": 18446744073709551616', "seed"),
         ('"messages": [{"role": "user", "content": "\\ud800"}]', "messages[0].content"),
     ],
 )
@@ -252,7 +255,14 @@ def test_a_body_past_the_size_bound_is_a_413(client, visit):
 def test_the_cli_refuses_bad_generation_values_in_one_line():
     from kogata.cli import cli
 
-    for args in (["--temperature", "nan"], ["--temperature", "inf"], ["--max-tokens", "0"]):
+    bad = (
+        ["--temperature", "nan"],
+        ["--temperature", "inf"],
+        ["--max-tokens", "0"],
+        ["--seed", "-1"],
+        ["--seed", "4294967296"],
+    )
+    for args in bad:
         result = CliRunner().invoke(cli, ["generate", *args, "こんにちは"])
         assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
         assert "Traceback" not in result.output and "Error: Invalid value" in result.output, result.output
@@ -493,3 +503,11 @@ def test_a_live_visit_refuses_deep_or_impossible_messages_and_goes_on(client, se
         ws.send_json({"type": "utterance", "speaker": "医師", "text": "熱はありますか"})
         assert ws.receive_json()["utterance"]["seq"] == 1
     assert stored_rows(services, visit) == 1
+
+
+def test_the_engine_refuses_a_seed_it_would_cut(small_llm):
+    from kogata.engine.generate import MAX_SEED, generate
+
+    for seed in (-1, MAX_SEED + 1, 2**64):
+        with pytest.raises(InputError, match="seed must be 0 to"):
+            generate(small_llm, "こんにちは", max_tokens=1, seed=seed)

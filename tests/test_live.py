@@ -125,7 +125,7 @@ def test_audio_frames_become_stored_utterances(server):
     visit = new_visit(host)
     audio = synthesize(SPOKEN, seed=3, limit=3)
     pcm = (audio.samples * 32767).astype("<i2")
-    heard = []
+    heard, previews = [], []  # previews: (partial text, how many utterances had arrived before it)
     with connect(f"ws://{host}/v1/visits/{visit}/live?format=i16&rate=16000") as ws:
         receive(ws, "ready")
         for i in range(0, len(pcm), 1600):  # 100 ms frames, as the page sends them (faster than real time)
@@ -136,9 +136,15 @@ def test_audio_frames_become_stored_utterances(server):
             assert message["type"] != "error", message
             if message["type"] == "utterance":
                 heard.append(message["utterance"])
+            if message["type"] == "partial":
+                previews.append((message["text"], len(heard)))
             if message["type"] == "chart":
                 break
     assert [u["speaker"] for u in heard] == ["医師", "患者", "医師"]
+    # While an utterance is still being spoken its words come ahead as previews: the start of a preview is the
+    # start of the utterance that follows it (a preview is never stored).
+    assert previews, "no partial text while the utterances were spoken"
+    assert any(text[:3] in heard[n]["text"] for text, n in previews if n < len(heard)), (previews, heard)
     assert "熱" in heard[1]["text"] and "糖尿病" in heard[2]["text"]
     assert [u.text for u in services.store.utterances(visit)] == [u["text"] for u in heard]
     assert message["version"]["utterances"] == 3

@@ -313,3 +313,26 @@ def test_serve_with_a_backend_resolves_models_and_adapters_to_it(tmp_path):
             assert reply.status_code == 200, reply.text
             assert reply.json()["choices"][0]["message"]["content"] == "はい、元気です。"
         assert fake.chats[0]["model"] == "qwen-karte"
+
+
+def settled_health(client) -> httpx.Response:
+    """/health once the models have loaded (connecting to a backend takes a moment in a background thread)."""
+    deadline = time.time() + 30
+    while (health := client.get("/health")).json()["status"] == "loading" and time.time() < deadline:
+        time.sleep(0.1)
+    return health
+
+
+def test_health_asks_the_backend_and_says_503_when_it_is_down_or_lacks_the_model(tmp_path, monkeypatch):
+    monkeypatch.setattr("kogata.serve.services.BACKEND_PROBE_S", 0.0)  # ask at every call, not every 5 s
+    with Fake(["はい"]) as fake:
+        for served, expected in (("fake-model", 200), ("other-model", 503)):
+            config = ServerConfig(models=(served,), db=tmp_path / f"{served}.sqlite3", backend=fake.url)
+            with TestClient(create_app(Services(config)), base_url="http://127.0.0.1:8000") as client:
+                health = settled_health(client)
+                assert health.status_code == expected, health.text
+        missing = health.json()["models"]["other-model"]
+        assert missing == f"error: the generation backend at {fake.url.removesuffix('/v1')} does not list other-model"
+    with TestClient(create_app(Services(config)), base_url="http://127.0.0.1:8000") as client:  # backend gone
+        health = settled_health(client)
+        assert health.status_code == 503 and "is not reachable" in health.json()["models"]["other-model"], health.text

@@ -31,14 +31,9 @@ LINES = [{"speaker": u.speaker, "text": u.text} for u in VISIT.utterances]
 
 @pytest.fixture(scope="module")
 def store_url(postgres):
-    import uuid
+    from stores import new_database
 
-    import psycopg
-
-    name = f"replicas_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres.url, autocommit=True) as db:
-        db.execute(f"CREATE DATABASE {name}")
-    return postgres.database_url(name)
+    return new_database(postgres)
 
 
 @pytest.fixture(scope="module")

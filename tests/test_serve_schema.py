@@ -10,11 +10,15 @@ corrections, edits, exports, models, health) gets valid and invalid bodies. A fe
 to well under a minute on two cores.
 """
 
+import json
 import tempfile
 from pathlib import Path
 
+import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
@@ -58,3 +62,42 @@ def test_no_route_answers_5xx(case):
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_model_routes_refuse_bad_bodies_without_5xx(case):
     case.call_and_validate(checks=CHECKS, timeout=10)
+
+
+# ── values JSON parsers accept but OpenAPI cannot describe, so schemathesis never sends them ──
+
+POISONS = ["NaN", "Infinity", "-Infinity", "1e999", '"\\ud800"', '"text \\udfff"', '{"a": "\\udc00x"}']
+JSON_ROUTES = sorted(
+    (method.upper(), path)
+    for path, item in app.openapi()["paths"].items()
+    for method, operation in item.items()
+    if "application/json" in (operation.get("requestBody") or {}).get("content", {})
+)
+_client = TestClient(app, base_url="http://testserver")  # not entered: no lifespan, no model loading
+
+
+def _json_with(poison: str):
+    """JSON documents (as text) that hold `poison` somewhere: as a value, in a list, deep in an object."""
+    leaf = st.one_of(st.just(poison), st.integers(-5, 5).map(str), st.text("あ熱 1", max_size=5).map(json.dumps))
+    return st.recursive(
+        leaf,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3).map(lambda items: "[" + ", ".join(items) + "]"),
+            st.dictionaries(st.sampled_from(["model", "text", "chart", "speaker", "x"]), inner, max_size=3).map(
+                lambda d: "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in d.items()) + "}"
+            ),
+        ),
+        max_leaves=6,
+    ).filter(lambda text: poison in text)
+
+
+@pytest.mark.parametrize("method, path", JSON_ROUTES, ids=[f"{m} {p}" for m, p in JSON_ROUTES])
+@given(data=st.data())
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+def test_nan_infinity_and_lone_surrogates_are_a_400_on_every_json_route(method, path, data):
+    poison = data.draw(st.sampled_from(POISONS))
+    body = data.draw(_json_with(poison))
+    url = path.replace("{visit_id}", _visit.id).replace("{seq}", "1")
+    response = _client.request(method, url, content=body.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 400, (body, response.text)
+    assert response.json()["error"]["code"] == "invalid_request"

@@ -2,7 +2,7 @@
 
     .venv/bin/python data/tune/build_karte.py            # writes data/tune/karte.jsonl, prints what it kept
 
-Each example is the drafting prompt exactly as kogata.tasks.karte builds it (kogata.tasks.karte.prompt.messages,
+Each example is the drafting prompt exactly as kogata.tasks.karte builds it (kogata.tasks.karte.draft.messages,
 its worked example marked "weight": 0 so it is context, not a target), answered with the reference chart of
 that consultation in the draft's JSON shape ({"S": [{"text", "evidence"}], "O": …, "A": …, "P": …}).
 
@@ -33,8 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from kogata.ja import find_quantities  # noqa: E402
 from kogata.ja.drugs import find_drugs  # noqa: E402
-from kogata.tasks.karte.prompt import messages  # noqa: E402
+from kogata.tasks.karte.draft import messages  # noqa: E402
 from kogata.tasks.karte.schema import SECTIONS  # noqa: E402
+from kogata.tasks.karte.vocabulary import evidence  # noqa: E402
 from kogata.transcript import read_transcript  # noqa: E402
 from kogata.verify import EvidenceIndex, Said, clean  # noqa: E402
 
@@ -60,7 +61,7 @@ def _supported(index: EvidenceIndex, text: str, evidence: list[int], section: st
     if index.check(text, evidence, asserts_findings=section != "P"):
         return False
     # chart.py hides an assessment or plan that cites no clinician (「抗生物質はいらないですか」 is no plan)
-    return section not in ("A", "P") or any(s.clinician for s in index.cited(evidence))
+    return section not in ("A", "P") or any(s.staff for s in index.cited(evidence))
 
 
 def _bigrams(text: str) -> set[str]:
@@ -77,7 +78,7 @@ def _closeness(index: EvidenceIndex, section: str, text: str, evidence: list[int
     content = len(chars & set().union(*(s.content for s in cited))) / max(1, len(chars))
     pairs = _bigrams(clean(text))
     said = set().union(*(_bigrams(s.text) for s in cited))
-    return content + len(pairs & said) / max(1, len(pairs)), any(s.clinician != (section == "S") for s in cited)
+    return content + len(pairs & said) / max(1, len(pairs)), any(s.staff != (section == "S") for s in cited)
 
 
 def find_evidence(index: EvidenceIndex, reference: dict, section: str, text: str) -> list[int] | None:
@@ -154,7 +155,7 @@ def build() -> tuple[list[dict], dict[str, int]]:
             continue  # never the test split
         if reference["id"] not in TRAIN_IDS:
             raise SystemExit(f"{ref_path.name} says train but is not among the documented train ids")
-        index = EvidenceIndex(read_transcript(ref_path.with_suffix(".txt")))
+        index = evidence(read_transcript(ref_path.with_suffix(".txt")))
         lines, counts = chart_lines(index, reference)
         for key in totals:
             totals[key] += counts[key]

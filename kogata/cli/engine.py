@@ -26,6 +26,7 @@ class Temperature(click.ParamType):
 
 
 TEMPERATURE = Temperature()
+SEED = click.IntRange(0, 2**32 - 1)  # kogata.engine.generate.MAX_SEED, without loading the engine for --help
 MAX_TOKENS = click.IntRange(1, 1 << 20)  # at most the model's context: checked once it is loaded
 
 
@@ -60,7 +61,7 @@ def _prompt_text(prompt: str) -> str:
 @options.model_option
 @click.option("--max-tokens", type=MAX_TOKENS, default=512, show_default=True)
 @click.option("--temperature", type=TEMPERATURE, default=0.0, show_default=True)
-@click.option("--seed", type=int, default=None, help="Sampling seed (for temperature > 0).")
+@click.option("--seed", type=SEED, default=None, help="Sampling seed (for temperature > 0).")
 @options.file_option(
     "--json-schema",
     "schema_file",

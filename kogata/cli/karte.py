@@ -1,17 +1,27 @@
-"""`kogata karte`: a consultation transcript → an evidence-linked SOAP chart (Markdown, JSON or FHIR)."""
+"""`kogata karte`: a consultation transcript → an evidence-linked SOAP chart (Markdown, text, JSON or FHIR)."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import click
 
 from kogata.cli import options
 
+SEXES = ("male", "female", "other", "unknown")  # kogata.store.identity.SEXES (not imported: --help stays light)
+_OPTION = {  # a field the store's checks name → the option that gave it
+    "patient.id": "--patient-id",
+    "patient.name": "--patient-name",
+    "patient.birth_date": "--birth-date",
+    "encounter.department": "--department",
+    "encounter.doctor": "--doctor",
+}
+
 
 @click.command()
 @click.argument("transcript")
-@options.format_option(["md", "json", "fhir"], "md")
+@options.format_option(["md", "text", "json", "fhir"], "md")
 @options.model_option
 @options.adapter_option("A LoRA adapter for this chart: a registered NAME (kogata adapters list) or a GGUF file.")
 @options.out_option()
@@ -19,6 +29,14 @@ from kogata.cli import options
 @click.option("--show-unsupported", is_flag=True, help="Also render lines the verifier could not tie to the words.")
 @click.option("--rules-only", is_flag=True, help="No model: the lines the rules read from the words (instant).")
 @options.threads_option
+@click.option("--patient-id", default=None, help="The patient's id in the clinic's system (FHIR Patient.identifier).")
+@click.option(
+    "--patient-name", default=None, help="The patient's name, e.g. 「山田 太郎」 (family and given by a space)."
+)
+@click.option("--birth-date", default=None, metavar="YYYY-MM-DD", help="The patient's birth date.")
+@click.option("--sex", type=click.Choice(SEXES), default=None, help="The patient's sex (FHIR gender).")
+@click.option("--department", default=None, help="The department of this visit, e.g. 内科 (its date: today).")
+@click.option("--doctor", default=None, help="The doctor of this visit.")
 def karte(
     transcript: str,
     fmt: str,
@@ -29,22 +47,49 @@ def karte(
     show_unsupported: bool,
     rules_only: bool,
     threads: int | None,
+    patient_id: str | None,
+    patient_name: str | None,
+    birth_date: str | None,
+    sex: str | None,
+    department: str | None,
+    doctor: str | None,
 ) -> None:
-    """Write an evidence-linked SOAP chart from a consultation TRANSCRIPT (text or JSON; - for stdin)."""
+    """Write an evidence-linked SOAP chart from a consultation TRANSCRIPT (text or JSON; - for stdin).
+
+    The chart is a draft (下書き) in every format; --patient-* and the visit's options put who it is for into it.
+    """
+    from kogata.render.header import ChartHeader
+    from kogata.store import FieldError
+    from kogata.store.identity import check_encounter, check_patient
     from kogata.tasks.karte import karte as write_chart
     from kogata.transcript import read_transcript
+
+    try:  # bad identity fails before anything is read or loaded, naming the option
+        patient = check_patient({"id": patient_id, "name": patient_name, "birth_date": birth_date, "sex": sex})
+        encounter = None
+        if department or doctor:
+            encounter = check_encounter({"date": date.today().isoformat(), "department": department, "doctor": doctor})
+    except FieldError as e:
+        option = _OPTION.get(e.param or "", e.param)
+        raise click.BadParameter(str(e).replace(e.param or "", option or ""), param_hint=option) from None
+    header = ChartHeader(patient=patient, encounter=encounter)
 
     visit = read_transcript(transcript, encoding=encoding)  # bad input fails before the model loads
     llm = None if rules_only else options.load_model(model, threads=threads, adapter=adapter)
     chart = write_chart(visit, model=llm, adapter=options.adapter_name(adapter) if llm else None, rules_only=rules_only)
     if fmt == "json":
-        text = json.dumps(chart.to_dict(), ensure_ascii=False, indent=2)
+        # the chart contract's keys, and beside them what this chart is: a draft, for whom
+        record = {**chart.to_dict(), "status": header.status}
+        record.update({k: v.to_dict() for k, v in (("patient", patient), ("encounter", encounter)) if v})
+        text = json.dumps(record, ensure_ascii=False, indent=2)
     elif fmt == "fhir":
         from kogata.render.fhir import chart_bundle
 
-        text = json.dumps(chart_bundle(chart, show_unsupported=show_unsupported), ensure_ascii=False, indent=2)
+        bundle = chart_bundle(chart, show_unsupported=show_unsupported, header=header)
+        text = json.dumps(bundle, ensure_ascii=False, indent=2)
     else:
-        from kogata.render.markdown import chart_markdown
+        from kogata.render.markdown import chart_markdown, chart_text
 
-        text = chart_markdown(chart, show_unsupported=show_unsupported)
+        write = chart_markdown if fmt == "md" else chart_text
+        text = write(chart, show_unsupported=show_unsupported, header=header)
     options.write_output(text, out)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -132,6 +133,17 @@ def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
     help="A web origin (scheme://host[:port]) whose pages may write and open the live WebSocket, besides this "
     "server's own hosts. Repeatable; other origins get 403.",
 )
+@click.option(
+    "--tls-cert", default=None, metavar="FILE", help="Serve HTTPS with this PEM certificate (with --tls-key)."
+)
+@click.option("--tls-key", default=None, metavar="FILE", help="The PEM private key of --tls-cert.")
+@click.option(
+    "--tls-self-signed",
+    is_flag=True,
+    help="Serve HTTPS with a certificate for this machine's names and addresses, made once under "
+    "$KOGATA_HOME/tls and reused (browsers warn once; the banner prints its fingerprint). Browsers allow the "
+    "microphone on another PC only over HTTPS.",
+)
 def serve(
     host: str,
     port: int,
@@ -148,6 +160,9 @@ def serve(
     log_level: str,
     allowed_hosts: tuple[str, ...] = (),
     allowed_origins: tuple[str, ...] = (),
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
+    tls_self_signed: bool = False,
 ) -> None:
     """Serve the OpenAI-compatible API, visits and charts on HOST:PORT (logs are masked)."""
     import logging
@@ -162,6 +177,7 @@ def serve(
     from kogata.store import default_path, describe, is_store_url
 
     check_binding(host, api_key)  # before anything loads
+    cert, key = tls_files(tls_cert, tls_key, tls_self_signed)
     url, backend_models = options.backend()
     if url and rules_only:
         raise InputError("--rules-only loads no model, so there is nothing to send to --backend: give one or the other")
@@ -185,16 +201,78 @@ def serve(
         rules_only=rules_only,
     )
     install_masking(getattr(logging, log_level.upper()))
+    urls = page_urls(host, port, https=cert is not None)
+    hosts = allowed_hosts + tuple(urlsplit(u).netloc.rsplit(":", 1)[0] for u in urls)  # every URL shown works
+    if cert is not None:
+        from kogata.serve.tls import cert_names
+
+        hosts += tuple(f"[{n}]" if ":" in n else n for n in cert_names(cert))
     app = create_app(  # adapters are checked against their base here
-        Services(config), api_key=api_key, host=host, hosts=allowed_hosts, origins=allowed_origins
+        Services(config), api_key=api_key, host=host, hosts=hosts, origins=allowed_origins
     )
     where = f"on {url}" if url else "(rules only: no model)" if rules_only else "(loading in the background)"
-    click.echo(
-        f"kogata serve: http://{host}:{port}/v1  models {', '.join(names)} {where}  "
-        f"visits {describe(config.db)}  {'API key required' if api_key else 'no API key (loopback only)'}",
-        err=True,
+    click.echo(banner(urls, names, where, describe(config.db), api_key is not None, cert), err=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        log_level=log_level,
+        timeout_graceful_shutdown=5,
+        ssl_certfile=str(cert) if cert else None,
+        ssl_keyfile=str(key) if key else None,
     )
-    uvicorn.run(app, host=host, port=port, log_config=None, log_level=log_level, timeout_graceful_shutdown=5)
+
+
+def tls_files(cert: str | None, key: str | None, self_signed: bool) -> tuple[Path | None, Path | None]:
+    """The certificate and key to serve HTTPS with (checked now: a bad pair is one line, exit 2), or (None, None)."""
+    from kogata.serve import tls
+
+    if self_signed and (cert or key):
+        raise InputError("give either --tls-self-signed or --tls-cert/--tls-key, not both")
+    if bool(cert) != bool(key):
+        raise InputError("--tls-cert and --tls-key go together: give both (PEM files)")
+    if self_signed:
+        return tls.self_signed()
+    if cert and key:
+        tls.check_pair(cert, key)
+        return Path(cert), Path(key)
+    return None, None
+
+
+def page_urls(host: str, port: int, *, https: bool) -> list[str]:
+    """The page's URLs: every LAN address (and the host name) when bound to all interfaces, else the bound one."""
+    from kogata.serve.tls import lan_addresses
+
+    scheme = "https" if https else "http"
+    if host in ("0.0.0.0", "::", "[::]", ""):
+        import socket
+
+        names = lan_addresses() + [socket.gethostname().lower()]
+        if host == "0.0.0.0":
+            names = [n for n in names if ":" not in n]
+        names.append("127.0.0.1")
+    else:
+        names = [host]
+    return [f"{scheme}://{f'[{n}]' if ':' in n else n}:{port}/" for n in dict.fromkeys(names)]
+
+
+def banner(urls: list[str], models: tuple[str, ...], where: str, db: str, key: bool, cert: Path | None) -> str:
+    """What the server says when it starts: where the page is, the API base, and whether a key is needed."""
+    lines = [f"kogata serve: models {', '.join(models)} {where}  visits {db}"]
+    lines += [f"  page (ページ)   {u}" for u in urls]
+    lines.append(f"  API base       {urls[0]}v1")
+    if key:
+        lines.append("  API key        required (the page asks for it once per tab)")
+    else:
+        lines.append("  API key        not required (this machine only)")
+    if cert is not None:
+        from kogata.serve.tls import fingerprint
+
+        lines.append(f"  TLS            {cert}  SHA-256 {fingerprint(cert)}")
+    else:
+        lines.append("  TLS            off: other PCs' browsers refuse the microphone (--tls-self-signed)")
+    return "\n".join(lines)
 
 
 def _backend_names(

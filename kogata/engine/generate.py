@@ -28,6 +28,7 @@ from kogata.engine.schema import check_schema, validation_errors
 from kogata.errors import GenerationError, InputError
 from kogata.ja.glyphs import to_japanese
 
+MAX_SEED = 2**32 - 1  # the engine keeps a 32-bit seed: a larger one would be cut, silently
 DEFAULT_SYSTEM = "あなたは日本語で答えるアシスタントです。自然な日本語で、簡潔かつ正確に答えてください。"
 
 Messages = list[dict[str, str]]
@@ -112,6 +113,8 @@ def _request(
     if stream:
         body["stream_options"] = {"include_usage": True}
     if seed is not None:
+        if not 0 <= seed <= MAX_SEED:
+            raise InputError(f"seed must be 0 to {MAX_SEED}, got {seed}")
         body["seed"] = seed
     if stop:
         body["stop"] = list(stop)

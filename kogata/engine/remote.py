@@ -37,6 +37,7 @@ CONNECT_TIMEOUT_S = 5.0
 TIMEOUT_S = 600.0  # a whole chart drafted on a busy CPU backend can take minutes
 RETRIES = 3  # tries after the first, for connection errors, 5xx and 429
 BACKOFF_S = 0.5  # doubled after each try
+PROBE_TIMEOUT_S = 2.0  # a health check waits this long for the backend, once
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 
 
@@ -295,6 +296,24 @@ class RemoteModel(Model):
             _usage_as_timings(chunk)
             return bool(on_chunk(chunk))
         return False
+
+    def probe(self, timeout: float = PROBE_TIMEOUT_S) -> str | None:
+        """None when the backend answers /v1/models now and lists this model; else what is wrong, in a line.
+        One quick try, no retries: this is for health checks, which must answer fast."""
+        try:
+            response = self._http().get("/v1/models", timeout=timeout)
+        except httpx.TimeoutException:
+            return f"{self.where} did not answer within {timeout:g} s"
+        except httpx.TransportError as e:
+            return f"{self.where} is not reachable ({e or type(e).__name__})"
+        if response.status_code != 200:
+            return f"{self.where} answered /v1/models with HTTP {response.status_code}"
+        try:
+            listed = {m.get("id") for m in response.json().get("data") or [] if isinstance(m, dict)}
+        except (ValueError, AttributeError):
+            return f"{self.where} answered /v1/models with something that is not a model list"
+        missing = [m for m in (self.spec.name, *self.adapter_models.values()) if m not in listed]
+        return f"{self.where} does not list {', '.join(missing)}" if missing else None
 
     def model_ids(self) -> list[str]:
         """The model names the backend lists at /v1/models."""

@@ -2,29 +2,41 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 
+from kogata.errors import KogataError
 from kogata.ja.dictionary import Match, PhraseDict
 from kogata.ja.normalize import normalize
 
-# Everyday words doctors say for conditions whose standard name differs (MEDIS name on the right).
-SPOKEN = {
-    "風邪": "感冒",
-    "かぜ": "感冒",
-    "蕁麻疹": "じんま疹",
-    "ぎっくり腰": "急性腰痛症",
-    "インフル": "インフルエンザ",
-    "喘息": "気管支喘息",
-    "高血圧": "高血圧症",
-}
+DISEASE_WORDS = "disease_words.tsv"  # in kogata/ja/data: spoken forms and everyday words, editable by a clinician
+KINDS = ("spoken", "everyday")
 
 
-# Standard names that are also everyday words (「それは心配ですね」 is sympathy, not R45.2).
-EVERYDAY = {"心配", "緊張", "疲労", "興奮", "肥満", "不安"}
+@dataclass(frozen=True)
+class DiseaseWord:
+    word: str
+    kind: str  # spoken: said for the MEDIS name in `standard`; everyday: a MEDIS name that is mostly not one
+    standard: str
+    example: str  # a sentence with the word, and what find_diseases must give for it (tests read both)
+    expect: str
+
+
+@lru_cache(maxsize=1)
+def disease_words() -> tuple[DiseaseWord, ...]:
+    """The rows of data/disease_words.tsv, checked (an unknown kind names its line)."""
+    text = files("kogata.ja").joinpath("data", DISEASE_WORDS).read_text(encoding="utf-8")
+    reader = csv.DictReader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
+    rows = []
+    for row in reader:
+        if row["kind"] not in KINDS:
+            raise KogataError(f"kogata/ja/data/{DISEASE_WORDS} line {reader.line_num}: kind must be spoken or everyday")
+        rows.append(DiseaseWord(row["word"], row["kind"], row["standard"], row["example"], row["expect"]))
+    return tuple(rows)
 
 
 @dataclass(frozen=True)
@@ -42,16 +54,22 @@ def _names() -> PhraseDict[Disease]:
     path = files("icd10").joinpath("data/byomei_id2disease.json.gz")
     with gzip.open(str(path), "rt", encoding="utf-8") as f:
         rows = json.load(f).values()
+    words = disease_words()
+    everyday = {w.word for w in words if w.kind == "everyday"}
     standard = {}
     for row in rows:
         name = normalize(row["name"])
         if len(name) <= 3 and all("\u3040" <= ch <= "\u309f" for ch in name):
             continue  # short all-hiragana names (よう, いぼ) match ordinary words far more often than diseases
-        if name in EVERYDAY:
+        if name in everyday:
             continue
         standard.setdefault(name, Disease(name, _dotted(row["code"])))
     entries = list(standard.items())
-    entries += [(spoken, standard[std]) for spoken, std in SPOKEN.items() if std in standard]
+    for w in words:
+        if w.kind == "spoken":
+            if w.standard not in standard:
+                raise KogataError(f"kogata/ja/data/{DISEASE_WORDS}: {w.standard!r} (for {w.word!r}) is no MEDIS name")
+            entries.append((w.word, standard[w.standard]))
     return PhraseDict(entries, min_len=2, whole_katakana=True)
 
 

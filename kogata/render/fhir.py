@@ -1,9 +1,15 @@
 """A chart as a FHIR R4 Bundle of type `document`: a Composition with S/O/A/P sections first, then the
-Patient, Conditions, medications, vital-sign Observations and AllergyIntolerances it points to.
+Patient, Encounter, Practitioner, Conditions, medications, vital-sign Observations and AllergyIntolerances it
+points to.
 
 Resources name the JP Core profiles (http://jpfhir.jp/fhir/core) where JP Core has one; the Composition is
-plain FHIR (JP Core defines none for a progress note). The draft is `preliminary` until a doctor signs it,
-and every resource notes the utterance numbers it came from.
+plain FHIR (JP Core defines none for a progress note). The Composition is `preliminary` until a doctor signs it
+(`final`; edited after the signature and not signed again: `amended`); a signed one has the practitioner as
+author and legal attester. Every resource notes the utterance numbers it came from.
+
+Codes: problems carry ICD-10 from the MEDIS list the chart took them from. Medications carry their names only:
+no offline drug master (YJ, HOT, レセプト電算) with a licence that allows bundling is available, and a code is
+never made up (README, "Codes").
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import html
 import uuid
 from datetime import UTC, datetime
 
+from kogata.render.header import ChartHeader
+from kogata.store.identity import Encounter, Patient, Practitioner
 from kogata.tasks.karte.chart import Chart
 from kogata.tasks.karte.schema import SECTION_NAMES
 
@@ -36,6 +44,12 @@ VITAL_CODES = {
 }
 UCUM_CODES = {"℃": "Cel", "mmHg": "mm[Hg]", "/分": "/min", "%": "%", "mg/dL": "mg/dL", "kg": "kg"}
 _VERIFICATION = {"suspected": "provisional", "confirmed": "confirmed", "history": "confirmed"}
+PATIENT_ID_SYSTEM = "urn:kogata:patient-id"  # the clinic's own id; a clinic with an OID passes its own system
+PRACTITIONER_ID_SYSTEM = "urn:kogata:practitioner-id"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+# What each resource's own status is, by the chart's: a signed chart's findings are final, its prescriptions active.
+_OBSERVATION_STATUS = {"draft": "preliminary", "signed": "final", "amended": "amended"}
+_COMPOSITION_STATUS = {"draft": "preliminary", "signed": "final", "amended": "amended"}
 
 
 def _uid() -> str:
@@ -58,12 +72,61 @@ def _codeable(text: str, system: str | None = None, code: str | None = None, dis
     return concept
 
 
-def _vital(v: dict, patient: str, when: str) -> dict:
+def _name(text: str) -> dict:
+    """A HumanName: the text as written, and family/given when a space divides it (「山田 太郎」)."""
+    parts = text.replace("\u3000", " ").split()
+    name: dict = {"use": "official", "text": text}
+    if len(parts) >= 2:
+        name.update(family=parts[0], given=parts[1:])
+    return name
+
+
+def _patient(p: Patient | None, system: str) -> dict:
+    resource: dict = {"resourceType": "Patient", "meta": {"profile": [JP_CORE + "JP_Patient"]}}
+    if p is None:
+        return resource
+    if p.id:
+        resource["identifier"] = [{"system": system, "value": p.id}]
+    if p.name:
+        resource["name"] = [_name(p.name)]
+    if p.sex:
+        resource["gender"] = p.sex
+    if p.birth_date:
+        resource["birthDate"] = p.birth_date
+    return resource
+
+
+def _encounter(e: Encounter, patient: str) -> dict:
+    resource: dict = {
+        "resourceType": "Encounter",
+        "meta": {"profile": [JP_CORE + "JP_Encounter"]},
+        "status": "finished",
+        "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
+        "subject": {"reference": patient},
+    }
+    if e.department:
+        resource["serviceType"] = {"text": e.department}
+    if e.date:
+        resource["period"] = {"start": e.date}
+    if e.doctor:
+        resource["participant"] = [{"individual": {"display": e.doctor}}]
+    return resource
+
+
+def _practitioner(s: Practitioner) -> dict:
+    resource: dict = {"resourceType": "Practitioner", "meta": {"profile": [JP_CORE + "JP_Practitioner"]}}
+    if s.id:
+        resource["identifier"] = [{"system": PRACTITIONER_ID_SYSTEM, "value": s.id}]
+    resource["name"] = [_name(s.name or s.id or "")]
+    return resource
+
+
+def _vital(v: dict, patient: str, when: str, status: str = "preliminary") -> dict:
     code, display = VITAL_CODES.get(v["name"], ("", ""))
     obs: dict = {
         "resourceType": "Observation",
         "meta": {"profile": [JP_CORE + "JP_Observation_VitalSigns"]},
-        "status": "preliminary",
+        "status": status,
         "category": [
             {
                 "coding": [
@@ -103,7 +166,7 @@ def _vital(v: dict, patient: str, when: str) -> dict:
     return obs
 
 
-def _medication(m: dict, patient: str, when: str) -> dict:
+def _medication(m: dict, patient: str, when: str, signed: bool = False) -> dict:
     name = m["name"] + (f"（{m['brand']}）" if m["brand"] else "")
     dosage = " ".join(x for x in (m["dose"], m["frequency"], m["duration"]) if x)
     common = {
@@ -115,8 +178,9 @@ def _medication(m: dict, patient: str, when: str) -> dict:
         return {
             "resourceType": "MedicationRequest",
             "meta": {"profile": [JP_CORE + "JP_MedicationRequest"]},
-            "status": "draft",
-            "intent": "proposal",
+            # a draft proposes; a signed chart records the doctor's order
+            "status": "active" if signed else "draft",
+            "intent": "order" if signed else "proposal",
             "authoredOn": when,
             **common,
             **({"dosageInstruction": [{"text": dosage}]} if dosage else {}),
@@ -143,13 +207,26 @@ def _active(kind: str, verification_system: str, verification: str) -> dict:
     }
 
 
-def chart_bundle(chart: Chart, *, show_unsupported: bool = False) -> dict:
-    """The chart as a FHIR document Bundle (a dict ready for json.dumps)."""
-    when = datetime.now(UTC).isoformat(timespec="seconds")
+def chart_bundle(
+    chart: Chart,
+    *,
+    show_unsupported: bool = False,
+    header: ChartHeader | None = None,
+    patient_system: str = PATIENT_ID_SYSTEM,
+) -> dict:
+    """The chart as a FHIR document Bundle (a dict ready for json.dumps). `header` (default: an unsigned draft)
+    gives its status, patient, encounter and signature; `patient_system` the patient identifier's system."""
+    header = header or ChartHeader()
+    signer = header.signed_by if not header.draft else None
+    when = (signer and header.signed_at) or datetime.now(UTC).isoformat(timespec="seconds")
     patient = _uid()
-    entries: list[tuple[str, dict, str]] = [
-        (patient, {"resourceType": "Patient", "meta": {"profile": [JP_CORE + "JP_Patient"]}}, "")
-    ]
+    entries: list[tuple[str, dict, str]] = [(patient, _patient(header.patient, patient_system), "")]
+    encounter = _uid() if header.encounter is not None else None
+    if encounter:
+        entries.append((encounter, _encounter(header.encounter, patient), ""))
+    practitioner = _uid() if signer is not None else None
+    if practitioner:
+        entries.append((practitioner, _practitioner(signer), ""))
     for p in chart.problems:
         entries.append(
             (
@@ -165,9 +242,11 @@ def chart_bundle(chart: Chart, *, show_unsupported: bool = False) -> dict:
             )
         )
     for m in chart.medications:
-        entries.append((_uid(), _medication(m, patient, when), "S" if m["status"] == "current" else "P"))
+        entries.append(
+            (_uid(), _medication(m, patient, when, signed=not header.draft), "S" if m["status"] == "current" else "P")
+        )
     for v in chart.vitals:
-        entries.append((_uid(), _vital(v, patient, when), "O"))
+        entries.append((_uid(), _vital(v, patient, when, _OBSERVATION_STATUS[header.status]), "O"))
     for a in chart.allergies:
         entries.append(
             (
@@ -201,14 +280,23 @@ def chart_bundle(chart: Chart, *, show_unsupported: bool = False) -> dict:
         sections.append(section)
     composition = {
         "resourceType": "Composition",
-        "status": "preliminary",
+        "status": _COMPOSITION_STATUS[header.status],
         "type": _codeable("外来診療記録（SOAP）", LOINC, "11506-3", "Progress note"),
         "subject": {"reference": patient},
+        **({"encounter": {"reference": encounter}} if encounter else {}),
         "date": when,
         "author": [{"display": f"kogata 自動生成下書き（{chart.model}）"}],
-        "title": "外来診療記録 下書き（SOAP）",
+        "title": {
+            "draft": "外来診療記録 下書き（SOAP）",
+            "signed": "外来診療記録（SOAP）",
+            "amended": "外来診療記録（SOAP）署名後修正・未再署名",
+        }[header.status],
         "section": sections,
     }
+    if practitioner:
+        who = {"reference": practitioner, "display": signer.name or signer.id}
+        composition["author"] = [who]
+        composition["attester"] = [{"mode": "legal", "time": header.signed_at, "party": who}]
     composition_url = _uid()
     return {
         "resourceType": "Bundle",

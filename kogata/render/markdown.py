@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kogata.render.header import STATUS_JA, ChartHeader
 from kogata.tasks.karte.chart import Chart
 from kogata.tasks.karte.schema import SECTION_NAMES
 
@@ -13,13 +14,16 @@ def evidence_note(ids: list[int]) -> str:
     return f"〔発言 {', '.join(map(str, ids))}〕" if ids else ""
 
 
-def chart_markdown(chart: Chart, *, show_unsupported: bool = False) -> str:
-    """Unsupported lines are left out unless `show_unsupported` (then marked ⚠); a count is always shown."""
+def chart_markdown(chart: Chart, *, show_unsupported: bool = False, header: ChartHeader | None = None) -> str:
+    """Unsupported lines are left out unless `show_unsupported` (then marked ⚠); a count is always shown.
+    `header` (default: an unsigned draft) says whether it is signed, and for whom."""
+    header = header or ChartHeader()
+    note = "　※ 自動生成の下書きです。署名前に医師が確認してください。" if header.draft else ""
     out = [
-        "# カルテ下書き（SOAP）",
+        "# カルテ下書き（SOAP）" if header.draft else f"# カルテ（SOAP）{STATUS_JA[header.status]}",
         "",
-        f"発言数 {len(chart.transcript.utterances)}／モデル {chart.model}／{chart.seconds:.1f} 秒"
-        "　※ 自動生成の下書きです。署名前に医師が確認してください。",
+        *(f"{line}  " for line in header.lines() if header != ChartHeader()),  # a bare draft: as it always was
+        f"発言数 {len(chart.transcript.utterances)}／モデル {chart.model}／{chart.seconds:.1f} 秒{note}",
         "",
     ]
     for section, items in chart.items(show_unsupported=show_unsupported).items():
@@ -41,4 +45,17 @@ def chart_markdown(chart: Chart, *, show_unsupported: bool = False) -> str:
         out.append(f"## 検証：根拠を確認できなかった行 {len(hidden)} 件（{verb}）")
         out += [f"- 「{w['item']}」：{w['message']}" for w in hidden]
         out.append("")
+    return "\n".join(out)
+
+
+def chart_text(chart: Chart, *, show_unsupported: bool = False, header: ChartHeader | None = None) -> str:
+    """The chart as plain text for pasting into a hospital system: the Markdown without its marks."""
+    out = []
+    for line in chart_markdown(chart, show_unsupported=show_unsupported, header=header).splitlines():
+        line = line.removesuffix("  ")
+        if line.startswith("#"):
+            line = "【" + line.lstrip("# ") + "】"
+        elif line.startswith("- "):
+            line = "・" + line[2:]
+        out.append(line)
     return "\n".join(out)

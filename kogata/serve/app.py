@@ -50,7 +50,7 @@ ERRORS = {
         401: "invalid or missing API key",
         403: "a foreign Origin",
         404: "no such visit, version or model",
-        409: "an edit made on a chart version that is no longer the latest",
+        409: "an edit or signature on a version that is no longer the latest, nothing to sign, or already signed",
         413: "the request body is too large",
         503: "the queue is full (Retry-After) or the model is unavailable",
     }.items()
@@ -164,9 +164,10 @@ def create_app(
         app.include_router(router, responses=ERRORS)
     app.openapi = lambda: openapi_without_422(app)
 
-    @app.get("/health")
-    async def health() -> dict:
-        return state.state()
+    @app.get("/health", responses={503: {"description": "a model failed to load or its backend does not answer"}})
+    def health() -> JSONResponse:  # not async: asking a generation backend blocks for up to a probe's timeout
+        health = state.state()
+        return JSONResponse(health, status_code=503 if health["status"] == "error" else 200)
 
     @app.exception_handler(Exception)
     async def kogata_errors(request: Request, exc: Exception) -> JSONResponse:

@@ -6,6 +6,7 @@ the result with `keep` (a new, append-only chart version recording which model a
 
 from __future__ import annotations
 
+from kogata.render.header import ChartHeader
 from kogata.serve.services import Services, Target
 from kogata.store import ChartVersion, VisitStore
 from kogata.tasks.karte import Chart, karte
@@ -30,4 +31,20 @@ def keep(store: VisitStore, visit_id: str, chart: Chart, transcript: Transcript,
         model=target.id,
         seconds=round(chart.seconds, 3),
         utterances=len(transcript.utterances),
+    )
+
+
+def header(store: VisitStore, visit_id: str, stored: ChartVersion) -> ChartHeader:
+    """What an export of `stored` says about itself: its status, the visit's patient and encounter, and the last
+    signature at or before it (an amended version names the signature it departs from)."""
+    visit = store.visit(visit_id)
+    signed = [v for v in store.chart_versions(visit_id) if v.version <= stored.version and v.status == "signed"]
+    last = signed[-1] if signed and stored.status != "draft" else None
+    return ChartHeader(
+        stored.status,
+        visit.patient,
+        visit.encounter,
+        last.signed_by if last else None,
+        last.signed_at if last else None,
+        stored.version,
     )

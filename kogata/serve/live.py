@@ -13,6 +13,9 @@ Client → server
 Server → client
     {"type": "ready", "visit_id", "utterances": n, "last": {seq, speaker, text, …}|null}
                                                              audio and text are accepted from now on
+    {"type": "partial", "text": "…"}                         the words of the utterance still being spoken (a
+                                                             preview, about once a second; the next utterance or
+                                                             partial replaces it; never stored)
     {"type": "utterance", "utterance": {seq, speaker, text, start, end, …}}   stored (committed) before it is sent
     {"type": "draft", "action": "draft"|"prefill", …}         background work on the chart (for the page's status line)
     {"type": "chart", "version": {version, chart, author, …}, "seconds": s}   the drafted chart, stored as a version
@@ -59,6 +62,8 @@ FORMATS = {"f32": np.dtype("<f4"), "i16": np.dtype("<i2")}
 MAX_FRAME_BYTES = 1 << 20  # one second of 48 kHz float32 is 192 KB; a bigger frame is not a live stream
 LIVE_ACTOR = "live"
 MAX_LIVE = 8  # live visits at once (create_app(max_live=)): each holds a recogniser thread and its audio
+PARTIAL_EVERY = 1.0  # seconds of audio between previews of the utterance being spoken
+PARTIAL_SHARE = 0.5  # at most this share of the recogniser's time goes to previews (a slow CPU gets fewer)
 
 
 class LiveVisit:
@@ -76,6 +81,8 @@ class LiveVisit:
         self.asr_thread = ThreadPoolExecutor(1, thread_name_prefix="kogata-live-asr")
         self.job = None  # the background draft/prefill job in the model queue, if one is running
         self.who = ws.headers.get("x-kogata-user") or LIVE_ACTOR
+        self.audio_seconds = 0.0  # audio received so far
+        self.next_partial = PARTIAL_EVERY  # audio time of the next preview
 
     async def send(self, kind: str, **fields: Any) -> None:
         await self.ws.send_text(json.dumps({"type": kind, **fields}, ensure_ascii=False))
@@ -104,15 +111,28 @@ class LiveVisit:
         samples = np.frombuffer(data, self.dtype)
         samples = samples.astype(np.float32) / 32768.0 if self.dtype.kind == "i" else samples.astype(np.float32)
         loop = asyncio.get_running_loop()
-        for u in await loop.run_in_executor(self.asr_thread, self._feed, samples):
+        finals, partial = await loop.run_in_executor(self.asr_thread, self._feed, samples)
+        for u in finals:
             await self.store(u.speaker, u.text, u.start, u.end)
+        if partial:
+            await self.send("partial", text=partial)
 
-    def _feed(self, samples: np.ndarray) -> list:
+    def _feed(self, samples: np.ndarray) -> tuple[list, str | None]:
+        """The utterances this audio finished, and a preview of the one still being spoken when one is due."""
         if self.stream is None:
             from kogata.speech import StreamingTranscriber
 
             self.stream = StreamingTranscriber(self.svc.asr(), sample_rate=self.rate)
-        return self.stream.feed(samples)
+        finals = self.stream.feed(samples)
+        self.audio_seconds += len(samples) / self.rate
+        if finals or self.audio_seconds < self.next_partial:
+            return finals, None
+        started = time.perf_counter()
+        partial = self.stream.partial()
+        cost = time.perf_counter() - started
+        # Previews must not make the finals late: wait at least cost / PARTIAL_SHARE of audio before the next one.
+        self.next_partial = self.audio_seconds + max(PARTIAL_EVERY, cost / PARTIAL_SHARE)
+        return finals, partial
 
     async def text(self, message: dict) -> None:
         kind = message.get("type")

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Send
 
 from kogata.engine.embed import EMBEDDING_DIM, EMBEDDING_MODEL, embed, token_count
-from kogata.engine.generate import Stats, parse_json_output, stream_generate, to_messages
+from kogata.engine.generate import MAX_SEED, Stats, parse_json_output, stream_generate, to_messages
 from kogata.engine.schema import check_schema
 from kogata.errors import KogataError
 from kogata.serve.deps import ApiError, api_error, error_body, finish, services, settings, submit
@@ -75,7 +75,7 @@ class ChatRequest(BaseModel):
     max_tokens: int | None = Field(None, ge=1, description="1 to the model's context size")
     max_completion_tokens: int | None = Field(None, ge=1, description="1 to the model's context size")
     temperature: float | None = Field(None, ge=0, le=2, allow_inf_nan=False)
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description=f"0 to {MAX_SEED}")
     stop: str | list[str] | None = None
     response_format: dict[str, Any] | None = None
     n: int | None = None

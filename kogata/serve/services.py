@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kogata.adapters import list_adapters, resolve
-from kogata.engine import Model, connect, get_spec, load
+from kogata.engine import Model, RemoteModel, connect, get_spec, load
 from kogata.errors import InputError, ModelError
 from kogata.serve.queue import ModelQueue
 from kogata.store import VisitStore, open_store
@@ -28,6 +29,7 @@ log = logging.getLogger("kogata.serve")
 ADAPTER_SEPARATOR = ":"  # "base:adapter" picks a LoRA adapter per request
 LOAD_TIMEOUT_S = 600
 RULES = "rules"  # the target of every request on a --rules-only server
+BACKEND_PROBE_S = 5.0  # /health asks a generation backend at most this often
 
 
 @dataclass
@@ -80,6 +82,8 @@ class Services:
         self._loaded = threading.Event()
         self._asr: Any = None
         self._asr_lock = threading.Lock()
+        self._probes: dict[str, tuple[float, str | None]] = {}  # backend model → (when asked, what was wrong)
+        self._probe_lock = threading.Lock()
         if all(n in self._models for n in self.names):
             self._loaded.set()
 
@@ -153,20 +157,35 @@ class Services:
             raise ModelNotFound(f"adapter {adapter!r} is not loaded for {base}; adapters: {known}")
         return Target(base, adapter or None)
 
+    def _backend_problem(self, name: str) -> str | None:
+        """What is wrong with the backend that serves `name` (None: it answers and lists it), asked at most
+        every BACKEND_PROBE_S seconds however often /health is called."""
+        now = time.monotonic()
+        with self._probe_lock:
+            checked, problem = self._probes.get(name, (-BACKEND_PROBE_S, None))
+            if now - checked < BACKEND_PROBE_S:
+                return problem
+            problem = self._models[name].probe()
+            self._probes[name] = (now, problem)
+            return problem
+
     def state(self) -> dict[str, Any]:
+        """The server's health: each model ready, loading or in error (a backend is asked whether it answers);
+        status "ok" only when every model is ready. Blocks up to a backend probe's timeout: call off the loop."""
         if self.config.rules_only:
             return {"status": "ok", "models": {n: "rules only" for n in self.names}, "queue": self.queue.state()}
-        models = {
-            n: (
-                "error: " + self._load_errors[n]
-                if n in self._load_errors
-                else "ready"
-                if n in self._models
-                else "loading"
-            )
-            for n in self.names
-        }
-        status = "ok" if all(s == "ready" for s in models.values()) else ("error" if self._load_errors else "loading")
+        models = {}
+        for n in self.names:
+            if n in self._load_errors:
+                models[n] = "error: " + self._load_errors[n]
+            elif n not in self._models:
+                models[n] = "loading"
+            elif isinstance(self._models[n], RemoteModel) and (problem := self._backend_problem(n)):
+                models[n] = "error: " + problem
+            else:
+                models[n] = "ready"
+        errors = any(s.startswith("error") for s in models.values())
+        status = "ok" if all(s == "ready" for s in models.values()) else ("error" if errors else "loading")
         return {"status": status, "models": models, "queue": self.queue.state()}
 
     # ── speech ──

@@ -1,5 +1,7 @@
-"""Visits over HTTP: start one, append utterances as they are said, draft a chart, let the doctor edit it,
-export it (Markdown, FHIR, JSON; masked on request). Also `POST /v1/karte`, a transcript in, a chart out.
+"""Visits over HTTP: start one (with the patient, encounter and consent, or add them later with PATCH), append
+utterances as they are said, draft a chart, let the doctor edit and sign it (an edit after a signature is
+"amended"), list a day's visits, see every version in the history, export it (Markdown, FHIR, JSON; masked on
+request). Also `POST /v1/karte`, a transcript in, a chart out.
 
 Store calls are plain (blocking) functions, so those routes are `def` and run in FastAPI's thread pool: an
 fsync never stalls a stream. Who did something is the `X-Kogata-User` header (or an edit's `author`); the
@@ -12,21 +14,23 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from kogata.engine.schema import validation_errors
-from kogata.privacy import mask_json, mask_text
+from kogata.privacy import LABELS, mask_json, mask_text
+from kogata.render.header import ChartHeader
 from kogata.serve import charts
 from kogata.serve.deps import ApiError, finish, services, submit
 from kogata.serve.queue import Job
-from kogata.store import visit_transcript
+from kogata.store import Patient, visit_transcript
+from kogata.store.identity import MAX_CONSENT_BY_CHARS, MAX_DEPARTMENT_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS
 from kogata.store.visits import MAX_BATCH, MAX_SECONDS, MAX_SPEAKER_CHARS, MAX_UTTERANCE_CHARS
 from kogata.tasks.karte import CHART_SCHEMA, Chart
 from kogata.transcript import Transcript, from_records, parse_transcript
 
 router = APIRouter(prefix="/v1")
-Format = Literal["json", "md", "fhir"]
+Format = Literal["json", "md", "fhir", "text"]
 
 
 def actor(request: Request, given: str | None = None) -> str:
@@ -38,21 +42,63 @@ def actor(request: Request, given: str | None = None) -> str:
 
 
 def render(
-    chart: Chart, fmt: str, *, mask: bool = False, show_unsupported: bool = False, extra: dict | None = None
+    chart: Chart,
+    fmt: str,
+    *,
+    mask: bool = False,
+    show_unsupported: bool = False,
+    extra: dict | None = None,
+    header: ChartHeader | None = None,
 ) -> Response:
-    """A chart as a response: JSON contract (plus `extra` fields), Markdown, or a FHIR Bundle."""
-    if fmt == "md":
-        from kogata.render.markdown import chart_markdown
+    """A chart as a response: JSON contract (plus `extra` fields), Markdown, plain text, or a FHIR Bundle.
+    `header` (default: an unsigned draft) says whether it is signed and for whom; every format says it."""
+    header = header or ChartHeader()
+    hide = _hider(header) if mask else None
+    if fmt in ("md", "text"):
+        from kogata.render.markdown import chart_markdown, chart_text
 
-        text = chart_markdown(chart, show_unsupported=show_unsupported)
-        return PlainTextResponse(mask_text(text) if mask else text, media_type="text/markdown; charset=utf-8")
+        write = chart_markdown if fmt == "md" else chart_text
+        text = write(chart, show_unsupported=show_unsupported, header=header)
+        media = "text/markdown" if fmt == "md" else "text/plain"
+        return PlainTextResponse(hide(text) if hide else text, media_type=f"{media}; charset=utf-8")
     if fmt == "fhir":
         from kogata.render.fhir import chart_bundle
 
-        bundle = chart_bundle(chart, show_unsupported=show_unsupported)
-        return JSONResponse(mask_json(bundle) if mask else bundle, media_type="application/fhir+json")
+        bundle = chart_bundle(chart, show_unsupported=show_unsupported, header=header)
+        return JSONResponse(hide(bundle) if hide else bundle, media_type="application/fhir+json")
     body = {**(extra or {}), "chart": chart.to_dict()} if extra else chart.to_dict()
-    return JSONResponse(mask_json(body) if mask else body)
+    return JSONResponse(hide(body) if hide else body)
+
+
+def _hider(header: ChartHeader):
+    """A masker that also hides what the visit was given as fields: the patient's id and birth date (by value)
+    and name (each part, wherever written), beside everything mask_text finds on its own."""
+    p = header.patient or Patient()
+    values = {v: label for v, label in ((p.id, LABELS["PERSON_ID"]), (p.birth_date, LABELS["BIRTH_DATE"])) if v}
+    names = [part for part in (p.name or "").replace("\u3000", " ").split() if len(part) >= 2]
+    names += [p.name.replace(" ", "").replace("\u3000", "")] if p.name else []
+
+    def replace(text: str) -> str:
+        for value, label in values.items():
+            text = text.replace(value, label)
+        return text
+
+    def hide(value: Any) -> Any:
+        if isinstance(value, str):
+            return mask_text(replace(value), names)
+        return mask_json(_map_strings(value, replace), names)
+
+    return hide
+
+
+def _map_strings(value: Any, fn) -> Any:
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: _map_strings(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_strings(v, fn) for v in value]
+    return value
 
 
 # ── transcript → chart, statelessly ──
@@ -90,9 +136,57 @@ async def karte_route(body: KarteRequest, request: Request) -> Response:
 # ── visits ──
 
 
-class VisitCreate(BaseModel):
+# The identity groups as the API takes them; the store checks dates and times (FieldError names the field).
+class PatientIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(None, max_length=MAX_ID_CHARS, description="the clinic system's patient id")
+    name: str | None = Field(None, max_length=MAX_NAME_CHARS)
+    birth_date: str | None = Field(None, max_length=10, description="YYYY-MM-DD")
+    sex: Literal["male", "female", "other", "unknown"] | None = None
+
+
+class EncounterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    date: str | None = Field(None, max_length=10, description="YYYY-MM-DD: the day of the visit")
+    department: str | None = Field(None, max_length=MAX_DEPARTMENT_CHARS, description="内科, 小児科 …")
+    doctor: str | None = Field(None, max_length=MAX_NAME_CHARS)
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    given: StrictBool
+    by: str | None = Field(None, max_length=MAX_CONSENT_BY_CHARS, description="患者本人, 家族 …")
+    at: str | None = Field(None, max_length=40, description="ISO time it was given (the server's time if absent)")
+
+
+class PractitionerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(None, max_length=MAX_ID_CHARS)
+    name: str | None = Field(None, max_length=MAX_NAME_CHARS)
+
+
+class IdentityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    patient: PatientIn | None = None
+    encounter: EncounterIn | None = None
+    consent: ConsentIn | None = None
+
+    def groups(self) -> dict[str, dict | None]:
+        """Each group as the store takes it (fields not given left out)."""
+        return {
+            name: group.model_dump(exclude_none=True) if group is not None else None
+            for name, group in (("patient", self.patient), ("encounter", self.encounter), ("consent", self.consent))
+        }
+
+
+class VisitCreate(IdentityIn):
     title: str = Field("", max_length=200)
+
+
+class SignRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    practitioner: PractitionerIn
+    base_version: int | None = Field(None, ge=0, description="the version being signed: the latest (required)")
 
 
 Seconds = Field(
@@ -161,13 +255,20 @@ class ChartEdit(BaseModel):
 
 @router.post("/visits", status_code=201)
 def create_visit(request: Request, body: VisitCreate | None = None) -> dict:
-    visit = services(request).store.create_visit(actor=actor(request), title=body.title if body else "")
-    return {"id": visit.id, "created_at": visit.created_at, "created_by": visit.created_by, "title": visit.title}
+    """A new visit; patient, encounter and consent are optional and kept as given."""
+    body = body or VisitCreate()
+    visit = services(request).store.create_visit(actor=actor(request), title=body.title, **body.groups())
+    return visit.to_dict()
 
 
 @router.get("/visits")
-def list_visits(request: Request, limit: int = Query(50, ge=1, le=500)) -> dict:
-    return {"visits": [v.__dict__ for v in services(request).store.visits(limit)]}
+def list_visits(
+    request: Request,
+    limit: int = Query(50, ge=1, le=500),
+    date: str | None = Query(None, max_length=10, description="YYYY-MM-DD: that day's visits (encounter date)"),
+) -> dict:
+    """The most recent visits first, each with its patient, encounter, consent and status."""
+    return {"visits": [v.to_dict() for v in services(request).store.visits(limit, date=date)]}
 
 
 @router.get("/visits/{visit_id}")
@@ -176,6 +277,34 @@ def get_visit(visit_id: str, request: Request) -> dict:
     record = store.record(visit_id)
     store.audit("visit.read", actor=actor(request), visit_id=visit_id)
     return record
+
+
+@router.patch("/visits/{visit_id}")
+def set_identity(visit_id: str, body: IdentityIn, request: Request) -> dict:
+    """Record the patient, encounter or consent (each group given: a new row; the latest wins when read)."""
+    return services(request).store.set_identity(visit_id, actor=actor(request), **body.groups()).to_dict()
+
+
+@router.post("/visits/{visit_id}/sign", status_code=201)
+def sign_chart(visit_id: str, body: SignRequest, request: Request) -> dict:
+    """Sign the latest chart version: a new version, status "signed", with who and when (409 if `base_version` is
+    not the latest, there is no chart, or it is already signed)."""
+    if body.base_version is None:  # signing what the doctor has not seen would be no signature
+        raise ApiError(400, "a signature must name the chart version it signs (base_version)", param="base_version")
+    return (
+        services(request)
+        .store.sign_chart(visit_id, practitioner=body.practitioner.model_dump(), base_version=body.base_version)
+        .to_dict()
+    )
+
+
+@router.get("/visits/{visit_id}/history")
+def history(visit_id: str, request: Request) -> dict:
+    """Every chart version (status, source, who, when, who signed) and every identity change, oldest first."""
+    store = services(request).store
+    body = {"versions": store.history(visit_id), "identity": store.identity_history(visit_id)}
+    store.audit("visit.history", actor=actor(request), visit_id=visit_id)
+    return body
 
 
 @router.post("/visits/{visit_id}/utterances", status_code=201)
@@ -251,8 +380,9 @@ def export_visit(
     version: int | None = Query(None, ge=1),
     show_unsupported: bool = False,
 ) -> Response:
-    """The chart (latest or `version`) as Markdown, FHIR or JSON (with its transcript); `mask=true` replaces
-    names, numbers and addresses by labels such as ［氏名］."""
+    """The chart (latest or `version`) as Markdown, plain text, FHIR or JSON (with its transcript, status, patient
+    and signature); `mask=true` replaces names, numbers and addresses by labels such as ［氏名］ (the patient's
+    name, id and birth date too)."""
     store = services(request).store
     transcript = visit_transcript(store, visit_id)
     stored = store.chart_version(visit_id, version)
@@ -263,11 +393,17 @@ def export_visit(
         visit_id=visit_id,
         detail=f"format={format} version={stored.version} mask={str(mask).lower()}",
     )
+    header = charts.header(store, visit_id, stored)
     extra = {
         "visit_id": visit_id,
         "version": stored.version,
+        "status": stored.status,  # "draft" until signed: the JSON says so as every format does
         "author": stored.author,
         "created_at": stored.created_at,
+        "signed_by": header.signed_by.to_dict() if header.signed_by else None,
+        "signed_at": header.signed_at,
+        "patient": header.patient.to_dict() if header.patient else None,
+        "encounter": header.encounter.to_dict() if header.encounter else None,
         "transcript": transcript.to_dict(),
     }
-    return render(chart, format, mask=mask, show_unsupported=show_unsupported, extra=extra)
+    return render(chart, format, mask=mask, show_unsupported=show_unsupported, extra=extra, header=header)

@@ -135,6 +135,18 @@ class StreamingTranscriber:
         self._trim()
         return out
 
+    def partial(self) -> str | None:
+        """The words of the utterance still being spoken, decoded from its audio so far (glossary-corrected), or
+        None outside speech or with under MIN_VOICED of voice. A preview only: the final text may differ, and
+        the stream's state (utterances, speakers, the eager decode) is not touched."""
+        if self._closed or self._turn_start is None or self._voiced * WINDOW / SAMPLE_RATE < MIN_VOICED:
+            return None
+        a, b = self._span(self._turn_start, self._window, False)
+        if b - a < WINDOW:
+            return None
+        decoded = decode(self.asr, self._buffer[a - self._base : b - self._base], self._prompt)
+        return (self.glossary.correct(decoded.text) if is_speech(decoded) else "") or None
+
     def flush(self) -> list[Utterance]:
         """End of audio: finish the utterance in progress (if any) and return what became final."""
         if self._closed:
