@@ -60,3 +60,53 @@ def small_llm(model_file):
     """The 0.5B edge profile, with a small context so overflow is cheap to provoke."""
     model_file("qwen2.5-coder-0.5b")
     return kogata.load("qwen2.5-coder-0.5b", n_ctx=512, progress=False)
+
+
+# ── PostgreSQL: one throw-away cluster for the session, a new database for each test that asks ──
+
+_PG_SKIPPED: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL started for this run (scripts/pg_cluster.py). Where it cannot start, its tests skip with
+    the reason, printed again at the end of the run; with KOGATA_REQUIRE_POSTGRES=1 (.ci/run) they fail instead."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import pg_cluster
+
+    try:
+        import psycopg  # noqa: F401
+
+        cluster = pg_cluster.start()
+    except (ImportError, pg_cluster.Unavailable) as e:
+        reason = f"PostgreSQL could not be started: {e}"
+        if os.environ.get("KOGATA_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{reason} (KOGATA_REQUIRE_POSTGRES=1: the PostgreSQL store must be tested here)")
+        _PG_SKIPPED.append(reason)
+        pytest.skip(reason)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(postgres) -> str:
+    """The URL of a new, empty database in the session's cluster."""
+    from stores import new_database
+
+    return new_database(postgres)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def where(request, tmp_path):
+    """Where a visit store lives, once for each backend: a SQLite file, then a new PostgreSQL database. A test
+    that takes it (or a `store` made from it) runs on both, so both backends pass the same tests."""
+    if request.param == "sqlite":
+        return tmp_path / "visits.sqlite3"
+    return request.getfixturevalue("pg_url")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _PG_SKIPPED:
+        terminalreporter.write_line(f"!!! the PostgreSQL store was NOT tested: {_PG_SKIPPED[0]}", red=True, bold=True)

@@ -1,5 +1,5 @@
-"""Visit identity, sign and amend over HTTP: the real app over FastAPI's TestClient, a real SQLite store, no model
-(charts come from the doctor's PUT, which is what signing needs)."""
+"""Visit identity, sign and amend over HTTP: the real app over FastAPI's TestClient, a real store (SQLite, then
+PostgreSQL), no model (charts come from the doctor's PUT, which is what signing needs)."""
 
 import io
 import json
@@ -23,10 +23,16 @@ def chart(*lines: str) -> dict:
     return {k: [] for k in ("medications", "allergies", "vitals", "problems", "negatives", "warnings")} | {"soap": soap}
 
 
-@pytest.fixture(scope="module")
-def services(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("identity")
-    return Services(ServerConfig(models=("qwen2.5-coder-0.5b",), waiting=1, db=folder / "v.sqlite3"))
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def services(request, tmp_path_factory):
+    """The API on each store backend: a SQLite file, then a new PostgreSQL database (tests/conftest.py)."""
+    if request.param == "sqlite":
+        db = tmp_path_factory.mktemp("identity") / "v.sqlite3"
+    else:
+        from stores import new_database
+
+        db = new_database(request.getfixturevalue("postgres"))
+    return Services(ServerConfig(models=("qwen2.5-coder-0.5b",), waiting=1, db=db))
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,6 @@
-"""Visit identity (patient, encounter, consent), signing and amending: new rows only, latest wins, nothing lost."""
+"""Visit identity (patient, encounter, consent), signing and amending: new rows only, latest wins, nothing lost.
+
+The tests that take `store` run on both backends (SQLite and PostgreSQL: the `where` fixture in conftest.py)."""
 
 import io
 import logging
@@ -6,9 +8,10 @@ import sqlite3
 import time
 
 import pytest
+from stores import execute, raw, refused
 
 from kogata.privacy import masking_handler
-from kogata.store import ConflictError, FieldError, Patient, Practitioner, VisitStore, migrations
+from kogata.store import ConflictError, FieldError, Patient, Practitioner, VisitStore, migrations, open_store
 
 PATIENT = {"id": "P-000123", "name": "山田 太郎", "birth_date": "1960-04-01", "sex": "male"}
 ENCOUNTER = {"date": "2026-12-07", "department": "内科", "doctor": "dr.sato"}
@@ -21,8 +24,8 @@ def chart(*lines: str) -> dict:
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = VisitStore(tmp_path / "visits.sqlite3")
+def store(where):
+    s = open_store(where)
     yield s
     s.close()
 
@@ -46,10 +49,8 @@ def test_identity_changes_are_new_rows_and_the_latest_wins(store):
     store.set_identity(visit.id, actor="dr.sato", patient={**PATIENT, "birth_date": "1960-04-02"})
     again = store.set_identity(visit.id, actor="dr.sato", encounter=ENCOUNTER, consent={"given": False})
     assert again.patient.birth_date == "1960-04-02" and again.consent.given is False
-    db = sqlite3.connect(store.path)
-    stored = db.execute("SELECT birth_date, author FROM visit_patients ORDER BY id").fetchall()
+    stored = execute(store, "SELECT birth_date, author FROM visit_patients ORDER BY id")
     assert stored == [("1960-04-01", "reception"), ("1960-04-02", "dr.sato")]  # the first row is kept
-    db.close()
     changes = store.identity_history(visit.id)
     assert [(c["group"], c["author"]) for c in changes] == [
         ("patient", "reception"),
@@ -169,13 +170,13 @@ def test_visits_of_a_day_by_encounter_date_else_local_creation_day(store, tokyo)
     assert day("2026-12-07") - {undated.id} == {dated.id}  # moved's latest encounter is on the 8th
     assert day("2026-12-08") - {undated.id} == {moved.id}
     assert undated.id in day(today) and undated.id not in day("2026-12-01")
-    db = sqlite3.connect(store.path)  # a visit created at 23:30 UTC on the 6th is on the 7th in Tokyo
-    db.execute("INSERT INTO visits (id, created_at, created_by) VALUES ('late', '2026-12-06T23:30:00.000+00:00', 'dr')")
-    db.execute(
-        "INSERT INTO visits (id, created_at, created_by) VALUES ('early', '2026-12-06T14:59:00.000+00:00', 'dr')"
+    # a visit created at 23:30 UTC on the 6th is on the 7th in Tokyo
+    execute(
+        store, "INSERT INTO visits (id, created_at, created_by) VALUES ('late', '2026-12-06T23:30:00.000+00:00', 'dr')"
     )
-    db.commit()
-    db.close()
+    execute(
+        store, "INSERT INTO visits (id, created_at, created_by) VALUES ('early', '2026-12-06T14:59:00.000+00:00', 'dr')"
+    )
     assert "late" in day("2026-12-07") and "early" not in day("2026-12-07") and "early" in day("2026-12-06")
     with pytest.raises(FieldError) as e:
         store.visits(date="12/07")
@@ -203,7 +204,7 @@ def test_a_step_2_database_migrates_with_every_row_kept(tmp_path):
     db.close()
 
     store = VisitStore(path)
-    assert store._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1  # restored after the rebuild
+    assert store._backend._db.execute("PRAGMA foreign_keys").fetchone()[0] == 1  # restored after the rebuild
     versions = store.chart_versions("v1")
     assert [(v.version, v.source, v.status, v.signed_by) for v in versions] == [
         (1, "model", "draft", None),
@@ -221,7 +222,9 @@ def test_a_step_2_database_migrates_with_every_row_kept(tmp_path):
     db.close()
 
 
-def test_a_patient_given_as_fields_is_masked_in_later_log_lines(store):
+def test_a_patient_given_as_fields_is_masked_in_later_log_lines(tmp_path):
+    # once, not per backend: the log's memory of names is the process's, so a second run would find it filled
+    store = VisitStore(tmp_path / "visits.sqlite3")
     stream = io.StringIO()
     logger = logging.getLogger("kogata.test_store_identity")
     logger.propagate = False
@@ -236,3 +239,32 @@ def test_a_patient_given_as_fields_is_masked_in_later_log_lines(store):
     assert "鳥海" in before and "Q-998877" in before  # so the test can fail: masking comes from the visit
     assert "鳥海" not in after and "一郎" not in after and "Q-998877" not in after
     assert "［氏名］" in after and "［ID］" in after
+
+
+def test_a_step_2_postgresql_database_migrates_with_every_row_kept(pg_url):
+    """PostgreSQL's step 3 alters chart_versions in place: the stored rows read as drafts, their columns unchanged,
+    and the append-only guard still holds."""
+    store = open_store(pg_url)
+    store.migrate(to=2)
+    execute(
+        store, "INSERT INTO visits (id, created_at, created_by) VALUES ('v1', '2026-12-01T00:00:00.000+00:00', 'dr')"
+    )
+    for version, source in ((1, "model"), (2, "edit")):
+        execute(
+            store,
+            "INSERT INTO chart_versions (visit_id, version, chart, source, author, created_at) "
+            "VALUES ('v1', ?, ?, ?, 'dr', '2026-12-01T00:00:00.000+00:00')",
+            (version, '{"soap": {}}', source),
+        )
+    before = execute(store, "SELECT * FROM chart_versions ORDER BY version")
+    assert store.migrate() == migrations.LATEST
+    assert [(v.version, v.source, v.status) for v in store.chart_versions("v1")] == [
+        (1, "model", "draft"),
+        (2, "edit", "draft"),
+    ]
+    assert store.sign_chart("v1", practitioner=SIGNER, base_version=2).status == "signed"
+    after = execute(store, "SELECT * FROM chart_versions ORDER BY version")
+    assert [row[:9] for row in after[:2]] == before
+    with raw(store) as db, pytest.raises(refused(), match="append-only"):
+        db.execute("UPDATE chart_versions SET status = 'draft'")
+    store.close()

@@ -97,7 +97,17 @@ def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
     help="Requests that may wait while one runs; beyond that: HTTP 503 with Retry-After.",
 )
 @click.option(
-    "--db", default=None, type=click.Path(dir_okay=False), help="Visit database (default: $KOGATA_HOME/visits.sqlite3)."
+    "--store",
+    "--db",
+    "store",
+    envvar="KOGATA_STORE",
+    default=None,
+    metavar="PATH|URL",
+    help="Visit store: a SQLite file (default: $KOGATA_HOME/visits.sqlite3) or postgresql://user@host/db, which "
+    "several replicas may share (or set KOGATA_STORE).",
+)
+@click.option(
+    "--rules-only", is_flag=True, help="Load no model: charts hold the lines the rules read from the words (instant)."
 )
 @options.speech_adapter_option("Speech decoder adapter: medical (bundled), none, or a .npz from `kogata tune-speech`.")
 @options.backend_option
@@ -142,7 +152,8 @@ def serve(
     adapters: tuple[str, ...],
     registered_adapters: bool,
     waiting: int,
-    db: str | None,
+    store: str | None,
+    rules_only: bool,
     speech_adapter: str,
     threads: int | None,
     n_ctx: int,
@@ -163,11 +174,13 @@ def serve(
     from kogata.serve.app import create_app
     from kogata.serve.services import ServerConfig, Services
     from kogata.speech.adapter import resolve as resolve_speech_adapter
-    from kogata.store import default_path
+    from kogata.store import default_path, describe, is_store_url
 
     check_binding(host, api_key)  # before anything loads
     cert, key = tls_files(tls_cert, tls_key, tls_self_signed)
     url, backend_models = options.backend()
+    if url and rules_only:
+        raise InputError("--rules-only loads no model, so there is nothing to send to --backend: give one or the other")
     if url:
         names, mapped = _backend_names(url, backend_models, models, adapters)
     else:
@@ -179,12 +192,13 @@ def serve(
         adapters=parse_adapters(adapters),
         registered_adapters=registered_adapters,
         waiting=waiting,
-        db=Path(db) if db else default_path(),
+        db=store if store and is_store_url(store) else Path(store) if store else default_path(),
         n_ctx=n_ctx,
         threads=threads,
         speech_adapter=speech_adapter,
         backend=url,
         backend_models=mapped,
+        rules_only=rules_only,
     )
     install_masking(getattr(logging, log_level.upper()))
     urls = page_urls(host, port, https=cert is not None)
@@ -196,8 +210,8 @@ def serve(
     app = create_app(  # adapters are checked against their base here
         Services(config), api_key=api_key, host=host, hosts=hosts, origins=allowed_origins
     )
-    where = f"on {url}" if url else "(loading in the background)"
-    click.echo(banner(urls, names, where, config.db, api_key is not None, cert), err=True)
+    where = f"on {url}" if url else "(rules only: no model)" if rules_only else "(loading in the background)"
+    click.echo(banner(urls, names, where, describe(config.db), api_key is not None, cert), err=True)
     uvicorn.run(
         app,
         host=host,
@@ -243,7 +257,7 @@ def page_urls(host: str, port: int, *, https: bool) -> list[str]:
     return [f"{scheme}://{f'[{n}]' if ':' in n else n}:{port}/" for n in dict.fromkeys(names)]
 
 
-def banner(urls: list[str], models: tuple[str, ...], where: str, db: Path, key: bool, cert: Path | None) -> str:
+def banner(urls: list[str], models: tuple[str, ...], where: str, db: str, key: bool, cert: Path | None) -> str:
     """What the server says when it starts: where the page is, the API base, and whether a key is needed."""
     lines = [f"kogata serve: models {', '.join(models)} {where}  visits {db}"]
     lines += [f"  page (ページ)   {u}" for u in urls]

@@ -14,7 +14,10 @@ from kogata.transcript import Transcript
 
 
 def draft(svc: Services, target: Target, transcript: Transcript) -> Chart:
-    """The chart for `transcript` from the target's model and adapter (call from a queue job)."""
+    """The chart for `transcript` from the target's model and adapter (call from a queue job); the rules' lines only
+    on a server started with --rules-only."""
+    if svc.config.rules_only:
+        return karte(transcript, rules_only=True)
     return karte(transcript, model=svc.model(target.base), adapter=target.adapter)
 
 

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from kogata.errors import GenerationError, InputError, KogataError, ModelError, SchemaError
 from kogata.serve.queue import Cancelled, Job, QueueFull
 from kogata.serve.services import ModelNotFound, ServerConfig, Services
-from kogata.store import ConflictError, NotFoundError, VisitStore
+from kogata.store import ConflictError, NotFoundError, StoreUnavailable, VisitStore
 
 log = logging.getLogger("kogata.serve")
 
@@ -58,6 +58,8 @@ def api_error(exc: BaseException) -> ApiError:
     if isinstance(exc, (ModelNotFound, NotFoundError)):
         code = "model_not_found" if isinstance(exc, ModelNotFound) else "not_found"
         return ApiError(404, str(exc), code=code, param="model" if isinstance(exc, ModelNotFound) else None)
+    if isinstance(exc, StoreUnavailable):  # PostgreSQL restarting or failing over: a retry may well succeed
+        return ApiError(503, str(exc), type="server_error", code="store_unavailable", headers={"Retry-After": "2"})
     if isinstance(exc, ConflictError):
         return ApiError(409, str(exc), code="version_conflict", headers={"x-should-retry": "false"})
     if isinstance(exc, SchemaError):
@@ -84,7 +86,7 @@ def api_error(exc: BaseException) -> ApiError:
 
 def error_response(exc: BaseException) -> JSONResponse:
     err = api_error(exc)
-    if err.status >= 500 and not isinstance(exc, (QueueFull, ModelError, GenerationError)):
+    if err.status >= 500 and not isinstance(exc, (QueueFull, ModelError, GenerationError, StoreUnavailable)):
         log.error("request failed", exc_info=exc)  # masked by kogata.privacy's log filter
     return JSONResponse(
         error_body(str(err), err.type, err.code, err.param), status_code=err.status, headers=err.headers

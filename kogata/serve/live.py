@@ -11,7 +11,8 @@ Client → server
     {"type": "transcript", "text": "医師：…\\n患者：…"}          a pasted transcript (lines or JSON), appended
     {"type": "end"}                                          the visit is over: finish the audio, draft the chart
 Server → client
-    {"type": "ready", "visit_id", "utterances": n}           audio and text are accepted from now on
+    {"type": "ready", "visit_id", "utterances": n, "last": {seq, speaker, text, …}|null}
+                                                             audio and text are accepted from now on
     {"type": "partial", "text": "…"}                         the words of the utterance still being spoken (a
                                                              preview, about once a second; the next utterance or
                                                              partial replaces it; never stored)
@@ -21,10 +22,15 @@ Server → client
     {"type": "error", "message": "…"}                        bad input; the connection stays open unless it cannot
 
 Each utterance is written to the visit store the moment the recogniser makes it final, so a server that dies
-mid-visit has lost only the speech still being spoken. While the visit goes on, the model drafts finished
-windows of the transcript and keeps the rest's prompt in its cache (kogata.tasks.karte.incremental), whenever
-the model queue is free; that work is optional and never holds up an utterance. Speech recognition runs in its
-own thread per connection, outside the model queue, so utterances keep coming while the model drafts.
+mid-visit has lost only the speech still being spoken.
+Resuming: a visit is its id, and everything about it is in the store, so a page whose connection drops (its
+replica restarted, or died) connects again to the same /v1/visits/{id}/live through any replica on the same store.
+`ready` then says how many utterances are stored and which was last: the page resends only what it sent after
+that one (an utterance it saw acknowledged is always there), and the chart at `end` is drafted from them all.
+While the visit goes on, the model drafts finished windows of the transcript and keeps the rest's prompt in its
+cache (kogata.tasks.karte.incremental), whenever the model queue is free; that work is optional and never holds
+up an utterance. Speech recognition runs in its own thread per connection, outside the model queue, so utterances
+keep coming while the model drafts.
 """
 
 from __future__ import annotations
@@ -181,6 +187,8 @@ class LiveVisit:
         """The incremental chart, once the model is loaded, seeded with what the visit already holds."""
         from kogata.tasks.karte.incremental import IncrementalChart
 
+        if self.svc.config.rules_only:  # nothing to draft in the background: the rules read it all at the end
+            return
         model = await run_in_threadpool(self.svc.model, self.target.base)
         chart = IncrementalChart(model, adapter=self.target.adapter)
         for u in await run_in_threadpool(self.svc.store.utterances, self.visit_id):
@@ -213,10 +221,12 @@ class LiveVisit:
         await self.send("chart", version=version.to_dict(), seconds=round(time.perf_counter() - ended, 2))
 
     async def run(self) -> None:
+        stored = await run_in_threadpool(self.svc.store.utterances, self.visit_id)
         await self.send(
             "ready",
             visit_id=self.visit_id,
-            utterances=len(await run_in_threadpool(self.svc.store.utterances, self.visit_id)),
+            utterances=len(stored),
+            last=stored[-1].to_dict() if stored else None,
         )
         starter = asyncio.ensure_future(self.start_chart())
         while True:

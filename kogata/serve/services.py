@@ -22,12 +22,13 @@ from kogata.adapters import list_adapters, resolve
 from kogata.engine import Model, RemoteModel, connect, get_spec, load
 from kogata.errors import InputError, ModelError
 from kogata.serve.queue import ModelQueue
-from kogata.store import VisitStore
+from kogata.store import VisitStore, open_store
 
 log = logging.getLogger("kogata.serve")
 
 ADAPTER_SEPARATOR = ":"  # "base:adapter" picks a LoRA adapter per request
 LOAD_TIMEOUT_S = 600
+RULES = "rules"  # the target of every request on a --rules-only server
 BACKEND_PROBE_S = 5.0  # /health asks a generation backend at most this often
 
 
@@ -39,12 +40,13 @@ class ServerConfig:
     adapters: dict[str, str] = field(default_factory=dict)  # LoRA name → GGUF path or registered name (first model)
     registered_adapters: bool = True  # also load every adapter `kogata tune` registered for a served model
     waiting: int = 4
-    db: Path | None = None
+    db: str | Path | None = None  # the visit store: a SQLite file, or a postgresql:// URL (kogata.store.open_store)
     n_ctx: int = 4096
     threads: int | None = None
     speech_adapter: str = "medical"  # kogata.speech.adapter: medical, none, or a .npz path
     backend: str | None = None  # URL of an OpenAI-compatible server that generates for every served model
     backend_models: dict[str, str] = field(default_factory=dict)  # with backend: adapter → backend model name
+    rules_only: bool = False  # no model at all: charts hold the lines the rules read (kogata karte --rules-only)
 
 
 class ModelNotFound(InputError):
@@ -74,7 +76,7 @@ class Services:
             raise InputError("give at least one model to serve")
         self.adapters = {name: _adapters_for(name, config, first=i == 0) for i, name in enumerate(self.names)}
         self.queue = ModelQueue(config.waiting)
-        self.store = store if store is not None else VisitStore(config.db)
+        self.store = store if store is not None else open_store(config.db)
         self._models: dict[str, Model] = dict(preloaded or {})
         self._load_errors: dict[str, str] = {}
         self._loaded = threading.Event()
@@ -89,7 +91,7 @@ class Services:
 
     def start_loading(self) -> None:
         """Load every configured model in a background thread (a few seconds each)."""
-        if self._loaded.is_set():
+        if self._loaded.is_set() or self.config.rules_only:
             return
         threading.Thread(target=self._load_all, name="kogata-model-load", daemon=True).start()
 
@@ -113,6 +115,8 @@ class Services:
 
     def model(self, name: str) -> Model:
         """The loaded model (waits while it loads; call from a queue job, never the event loop)."""
+        if self.config.rules_only:
+            raise ModelError("this server charts by rules only (kogata serve --rules-only): no model is loaded")
         if not self._loaded.wait(LOAD_TIMEOUT_S):
             raise ModelError(f"model {name} is still loading after {LOAD_TIMEOUT_S} s")
         if name in self._load_errors:
@@ -134,6 +138,8 @@ class Services:
 
     def resolve(self, requested: str | None) -> Target:
         """The model and adapter a request's `model` field names (a name or alias, optionally `:adapter`)."""
+        if self.config.rules_only:  # every chart is the rules'; a chat request then fails in model()
+            return Target(RULES, None)
         text = (requested or "").strip()
         base_name, _, adapter = text.partition(ADAPTER_SEPARATOR)
         base: str | None = self.names[0]
@@ -166,6 +172,8 @@ class Services:
     def state(self) -> dict[str, Any]:
         """The server's health: each model ready, loading or in error (a backend is asked whether it answers);
         status "ok" only when every model is ready. Blocks up to a backend probe's timeout: call off the loop."""
+        if self.config.rules_only:
+            return {"status": "ok", "models": {n: "rules only" for n in self.names}, "queue": self.queue.state()}
         models = {}
         for n in self.names:
             if n in self._load_errors:

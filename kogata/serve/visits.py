@@ -26,7 +26,7 @@ from kogata.serve.queue import Job
 from kogata.store import Patient, visit_transcript
 from kogata.store.identity import MAX_CONSENT_BY_CHARS, MAX_DEPARTMENT_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS
 from kogata.store.visits import MAX_BATCH, MAX_SECONDS, MAX_SPEAKER_CHARS, MAX_UTTERANCE_CHARS
-from kogata.tasks.karte import CHART_SCHEMA, Chart, karte
+from kogata.tasks.karte import CHART_SCHEMA, Chart
 from kogata.transcript import Transcript, from_records, parse_transcript
 
 router = APIRouter(prefix="/v1")
@@ -127,7 +127,7 @@ async def karte_route(body: KarteRequest, request: Request) -> Response:
     transcript = read_request_transcript(body.transcript)  # TranscriptError → 400 before the line
 
     def work(job: Job) -> Chart:
-        return karte(transcript, model=svc.model(target.base), adapter=target.adapter)
+        return charts.draft(svc, target, transcript)
 
     chart = await finish(submit(request, work), request)
     return render(chart, body.format, show_unsupported=body.show_unsupported)

@@ -1,7 +1,7 @@
-"""Visits kept on disk (SQLite): who they are for, transcript, chart versions (signed or not), edits and an audit
-log; nothing overwritten."""
+"""Visits kept in a database (a SQLite file, or PostgreSQL for several replicas): who they are for, transcript,
+chart versions (signed or not), edits and an audit log; nothing overwritten."""
 
-from kogata.store.errors import ConflictError, FieldError, NotFoundError
+from kogata.store.errors import ConflictError, FieldError, NotFoundError, StoreUnavailable
 from kogata.store.identity import SEXES, Consent, Encounter, Patient, Practitioner
 from kogata.store.visits import (
     ChartVersion,
@@ -10,6 +10,9 @@ from kogata.store.visits import (
     VisitStore,
     chart_diff,
     default_path,
+    describe,
+    is_store_url,
+    open_store,
     visit_transcript,
 )
 
@@ -23,10 +26,14 @@ __all__ = [
     "NotFoundError",
     "Patient",
     "Practitioner",
+    "StoreUnavailable",
     "StoredUtterance",
     "Visit",
     "VisitStore",
     "chart_diff",
     "default_path",
+    "describe",
+    "is_store_url",
+    "open_store",
     "visit_transcript",
 ]

@@ -22,3 +22,10 @@ class ConflictError(KogataError):
     already signed)."""
 
     exit_code = 2
+
+
+class StoreUnavailable(KogataError):
+    """The visit database cannot be reached now (PostgreSQL down, no free connection); retrying later may work.
+    A write that raised this may or may not have been stored: read the visit before writing it again."""
+
+    exit_code = 3

@@ -3,7 +3,8 @@
 Step N brings a database at version N-1 to version N, in one transaction with the stamp, so a crash leaves a
 database at one version or the next, never between. Step 1 is the schema kogata has always created (every
 statement `IF NOT EXISTS`): a database made before the steps were numbered opens unchanged and is stamped 1.
-A new step appends a function to `STEPS`; a step is never edited once released.
+A new step appends a function to `STEPS` and its undoing to `DOWN`; a step is never edited once released.
+Undoing runs only over tables that hold no rows: going back past stored visits is a restore from a backup.
 """
 
 from __future__ import annotations
@@ -215,27 +216,79 @@ STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1, _step_2, _st
 LATEST = len(STEPS)
 
 
+def _down_2(db: sqlite3.Connection) -> None:
+    """Back to step 1: the triggers step 2 added go; no row is touched."""
+    for table in _KEYS:
+        db.execute(f"DROP TRIGGER IF EXISTS {table}_no_replace")
+    for verb in ("update", "delete"):
+        db.execute(f"DROP TRIGGER IF EXISTS visits_no_{verb}")
+
+
+def _down_1(db: sqlite3.Connection) -> None:
+    """Back to an empty file: only when no table holds a row (a down step never loses what was stored)."""
+    refuse_if_stored(db, [*_KEYS], 1)
+    for table in reversed([*_KEYS]):  # referencing tables first
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+# DOWN[N-1] takes a database at version N back to N-1. A step whose tables hold rows is not undone: going back past
+# stored visits is a restore from a backup, never a DROP (kogata keeps what it stored).
+def _down_3(db: sqlite3.Connection) -> None:
+    """Back to step 2: identity tables go, chart_versions loses status and signature (made again as step 1 made
+    it, with its step-1 and step-2 triggers); only when none of them holds a row."""
+    refuse_if_stored(db, ["chart_versions", *(t for t in _KEYS_3 if t != "chart_versions")], 3)
+    for table in ("visit_consents", "visit_encounters", "visit_patients", "chart_versions"):
+        db.execute(f"DROP TABLE {table}")
+    (create,) = [s for s in _SCHEMA_1.split(";\n") if "EXISTS chart_versions" in s]
+    db.execute(create)
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER chart_versions_no_{verb.lower()} BEFORE {verb} ON chart_versions "
+            f"BEGIN SELECT RAISE(ABORT, 'chart_versions are append-only: {verb} is refused'); END"
+        )
+    db.execute(
+        "CREATE TRIGGER chart_versions_no_replace BEFORE INSERT ON chart_versions "
+        "WHEN EXISTS (SELECT 1 FROM chart_versions WHERE visit_id = NEW.visit_id AND version = NEW.version) "
+        "BEGIN SELECT RAISE(ABORT, 'chart_versions are append-only: a stored row cannot be replaced'); END"
+    )
+
+
+DOWN: tuple[Callable[[sqlite3.Connection], None], ...] = (_down_1, _down_2, _down_3)
+
+
+def refuse_if_stored(db: sqlite3.Connection, tables: list[str], step: int) -> None:
+    held = [t for t in tables if db.execute(f"SELECT EXISTS (SELECT 1 FROM {t})").fetchone()[0]]
+    if held:
+        raise InputError(
+            f"cannot undo schema step {step}: {', '.join(held)} hold stored rows; going back past stored visits "
+            "is a restore from a backup, not a migration"
+        )
+
+
 def version(db: sqlite3.Connection) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 
-def migrate(db: sqlite3.Connection, *, name: str = "the visit database") -> int:
-    """Apply the steps `db` lacks, each in its own transaction with its stamp; the version it ends at.
+def migrate(db: sqlite3.Connection, *, name: str = "the visit database", to: int | None = None) -> int:
+    """Apply the steps `db` lacks (or, with `to` below its version, undo steps down to `to`), one transaction a
+    step with its stamp; the version it ends at.
 
     `db` must be in autocommit mode (isolation_level=None). A database from a newer kogata is refused.
     Foreign keys are off while the steps run (a step may rebuild a table others refer to) and restored after.
     """
+    target = LATEST if to is None else to
+    if not 0 <= target <= LATEST:
+        raise InputError(f"schema version {target} does not exist (0–{LATEST})")
     foreign_keys = db.execute("PRAGMA foreign_keys").fetchone()[0]
     db.execute("PRAGMA foreign_keys=OFF")  # outside a transaction: inside one SQLite ignores it
     try:
-        _run_steps(db, name)
+        return _run_steps(db, name, target)
     finally:
         db.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
-    return version(db)
 
 
-def _run_steps(db: sqlite3.Connection, name: str) -> None:
-    for number, step in enumerate(STEPS, 1):
+def _run_steps(db: sqlite3.Connection, name: str, target: int) -> int:
+    while True:
         db.execute("BEGIN IMMEDIATE")  # re-read under the write lock: another process may have migrated
         try:
             current = version(db)
@@ -244,10 +297,15 @@ def _run_steps(db: sqlite3.Connection, name: str) -> None:
                     f"{name} is at schema version {current}, newer than this kogata knows ({LATEST}); "
                     "upgrade kogata to open it"
                 )
-            if current < number:
-                step(db)
-                db.execute(f"PRAGMA user_version = {number}")
+            if current < target:
+                STEPS[current](db)
+                db.execute(f"PRAGMA user_version = {current + 1}")
+            elif current > target:
+                DOWN[current - 1](db)
+                db.execute(f"PRAGMA user_version = {current - 1}")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        if current == target:
+            return current

@@ -1,23 +1,26 @@
-"""Visits in SQLite: the transcript as it arrives, every chart version, every edit, and who did what, when.
+"""Visits: the transcript as it arrives, every chart version, every edit, and who did what, when.
 
-    store = VisitStore(path)                      # default: $KOGATA_HOME/visits.sqlite3
+    store = open_store(path_or_url)               # default: $KOGATA_HOME/visits.sqlite3; or postgresql://…
     visit = store.create_visit(actor="dr.yamada")
     store.add_utterance(visit.id, "患者", "三日前から熱があります", actor="asr")
     store.add_chart_version(visit.id, chart.to_dict(), source="model", author="kogata", model=...)
 
 Nothing is ever overwritten: utterances and chart versions are append-only (triggers refuse UPDATE and
 DELETE), a doctor's edit is a new chart version plus a row saying who changed what, and a corrected speaker
-label is a new correction row. Every write is its own committed transaction in WAL mode with
-synchronous=FULL, so a server killed mid-visit has lost nothing it acknowledged.
+label is a new correction row. Every write is its own committed transaction (SQLite: WAL mode with
+synchronous=FULL; PostgreSQL: synchronous commit), so a server killed mid-visit has lost nothing it acknowledged.
 The audit log records actions and ids only, never patient text (logs must not hold it in clear).
+
+One store, two backends: the SQL here is written once (with `?` placeholders) and runs through
+kogata.store.sqlite (a file, one writer at a time) or kogata.store.postgres (one database that several
+`kogata serve` replicas share; each visit's writers go one at a time across processes). Each has its own
+numbered migrations (migrations.py, migrations_pg.py) with the same step numbers. Rows come back as dicts.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sqlite3
-import threading
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,7 +30,6 @@ from typing import Any
 from kogata.errors import InputError
 from kogata.home import home
 from kogata.privacy import remember
-from kogata.store import migrations
 from kogata.store.errors import ConflictError, FieldError, NotFoundError
 from kogata.store.identity import (
     Consent,
@@ -39,6 +41,7 @@ from kogata.store.identity import (
     check_patient,
     check_practitioner,
 )
+from kogata.store.sqlite import SqliteBackend
 from kogata.transcript import Transcript, from_records
 
 MAX_UTTERANCE_CHARS = 4000
@@ -112,7 +115,7 @@ _VERSION_COLUMNS = (
 )
 
 
-def _version(r: sqlite3.Row) -> ChartVersion:
+def _version(r: dict[str, Any]) -> ChartVersion:
     signer = Practitioner(r["signed_by_id"], r["signed_by_name"]) if r["signed_at"] is not None else None
     return ChartVersion(
         r["version"],
@@ -161,56 +164,74 @@ def chart_diff(old: dict, new: dict) -> dict[str, Any]:
     return diff
 
 
-class VisitStore:
-    """One SQLite file; safe to share between threads (one connection, calls serialised by a lock)."""
+def is_store_url(where: Any) -> bool:
+    """True for a PostgreSQL URL (postgresql://… or postgres://…); anything else names a SQLite file."""
+    return isinstance(where, str) and where.startswith(("postgresql://", "postgres://"))
 
-    def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path is not None else default_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
-            self._db.row_factory = sqlite3.Row
-            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            self._db.execute("PRAGMA synchronous=FULL")  # a commit is on disk before the client hears "stored"
-            self._db.execute("PRAGMA foreign_keys=ON")
-            migrations.migrate(self._db, name=f"the visit database {self.path}")
-        except sqlite3.DatabaseError as e:
-            raise InputError(f"cannot open the visit database {self.path}: {e}") from None
-        if mode.lower() != "wal":
-            raise InputError(
-                f"the visit database {self.path} cannot use WAL journaling (got {mode}); put it on a local disk"
-            )
-        self._lock = threading.Lock()
+
+def describe(where: str | Path | None) -> str:
+    """Where the visits are, fit for a log line (a URL without its password)."""
+    if is_store_url(where):
+        from kogata.store.postgres import redact
+
+        return redact(str(where))
+    return str(where if where is not None else default_path())
+
+
+def open_store(where: str | Path | None = None) -> VisitStore:
+    """The visit store at `where`: a postgresql:// URL, or a SQLite file (None: $KOGATA_HOME/visits.sqlite3).
+    Opening migrates the schema to this kogata's version."""
+    return VisitStore(where)
+
+
+class VisitStore:
+    """Visits in one SQLite file or one PostgreSQL database (open_store); safe to share between threads."""
+
+    def __init__(self, where: str | Path | None = None):
+        self.where = where if where is not None else default_path()
+        if is_store_url(self.where):
+            try:
+                from kogata.store.postgres import PostgresBackend
+            except ImportError as e:
+                raise InputError(
+                    f"a postgresql:// store needs psycopg ({e}); install with: pip install 'kogata[postgres]'"
+                ) from None
+            self._backend = PostgresBackend(str(self.where))
+            self.path = None
+        else:
+            self._backend = SqliteBackend(self.where)
+            self.path = self._backend.path
+        self.dialect = self._backend.dialect
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._backend.close()
+
+    def schema_version(self) -> int:
+        return self._backend.version()
+
+    def migrate(self, to: int | None = None) -> int:
+        """The schema moved to step `to` (None: the latest), up or down; a down step never drops stored rows."""
+        return self._backend.migrate(to)
 
     # ── writing: each call is one committed transaction ──
 
-    def _write(self, sql_params: list[tuple[str, tuple]], audit: tuple[str, str, str | None, str]) -> list[int]:
-        """Run the statements and one audit row in a single transaction; the rowids of the statements."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                rowids = [self._db.execute(sql, params).lastrowid for sql, params in sql_params]
-                actor, action, visit_id, detail = audit
-                self._db.execute(
-                    "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
-                    (now(), actor, action, visit_id, detail),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-        return rowids
+    def _write(self, sql_params: list[tuple[str, tuple]], audit: tuple[str, str, str | None, str]) -> None:
+        """Run the statements and one audit row in a single transaction."""
+        with self._backend.transaction() as tx:
+            for sql, params in sql_params:
+                tx.execute(sql, params)
+            actor, action, visit_id, detail = audit
+            tx.execute(
+                "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
+                (now(), actor, action, visit_id, detail),
+            )
 
     def create_visit(
         self, *, actor: str, title: str = "", patient: Any = None, encounter: Any = None, consent: Any = None
     ) -> Visit:
         """A new visit; `patient`, `encounter`, `consent` (dicts or the dataclasses, each optional) are checked
         first (FieldError names the bad field) and stored with it, in one transaction."""
+        _no_surrogates(title, "the title", "title")
         visit_id, at = uuid.uuid4().hex, now()
         rows = self._identity_rows(visit_id, actor, at, patient, encounter, consent)
         self._write(
@@ -230,7 +251,7 @@ class VisitStore:
     ) -> Visit:
         """Record a visit's patient, encounter or consent later: each group given is a new row (the latest wins when
         read; the rows before it are kept). A group replaces the one before it as a whole."""
-        self.visit(visit_id)
+        self._require(visit_id)
         rows = self._identity_rows(visit_id, actor, now(), patient, encounter, consent)
         if not rows:
             raise FieldError("give a patient, an encounter or a consent to record", "patient")
@@ -305,38 +326,31 @@ class VisitStore:
         return self._append(visit_id, checked, actor)
 
     def _append(self, visit_id: str, checked: list[tuple], actor: str) -> list[StoredUtterance]:
-        """Store checked utterances and one audit row each, in one BEGIN IMMEDIATE … COMMIT."""
-        self.visit(visit_id)  # NotFoundError for an unknown visit
+        """Store checked utterances and one audit row each, in one transaction."""
+        self._require(visit_id)  # NotFoundError for an unknown visit
         at = now()
         stored = []
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                seq = self._db.execute(
-                    "SELECT COALESCE(MAX(seq), 0) FROM utterances WHERE visit_id = ?", (visit_id,)
-                ).fetchone()[0]
-                if seq + len(checked) > MAX_UTTERANCES:
-                    raise FieldError(
-                        f"visit {visit_id} holds {seq:,} utterances; at most {MAX_UTTERANCES:,} per visit",
-                        "utterances",
-                    )
-                for speaker, text, start, end in checked:
-                    seq += 1
-                    self._db.execute(
-                        "INSERT INTO utterances (visit_id, seq, speaker, text, start_s, end_s, received_at, "
-                        "received_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (visit_id, seq, speaker, text, start, end, at, actor),
-                    )
-                    self._db.execute(
-                        "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
-                        (at, actor, "utterance.append", visit_id, f"seq={seq}"),
-                    )
-                    stored.append(StoredUtterance(seq, speaker, text, start, end, at))
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+        with self._backend.transaction() as tx:
+            tx.lock_visit(visit_id)  # the next seq is read and used by one writer at a time, in any process
+            (row,) = tx.execute("SELECT COALESCE(MAX(seq), 0) AS seq FROM utterances WHERE visit_id = ?", (visit_id,))
+            seq = row["seq"]
+            if seq + len(checked) > MAX_UTTERANCES:
+                raise FieldError(
+                    f"visit {visit_id} holds {seq:,} utterances; at most {MAX_UTTERANCES:,} per visit",
+                    "utterances",
+                )
+            for speaker, text, start, end in checked:
+                seq += 1
+                tx.execute(
+                    "INSERT INTO utterances (visit_id, seq, speaker, text, start_s, end_s, received_at, "
+                    "received_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (visit_id, seq, speaker, text, start, end, at, actor),
+                )
+                tx.execute(
+                    "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
+                    (at, actor, "utterance.append", visit_id, f"seq={seq}"),
+                )
+                stored.append(StoredUtterance(seq, speaker, text, start, end, at))
         return stored
 
     def correct_utterance(
@@ -389,7 +403,7 @@ class VisitStore:
             raise InputError(f"chart source must be one of {CHART_SOURCES}, not {source!r}")
         if source == "edit" and base_version is None:  # an edit without it would silently win over a newer one
             raise InputError("an edit must name the chart version it was made on (base_version)")
-        self.visit(visit_id)
+        self._require(visit_id)
         return self._add_version(
             visit_id,
             source=source,
@@ -407,9 +421,9 @@ class VisitStore:
         signer = check_practitioner(practitioner)
         if isinstance(base_version, bool) or not isinstance(base_version, int):
             raise FieldError("a signature must name the chart version it signs (base_version)", "base_version")
-        self.visit(visit_id)
+        self._require(visit_id)
 
-        def same_chart(latest: sqlite3.Row | None) -> tuple:
+        def same_chart(latest: dict[str, Any] | None) -> tuple:
             if latest is None:
                 raise ConflictError(f"visit {visit_id} has no chart yet; draft one before signing")
             if latest["status"] == "signed" and latest["version"] == base_version:
@@ -432,66 +446,59 @@ class VisitStore:
     ) -> ChartVersion:
         """Append a version in one transaction: `new(latest row or None)` gives (chart, model, seconds,
         utterances) — the chart as a dict, or the stored JSON text to copy as it is."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                rows = self._db.execute(
-                    f"SELECT {_VERSION_COLUMNS} FROM chart_versions WHERE visit_id = ? ORDER BY version DESC LIMIT 1",
-                    (visit_id,),
-                ).fetchall()
-                latest = rows[0] if rows else None
-                number = latest["version"] if latest else 0
-                if base_version is not None and base_version != number:
-                    raise ConflictError(
-                        f"the {'signature' if source == 'sign' else 'edit'} was made on version {base_version} but "
-                        f"version {number} is the latest; reload the chart and {source} that"
-                    )
-                chart, model, seconds, utterances = new(latest)
-                text = chart if isinstance(chart, str) else json.dumps(chart, ensure_ascii=False)
-                if source == "sign":
-                    status = "signed"
-                elif latest is not None and latest["status"] in ("signed", "amended"):
-                    status = "amended"  # changed after a signature: stays amended until signed again
-                else:
-                    status = "draft"
-                version, at = number + 1, now()
-                self._db.execute(
-                    "INSERT INTO chart_versions (visit_id, version, chart, source, author, model, seconds, "
-                    "utterances, created_at, status, signed_by_id, signed_by_name, signed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        visit_id,
-                        version,
-                        text,
-                        source,
-                        author,
-                        model,
-                        seconds,
-                        utterances,
-                        at,
-                        status,
-                        signer.id if signer else None,
-                        signer.name if signer else None,
-                        at if signer else None,
-                    ),
+        with self._backend.transaction() as tx:
+            tx.lock_visit(visit_id)  # the latest version is read and built on by one writer at a time, in any process
+            rows = tx.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM chart_versions WHERE visit_id = ? ORDER BY version DESC LIMIT 1",
+                (visit_id,),
+            )
+            latest = rows[0] if rows else None
+            number = latest["version"] if latest else 0
+            if base_version is not None and base_version != number:
+                raise ConflictError(
+                    f"the {'signature' if source == 'sign' else 'edit'} was made on version {base_version} but "
+                    f"version {number} is the latest; reload the chart and {source} that"
                 )
-                if source == "edit":
-                    what = chart_diff(json.loads(latest["chart"]) if latest else {}, chart)
-                    self._db.execute(
-                        "INSERT INTO edits (visit_id, version, base_version, author, at, what) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        (visit_id, version, number, author, at, json.dumps(what, ensure_ascii=False)),
-                    )
-                action = {"model": "chart.generate", "edit": "chart.edit", "sign": "chart.sign"}[source]
-                self._db.execute(
-                    "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
-                    (at, author, action, visit_id, f"version={version} status={status}"),
+            chart, model, seconds, utterances = new(latest)
+            text = chart if isinstance(chart, str) else json.dumps(chart, ensure_ascii=False)
+            if source == "sign":
+                status = "signed"
+            elif latest is not None and latest["status"] in ("signed", "amended"):
+                status = "amended"  # changed after a signature: stays amended until signed again
+            else:
+                status = "draft"
+            version, at = number + 1, now()
+            tx.execute(
+                "INSERT INTO chart_versions (visit_id, version, chart, source, author, model, seconds, "
+                "utterances, created_at, status, signed_by_id, signed_by_name, signed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    visit_id,
+                    version,
+                    text,
+                    source,
+                    author,
+                    model,
+                    seconds,
+                    utterances,
+                    at,
+                    status,
+                    signer.id if signer else None,
+                    signer.name if signer else None,
+                    at if signer else None,
+                ),
+            )
+            if source == "edit":
+                what = chart_diff(json.loads(latest["chart"]) if latest else {}, chart)
+                tx.execute(
+                    "INSERT INTO edits (visit_id, version, base_version, author, at, what) VALUES (?, ?, ?, ?, ?, ?)",
+                    (visit_id, version, number, author, at, json.dumps(what, ensure_ascii=False)),
                 )
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+            action = {"model": "chart.generate", "edit": "chart.edit", "sign": "chart.sign"}[source]
+            tx.execute(
+                "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
+                (at, author, action, visit_id, f"version={version} status={status}"),
+            )
         return ChartVersion(
             version,
             json.loads(text),
@@ -512,9 +519,8 @@ class VisitStore:
 
     # ── reading ──
 
-    def _rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+    def _rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        return self._backend.rows(sql, params)
 
     def visit(self, visit_id: str) -> Visit:
         rows = self._rows("SELECT id, created_at, created_by, title FROM visits WHERE id = ?", (visit_id,))
@@ -522,11 +528,16 @@ class VisitStore:
             raise NotFoundError(f"no visit {visit_id!r}")
         return self._visit(rows[0])
 
-    def _latest(self, table: str, columns: str, visit_id: str) -> sqlite3.Row | None:
+    def _require(self, visit_id: str) -> None:
+        """NotFoundError unless the visit exists: one indexed read, where the whole visit (five) is not needed."""
+        if not self._rows("SELECT 1 AS found FROM visits WHERE id = ?", (visit_id,)):
+            raise NotFoundError(f"no visit {visit_id!r}")
+
+    def _latest(self, table: str, columns: str, visit_id: str) -> dict[str, Any] | None:
         rows = self._rows(f"SELECT {columns} FROM {table} WHERE visit_id = ? ORDER BY id DESC LIMIT 1", (visit_id,))
         return rows[0] if rows else None
 
-    def _visit(self, row: sqlite3.Row) -> Visit:
+    def _visit(self, row: dict[str, Any]) -> Visit:
         """A visits row with the latest identity rows and the latest chart version's status."""
         visit_id = row["id"]
         p = self._latest("visit_patients", "patient_id, name, birth_date, sex", visit_id)
@@ -571,7 +582,7 @@ class VisitStore:
 
     def identity_history(self, visit_id: str) -> list[dict[str, Any]]:
         """Every identity row of the visit, oldest first: {group, author, at, and the group's fields}."""
-        self.visit(visit_id)
+        self._require(visit_id)
         changes = []
         for group, table, columns, make in (
             ("patient", "visit_patients", "patient_id, name, birth_date, sex", lambda r: Patient(*r)),
@@ -581,7 +592,7 @@ class VisitStore:
             for r in self._rows(
                 f"SELECT {columns}, author, at FROM {table} WHERE visit_id = ? ORDER BY id", (visit_id,)
             ):
-                values = tuple(r)
+                values = tuple(r.values())
                 changes.append(
                     {"group": group, "author": values[-2], "at": values[-1], group: asdict(make(values[:-2]))}
                 )
@@ -589,7 +600,7 @@ class VisitStore:
 
     def utterances(self, visit_id: str) -> list[StoredUtterance]:
         """The transcript in order, each utterance with its latest correction applied."""
-        self.visit(visit_id)
+        self._require(visit_id)
         rows = self._rows(
             "SELECT seq, speaker, text, start_s, end_s, received_at FROM utterances WHERE visit_id = ? ORDER BY seq",
             (visit_id,),
@@ -614,7 +625,7 @@ class VisitStore:
         ]
 
     def chart_versions(self, visit_id: str) -> list[ChartVersion]:
-        self.visit(visit_id)
+        self._require(visit_id)
         rows = self._rows(
             f"SELECT {_VERSION_COLUMNS} FROM chart_versions WHERE visit_id = ? ORDER BY version", (visit_id,)
         )
@@ -678,6 +689,8 @@ def _local_day(day: str) -> tuple[str, str]:
 
 
 def _no_surrogates(value: str, what: str, param: str) -> None:
+    if "\x00" in value:  # PostgreSQL's text cannot hold it, and no speech or typing makes one: refused on both
+        raise FieldError(f"{what} holds a NUL character at {value.index(chr(0))} (not text)", param)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as e:
