@@ -9,8 +9,8 @@ Whisper base with the bundled medical speech adapter or without it, each with th
 is character-weighted over each source and overall (kogata.speech.metrics: NFKC, punctuation and spaces removed,
 numbers folded, as the folder's own norm_ja does). A file that yields no speech counts as all deletions.
 
-It also checks the promise "no text on silence or noise": ten seconds of digital silence, of room noise (brown noise
-with a 50 Hz fan hum) and of a keyboard's clicks must each give no utterance.
+It also checks the promise "no text on silence or noise": ten seconds of digital silence, and of a fan, a corridor
+and a keyboard at −30 dBFS (kogata.speech.synth.room_noise), must each give no utterance.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from bench.plots import plot_file  # noqa: E402
 from kogata.speech import Glossary, load_asr, transcribe  # noqa: E402
 from kogata.speech.audio import SAMPLE_RATE, AudioError  # noqa: E402
 from kogata.speech.metrics import errors  # noqa: E402
+from kogata.speech.synth import NOISES, room_noise  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "real-speech"
@@ -54,21 +55,11 @@ def source_of(file_name: str) -> str:
     return file_name.split("_", 1)[0]
 
 
-def noises(seconds: float = 10.0, seed: int = 0) -> dict[str, np.ndarray]:
-    """Ten seconds each of silence, room noise (brown noise + 50 Hz hum) and keyboard clicks, at speech-like levels."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * SAMPLE_RATE)
-    t = np.arange(n) / SAMPLE_RATE
-    brown = np.cumsum(rng.normal(size=n))
-    brown = (brown - np.convolve(brown, np.ones(4001) / 4001, mode="same")) / 60  # drift removed
-    room = 0.05 * brown / (np.abs(brown).max() + 1e-9) + 0.01 * np.sin(2 * np.pi * 50 * t)
-    clicks = np.zeros(n)
-    for at in rng.integers(0, n - 400, size=int(seconds * 6)):  # about six keystrokes a second
-        clicks[at : at + 400] += 0.2 * rng.normal(size=400) * np.exp(-np.arange(400) / 60)
-    return {
-        "silence": np.zeros(n, np.float32),
-        "room noise": room.astype(np.float32),
-        "keyboard": clicks.astype(np.float32),
+def noises(seconds: float = 10.0) -> dict[str, np.ndarray]:
+    """Ten seconds of digital silence, and of a fan, a corridor and a keyboard at −30 dBFS (a loud room;
+    kogata.speech.synth.room_noise)."""
+    return {"silence": np.zeros(int(seconds * SAMPLE_RATE), np.float32)} | {
+        kind: room_noise(kind, seconds, level_db=-30, seed=3) for kind in NOISES
     }
 
 

@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 MAX_PIECE_SECONDS = 28.0  # Whisper's window is 30 s; the segmenter cuts longer turns at a pause below this
 _CONTEXT = 448  # Whisper's decoder context, prompt included
 _TOKENS_PER_SECOND = 12  # Japanese speech needs about 6; past twice that the decoder is looping
+# An utterance shorter than this many seconds is encoded in Whisper's whole 30 s window. Off: it keeps more lone
+# 「いいえ」 (cut to a second or two Whisper writes いいよ), 36 of 48 short answers against 20, but the 30 s encode
+# costs about 30 times the short one (2.2 s under load on 2 cores), past the 1.5 s latency goal (bench/vad.py).
+FULL_WINDOW_BELOW = 0.0
 NO_SPEECH_PROB = 0.6  # Whisper's own rule: a likely non-speech piece decoded with low confidence is dropped
 LOW_LOGPROB = -1.0
 
@@ -67,6 +71,7 @@ class ASR:
     threads: int
     beam_size: int = 5
     suppress: tuple[int, ...] = field(default=())
+    full_window_below: float = FULL_WINDOW_BELOW  # seconds
 
 
 def load_asr(*, threads: int | None = None, beam_size: int = 5, adapter: str | Path | None = "medical") -> ASR:
@@ -112,10 +117,11 @@ def prompt_tokens(asr: ASR, prompt: str) -> list[int]:
 
 
 def encode(asr: ASR, samples: np.ndarray):
-    """The encoder's output (a CTranslate2 StorageView) for one utterance plus a second: all the decoder reads."""
+    """The encoder's output (a CTranslate2 StorageView) for one utterance plus a second (the whole 30 s window for a
+    short utterance): all the decoder reads."""
     seconds = len(samples) / SAMPLE_RATE
     padded = np.pad(samples, (0, max(0, 30 * SAMPLE_RATE - len(samples))))[: 30 * SAMPLE_RATE]
-    frames = min(3000, 100 * math.ceil(seconds + 1.0))  # 100 mel frames a second
+    frames = 3000 if seconds < asr.full_window_below else min(3000, 100 * math.ceil(seconds + 1.0))
     return asr.model.encode(asr.model.feature_extractor(padded)[:, :frames])
 
 

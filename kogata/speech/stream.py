@@ -3,7 +3,8 @@
 Voice activity comes from Silero VAD (the ONNX model inside faster-whisper), run on 32 ms windows with its state
 carried across calls, so the speech probabilities do not depend on how the audio was chunked. A small state
 machine turns them into utterances:
-- speech starts at a window with probability ≥ 0.5 and continues while it stays ≥ 0.35;
+- speech starts at a window with probability ≥ 0.5 and continues while it stays ≥ 0.35; 0.1 s of voice is an
+  utterance (a lone 「はい」 is about 0.2 s), shorter is a click (VadSettings; bench/vad.py);
 - a silence of `turn_gap` seconds (0.8) ends the utterance, which is then decoded and returned;
 - a turn longer than 28 s is cut at its latest pause (or, without one, where it is) and goes on as the same speaker;
 - with `eager`, the utterance is decoded already after 0.5 s of silence, so that when the silence reaches
@@ -18,6 +19,8 @@ at once; the monitor page lets the user correct the label.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from kogata.speech.audio import MAX_SECONDS, SAMPLE_RATE, AudioError, check_samples
@@ -27,13 +30,22 @@ from kogata.speech.speakers import next_speaker
 from kogata.transcript.parse import Utterance
 
 WINDOW = 512  # samples per VAD window (32 ms)
-SPEECH_PROB, SILENCE_PROB = 0.5, 0.35
 TURN_GAP = 0.8  # seconds of silence that end an utterance (synthetic turns: pauses inside ≤ 0.7 s, between ≥ 0.9 s)
 EAGER_GAP = 0.5  # an earlier decode is mostly wasted: sentences inside a turn pause 0.35–0.7 s
-PAD = 0.2  # seconds of audio kept either side of the speech, as Whisper hears word edges better with them
-MIN_VOICED = 0.25  # shorter bursts are clicks and coughs
 MIN_CUT_PAUSE = 0.15
 NO_SPEAKER = "話者"
+
+
+@dataclass(frozen=True)
+class VadSettings:
+    """How speech probabilities become utterances (bench/vad.py measures the choices)."""
+
+    speech_prob: float = 0.5  # a window this likely starts speech
+    silence_prob: float = 0.35  # speech goes on while windows stay this likely
+    # Seconds of voice an utterance needs. 0.25 dropped a lone 「はい」 (about 0.2 s of clear voice); Silero already
+    # ignores clicks, fans and corridors (bench/vad.py), and Whisper's no-speech check drops the rest.
+    min_voiced: float = 0.1
+    pad: float = 0.2  # seconds of audio kept either side of the speech, as Whisper hears word edges better with them
 
 
 def _seconds_to_windows(seconds: float) -> int:
@@ -88,6 +100,7 @@ class StreamingTranscriber:
         eager: bool = True,
         turn_gap: float = TURN_GAP,
         max_seconds: float = MAX_SECONDS,
+        vad: VadSettings = VadSettings(),
     ) -> None:
         self.asr = asr
         self.glossary = default() if glossary is None else glossary
@@ -99,7 +112,8 @@ class StreamingTranscriber:
         self._prompt = prompt_tokens(asr, self.glossary.prompt())
         self._gap_w = _seconds_to_windows(turn_gap)
         self._eager_w = min(_seconds_to_windows(EAGER_GAP), self._gap_w)
-        self._pad = int(PAD * SAMPLE_RATE)
+        self.vad_settings = vad
+        self._pad = int(vad.pad * SAMPLE_RATE)
         self._resampler = None
         self._vad = _Vad()
         self._buffer = np.zeros(0, np.float32)
@@ -137,9 +151,13 @@ class StreamingTranscriber:
 
     def partial(self) -> str | None:
         """The words of the utterance still being spoken, decoded from its audio so far (glossary-corrected), or
-        None outside speech or with under MIN_VOICED of voice. A preview only: the final text may differ, and
+        None outside speech or with under `min_voiced` of voice. A preview only: the final text may differ, and
         the stream's state (utterances, speakers, the eager decode) is not touched."""
-        if self._closed or self._turn_start is None or self._voiced * WINDOW / SAMPLE_RATE < MIN_VOICED:
+        if (
+            self._closed
+            or self._turn_start is None
+            or self._voiced * WINDOW / SAMPLE_RATE < self.vad_settings.min_voiced
+        ):
             return None
         a, b = self._span(self._turn_start, self._window, False)
         if b - a < WINDOW:
@@ -168,7 +186,7 @@ class StreamingTranscriber:
         for p in probs:
             w = self._window
             self._window += 1
-            speech = p >= SPEECH_PROB or (self._in_speech and p >= SILENCE_PROB)
+            speech = p >= self.vad_settings.speech_prob or (self._in_speech and p >= self.vad_settings.silence_prob)
             self._in_speech = bool(speech)
             if self._turn_start is None:
                 if speech:
@@ -210,7 +228,7 @@ class StreamingTranscriber:
         voiced = self._voiced * WINDOW / SAMPLE_RATE
         a, b = self._span(start_w, end_w, padded)
         self._last_end = b
-        if voiced < MIN_VOICED or b - a < WINDOW:
+        if voiced < self.vad_settings.min_voiced or b - a < WINDOW:
             return []
         decoded = self._early.pop((a, b), None) or decode(
             self.asr, self._buffer[a - self._base : b - self._base], self._prompt

@@ -105,3 +105,65 @@ def synthesize(
     samples = np.concatenate(pieces)
     samples *= 0.5 / max(float(np.max(np.abs(samples))), 1e-9)  # −6 dBFS peak, as a recorder's AGC would leave it
     return SyntheticVisit(samples, Transcript(timed, source=script.source))
+
+
+# ── room noise ────────────────────────────────────────────────────────────────────────────────────────────────
+
+NOISES = ("fan", "corridor", "keyboard")
+
+
+def _coloured(rng: np.random.Generator, n: int, exponent: float) -> np.ndarray:
+    """Noise whose power falls as 1/f**exponent (1: pink, 2: brown), unit RMS, no DC."""
+    spectrum = np.fft.rfft(rng.normal(size=n))
+    f = np.fft.rfftfreq(n, 1 / SAMPLE_RATE)
+    spectrum[1:] /= f[1:] ** (exponent / 2)
+    spectrum[f < 20] = 0  # below what a microphone passes
+    out = np.fft.irfft(spectrum, n)
+    return out / (np.sqrt(np.mean(out**2)) + 1e-12)
+
+
+def _bursts(
+    rng: np.random.Generator, n: int, per_second: float, length: float, decay: float, tone: float
+) -> np.ndarray:
+    """Decaying bursts at random times (keystrokes, footsteps), unit peak: noise, or a low thump when `tone` > 0."""
+    out = np.zeros(n)
+    m = int(length * SAMPLE_RATE)
+    t = np.arange(m) / SAMPLE_RATE
+    for at in rng.integers(0, n - m, size=max(1, int(n / SAMPLE_RATE * per_second))):
+        body = np.sin(2 * np.pi * tone * t) if tone else rng.normal(size=m)
+        out[at : at + m] += body * np.exp(-t / decay) * rng.uniform(0.5, 1.0)
+    return out / (np.abs(out).max() + 1e-12)
+
+
+def room_noise(kind: str, seconds: float = 10.0, *, level_db: float = -40.0, seed: int = 0) -> np.ndarray:
+    """Seconds of a room's sound without speech, as 16 kHz float32 at `level_db` dBFS RMS.
+
+    Levels: speech in kogata's synthetic visits sits near −20 dBFS RMS (−6 dBFS peak); a quiet consulting room is
+    20–25 dB below the voice (−40 to −45 dBFS), a loud fan or a busy corridor 10–15 dB below (−30 to −35).
+    - fan: brown rumble, mains hum (50 Hz and harmonics), a blade tone that wobbles;
+    - corridor: pink ventilation noise, footsteps, a door, and a far murmur (voice-band noise swelling at a
+      syllable rate, too far away for words);
+    - keyboard: key clicks, about six a second, over faint pink noise.
+    """
+    if kind not in NOISES:
+        raise ValueError(f"unknown noise {kind!r}: one of {', '.join(NOISES)}")
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SAMPLE_RATE)
+    t = np.arange(n) / SAMPLE_RATE
+    if kind == "fan":
+        hum = sum(np.sin(2 * np.pi * 50 * k * t + rng.uniform(0, 6.3)) / k for k in (1, 2, 3))
+        blade = np.sin(2 * np.pi * 120 * t) * (1 + 0.3 * np.sin(2 * np.pi * 0.7 * t))
+        out = _coloured(rng, n, 2.0) + 0.3 * hum + 0.2 * blade
+    elif kind == "corridor":
+        band = np.fft.rfft(rng.normal(size=n))
+        f = np.fft.rfftfreq(n, 1 / SAMPLE_RATE)
+        band[(f < 300) | (f > 3000)] = 0
+        murmur = np.fft.irfft(band, n)
+        murmur *= (1 + np.sin(2 * np.pi * rng.uniform(3, 5) * t)) / np.sqrt(np.mean(murmur**2))
+        steps = _bursts(rng, n, 1.5, 0.15, 0.03, 90.0)
+        door = _bursts(rng, n, 0.1, 0.4, 0.08, 60.0)
+        out = _coloured(rng, n, 1.0) + 0.3 * murmur + 2.0 * steps + 3.0 * door
+    else:
+        out = 0.1 * _coloured(rng, n, 1.0) + _bursts(rng, n, 6.0, 0.025, 0.004, 0.0)
+    out = out / (np.sqrt(np.mean(out**2)) + 1e-12) * 10 ** (level_db / 20)
+    return np.clip(out, -1.0, 1.0).astype(np.float32)
