@@ -350,7 +350,8 @@ def test_the_page_says_what_stops_recording(playwright, offline_server):
             expect(page.locator("#notice")).to_contain_text("HTTPS")
 
         page.goto(f"http://127.0.0.1:{port}/")  # loopback is a secure origin: the microphone may be asked for
-        expect(page.locator("#notice")).to_be_hidden()
+        expect(page.locator("#notice")).to_be_hidden()  # /health's 503 (its backend is away) is a state, not "busy"
+        expect(page.locator("#status")).to_contain_text("モデルが使えません", timeout=15_000)
         page.click("#new-visit")
         page.click("#visit-ok")
         expect(page.locator("#mic")).to_be_enabled(timeout=10_000)

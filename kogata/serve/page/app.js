@@ -35,6 +35,8 @@ async function api(path, options = {}) {
   const response = await fetch(path, { method: options.method || "GET", headers,
     body: options.json !== undefined ? JSON.stringify(options.json) : undefined });
   if (response.status === 401) { await askKey(); return api(path, options); }
+  // /health answers 503 with its body when a model failed or its backend is away: a state to show, not "busy"
+  if (options.health && response.status === 503) return response.json();
   if (!response.ok) {
     let message = response.statusText;
     try { message = (await response.json()).error.message; } catch (e) { /* not JSON */ }
@@ -91,12 +93,12 @@ function clearNotice(kind) {
 
 async function watchHealth() {
   try {
-    const health = await api("/health");
-    const models = Object.values(health.models);
-    if (models.every((m) => m === "ready")) { setStatus("準備完了"); return; }
-    const failed = models.find((m) => m.startsWith("error"));
-    if (failed) { setStatus("モデルの読み込みに失敗しました：" + failed); return; }
-    setStatus("モデル読み込み中…（発言の記録はできます）");
+    const health = await api("/health", { health: true });
+    if (health.status === "ok") { setStatus("準備完了"); return; }
+    const failed = Object.values(health.models).find((m) => m.startsWith("error"));
+    // asked again: a backend that was away may come back
+    if (failed) setStatus("モデルが使えません（発言の記録はできます）：" + failed);
+    else setStatus("モデル読み込み中…（発言の記録はできます）");
   } catch (e) { setStatus("サーバーに接続できません"); }
   setTimeout(watchHealth, 2000);
 }
