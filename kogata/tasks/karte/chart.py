@@ -279,7 +279,8 @@ def _reader_lines(index: EvidenceIndex, found: fact_rules.Facts, soap: dict[str,
     # every utterance is a candidate, those the rules cite too: a rule line may take one fact from a sentence that
     # says three (dev recall 0.644 reading only the uncited ones, 0.663 reading all; README, chart section)
     medicines = {m["name"] for m in found.medications}
-    for section, item in extractive.lines(said, reader.read(said), medicines):
+    readings = reader.read(said, only=extractive.candidates(said))
+    for section, item in extractive.lines(said, readings, medicines):
         near = [x for lines in soap.values() for x in lines if set(x.evidence) & set(item.evidence)]
         if len(item.evidence) > 1 and any(item.evidence[-1] in x.evidence for x in near):
             continue  # an answer with its question's subject (「…なし。」) only where nothing charts the answer yet

@@ -70,6 +70,12 @@ def _answer_line(question: Said, answer: Said, reading: Reading) -> str:
     return ""
 
 
+def candidates(said: list[Said]) -> set[int]:
+    """The utterances that can give a line: not those that only ask (the reader need not read them: embedding is
+    most of its time)."""
+    return {s.id for s in said if not all(is_question(x) for x in sentences(s.text) or [s.text])}
+
+
 def lines(said: list[Said], readings: list[Reading], medicines: set[str]) -> list[tuple[str, Item]]:
     """(section, line) for every utterance the reader judges clinical. A and P lines come only from the staff side
     (a plan is the doctor's); sentences naming a drug in `medicines` are left out (the rules' medication line

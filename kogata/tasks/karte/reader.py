@@ -99,13 +99,14 @@ def _form(said: Sequence[Said], k: int) -> list[float]:
     ]
 
 
-def features(said: Sequence[Said], vectors: np.ndarray | None = None) -> np.ndarray:
-    """One row per utterance: its e5 vector and _form(). `vectors` are the utterances' embeddings when already
-    computed (training embeds each visit once)."""
-    if not said:
+def features(said: Sequence[Said], vectors: np.ndarray | None = None, rows: Sequence[int] | None = None) -> np.ndarray:
+    """One row per utterance (or per index in `rows`): its e5 vector and _form(). `vectors` are those rows'
+    embeddings when already computed (training embeds each visit once)."""
+    rows = range(len(said)) if rows is None else rows
+    if not rows:
         return np.empty((0, EMBEDDING_DIM + FORM_FEATURES), dtype=np.float32)
-    vectors = embed([s.text for s in said]) if vectors is None else vectors
-    form = np.array([_form(said, k) for k in range(len(said))], dtype=np.float32)
+    vectors = embed([said[k].text for k in rows]) if vectors is None else vectors
+    form = np.array([_form(said, k) for k in rows], dtype=np.float32)
     return np.hstack([vectors, form]).astype(np.float32)
 
 
@@ -132,12 +133,15 @@ def load_weights() -> Weights:
     return Weights.from_arrays(arrays)
 
 
-def read(said: Sequence[Said], weights: Weights | None = None) -> list[Reading]:
-    """The reader's judgement of every utterance, with the shipped weights unless `weights` is given."""
-    if not said:
+def read(said: Sequence[Said], weights: Weights | None = None, *, only: set[int] | None = None) -> list[Reading]:
+    """The reader's judgement of every utterance, or of those whose id is in `only` (only they are embedded, which
+    is most of the reader's time), with the shipped weights unless `weights` is given."""
+    said = list(said)
+    rows = [k for k, s in enumerate(said) if only is None or s.id in only]
+    if not rows:
         return []
     weights = weights or load_weights()
-    x = features(said)
+    x = features(said, rows=rows)
     p = {head: weights.probabilities(x, head) for head in HEADS}
     return [
         Reading(
@@ -147,5 +151,5 @@ def read(said: Sequence[Said], weights: Weights | None = None) -> list[Reading]:
             about=HEADS["about"][int(p["about"][k].argmax())],
             clinical=float(1.0 - p["section"][k][0]),
         )
-        for k, s in enumerate(said)
+        for k, s in enumerate(said[row] for row in rows)
     ]
