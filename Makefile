@@ -37,7 +37,7 @@ speech-adapter: install  ## retrain kogata/speech/data/medical_adapter.npz (abou
 
 # The chart's learned reader (kogata/tasks/karte/data/reader.npz and reader.json: its sha256 and the training data's
 # hash) from the train writers of data/corpus only (a, b, c); dev (d) chose the settings, the test writers are never read.
-reader: install  ## retrain the chart reader (a few minutes on 2 cores: embedding the 150 visits is most of it)
+reader: install  ## retrain the chart reader (6.5 CPU-minutes, 17 minutes on 2 shared cores under load; embedding is most of it)
 	$(BIN)/python -m kogata.tune.reader --data data/corpus --split train
 
 demo: install  ## the main job: a consultation (synthetic sample) becomes an evidence-linked SOAP chart
