@@ -56,7 +56,8 @@ def eval_group() -> None:
 @options.adapter_option("A registered adapter NAME or a LoRA GGUF file.")
 @click.option("--limit", type=int, default=None, help="Only the first N consultations.")
 @options.out_option("Write the full results (every chart) as JSON here.")
-@click.option("--rules-only", is_flag=True, help="Chart without the model: what the rules alone recall.")
+@click.option("--rules-only", is_flag=True, help="Chart without the model or the reader: what the rules alone recall.")
+@options.reader_options
 @options.threads_option
 def eval_karte(
     data: str | None,
@@ -66,12 +67,15 @@ def eval_karte(
     limit: int | None,
     out: str | None,
     rules_only: bool,
+    reader: str | None,
+    no_model: bool,
     threads: int | None,
 ) -> None:
     """Chart quality on the synthetic consultations: recall, unsupported lines, inventions, speed."""
     from kogata.evals.karte import DATA_DIR, evaluate
 
-    llm = None if rules_only else options.load_model(model, threads=threads, adapter=adapter)
+    use_reader, no_model = options.chart_mode(rules_only, reader, no_model)
+    llm = None if no_model else options.load_model(model, threads=threads, adapter=adapter)
     result = evaluate(
         resolve_data(DATA_DIR, data),
         split=None if split == "all" else split,
@@ -79,6 +83,8 @@ def eval_karte(
         adapter=options.adapter_name(adapter),
         limit=limit,
         rules_only=rules_only,
+        reader=use_reader,
+        no_model=no_model,
     )
     _table(KARTE_HEADER, result["cases"], 5, _karte_row)
     s = result["summary"]
@@ -96,7 +102,7 @@ def eval_karte(
     from kogata.adapters.registry import looks_like_path, record_eval
 
     # a registered adapter that charted the whole split (with --rules-only it charted nothing)
-    if adapter and not rules_only and limit is None and not data and not looks_like_path(adapter):
+    if adapter and not no_model and limit is None and not data and not looks_like_path(adapter):
         from datetime import date
 
         figures = {

@@ -27,7 +27,8 @@ _OPTION = {  # a field the store's checks name → the option that gave it
 @options.out_option()
 @click.option("--encoding", default=None, help="Encoding of a transcript that is not UTF-8 (e.g. cp932).")
 @click.option("--show-unsupported", is_flag=True, help="Also render lines the verifier could not tie to the words.")
-@click.option("--rules-only", is_flag=True, help="No model: the lines the rules read from the words (instant).")
+@click.option("--rules-only", is_flag=True, help="No model, no reader: the lines the rules read from the words.")
+@options.reader_options
 @options.threads_option
 @click.option("--patient-id", default=None, help="The patient's id in the clinic's system (FHIR Patient.identifier).")
 @click.option(
@@ -46,6 +47,8 @@ def karte(
     encoding: str | None,
     show_unsupported: bool,
     rules_only: bool,
+    reader: str | None,
+    no_model: bool,
     threads: int | None,
     patient_id: str | None,
     patient_name: str | None,
@@ -74,9 +77,17 @@ def karte(
         raise click.BadParameter(str(e).replace(e.param or "", option or ""), param_hint=option) from None
     header = ChartHeader(patient=patient, encounter=encounter)
 
+    use_reader, no_model = options.chart_mode(rules_only, reader, no_model)
     visit = read_transcript(transcript, encoding=encoding)  # bad input fails before the model loads
-    llm = None if rules_only else options.load_model(model, threads=threads, adapter=adapter)
-    chart = write_chart(visit, model=llm, adapter=options.adapter_name(adapter) if llm else None, rules_only=rules_only)
+    llm = None if no_model else options.load_model(model, threads=threads, adapter=adapter)
+    chart = write_chart(
+        visit,
+        model=llm,
+        adapter=options.adapter_name(adapter) if llm else None,
+        rules_only=rules_only,
+        reader=use_reader,
+        no_model=no_model,
+    )
     if fmt == "json":
         # the chart contract's keys, and beside them what this chart is: a draft, for whom
         record = {**chart.to_dict(), "status": header.status}

@@ -15,6 +15,9 @@
 --json        print JSON instead of a table or text.
 --speech-adapter  the speech decoder's adapter (transcribe, serve), a name of its own: not an LLM adapter.
 --data        the folder of a data set (evaluations, bench); each command names its default.
+--reader      on|off: the chart's learned reader (kogata.tasks.karte.reader); default: the package's choice.
+--no-model    chart without the language model (the reader still runs unless --reader off); --rules-only is
+              neither model nor reader.
 """
 
 from __future__ import annotations
@@ -101,6 +104,26 @@ def out_option(help: str = "Write to this file (atomically) instead of standard 
 
 def json_option(help: str | None = "Print JSON instead of a table."):
     return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def reader_options(f):
+    """--reader on|off and --no-model for the chart commands; read back with `chart_mode`."""
+    f = click.option(
+        "--no-model", is_flag=True, help="No language model; the learned reader still runs unless --reader off."
+    )(f)
+    return click.option(
+        "--reader",
+        type=click.Choice(["on", "off"]),
+        default=None,
+        help="The learned reader's lines for clinical words no rule reads (default: the package's choice).",
+    )(f)
+
+
+def chart_mode(rules_only: bool, reader: str | None, no_model: bool) -> tuple[bool | None, bool]:
+    """(reader, no_model) for kogata.tasks.karte.karte; --rules-only is the baseline, so --reader on contradicts it."""
+    if rules_only and reader == "on":
+        raise click.UsageError("--rules-only means no model and no learned reader; for rules + reader: --no-model")
+    return (None if reader is None else reader == "on"), no_model or rules_only
 
 
 def speech_adapter_option(help: str):

@@ -27,6 +27,7 @@ from kogata.evals.runner import default_data
 from kogata.ja import find_findings, find_quantities
 from kogata.ja.drugs import find_drugs
 from kogata.ja.glyphs import non_japanese_chars
+from kogata.tasks.karte import chart as chart_module
 from kogata.tasks.karte.chart import Chart, karte
 from kogata.tasks.karte.schema import CHART_SCHEMA, SECTIONS
 from kogata.tasks.karte.vocabulary import evidence
@@ -192,16 +193,27 @@ def evaluate(
     limit: int | None = None,
     progress: bool = True,
     rules_only: bool = False,
+    reader: bool | None = None,
+    no_model: bool = False,
 ) -> dict:
     """Chart every consultation of `split` and score it; an error in one case is recorded, not raised.
-    `rules_only` charts without the model (see kogata.tasks.karte.karte)."""
-    llm = None if rules_only else model if isinstance(model, Model) else load(model, progress=progress)
+    `rules_only` charts without the model or the reader, `no_model` without the model, `reader` turns the learned
+    reader on or off (None: the default); see kogata.tasks.karte.karte."""
+    no_model = no_model or rules_only
+    llm = None if no_model else model if isinstance(model, Model) else load(model, progress=progress)
     selected = cases(data, split)[:limit]
     rows = []
     for case in tqdm(selected, desc="karte eval", disable=not progress, unit="visit"):
         start = time.perf_counter()
         try:
-            chart = karte(read_transcript(case.transcript), model=llm, adapter=adapter, rules_only=rules_only)
+            chart = karte(
+                read_transcript(case.transcript),
+                model=llm,
+                adapter=adapter,
+                rules_only=rules_only,
+                reader=reader,
+                no_model=no_model,
+            )
             row = score(chart, case.reference)
             row["chart"] = chart.to_dict()
         except Exception as e:  # one bad case must not end the run
@@ -221,8 +233,9 @@ def evaluate(
                 "seconds": time.perf_counter() - start,
             }
         rows.append(row)
+    reading = (chart_module.READER if reader is None else reader) and not rules_only
     return {
-        "model": llm.spec.name if llm else "rules",
+        "model": (llm.spec.name if llm else "rules") + ("+reader" if reading else ""),
         "adapter": adapter,
         "split": split,
         "data": str(data),

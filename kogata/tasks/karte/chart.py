@@ -20,9 +20,9 @@ from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
 from kogata.ja.sentences import is_question
 from kogata.tasks.grounded import Item, tidy, verified
+from kogata.tasks.karte import extractive, vocabulary
 from kogata.tasks.karte import facts as fact_rules
 from kogata.tasks.karte import lines as in_words
-from kogata.tasks.karte import vocabulary
 from kogata.tasks.karte.draft import SPEC, draft
 from kogata.tasks.karte.schema import SECTIONS
 from kogata.transcript import Transcript, read_transcript
@@ -259,7 +259,33 @@ def uncovered(said: list, soap: dict[str, list[Item]]) -> list:
 def uncovered_of(transcript: Transcript) -> list:
     """uncovered() for a transcript: what the model drafts from it."""
     index = vocabulary.evidence(transcript)
-    return uncovered(list(index.said.values()), _rule_lines(index, fact_rules.extract(index)))
+    found = fact_rules.extract(index)
+    soap = _rule_lines(index, found)
+    if READER:  # as karte() does by default, so that the live visit drafts the same residual
+        _reader_lines(index, found, soap)
+    return uncovered(list(index.said.values()), soap)
+
+
+READER = False  # the learned reader's lines by default (README: measured on dev and data/holdout)
+
+
+def _reader_lines(index: EvidenceIndex, found: fact_rules.Facts, soap: dict[str, list[Item]]) -> None:
+    """Adds to `soap` a line for each utterance the learned reader judges clinical (kogata.tasks.karte.extractive)
+    where no line cites it yet or the line says enough that those citing it do not (_adds); the verifier checks
+    them with the rest in _assemble."""
+    from kogata.tasks.karte import reader  # loads numpy weights and the embedder only when asked for
+
+    said = list(index.said.values())
+    # every utterance is a candidate, those the rules cite too: a rule line may take one fact from a sentence that
+    # says three (dev recall 0.644 reading only the uncited ones, 0.663 reading all; README, chart section)
+    medicines = {m["name"] for m in found.medications}
+    readings = reader.read(said, only=extractive.candidates(said))
+    for section, item in extractive.lines(said, readings, medicines):
+        near = [x for lines in soap.values() for x in lines if set(x.evidence) & set(item.evidence)]
+        if len(item.evidence) > 1 and any(item.evidence[-1] in x.evidence for x in near):
+            continue  # an answer with its question's subject (「…なし。」) only where nothing charts the answer yet
+        if not near or _adds(item, soap):  # 「においはあんまりないです」 has no kanji for _adds to count
+            soap[section].append(item)
 
 
 def _assemble(
@@ -300,6 +326,8 @@ def karte(
     encoding: str | None = None,
     drafter: Callable | None = None,
     rules_only: bool = False,
+    reader: bool | None = None,
+    no_model: bool = False,
 ) -> Chart:
     """Write an evidence-linked SOAP chart draft from a consultation.
 
@@ -312,22 +340,30 @@ def karte(
         encoding: the transcript file's encoding when it is not UTF-8 (e.g. "cp932").
         drafter: replaces draft() (same arguments), e.g. IncrementalChart.drafter, which reuses lines
             drafted while the visit went on.
-        rules_only: no model at all: only the lines read from the words by rules (instant on any CPU; the
-            measure of what the model adds).
+        rules_only: no model and no learned component: only the lines read from the words by rules (instant on
+            any CPU; the baseline every figure is compared with). Overrides `reader` and `no_model`.
+        reader: the learned reader's lines for clinical utterances no rule cites (kogata.tasks.karte.reader,
+            .extractive); None: the default (READER).
+        no_model: no language model, the reader still as `reader` says.
     """
     start = time.perf_counter()
     transcript = source if isinstance(source, Transcript) else read_transcript(source, encoding=encoding)
-    llm = model if isinstance(model, Model) and not rules_only else None
+    use_reader = (READER if reader is None else reader) and not rules_only
+    no_model = no_model or rules_only
+    llm = model if isinstance(model, Model) and not no_model else None
     # an unknown name fails here, before any work; the model itself loads only when the rules leave something
     # to draft (on most visits they do not), or at once when an adapter is asked for (checked against it)
-    name = "rules" if rules_only else llm.spec.name if llm else get_spec(model).name
-    if not rules_only and llm is None and adapter:
+    name = "rules" if no_model else llm.spec.name if llm else get_spec(model).name
+    name += "+reader" if use_reader else ""
+    if not no_model and llm is None and adapter:
         llm = load(model)
     index = vocabulary.evidence(transcript)
     found = fact_rules.extract(index)
     soap = _rule_lines(index, found)
+    if use_reader:
+        _reader_lines(index, found, soap)  # before the model: it then reads only what neither rules nor reader took
     lines: dict[str, list[dict]] = {s: [] for s in SECTIONS}
-    if not rules_only and (part := uncovered(list(index.said.values()), soap)):
+    if not no_model and (part := uncovered(list(index.said.values()), soap)):
         llm = llm or load(model)
         lines = (drafter or draft)(llm, part, adapter=adapter)
     soap = _assemble(index, found, soap, lines)

@@ -1,0 +1,109 @@
+"""Lines for what no word list knows: each utterance the learned reader judges clinical becomes a short chart line
+in the reader's section, made of the utterance's own words (extractive, so nothing is invented): questions and
+acknowledgements out, fillers out, the closing ね/よ of speech out, lay words in chart words.
+
+A short answer that does not say what it is about takes the question's subject: 「いや、特にないです」 to
+「足のむくみは？」 → 「足のむくみなし。」, 「はい、あります」 → 「…あり。」. A denial stays a negative.
+Medication safety stays with the rules: a sentence naming a drug the rules give a status is left to their line, and
+the medication list is never touched here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kogata.ja.drugs import find_drugs
+from kogata.ja.sentences import is_question, says_no, sentences
+from kogata.tasks.grounded import Item
+from kogata.tasks.karte import lines as in_words
+from kogata.tasks.karte.reader import Reading
+from kogata.verify import Said, clean
+
+CLINICAL = 0.7  # the reader's probability above which an utterance is clinical (dev: 0.5, 0.7, 0.85 tried)
+_SHORT_ANSWER = 15  # characters: an answer this short says little without its question
+_MIN_LINE = 5  # characters of content: shorter is an acknowledgement (「はい。」「そうですか。」)
+
+# Fillers inside a sentence (the opening ones go by lines.chart_sentence), pauses and stammers.
+_FILLERS = re.compile(
+    r"(?:えっと|えーと|えーっと|えー|あのー|あの|あー|うーん|んー|まあ|なんか|その)ー*[、,]\s*|[…‥]+|\.{2,}"
+)
+_ACKNOWLEDGE = re.compile(
+    r"^(?:はい|ええ|うん|いいえ|いや|そうですか|そうですね|なるほど|わかりました|分かりました|お願いします|よろしくお願いします"
+    r"|ありがとうございます|ありがとうございました|大丈夫です|了解です|はーい)[、。!！ー]*$"
+)
+# The asking words at the end of a question, so that what is left names its subject (「足のむくみは？」 → 足のむくみ).
+_ASKING = re.compile(
+    r"(?:とか|なんか|など|って)?(?:は|が|も)?(?:どう|いかが)?(?:ありますか|ありませんか|ないですか|出ますか|出ていますか"
+    r"|されますか|しますか|でしょうか|ですか|か)?(?:ね)?[?？。]*$"
+)
+_YES = re.compile(r"^(?:はい|ええ|うん|あります|ありました|時々|たまに|少し|ちょっと)")
+
+
+def _sentence(text: str) -> str:
+    """One spoken sentence as chart words, or "" when nothing is left but an acknowledgement."""
+    text = _FILLERS.sub("", text).strip()
+    if not text or is_question(text) or _ACKNOWLEDGE.match(text):
+        return ""
+    line = in_words.in_chart_words(in_words.chart_sentence(text))
+    return line if len(clean(line).strip("。、 ")) >= _MIN_LINE else ""
+
+
+def _subject(question: str) -> str:
+    """「頭痛とか、めまい、ふらつきはどうですか。」 → 「頭痛とか、めまい、ふらつき」: what a question asks about."""
+    asked = [s for s in sentences(question) if is_question(s)]
+    if not asked:
+        return ""
+    subject = _ASKING.sub("", _FILLERS.sub("", asked[-1]).strip())
+    subject = in_words.chart_sentence(subject).rstrip("。")
+    return subject if 2 <= len(subject) <= 30 else ""
+
+
+def _answer_line(question: Said, answer: Said, reading: Reading) -> str:
+    """A short answer with its question's subject: 「足のむくみなし。」, 「夜間の咳あり。」; "" when it is neither."""
+    subject = _subject(question.text)
+    if not subject:
+        return ""
+    if reading.assertion == "denied" or says_no(answer.text):
+        return f"{subject}なし。"
+    if reading.assertion == "affirmed" and _YES.match(answer.text.strip()):
+        return f"{subject}あり。"
+    return ""
+
+
+def candidates(said: list[Said]) -> set[int]:
+    """The utterances that can give a line: not those that only ask (the reader need not read them: embedding is
+    most of its time)."""
+    return {s.id for s in said if not all(is_question(x) for x in sentences(s.text) or [s.text])}
+
+
+def lines(said: list[Said], readings: list[Reading], medicines: set[str]) -> list[tuple[str, Item]]:
+    """(section, line) for every utterance the reader judges clinical. A and P lines come only from the staff side
+    (a plan is the doctor's); sentences naming a drug in `medicines` are left out (the rules' medication line
+    says it, with its status)."""
+    found: list[tuple[str, Item]] = []
+    by_id = {r.id: r for r in readings}
+    for k, s in enumerate(said):
+        r = by_id.get(s.id)
+        if r is None or r.section == "-" or r.clinical < CLINICAL:
+            continue
+        if r.section in ("A", "P") and not s.staff:
+            continue
+        question = said[k - 1] if k and said[k - 1].staff and is_question(said[k - 1].text) else None
+        if question is not None and not s.staff and len(s.text) <= _SHORT_ANSWER:
+            if text := _answer_line(question, s, r):
+                found.append((r.section, Item(text, [question.id, s.id])))
+                continue
+        kept = [
+            line
+            for sentence in sentences(s.text)
+            if not {m.value.generic for m in find_drugs(clean(sentence))} & medicines
+            for line in [_sentence(sentence)]
+            if line
+        ]
+        if not kept:
+            continue
+        text = "".join(kept)
+        if r.assertion == "family" and "家族" not in text:
+            text = "家族歴：" + text
+        found.append((r.section, Item(text, [s.id])))
+    return found
