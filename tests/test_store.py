@@ -209,10 +209,9 @@ def test_a_database_from_a_newer_kogata_is_refused(tmp_path):
         VisitStore(path)
 
 
-def _stored(tmp_path) -> Path:
-    """A database with one row in every table, closed: what an intruder with the file and sqlite3 would find."""
-    path = tmp_path / "visits.sqlite3"
-    store = VisitStore(path)
+def _fill_and_close(store) -> None:
+    """One row in every table: a visit with identity and consent, an utterance and its correction, a drafted,
+    an edited and a signed chart version; then the store is closed."""
     visit = store.create_visit(
         actor="dr",
         patient={"id": "P-1", "name": "山田 太郎", "birth_date": "1960-04-01", "sex": "male"},
@@ -225,6 +224,12 @@ def _stored(tmp_path) -> Path:
     store.add_chart_version(visit.id, chart("頭痛あり（編集）。"), source="edit", author="dr", base_version=1)
     store.sign_chart(visit.id, practitioner={"id": "dr", "name": "佐藤 花子"}, base_version=2)
     store.close()
+
+
+def _stored(tmp_path) -> Path:
+    """A database with one row in every table, closed: what an intruder with the file and sqlite3 would find."""
+    path = tmp_path / "visits.sqlite3"
+    _fill_and_close(VisitStore(path))
     return path
 
 
@@ -403,19 +408,7 @@ def _tables(db, store) -> list[str]:
 
 
 def _stored_pg(url: str) -> str:
-    store = open_store(url)
-    visit = store.create_visit(
-        actor="dr",
-        patient={"id": "P-1", "name": "山田 太郎", "birth_date": "1960-04-01", "sex": "male"},
-        encounter={"date": "2026-12-07", "department": "内科", "doctor": "dr"},
-        consent={"given": True, "by": "患者本人"},
-    )
-    store.add_utterance(visit.id, "患者", "頭が痛いです", actor="asr")
-    store.correct_utterance(visit.id, 1, author="dr", speaker="家族")
-    store.add_chart_version(visit.id, chart("頭痛あり。"), source="model", author="kogata")
-    store.add_chart_version(visit.id, chart("頭痛あり（編集）。"), source="edit", author="dr", base_version=1)
-    store.sign_chart(visit.id, practitioner={"id": "dr", "name": "佐藤 花子"}, base_version=2)
-    store.close()
+    _fill_and_close(open_store(url))
     return url
 
 
