@@ -79,6 +79,7 @@ test: install browser models lint
 # The property-based tests with many more examples than the suite runs (a few minutes).
 fuzz: install
 	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/test_properties.py
+	KOGATA_FUZZ_EXAMPLES=100 $(BIN)/python -m pytest -q tests/test_serve_schema.py
 
 bench: install
 	$(BIN)/python bench/engine.py

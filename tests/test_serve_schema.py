@@ -11,6 +11,7 @@ to well under a minute on two cores.
 """
 
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -31,7 +32,7 @@ MODEL_ROUTES = [
     "POST /v1/embeddings",
 ]
 NOT_GENERATED = ["POST /v1/audio/transcriptions"]
-EXAMPLES = 8
+EXAMPLES = int(os.environ.get("KOGATA_FUZZ_EXAMPLES", "8"))  # per route; `make fuzz` asks for many more
 
 _folder = Path(tempfile.mkdtemp(prefix="kogata-schema-"))  # under the test KOGATA_HOME's tmp; tiny
 _services = Services(
@@ -93,7 +94,7 @@ def _json_with(poison: str):
 
 @pytest.mark.parametrize("method, path", JSON_ROUTES, ids=[f"{m} {p}" for m, p in JSON_ROUTES])
 @given(data=st.data())
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=2 * EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_nan_infinity_and_lone_surrogates_are_a_400_on_every_json_route(method, path, data):
     poison = data.draw(st.sampled_from(POISONS))
     body = data.draw(_json_with(poison))
