@@ -1,6 +1,6 @@
 """Speaker labels from turns and words (kogata.speech.speakers) against alternation, on the reference turns.
 
-Each utterance of a reference consultation is taken as one turn, as the recogniser cuts them at pauses (the
+Each utterance of a reference visit is taken as one turn, as the recogniser cuts them at pauses (the
 synthesised audio of bench/asr.py pauses ≥ 0.9 s between turns), and labelled in order; the reference speaker
 decides right or wrong (医師 vs everyone else on the patient side; 看護師 turns are labelled but not scored, as
 in bench/asr.py). Words only: no audio, so it runs in a second. The cues were set on the train split; the test
@@ -25,27 +25,48 @@ from kogata.transcript import read_transcript  # noqa: E402
 DATA = Path(__file__).resolve().parents[1] / "data" / "consultations"
 
 
-def score_split(data: Path, split: str) -> dict:
-    right = alternating = total = visits = 0
-    for ref_path in sorted(data.glob("*.json")):
-        if json.loads(ref_path.read_text(encoding="utf-8")).get("split") != split:
+# Reference labels on the doctor's side; other staff (看護師, 救急隊, 通訳 …) are labelled but not scored, as in
+# bench/asr.py; every other label (患者, 母親, 妻, 娘 …) is the patient's side.
+DOCTOR_LABELS = {DOCTOR, "歯科医師"}
+OTHER_STAFF = {"看護師", "救急隊", "介護職員", "通訳", "施設長", "ヘルパー", "歯科衛生士", "臨床工学技士", "理学療法士"}
+
+
+def references(data: Path) -> list[tuple[Path, str]]:
+    """(reference JSON, its split) for every visit under `data` (a folder of visits, or of writers' folders)."""
+    found = []
+    for ref_path in sorted(data.glob("**/*.json")):
+        split = json.loads(ref_path.read_text(encoding="utf-8")).get("split")
+        if split and ref_path.with_suffix(".txt").is_file():
+            found.append((ref_path, split))
+    return found
+
+
+def score_split(refs: list[tuple[Path, str]], split: str) -> dict:
+    right = alternating = total = visits = family = family_right = 0
+    for ref_path, ref_split in refs:
+        if ref_split != split:
             continue
         visits += 1
         previous = None
         for k, u in enumerate(read_transcript(ref_path.with_suffix(".txt")).utterances):
             label = previous = next_speaker(u.text, previous)
-            if u.speaker == "看護師":
+            if u.speaker in OTHER_STAFF:
                 continue
-            want = DOCTOR if u.speaker == DOCTOR else PATIENT
+            want = DOCTOR if u.speaker in DOCTOR_LABELS else PATIENT
             total += 1
             right += label == want
             alternating += (DOCTOR, PATIENT)[k % 2] == want
+            if want == PATIENT and u.speaker != PATIENT:  # a family member (or friend) speaking for the patient
+                family += 1
+                family_right += label == want
     return {
         "split": split,
         "visits": visits,
         "turns": total,
         "turns_and_words": right / total,
         "alternation": alternating / total,
+        "family_turns": family,
+        "family_turns_right": family_right / family if family else None,
     }
 
 
@@ -54,11 +75,22 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--out", default="bench/out/speakers.json")
     args = ap.parse_args()
-    results = [score_split(args.data, split) for split in ("train", "test")]
+    refs = references(args.data)
+    order = ["train", "dev", "test"]
+    splits = sorted({split for _, split in refs}, key=lambda s: (order.index(s) if s in order else 9, s))
+    results = [score_split(refs, split) for split in splits]
     print_table(
-        ["split", "visits", "turns scored", "alternation", "turns and words"],
+        ["split", "visits", "turns scored", "alternation", "turns and words", "family turns", "family right"],
         [
-            [r["split"], r["visits"], r["turns"], f"{r['alternation']:.1%}", f"{r['turns_and_words']:.1%}"]
+            [
+                r["split"],
+                r["visits"],
+                r["turns"],
+                f"{r['alternation']:.1%}",
+                f"{r['turns_and_words']:.1%}",
+                r["family_turns"],
+                "—" if r["family_turns_right"] is None else f"{r['family_turns_right']:.1%}",
+            ]
             for r in results
         ],
     )
