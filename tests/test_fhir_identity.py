@@ -56,7 +56,15 @@ def test_a_signed_chart_is_a_final_composition_with_patient_encounter_and_attest
     assert composition["status"] == "final" and "下書き" not in composition["title"]
     patient = urls[composition["subject"]["reference"]]
     assert patient["identifier"] == [{"system": "urn:kogata:patient-id", "value": "P-000123"}]
-    assert patient["name"][0] == {"use": "official", "text": "山田 太郎", "family": "山田", "given": ["太郎"]}
+    assert patient["name"][0] == {
+        "use": "official",
+        "text": "山田 太郎",
+        "family": "山田",
+        "given": ["太郎"],
+        "extension": [
+            {"url": "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation", "valueCode": "IDE"}
+        ],
+    }
     assert (patient["birthDate"], patient["gender"]) == ("1960-04-01", "male")
     encounter = urls[composition["encounter"]["reference"]]
     assert encounter["status"] == "finished" and encounter["class"]["code"] == "AMB"

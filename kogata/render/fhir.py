@@ -2,8 +2,14 @@
 Patient, Encounter, Practitioner, Conditions, medications, vital-sign Observations and AllergyIntolerances it
 points to.
 
-Resources name the JP Core profiles (http://jpfhir.jp/fhir/core) where JP Core has one; the Composition is
-plain FHIR (JP Core defines none for a progress note). The Composition is `preliminary` until a doctor signs it
+Resources name the JP Core profiles (http://jpfhir.jp/fhir/core) where JP Core has one and the resource meets it
+(tests/data/jp_core_constraints.tsv lists the checks, each with its line in the JP Core FSH); the Composition is
+plain FHIR (JP Core defines none for a progress note). Not claimed: JP_MedicationRequest (it requires an Rp number
+and an order within the Rp, which a conversation does not give), JP_Observation_VitalSigns on HbA1c and blood
+glucose (laboratory results, not vital signs), JP_Patient on a Patient without an identifier (JP_Patient requires
+one), and JP_Patient/JP_Practitioner on a name that is neither kanji, kana only nor Latin letters (JP_HumanName
+requires the name's representation: IDE, SYL or ABC). With no JP_Patient, nothing claims a profile: each one here
+types its subject as Reference(JP_Patient). The Composition is `preliminary` until a doctor signs it
 (`final`; edited after the signature and not signed again: `amended`); a signed one has the practitioner as
 author and legal attester. Every resource notes the utterance numbers it came from.
 
@@ -15,6 +21,7 @@ never made up (README, "Codes").
 from __future__ import annotations
 
 import html
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -42,6 +49,7 @@ VITAL_CODES = {
     "血糖": ("2339-0", "Glucose [Mass/volume] in Blood"),
     "体重": ("29463-7", "Body weight"),
 }
+LABORATORY = ("HbA1c", "血糖")  # measured by a laboratory test, not a vital sign
 UCUM_CODES = {"℃": "Cel", "mmHg": "mm[Hg]", "/分": "/min", "%": "%", "mg/dL": "mg/dL", "kg": "kg"}
 _VERIFICATION = {"suspected": "provisional", "confirmed": "confirmed", "history": "confirmed"}
 PATIENT_ID_SYSTEM = "urn:kogata:patient-id"  # the clinic's own id; a clinic with an OID passes its own system
@@ -72,19 +80,44 @@ def _codeable(text: str, system: str | None = None, code: str | None = None, dis
     return concept
 
 
+NAME_REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation"
+_KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\uff66-\uff9f\s]+")
+_ALPHABETIC = re.compile(r"[A-Za-z .'\-\s]+")
+_IDEOGRAPH = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆]")
+
+
+def _representation(text: str) -> str | None:
+    """How a name is written, as JP_HumanName asks (iso21090-EN-representation): IDE when it has kanji (「山田 太郎」,
+    「山田 さくら」), SYL when it is kana only (「ヤマダ タロウ」), ABC when Latin letters; None for anything else."""
+    if _IDEOGRAPH.search(text):
+        return "IDE"
+    if _KANA.fullmatch(text):
+        return "SYL"
+    if _ALPHABETIC.fullmatch(text):
+        return "ABC"
+    return None
+
+
 def _name(text: str) -> dict:
-    """A HumanName: the text as written, and family/given when a space divides it (「山田 太郎」)."""
+    """A HumanName: the text as written, and family/given when a space divides it (「山田 太郎」); with the name's
+    representation (JP_HumanName) when its script tells it."""
     parts = text.replace("\u3000", " ").split()
     name: dict = {"use": "official", "text": text}
+    if representation := _representation(text):
+        name["extension"] = [{"url": NAME_REPRESENTATION, "valueCode": representation}]
     if len(parts) >= 2:
         name.update(family=parts[0], given=parts[1:])
     return name
 
 
+def _names_meet_jp_core(resource: dict) -> bool:
+    return all("extension" in n for n in resource.get("name", []))
+
+
 def _patient(p: Patient | None, system: str) -> dict:
-    resource: dict = {"resourceType": "Patient", "meta": {"profile": [JP_CORE + "JP_Patient"]}}
+    resource: dict = {"resourceType": "Patient"}
     if p is None:
-        return resource
+        return resource  # JP_Patient requires an identifier: an unnamed draft's Patient claims no profile
     if p.id:
         resource["identifier"] = [{"system": system, "value": p.id}]
     if p.name:
@@ -93,6 +126,8 @@ def _patient(p: Patient | None, system: str) -> dict:
         resource["gender"] = p.sex
     if p.birth_date:
         resource["birthDate"] = p.birth_date
+    if p.id and _names_meet_jp_core(resource):  # JP_Patient: identifier 1.., name typed JP_HumanName
+        resource = {"resourceType": "Patient", "meta": {"profile": [JP_CORE + "JP_Patient"]}, **resource}
     return resource
 
 
@@ -114,25 +149,30 @@ def _encounter(e: Encounter, patient: str) -> dict:
 
 
 def _practitioner(s: Practitioner) -> dict:
-    resource: dict = {"resourceType": "Practitioner", "meta": {"profile": [JP_CORE + "JP_Practitioner"]}}
+    resource: dict = {"resourceType": "Practitioner"}
     if s.id:
         resource["identifier"] = [{"system": PRACTITIONER_ID_SYSTEM, "value": s.id}]
     resource["name"] = [_name(s.name or s.id or "")]
+    if _names_meet_jp_core(resource):  # JP_Practitioner: name typed JP_HumanName
+        resource = {"resourceType": "Practitioner", "meta": {"profile": [JP_CORE + "JP_Practitioner"]}, **resource}
     return resource
 
 
 def _vital(v: dict, patient: str, when: str, status: str = "preliminary") -> dict:
     code, display = VITAL_CODES.get(v["name"], ("", ""))
+    laboratory = v["name"] in LABORATORY
     obs: dict = {
         "resourceType": "Observation",
-        "meta": {"profile": [JP_CORE + "JP_Observation_VitalSigns"]},
+        # HbA1c and blood glucose are laboratory results, not vital signs: they claim no JP Core profile
+        # (JP_Observation_LabResult is not checked here, so it is not claimed either)
+        **({} if laboratory else {"meta": {"profile": [JP_CORE + "JP_Observation_VitalSigns"]}}),
         "status": status,
         "category": [
             {
                 "coding": [
                     {
                         "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                        "code": "vital-signs" if v["name"] not in ("HbA1c", "血糖") else "laboratory",
+                        "code": "laboratory" if laboratory else "vital-signs",
                     }
                 ]
             }
@@ -177,7 +217,8 @@ def _medication(m: dict, patient: str, when: str, signed: bool = False) -> dict:
     if m["status"] in ("prescribed", "changed"):
         return {
             "resourceType": "MedicationRequest",
-            "meta": {"profile": [JP_CORE + "JP_MedicationRequest"]},
+            # no JP_MedicationRequest claim: it requires an Rp number and the order within the Rp
+            # (identifier rpNumber 1..1, orderInRp 1..1), a prescription's grouping the conversation does not give
             # a draft proposes; a signed chart records the doctor's order
             "status": "active" if signed else "draft",
             "intent": "order" if signed else "proposal",
@@ -297,6 +338,11 @@ def chart_bundle(
         who = {"reference": practitioner, "display": signer.name or signer.id}
         composition["author"] = [who]
         composition["attester"] = [{"mode": "legal", "time": header.signed_at, "party": who}]
+    if "meta" not in entries[0][1]:
+        # every JP Core profile here types its subject/patient as Reference(JP_Patient): without a JP_Patient
+        # (no patient identifier, as in an anonymous draft) none of them can be met, so none is claimed
+        for _, resource, _ in entries:
+            resource.pop("meta", None)
     composition_url = _uid()
     return {
         "resourceType": "Bundle",
