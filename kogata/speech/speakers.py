@@ -5,8 +5,9 @@ often speaks several turns in a row (examining, then explaining, then prescribin
 they are clear: questions, instructions and prescriptions are the doctor's; reports of one's own symptoms,
 「先生」 and thanks are the patient's (or the parent's). Each cue adds to a score (positive: the doctor); a turn
 keeps the previous speaker only when its words point there by at least `KEEP_MARGIN`, and otherwise goes to
-the other party. Cues and margin were set on the 14 train-split consultations in data/consultations;
-`bench/speakers.py` measures the test split.
+the other party. Cues and margin were set on the 14 train-split consultations in data/consultations, and the cues
+for someone speaking for the patient on the train writers (a–c) of data/corpus; `bench/speakers.py` measures the
+test splits of both.
 
 What is not automatic: a third speaker (看護師) is labelled 医師 or 患者 by the same rule, and two people talking at
 once are one utterance. The monitor page lets the user correct any label.
@@ -40,6 +41,16 @@ _PATIENT_CUES = [
     (re.compile(r"^(?:はい|ええ|いいえ|いえ|うーん|えっと|そうです|そうなんです)"), 0.5),
     (re.compile(r"お願いします|ありがとうございま|わかりました|分かりました|すみません"), 2.0),
     (re.compile(r"私|うちの子|この子|主人|(?<!丈)夫|妻|母が|父が|娘|息子"), 1.0),
+    # someone speaking for the patient: family words, and what a carer asks the doctor for
+    (re.compile(r"本人|おばあちゃん|おじいちゃん|お袋|親父|上の子|下の子|お兄ちゃん|お姉ちゃん|連れてき"), 1.0),
+    (
+        re.compile(
+            r"(?:ても|て)(?:いい|ええ|大丈夫|よか)(?:です|でしょう|ん)?か|(?:た|の)?(?:ほう|方)がいい(?:です|でしょう)?か"
+            r"|もらえ(?:ない|ません|ますか|へん)|出せ(?:ん|ない|ません)|いら(?:ん|ない)の?(?:です|でしょう)?か"
+            r"|(?:なん|ん)でしょうか|どうしましょう"
+        ),
+        2.0,
+    ),
 ]
 
 
