@@ -76,12 +76,29 @@ CREATE TABLE IF NOT EXISTS audit (
 _APPEND_ONLY = ("utterances", "utterance_corrections", "chart_versions", "edits", "audit")
 
 
+def _refuse(verb: str, table: str, *, if_absent: bool = False) -> str:
+    """The trigger that refuses `verb` (UPDATE or DELETE) on `table`."""
+    absent = "IF NOT EXISTS " if if_absent else ""
+    return (
+        f"CREATE TRIGGER {absent}{table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: {verb} is refused'); END"
+    )
+
+
+def _refuse_replace(table: str, key: tuple[str, ...], *, if_absent: bool = False) -> str:
+    """The trigger that refuses a new row with the key of a stored one (what INSERT OR REPLACE would delete)."""
+    absent = "IF NOT EXISTS " if if_absent else ""
+    same = " AND ".join(f"{column} = NEW.{column}" for column in key)
+    return (
+        f"CREATE TRIGGER {absent}{table}_no_replace BEFORE INSERT ON {table} "
+        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {same}) "
+        f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: a stored row cannot be replaced'); END"
+    )
+
+
 def _triggers() -> str:
     return "".join(
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: {verb} is refused'); END;\n"
-        for table in _APPEND_ONLY
-        for verb in ("UPDATE", "DELETE")
+        _refuse(verb, table, if_absent=True) + ";\n" for table in _APPEND_ONLY for verb in ("UPDATE", "DELETE")
     )
 
 
@@ -108,17 +125,9 @@ _KEYS = {
 def _step_2(db: sqlite3.Connection) -> None:
     """Nothing stored can be rewritten: no REPLACE on any table, and visits are append-only too."""
     for table, key in _KEYS.items():
-        same = " AND ".join(f"{column} = NEW.{column}" for column in key)
-        db.execute(
-            f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
-            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {same}) "
-            f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: a stored row cannot be replaced'); END"
-        )
+        db.execute(_refuse_replace(table, key, if_absent=True))
     for verb in ("UPDATE", "DELETE"):
-        db.execute(
-            f"CREATE TRIGGER IF NOT EXISTS visits_no_{verb.lower()} BEFORE {verb} ON visits "
-            f"BEGIN SELECT RAISE(ABORT, 'visits are append-only: {verb} is refused'); END"
-        )
+        db.execute(_refuse(verb, "visits", if_absent=True))
 
 
 # Step 3: who the visit is for, the patient's consent, and signed chart versions. Identity is kept as rows, one per
@@ -196,17 +205,9 @@ def _step_3(db: sqlite3.Connection) -> None:
         if statement.strip():
             db.execute(statement)
     for table, key in _KEYS_3.items():
-        same = " AND ".join(f"{column} = NEW.{column}" for column in key)
-        db.execute(
-            f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
-            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {same}) "
-            f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: a stored row cannot be replaced'); END"
-        )
+        db.execute(_refuse_replace(table, key))
         for verb in ("UPDATE", "DELETE"):
-            db.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: {verb} is refused'); END"
-            )
+            db.execute(_refuse(verb, table))
     broken = db.execute("PRAGMA foreign_key_check").fetchall()
     if broken:
         raise InputError(f"the visit database has {len(broken)} rows whose references are broken; not migrating")
@@ -242,15 +243,8 @@ def _down_3(db: sqlite3.Connection) -> None:
     (create,) = [s for s in _SCHEMA_1.split(";\n") if "EXISTS chart_versions" in s]
     db.execute(create)
     for verb in ("UPDATE", "DELETE"):
-        db.execute(
-            f"CREATE TRIGGER chart_versions_no_{verb.lower()} BEFORE {verb} ON chart_versions "
-            f"BEGIN SELECT RAISE(ABORT, 'chart_versions are append-only: {verb} is refused'); END"
-        )
-    db.execute(
-        "CREATE TRIGGER chart_versions_no_replace BEFORE INSERT ON chart_versions "
-        "WHEN EXISTS (SELECT 1 FROM chart_versions WHERE visit_id = NEW.visit_id AND version = NEW.version) "
-        "BEGIN SELECT RAISE(ABORT, 'chart_versions are append-only: a stored row cannot be replaced'); END"
-    )
+        db.execute(_refuse(verb, "chart_versions"))
+    db.execute(_refuse_replace("chart_versions", _KEYS["chart_versions"]))
 
 
 DOWN: tuple[Callable[[sqlite3.Connection], None], ...] = (_down_1, _down_2, _down_3)
