@@ -468,25 +468,24 @@ class VisitStore:
             else:
                 status = "draft"
             version, at = number + 1, now()
+            row = {
+                "visit_id": visit_id,
+                "version": version,
+                "chart": text,
+                "source": source,
+                "author": author,
+                "model": model,
+                "seconds": seconds,
+                "utterances": utterances,
+                "created_at": at,
+                "status": status,
+                "signed_by_id": signer.id if signer else None,
+                "signed_by_name": signer.name if signer else None,
+                "signed_at": at if signer else None,
+            }
             tx.execute(
-                "INSERT INTO chart_versions (visit_id, version, chart, source, author, model, seconds, "
-                "utterances, created_at, status, signed_by_id, signed_by_name, signed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    visit_id,
-                    version,
-                    text,
-                    source,
-                    author,
-                    model,
-                    seconds,
-                    utterances,
-                    at,
-                    status,
-                    signer.id if signer else None,
-                    signer.name if signer else None,
-                    at if signer else None,
-                ),
+                f"INSERT INTO chart_versions ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                tuple(row.values()),
             )
             if source == "edit":
                 what = chart_diff(json.loads(latest["chart"]) if latest else {}, chart)
@@ -499,19 +498,7 @@ class VisitStore:
                 "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
                 (at, author, action, visit_id, f"version={version} status={status}"),
             )
-        return ChartVersion(
-            version,
-            json.loads(text),
-            source,
-            author,
-            model,
-            seconds,
-            utterances,
-            at,
-            status,
-            signer,
-            at if signer else None,
-        )
+        return _version(row)
 
     def audit(self, action: str, *, actor: str, visit_id: str | None = None, detail: str = "") -> None:
         """Record an action that changes nothing (a read, an export). `detail`: ids and flags, never patient text."""
