@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from typing import Any
 
 from kogata.errors import InputError
 
@@ -250,7 +251,8 @@ def _down_3(db: sqlite3.Connection) -> None:
 DOWN: tuple[Callable[[sqlite3.Connection], None], ...] = (_down_1, _down_2, _down_3)
 
 
-def refuse_if_stored(db: sqlite3.Connection, tables: list[str], step: int) -> None:
+def refuse_if_stored(db: sqlite3.Connection | Any, tables: list[str], step: int) -> None:
+    """Refuse to undo `step` while any of `tables` holds a row (sqlite3 or psycopg: the SQL is the same)."""
     held = [t for t in tables if db.execute(f"SELECT EXISTS (SELECT 1 FROM {t})").fetchone()[0]]
     if held:
         raise InputError(

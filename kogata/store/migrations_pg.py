@@ -19,6 +19,7 @@ from collections.abc import Callable
 import psycopg
 
 from kogata.errors import InputError
+from kogata.store.migrations import refuse_if_stored
 
 MIGRATION_LOCK = 0x6B6F6761  # "koga": the advisory lock every migrating process takes
 
@@ -215,15 +216,6 @@ def _down_3(db: psycopg.Connection) -> None:
 STEPS: tuple[Callable[[psycopg.Connection], None], ...] = (_step_1, _step_2, _step_3)
 DOWN: tuple[Callable[[psycopg.Connection], None], ...] = (_down_1, _down_2, _down_3)
 LATEST = len(STEPS)
-
-
-def refuse_if_stored(db: psycopg.Connection, tables: list[str], step: int) -> None:
-    held = [t for t in tables if db.execute(f"SELECT EXISTS (SELECT 1 FROM {t})").fetchone()[0]]
-    if held:
-        raise InputError(
-            f"cannot undo schema step {step}: {', '.join(held)} hold stored rows; going back past stored visits "
-            "is a restore from a backup, not a migration"
-        )
 
 
 def version(db: psycopg.Connection) -> int:
