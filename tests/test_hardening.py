@@ -7,7 +7,6 @@ loaded: every request here is refused, or stored, before any model work starts.
 import json
 import math
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from servers import free_port
 from starlette.websockets import WebSocketDisconnect
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
@@ -278,12 +278,6 @@ def test_the_cli_refuses_bad_generation_values_in_one_line():
 
 
 # ── 4. the API key is in no log line ──
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_api_key_is_in_no_log_line_of_a_real_server(tmp_path):

@@ -4,14 +4,12 @@ real 0.5B model, the real Whisper base recogniser, and a real uvicorn server on 
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
+from servers import ServerThread
 from websockets.sync.client import connect
 
 import kogata
@@ -32,12 +30,6 @@ TYPED = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def model():
     return kogata.load("small", n_ctx=4096, threads=2, progress=False)
@@ -49,17 +41,8 @@ def server(model, tmp_path_factory):
         models=(SMALL,), waiting=2, db=tmp_path_factory.mktemp("live") / "v.sqlite3", registered_adapters=False
     )
     services = Services(config, preloaded={SMALL: model})
-    port = free_port()
-    running = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not running.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"127.0.0.1:{port}", services
-    running.should_exit = True
-    thread.join(timeout=30)
+    with ServerThread(create_app(services)) as running:
+        yield f"127.0.0.1:{running.port}", services
 
 
 def receive(ws, kind: str, timeout: float = 900) -> dict:

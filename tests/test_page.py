@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from servers import ServerThread, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get("KOGATA_CHROMIUM", "/usr/bin/chromium"))
@@ -49,12 +49,6 @@ BROWSER_ARGS = [
 ]
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no chromium at {CHROMIUM} (apt-get install chromium)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def lan_address() -> str:
@@ -308,25 +302,14 @@ def test_a_doctors_day_over_https_from_another_pc(browser, tmp_path):
 def offline_server(tmp_path):
     """An in-process server on every interface whose model is a backend that is not there: enough for the page's
     own states, with nothing to load. Yields (port, app)."""
-    import uvicorn
-
     from kogata.serve import ServerConfig, Services, create_app
 
     config = ServerConfig(
         models=("offline",), backend="http://127.0.0.1:9", registered_adapters=False, db=tmp_path / "v.sqlite3"
     )
     app = create_app(Services(config), host="0.0.0.0", hosts=(lan_address(),))
-    port = free_port()
-    running = uvicorn.Server(uvicorn.Config(app, host="0.0.0.0", port=port, log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not running.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield port, app
-    running.should_exit = True
-    thread.join(timeout=30)
+    with ServerThread(app, host="0.0.0.0") as running:
+        yield running.port, app
 
 
 def test_the_page_says_what_stops_recording(playwright, offline_server):

@@ -4,7 +4,6 @@ with replies that break the schema or the glyph guard, with a backend that fails
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from servers import free_port
 
 import kogata
 from kogata.engine import BackendError, RemoteModel, connect, generate, generate_json, stream_generate
@@ -47,12 +47,6 @@ SCHEMA = {
     "required": ["name", "age"],
     "additionalProperties": False,
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
