@@ -107,6 +107,16 @@ def where(request, tmp_path):
     return request.getfixturevalue("pg_url")
 
 
+@pytest.fixture
+def store(where):
+    """An open visit store at `where` (so on each backend), closed afterwards."""
+    from kogata.store import open_store
+
+    s = open_store(where)
+    yield s
+    s.close()
+
+
 def pytest_terminal_summary(terminalreporter):
     if _PG_SKIPPED:
         terminalreporter.write_line(f"!!! the PostgreSQL store was NOT tested: {_PG_SKIPPED[0]}", red=True, bold=True)

@@ -49,3 +49,17 @@ def new_database(cluster) -> str:
     with psycopg.connect(cluster.url, autocommit=True) as db:
         db.execute(f"CREATE DATABASE {name}")
     return cluster.database_url(name)
+
+
+def chart(*lines: str) -> dict:
+    """A chart in the contract's shape whose S section holds `lines`, each citing utterance 1."""
+    soap = {"S": [{"text": t, "evidence": [1], "supported": True} for t in lines], "O": [], "A": [], "P": []}
+    return {
+        "soap": soap,
+        "medications": [],
+        "allergies": [],
+        "vitals": [],
+        "problems": [],
+        "negatives": [],
+        "warnings": [],
+    }

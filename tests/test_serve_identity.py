@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from fastapi.testclient import TestClient
+from stores import chart
 
 from kogata.privacy import masking_handler
 from kogata.serve import ServerConfig, Services, create_app
@@ -16,11 +17,6 @@ ENCOUNTER = {"date": "2026-12-07", "department": "内科", "doctor": "dr.sato"}
 SIGNER = {"id": "dr.sato", "name": "佐藤 花子"}
 VISIT_KEYS = {"id", "created_at", "created_by", "title", "patient", "encounter", "consent", "status", "latest_version"}
 VERSION_KEYS = {"version", "status", "source", "author", "created_at", "signed_by", "signed_at"}
-
-
-def chart(*lines: str) -> dict:
-    soap = {"S": [{"text": t, "evidence": [1], "supported": True} for t in lines], "O": [], "A": [], "P": []}
-    return {k: [] for k in ("medications", "allergies", "vitals", "problems", "negatives", "warnings")} | {"soap": soap}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -11,30 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from stores import raw, refused
+from stores import chart, raw, refused
 
 from kogata.errors import InputError
 from kogata.store import ConflictError, NotFoundError, VisitStore, chart_diff, open_store, visit_transcript
-
-
-def chart(*lines: str) -> dict:
-    soap = {"S": [{"text": t, "evidence": [1], "supported": True} for t in lines], "O": [], "A": [], "P": []}
-    return {
-        "soap": soap,
-        "medications": [],
-        "allergies": [],
-        "vitals": [],
-        "problems": [],
-        "negatives": [],
-        "warnings": [],
-    }
-
-
-@pytest.fixture
-def store(where):
-    s = open_store(where)
-    yield s
-    s.close()
 
 
 def test_append_only_tables(store):

@@ -8,7 +8,7 @@ import sqlite3
 import time
 
 import pytest
-from stores import execute, raw, refused
+from stores import chart, execute, raw, refused
 
 from kogata.privacy import masking_handler
 from kogata.store import ConflictError, FieldError, Patient, Practitioner, VisitStore, migrations, open_store
@@ -16,18 +16,6 @@ from kogata.store import ConflictError, FieldError, Patient, Practitioner, Visit
 PATIENT = {"id": "P-000123", "name": "山田 太郎", "birth_date": "1960-04-01", "sex": "male"}
 ENCOUNTER = {"date": "2026-12-07", "department": "内科", "doctor": "dr.sato"}
 SIGNER = {"id": "dr.sato", "name": "佐藤 花子"}
-
-
-def chart(*lines: str) -> dict:
-    soap = {"S": [{"text": t, "evidence": [1], "supported": True} for t in lines], "O": [], "A": [], "P": []}
-    return {k: [] for k in ("medications", "allergies", "vitals", "problems", "negatives", "warnings")} | {"soap": soap}
-
-
-@pytest.fixture
-def store(where):
-    s = open_store(where)
-    yield s
-    s.close()
 
 
 def test_a_visit_keeps_the_identity_it_was_created_with(store):
