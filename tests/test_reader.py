@@ -92,6 +92,24 @@ def test_reader_lines_chart_what_no_rule_reads_and_keep_denials():
     assert with_reader.medications == baseline.medications
 
 
+def test_the_reader_vetoes_small_talk_that_a_clinical_cue_let_through():
+    visit = (
+        "医師：今日はどうされました？\n"
+        "患者：咳が三日前から出ています。\n"
+        "医師：お大事に。\n"
+        "患者：帰りに小倉トースト食べて帰ろ。\n"
+        "患者：孫の運動会の準備があるん。\n"
+    )
+    baseline = karte(parse_transcript(visit), rules_only=True)
+    with_reader = karte(parse_transcript(visit), no_model=True, reader=True)
+    cited = lambda chart: {i for s in chart.soap.values() for item in s for i in item.evidence}  # noqa: E731
+    # the clinical cues take 食 and 運動 for diet and exercise; the reader judges both utterances to be chat
+    assert {4, 5} <= cited(baseline)
+    assert not {4, 5} & cited(with_reader)
+    # the symptom line, which names a finding, is never the reader's to drop
+    assert any("咳" in item.text for item in with_reader.soap["S"])
+
+
 def test_rules_only_keeps_its_meaning_and_refuses_the_reader(tmp_path):
     path = tmp_path / "visit.txt"
     path.write_text("医師：どうされましたか。\n患者：三日前から熱があります。\n", encoding="utf-8")

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kogata.engine import Model, load
 from kogata.engine.registry import get_spec
@@ -28,6 +29,9 @@ from kogata.tasks.karte.schema import SECTIONS
 from kogata.transcript import Transcript, read_transcript
 from kogata.verify import EvidenceIndex, clean
 from kogata.verify.text import content_chars
+
+if TYPE_CHECKING:
+    from kogata.tasks.karte.reader import Reading
 
 
 @dataclass
@@ -280,12 +284,31 @@ def _reader_lines(index: EvidenceIndex, found: fact_rules.Facts, soap: dict[str,
     # says three (dev recall 0.644 reading only the uncited ones, 0.663 reading all; README, chart section)
     medicines = {m["name"] for m in found.medications}
     readings = reader.read(said, only=extractive.candidates(said))
+    _drop_small_talk(soap, readings)
     for section, item in extractive.lines(said, readings, medicines):
         near = [x for lines in soap.values() for x in lines if set(x.evidence) & set(item.evidence)]
         if len(item.evidence) > 1 and any(item.evidence[-1] in x.evidence for x in near):
             continue  # an answer with its question's subject (「…なし。」) only where nothing charts the answer yet
         if not near or _adds(item, soap):  # 「においはあんまりないです」 has no kanji for _adds to count
             soap[section].append(item)
+
+
+def _drop_small_talk(soap: dict[str, list[Item]], readings: list[Reading]) -> None:
+    """Removes the S lines that the clinical cues let through on one everyday word (「帰りに小倉トースト食べて帰ろ」
+    passes on 食) where the reader's likeliest section for every utterance they cite is none (dev: small talk shown
+    35 → 28, recall unchanged). A line that names a finding, drug, disease or number stays: the reader only vetoes
+    what the rules took on a cue."""
+    chat = {r.id for r in readings if r.section == "-"}
+    soap["S"] = [
+        item
+        for item in soap["S"]
+        if not item.evidence
+        or not set(item.evidence) <= chat
+        or find_findings(clean(item.text))
+        or find_drugs(clean(item.text))
+        or find_diseases(clean(item.text))
+        or find_quantities(clean(item.text))
+    ]
 
 
 def _assemble(
