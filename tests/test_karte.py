@@ -141,3 +141,28 @@ def test_model_lines_are_added_only_where_they_say_something_new(small_llm, monk
     s_drafted = [i.text for i in drafted.soap["S"]]
     assert s_drafted[: len(s_rules)] == s_rules  # every rule line stays, in its place
     assert s_drafted[len(s_rules) :] == ["自宅での最高体温38℃台。"]
+
+
+def test_a_draft_lists_the_clinical_utterances_no_line_charts_for_review():
+    from kogata.render.header import ChartHeader
+    from kogata.tasks.karte import karte
+    from kogata.transcript import parse_transcript
+
+    visit = (
+        "医師：今日はどうされました？\n"
+        "患者：腰が痛くて。\n"
+        "医師：足を上げますよ。はい、反対も。足を上げても響かないですね。\n"
+        "患者：あ、甲状腺の薬を。チラーヂンを毎朝。\n"
+        "患者：はい。\n"
+    )
+    chart = karte(parse_transcript(visit), rules_only=True)
+    cited = {i for items in chart.soap.values() for item in items for i in item.evidence}
+    unread = [u.id for u in chart.unread()]
+    # neither the straight-leg-raise finding nor the daily thyroid drug has a rule that charts it: the draft says so
+    assert unread == [3, 4] and not cited & set(unread)
+    markdown = chart_markdown(chart)
+    assert "## 要確認：カルテに載っていない発言 2 件" in markdown
+    assert "- 〔発言 4〕 患者：あ、甲状腺の薬を。チラーヂンを毎朝。" in markdown
+    # a charted symptom, a bare はい and the question are not listed; a signed chart has been read and lists nothing
+    assert "〔発言 2〕 患者" not in markdown and "〔発言 5〕" not in markdown
+    assert "要確認" not in chart_markdown(chart, header=ChartHeader(status="signed"))

@@ -14,6 +14,10 @@ def evidence_note(ids: list[int]) -> str:
     return f"〔発言 {', '.join(map(str, ids))}〕" if ids else ""
 
 
+def _excerpt(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def chart_markdown(chart: Chart, *, show_unsupported: bool = False, header: ChartHeader | None = None) -> str:
     """Unsupported lines are left out unless `show_unsupported` (then marked ⚠); a count is always shown.
     `header` (default: an unsigned draft) says whether it is signed, and for whom."""
@@ -38,6 +42,11 @@ def chart_markdown(chart: Chart, *, show_unsupported: bool = False, header: Char
             f"- {p['name']}（{_STATUS[p['status']]}、ICD-10 {p['icd10']}） {evidence_note(p['evidence'])}"
             for p in chart.problems
         ]
+        out.append("")
+    unread = chart.unread() if header.draft else []  # a signed chart has been read
+    if unread:
+        out.append(f"## 要確認：カルテに載っていない発言 {len(unread)} 件")
+        out += [f"- {evidence_note([u.id])} {u.speaker}：{_excerpt(u.text)}" for u in unread]
         out.append("")
     hidden = [w for w in chart.warnings]
     if hidden:

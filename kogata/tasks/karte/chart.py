@@ -26,7 +26,7 @@ from kogata.tasks.karte import facts as fact_rules
 from kogata.tasks.karte import lines as in_words
 from kogata.tasks.karte.draft import SPEC, draft
 from kogata.tasks.karte.schema import SECTIONS
-from kogata.transcript import Transcript, read_transcript
+from kogata.transcript import Transcript, Utterance, read_transcript
 from kogata.verify import EvidenceIndex, clean
 from kogata.verify.text import content_chars
 
@@ -53,6 +53,18 @@ class Chart:
             for section in SECTIONS
             for item in self.soap[section]
             if not item.supported
+        ]
+
+    def unread(self) -> list[Utterance]:
+        """The utterances that sound clinical (a finding, drug, disease, clinical number or one of the rules' cues)
+        and that no shown line cites: what the chart admits it may have missed, most often in a department its word
+        lists do not cover, for the doctor to read before signing."""
+        cited = {i for s in SECTIONS for item in self.soap[s] if item.supported for i in item.evidence}
+        cited |= {i for record in self.medications + self.allergies for i in record.get("evidence", [])}
+        return [
+            u
+            for u in self.transcript.utterances
+            if u.id not in cited and not is_question(u.text) and in_words.is_clinical(u.text)
         ]
 
     def items(self, *, show_unsupported: bool = False) -> dict[str, list[Item]]:
