@@ -44,11 +44,6 @@ class Reading:
     rhythm: str = ""  # 整 / 不整, of a pulse
     evidence: list[int] = field(default_factory=list)
 
-    @property
-    def value(self) -> str:
-        """The value alone (the first said), as the chart's vitals list holds it."""
-        return self.values[0][2]
-
     def text(self) -> str:
         tokens, said = [], ""
         for qualifier, side, value in self.values:
@@ -259,7 +254,9 @@ def readings(text: str, utterance: int = 0) -> list[Reading]:
             value = (qualifier, _side(gap), word)
             if value not in reading.values:
                 reading.values.append(value)
-            if current.name == "脈拍" and (rhythm := re.match(r"[、,\sで]*(不整|整)", sentence[end:])):
+            if current.name == "脈拍" and (
+                rhythm := re.match(rf"[、,\sで]*({_cue('rhythm').pattern})", sentence[end:])
+            ):
                 reading.rhythm = rhythm.group(1)
         if current is not None and current.name not in found and names and len(sentence[anchor:]) <= 8:
             pending = current
