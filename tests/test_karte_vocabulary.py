@@ -12,7 +12,7 @@ import pytest
 from kogata.tasks.ask import vocabulary as ask_words
 from kogata.tasks.call import vocabulary as call_words
 from kogata.tasks.data import rows
-from kogata.tasks.karte import facts, lines
+from kogata.tasks.karte import facts, lines, readings
 from kogata.tasks.karte import vocabulary as karte_words
 from kogata.verify import Vocabulary
 from kogata.verify.text import content_chars
@@ -55,6 +55,8 @@ RULES: dict[tuple[str, str], Callable[[dict[str, str]], str]] = {
     ("kogata.tasks.ask", "stock.tsv"): lambda r: _left(ask_words.VOCABULARY, r["example"]),
     ("kogata.tasks.karte", "cues.tsv"): lambda r: _match(karte_words.cues(r["kind"]), r["example"]),
     ("kogata.tasks.karte", "statuses.tsv"): lambda r: facts.drug_status(r["example"]),
+    ("kogata.tasks.karte", "readings.tsv"): lambda r: readings.line(r["example"]),
+    ("kogata.tasks.karte", "reading_cues.tsv"): lambda r: _match(r["cue"], r["example"]),  # each row's own cue
     ("kogata.tasks.call", "cues.tsv"): lambda r: _match(call_words.cues(r["kind"]), r["example"]),
 }
 

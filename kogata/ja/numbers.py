@@ -16,7 +16,9 @@ Heuristics (each is conservative: when unsure, the numeral is left as written):
 - 度 is ℃ only for 34–42.9 (body temperature); 度N分 adds N tenths: 38度5分 → 38.5℃.
 - Decimals: 点 between numerals is a decimal point (七点八 → 7.8); ・ is one only after 〇 (〇・五 → 0.5), before a
   unit that takes decimals (七・八パーセント → 7.8%) or after a measurement word; otherwise it is a list (七・八月).
-- Blood pressure: N/M, NのM and 上がN、下がM become "N/M mmHg" when 60 ≤ N ≤ 300, 20 ≤ M ≤ 200 and N > M;
+- Weight: NキロM百 (十キロ二百) is N.M kg, as a child's weight is said.
+- Blood pressure: N/M, NのM (a pause after の too: 百四十六の…九十; 百の六十二) and 上がN、下がM become
+  "N/M mmHg" when 60 ≤ N ≤ 300, 20 ≤ M ≤ 200 and N > M;
   N/M additionally needs 血圧 earlier in the sentence or mmHg after it (a bare 5/12 is a date).
 - ミリ alone is mg only when the sentence is about a drug (薬, 錠, 処方, 飲む, 服用, a katakana drug name right
   before the number …) and not about a liquid (シロップ, 液, 点滴): 5ミリ can be 5 mm or 5 mL otherwise.
@@ -163,11 +165,15 @@ _HOUR_TAIL = re.compile(f"間|頃|ごろ|半|過ぎ|[0-9{_NUMERAL_CHARS}]+分")
 _DECIMAL_UNIT = re.compile("パーセント|%|度|℃|マイクロ|ミリ|mg|グラム|g|キロ|kg|センチ|cm|mm|mL|ml|リットル|倍")
 # A measurement word right before a number makes even a single numeral a value (脈は百).
 _MEASURE_BEFORE = re.compile(
-    r"(?:脈拍?|血圧|体温|熱|体重|身長|SpO2|サチュレーション|サチュ|心拍数?|呼吸数|血糖値?|A1c|HbA1c|ヘモグロビン|INR|CRP|クレアチニン|eGFR|尿酸|LDL|HDL|中性脂肪|白血球|カリウム|ナトリウム|上[がは]|下[がは])"
+    r"(?:脈拍?|血圧|体温|熱|体重|身長|SpO2|サチュレーション|サチュ|心拍数?|呼吸数|血糖値?|A1c|HbA1c|ヘモグロビン|INR|CRP|クレアチニン|eGFR|尿酸|LDL|HDL|中性脂肪|白血球|カリウム|ナトリウム|上[がは]|下[がは]"
+    r"|フェリチン|血清鉄|アンモニア|アルブミン|ビリルビン|トラフ値?|眼圧|視力|(?<![A-Za-z])[A-Z][A-Za-z0-9\-]*[A-Za-z0-9])"
     r"(?:は|が|も|:|、|\s)*$"
 )
 _MEASURE_WINDOW = 20  # chars looked back for a measurement word; keeps the scan linear
 _VALUE_END = re.compile(r"$|[\s、。,.!?)」]|です|でした|くらい|ぐらい|ほど|程度|前後|台|以上|以下|位|で|と|から|まで")
+
+
+_UPPER_BEFORE = re.compile(f"[{_NUMERAL_CHARS}]{{2,}}の$")
 
 
 def _single_is_number(ch: str, text: str, start: int, end: int) -> bool:
@@ -191,6 +197,11 @@ def _single_is_number(ch: str, text: str, start: int, end: int) -> bool:
         if counter == "杯":
             return ch != "一"  # 一杯 is usually いっぱい ("a lot")
         return True
+    if ch == "百" and (
+        re.match(f"の[{_NUMERAL_CHARS}]{{2,}}", after)
+        or (_UPPER_BEFORE.search(text, 0, start) and _VALUE_END.match(after))
+    ):
+        return True  # 「百の六十二」「百八十二の百」: a blood pressure, 100/62 and 182/100
     if _MEASURE_BEFORE.search(text, max(0, start - _MEASURE_WINDOW), start) and _VALUE_END.match(after):
         return True
     # 一、二回 / 一・二日: the first numeral of a spoken list shares the counter of the last.
@@ -310,7 +321,9 @@ _UNIT_RE = re.compile(
 _MMHG = re.compile(r"\s?mm\s?hg(?![A-Za-z])", re.IGNORECASE)
 _MONTHS = re.compile(r"([0-9])\s?[ヶヵケカ箇]月")
 _BP_UPPER_LOWER = re.compile(r"上[がは]?([0-9]{2,3})(?:で|、|,|\s)*下[がは]?([0-9]{2,3})(?![0-9.])(?: mmHg)?")
-_BP_NO = re.compile(r"(?<![0-9./])([0-9]{2,3})\s?の\s?([0-9]{2,3})(?![0-9.])(?: mmHg)?")
+_BP_NO = re.compile(
+    r"(?<![0-9/])(?<![0-9]\.)([0-9]{2,3})\s?の(?:\s|\.{2,}|、)*([0-9]{2,3})(?![0-9.])(?: mmHg)?"
+)  # 146の...90
 _BP_SLASH = re.compile(r"(?<![0-9./])([0-9]{2,3})\s?/\s?([0-9]{2,3})(?![0-9./])( mmHg)?")
 _UNIT_BEFORE_DIGIT = re.compile(r"(?<=[0-9])(mg|\u03bcg|mL|kg|g|mm|cm)(?=[0-9])")
 _BARE_MILLI = re.compile(_NUM + r"\s?ミリ(?!グラム|リットル|メートル|シーベルト)")
@@ -323,6 +336,7 @@ _DRUG_CONTEXT = re.compile(
 _LIQUID_CONTEXT = re.compile(r"シロップ|液|点滴")
 _FLUID_BEFORE = re.compile(r"(?:水|液|血|尿|膿|痰|胸水|腹水)[がをはも]?[^。]{0,4}$")
 _KATAKANA_WORD_BEFORE = re.compile(r"[ァ-ヴー]{3,}(?:を|の|\s)?$")
+_KILO_GRAMS = re.compile(r"(?<![0-9.])([0-9]{1,3})kg\s?([0-9]{3})(?![0-9.]|\s?(?:g|kg|グラム|キロ))")
 _WEIGHT_CONTEXT = re.compile(r"体重|痩せ|やせ|太|増え|減|重さ|kg")
 _SENTENCE_END = "。\n!?"
 
@@ -377,6 +391,7 @@ def _units(text: str) -> str:
         return f"{m[1]}kg" if _WEIGHT_CONTEXT.search(m.string, max(0, a - 40), b) else m[0]  # or the sentence before
 
     text = _BARE_KILO.sub(kilo, text)
+    text = _KILO_GRAMS.sub(lambda m: f"{m[1]}.{m[2].rstrip('0') or '0'}kg", text)  # 十キロ二百 → 10.2kg
 
     def spo2(m: re.Match[str]) -> str:
         if 50 <= int(m[2]) <= 100 and not _ANY_UNIT_AFTER.match(m.string, m.end()):

@@ -21,7 +21,7 @@ from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
 from kogata.ja.sentences import is_question
 from kogata.tasks.grounded import Item, tidy, verified
-from kogata.tasks.karte import extractive, vocabulary
+from kogata.tasks.karte import extractive, readings, vocabulary
 from kogata.tasks.karte import facts as fact_rules
 from kogata.tasks.karte import lines as in_words
 from kogata.tasks.karte.draft import SPEC, draft
@@ -211,8 +211,14 @@ def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list
     soap["S"] += _lines(in_words.spoken_lines(said, "S", skip=symptom_ids))
 
     # O: measurements read from the words, the examination with the doctor's words, results as said
-    if (line := _vitals_line(found.vitals)) is not None:
+    read = readings.lines(said)  # 「HbA1c 8.3%（前回7.6%）。」「眼圧 右14 左15 mmHg。」, one line an utterance
+    written = {(v, i) for _, _, ids, values in read for v in values for i in ids}
+    unread = [v for v in found.vitals if not all((v["value"], i) in written for i in v["evidence"])]
+    if (line := _vitals_line(unread)) is not None:
         soap["O"].append(line)
+    for section, text, ids, _ in read:
+        soap[section].append(Item(text, ids))
+    vital_values |= {v for _, _, _, values in read for v in values}  # a sentence saying only these is charted
     exam_items = _lines(in_words.examination_lines(said))
     soap["O"] += exam_items
     examined_ids = {i for item in exam_items for i in item.evidence}

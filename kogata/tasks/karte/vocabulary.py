@@ -7,13 +7,30 @@ that matches at a place wins, so a longer word goes before its part: 運動負�
 
 from __future__ import annotations
 
+import dataclasses
+
 from kogata.tasks import data
 from kogata.tasks.data import rows
 from kogata.transcript import Transcript
 from kogata.verify import EvidenceIndex
 
 PACKAGE = "kogata.tasks.karte"
-VOCABULARY = data.vocabulary(PACKAGE)  # staff.tsv, stock.tsv, chart_terms.tsv, lay_terms.tsv
+
+
+def _reading_names() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(HbA1c, (エイチビーエーワンシー, …)): the names a readings line writes for what was said (data/readings.tsv),
+    so that 「HbA1c 8.3%」 is matched against 「エイチビーエーワンシーが八点三」."""
+    pairs = (
+        (row["name"], tuple(f for f in row["said"].split("|") if f != row["name"] and len(f) >= 2))
+        for row in rows(PACKAGE, "readings.tsv")
+    )
+    return tuple((name, said) for name, said in pairs if said)
+
+
+# staff.tsv, stock.tsv, chart_terms.tsv, lay_terms.tsv, and the names of readings.tsv
+VOCABULARY = dataclasses.replace(
+    data.vocabulary(PACKAGE), synonyms=data.vocabulary(PACKAGE).synonyms + _reading_names()
+)
 
 
 def evidence(transcript: Transcript) -> EvidenceIndex:
