@@ -5,9 +5,11 @@ often speaks several turns in a row (examining, then explaining, then prescribin
 they are clear: questions, instructions and prescriptions are the doctor's; reports of one's own symptoms,
 「先生」 and thanks are the patient's (or the parent's). Each cue adds to a score (positive: the doctor); a turn
 keeps the previous speaker only when its words point there by at least `KEEP_MARGIN`, and otherwise goes to
-the other party. Cues and margin were set on the 14 train-split consultations in data/consultations, and the cues
-for someone speaking for the patient on the train writers (a–c) of data/corpus; `bench/speakers.py` measures the
-test splits of both.
+the other party. The cues are data, `kogata/speech/data/speaker_cues.tsv` (cue, label, weight, example, notes), so
+a clinic can edit them without Python; every row's example must be found by its cue (checked on loading and by
+tests/test_speakers.py). Cues and margin were set on the 14 train-split consultations in data/consultations, and
+the cues for someone speaking for the patient on the train writers (a–c) of data/corpus; `bench/speakers.py`
+measures the other splits.
 
 What is not automatic: a third speaker (看護師) is labelled 医師 or 患者 by the same rule, and two people talking at
 once are one utterance. The monitor page lets the user correct any label.
@@ -16,48 +18,83 @@ once are one utterance. The monitor page lets the user correct any label.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
 
-DOCTOR, PATIENT = "医師", "患者"
+from kogata.errors import InputError
+
+DOCTOR, PATIENT, FAMILY = "医師", "患者", "家族"
+LABELS = (DOCTOR, PATIENT, FAMILY)
 KEEP_MARGIN = 1.5  # how strongly a turn's words must point to the previous speaker to keep them
+CUES_FILE = "data/speaker_cues.tsv"
+_COLUMNS = ("cue", "label", "weight", "example", "notes")
 
-_DOCTOR_CUES = [
-    (re.compile(r"(?:ます|です|ません|でした|ました)か[。？?]?$|[?？]$|(?:は|とか)[?？。]?$"), 1.5),  # a question
-    (re.compile(r"どうされました|いかがですか|どうですか|ありますか|ありませんか|いますか|ませんでしたか"), 1.0),
-    (
-        re.compile(
-            r"ください|しましょう|しておきます|出しておきます|お出しします|出します|処方|始めます|続けて|中止|増やし|減らし"
-        ),
-        2.0,
-    ),
-    (re.compile(r"診ますね|診せて|見せてください|拝見|聴診|押しますね|測ります|検査|レントゲン|採血|結果"), 1.5),
-    (re.compile(r"と思います|考えられ|でしょう|可能性|疑い|診断|ですね[。]?$"), 1.0),
-    (re.compile(r"お大事に|次回|再診|予約"), 2.0),
-    (re.compile(r"\d+(?:mg|μg|錠|包)|1日\d回|\d+日分"), 1.0),
-]
-_PATIENT_CUES = [
-    (re.compile(r"先生"), 3.0),
-    (re.compile(r"んです|んですけど|ちゃって|ちゃいました|てて|なくて|くて[。、]|ました[。]?$"), 1.0),
-    (re.compile(r"痛い|痛くて|かゆ|つらい|しんどい|だるい|心配|不安|眠れ"), 1.0),
-    (re.compile(r"^(?:はい|ええ|いいえ|いえ|うーん|えっと|そうです|そうなんです)"), 0.5),
-    (re.compile(r"お願いします|ありがとうございま|わかりました|分かりました|すみません"), 2.0),
-    (re.compile(r"私|うちの子|この子|主人|(?<!丈)夫|妻|母が|父が|娘|息子"), 1.0),
-    # someone speaking for the patient: family words, and what a carer asks the doctor for
-    (re.compile(r"本人|おばあちゃん|おじいちゃん|お袋|親父|上の子|下の子|お兄ちゃん|お姉ちゃん|連れてき"), 1.0),
-    (
-        re.compile(
-            r"(?:ても|て)(?:いい|ええ|大丈夫|よか)(?:です|でしょう|ん)?か|(?:た|の)?(?:ほう|方)がいい(?:です|でしょう)?か"
-            r"|もらえ(?:ない|ません|ますか|へん)|出せ(?:ん|ない|ません)|いら(?:ん|ない)の?(?:です|でしょう)?か"
-            r"|(?:なん|ん)でしょうか|どうしましょう"
-        ),
-        2.0,
-    ),
-]
+
+@dataclass(frozen=True)
+class Cue:
+    """One row of the cue file: where `pattern` is found in a turn, `weight` counts towards `label`'s side."""
+
+    pattern: re.Pattern[str]
+    label: str  # 医師, or 患者 / 家族 (both the patient's side)
+    weight: float
+    example: str  # a sentence the pattern must find
+    notes: str
+    line: int  # line in the file, for messages
+
+    @property
+    def signed(self) -> float:
+        """The weight as it counts in doctor_score: positive for the doctor, negative for the patient's side."""
+        return self.weight if self.label == DOCTOR else -self.weight
+
+
+def parse_cues(text: str, name: str = "speaker_cues.tsv") -> list[Cue]:
+    """The cues in a TSV file (see the module doc); InputError naming the line for a row that cannot be used."""
+    found: list[Cue] = []
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        cells = raw.split("\t")
+        if cells[: len(_COLUMNS)] == list(_COLUMNS):
+            continue  # the header row
+        where = f"speaker cues {name} line {lineno}"
+        if len(cells) < 4:
+            raise InputError(f"{where}: expected {', '.join(_COLUMNS)} separated by tabs, got {len(cells)} column(s)")
+        cue, label, weight, example = (c.strip() for c in cells[:4])
+        notes = cells[4].strip() if len(cells) > 4 else ""
+        if label not in LABELS:
+            raise InputError(f"{where}: label must be one of {'/'.join(LABELS)}, got {label!r}")
+        try:
+            value = float(weight)
+        except ValueError:
+            value = -1.0
+        if not value >= 0:
+            raise InputError(f"{where}: weight must be a number ≥ 0, got {weight!r}")
+        try:
+            pattern = re.compile(cue)
+        except re.error as exc:
+            raise InputError(f"{where}: the cue {cue!r} is not a regular expression ({exc})") from None
+        if not example:
+            raise InputError(f"{where}: every cue needs an example sentence it finds")
+        if not pattern.search(example):
+            raise InputError(f"{where}: the cue {cue!r} does not find its own example {example!r}")
+        found.append(Cue(pattern, label, value, example, notes, lineno))
+    if not found:
+        raise InputError(f"speaker cues {name}: no cues")
+    return found
+
+
+@cache
+def cues() -> tuple[Cue, ...]:
+    """The bundled cues (kogata/speech/data/speaker_cues.tsv), read once."""
+    text = files("kogata.speech").joinpath(CUES_FILE).read_text(encoding="utf-8")
+    return tuple(parse_cues(text, "speaker_cues.tsv"))
 
 
 def doctor_score(text: str) -> float:
     """How much the words sound like the doctor (> 0) or the patient side (< 0)."""
     text = text.strip()
-    return sum(w for p, w in _DOCTOR_CUES if p.search(text)) - sum(w for p, w in _PATIENT_CUES if p.search(text))
+    return sum(c.signed for c in cues() if c.pattern.search(text))
 
 
 def next_speaker(text: str, previous: str | None) -> str:
