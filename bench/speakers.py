@@ -4,9 +4,10 @@ Each utterance of a reference visit is taken as one turn, as the recogniser cuts
 synthesised audio of bench/asr.py pauses ≥ 0.9 s between turns), and labelled in order; the reference speaker
 decides right or wrong (医師 vs everyone else on the patient side; 看護師 turns are labelled but not scored, as
 in bench/asr.py). Words only: no audio, so it runs in a second. The cues were set on the train split; the test
-split is the measurement.
+split is the measurement. Each label also has a confidence (kogata.speech.speakers.label_turn); below SURE it is
+shown as a guess (患者?): the table gives how often the sure labels are right and how many labels are unsure.
 
-    .venv/bin/python bench/speakers.py [--data data/consultations] [--out bench/out/speakers.json]
+    .venv/bin/python bench/speakers.py [--data data/consultations] [--split train --split dev] [--out …json]
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, print_table, write_json  # noqa: E402
 
-from kogata.speech.speakers import DOCTOR, PATIENT, next_speaker  # noqa: E402
+from kogata.speech.speakers import DOCTOR, PATIENT, label_turn  # noqa: E402
 from kogata.transcript import read_transcript  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "consultations"
@@ -42,19 +43,22 @@ def references(data: Path) -> list[tuple[Path, str]]:
 
 
 def score_split(refs: list[tuple[Path, str]], split: str) -> dict:
-    right = alternating = total = visits = family = family_right = 0
+    right = alternating = total = visits = family = family_right = sure = sure_right = 0
     for ref_path, ref_split in refs:
         if ref_split != split:
             continue
         visits += 1
         previous = None
         for k, u in enumerate(read_transcript(ref_path.with_suffix(".txt")).utterances):
-            label = previous = next_speaker(u.text, previous)
+            previous = label_turn(u.text, previous)
+            label = previous.speaker
             if u.speaker in OTHER_STAFF:
                 continue
             want = DOCTOR if u.speaker in DOCTOR_LABELS else PATIENT
             total += 1
             right += label == want
+            sure += previous.sure
+            sure_right += previous.sure and label == want
             alternating += (DOCTOR, PATIENT)[k % 2] == want
             if want == PATIENT and u.speaker != PATIENT:  # a family member (or friend) speaking for the patient
                 family += 1
@@ -65,6 +69,8 @@ def score_split(refs: list[tuple[Path, str]], split: str) -> dict:
         "turns": total,
         "turns_and_words": right / total,
         "alternation": alternating / total,
+        "sure_right": sure_right / sure if sure else None,
+        "unsure_share": 1 - sure / total,
         "family_turns": family,
         "family_turns_right": family_right / family if family else None,
     }
@@ -73,14 +79,25 @@ def score_split(refs: list[tuple[Path, str]], split: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--split", action="append", help="only these splits (repeat); default all in --data")
     ap.add_argument("--out", default="bench/out/speakers.json")
     args = ap.parse_args()
-    refs = references(args.data)
+    refs = [r for r in references(args.data) if not args.split or r[1] in args.split]
     order = ["train", "dev", "test"]
     splits = sorted({split for _, split in refs}, key=lambda s: (order.index(s) if s in order else 9, s))
     results = [score_split(refs, split) for split in splits]
     print_table(
-        ["split", "visits", "turns scored", "alternation", "turns and words", "family turns", "family right"],
+        [
+            "split",
+            "visits",
+            "turns scored",
+            "alternation",
+            "turns and words",
+            "sure labels right",
+            "unsure",
+            "family turns",
+            "family right",
+        ],
         [
             [
                 r["split"],
@@ -88,6 +105,8 @@ def main() -> None:
                 r["turns"],
                 f"{r['alternation']:.1%}",
                 f"{r['turns_and_words']:.1%}",
+                f"{r['sure_right']:.1%}",
+                f"{r['unsure_share']:.1%}",
                 r["family_turns"],
                 "—" if r["family_turns_right"] is None else f"{r['family_turns_right']:.1%}",
             ]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from kogata.errors import InputError
-from kogata.speech.speakers import DOCTOR, cues, parse_cues
+from kogata.speech.speakers import DOCTOR, PATIENT, SURE, cues, label_turn, next_speaker, parse_cues
+from kogata.transcript import parse_transcript
+from kogata.transcript.formats import live_line, render
+from kogata.transcript.parse import Utterance
 
 CUES = cues()
 
@@ -46,3 +51,54 @@ def test_a_bad_row_names_its_line(row, says):
     with pytest.raises(InputError, match=says) as caught:
         parse_cues(HEADER + row + "\n", "mine.tsv")
     assert "mine.tsv line 2" in str(caught.value)
+
+
+# ── confidence ────────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def labels_of(turns):
+    out, previous = [], None
+    for text in turns:
+        previous = label_turn(text, previous)
+        out.append(previous)
+    return out
+
+
+def test_an_answer_to_a_question_is_sure_and_a_bare_change_of_turn_is_not():
+    asked, answered, bare = labels_of(["熱はありますか。", "昨日の夜から。", "そうですか、それで。"])
+    assert (asked.speaker, answered.speaker, bare.speaker) == (DOCTOR, PATIENT, DOCTOR)
+    assert asked.sure and answered.sure
+    # no cue either way: only the turn-taking says 医師, which is right about 7 times in 10
+    assert not bare.sure and bare.confidence < SURE < answered.confidence
+
+
+def test_words_that_only_just_keep_the_speaker_are_unsure_and_clear_words_are_sure():
+    first, kept_just, kept_clearly = labels_of(
+        ["今日はどうされましたか。", "検査の結果を見ましょう。", "お薬を出しておきます。お大事に。"]
+    )
+    assert [x.speaker for x in (first, kept_just, kept_clearly)] == [DOCTOR, DOCTOR, DOCTOR]
+    assert not kept_just.sure and kept_clearly.sure and kept_just.confidence < kept_clearly.confidence
+
+
+def test_labels_are_those_of_next_speaker():
+    turns = ["今日はどうされましたか。", "喉が痛くて。", "見せてください。", "はい。", "赤いですね。", "先生、薬は？"]
+    previous = None
+    for text, label in zip(turns, labels_of(turns)):
+        previous = next_speaker(text, previous)
+        assert label.speaker == previous
+
+
+def test_an_unsure_label_is_written_as_a_guess_and_read_back_as_the_label():
+    said = [
+        Utterance(1, DOCTOR, "熱はありますか。", 0.0, 1.0, 0.9, True),
+        Utterance(2, PATIENT, "それで、その。", 1.5, 2.0, 0.69, False),
+        Utterance(3, DOCTOR, "入力した行", None, None),
+    ]
+    text = render(said, "txt")
+    assert "\n医師：熱はありますか。\n患者?：それで、その。\n医師：入力した行\n" in text
+    assert [(u.speaker, u.text) for u in parse_transcript(text).utterances] == [(u.speaker, u.text) for u in said]
+    assert "患者?：それで" in render(said, "srt")
+    doc = json.loads(render(said, "json"))["utterances"]
+    assert doc[1]["speaker"] == PATIENT and doc[1]["speaker_confidence"] == 0.69 and doc[1]["speaker_sure"] is False
+    assert doc[0]["speaker_sure"] is True and "speaker_confidence" not in doc[2]  # a written label is no guess
+    assert json.loads(live_line(said[1], "json"))["speaker_sure"] is False
