@@ -7,7 +7,17 @@ import json
 import pytest
 
 from kogata.errors import InputError
-from kogata.speech.speakers import DOCTOR, PATIENT, SURE, cues, label_turn, next_speaker, parse_cues
+from kogata.speech.speakers import (
+    DOCTOR,
+    FAMILY,
+    FAMILY_CARRIED,
+    PATIENT,
+    SURE,
+    cues,
+    label_turn,
+    next_speaker,
+    parse_cues,
+)
 from kogata.transcript import parse_transcript
 from kogata.transcript.formats import live_line, render
 from kogata.transcript.parse import Utterance
@@ -86,6 +96,23 @@ def test_labels_are_those_of_next_speaker():
     for text, label in zip(turns, labels_of(turns)):
         previous = next_speaker(text, previous)
         assert label.speaker == previous
+    mother = ["どうされましたか。", "この子が昨日から熱で。", "咳はありますか。", "少しだけ。", "お薬を出しますね。"]
+    previous = None
+    for text, label in zip(mother, labels_of(mother)):
+        previous = next_speaker(text, previous)
+        assert (label.speaker == DOCTOR) == (previous == DOCTOR)  # 家族 is the patient's side
+
+
+def test_someone_speaking_for_the_patient_is_family_and_stays_family_as_a_guess():
+    turns = ["どうされましたか。", "本人は大丈夫って言うんですけど、食べないんです。", "熱はありますか。", "ないです。"]
+    asked, carer, question, answer = labels_of(turns)
+    assert [x.speaker for x in (asked, carer, question, answer)] == [DOCTOR, FAMILY, DOCTOR, FAMILY]
+    assert carer.carer and answer.carer and not asked.carer
+    # the words of the answer say nothing of who answers: 家族 is carried from before, and only as a guess
+    assert answer.confidence <= FAMILY_CARRIED < SURE and not answer.sure
+    # without anyone speaking for the patient the same answer is the patient's, and sure (it answers a question)
+    plain = labels_of(["どうされましたか。", "食べられないんです。", "熱はありますか。", "ないです。"])
+    assert [x.speaker for x in plain] == [DOCTOR, PATIENT, DOCTOR, PATIENT] and plain[-1].sure
 
 
 def test_an_unsure_label_is_written_as_a_guess_and_read_back_as_the_label():

@@ -1,4 +1,4 @@
-"""Who is speaking, 医師 or 患者, from the turns and from the words.
+"""Who is speaking, 医師, 患者 or 家族, from the turns and from the words, and how sure that is.
 
 Speech recognition here hears no voices, only pauses: a new turn is most often the other party. But a doctor
 often speaks several turns in a row (examining, then explaining, then prescribing), so the words decide where
@@ -34,6 +34,9 @@ KEEP_MARGIN = 1.5  # how strongly a turn's words must point to the previous spea
 CONF_BIAS, CONF_SLOPE, CONF_CLIP = 0.79, 1.43, (-1.5, 3.0)
 # Below this a label says it is unsure (「患者?」): chosen on the train and dev writers (bench/speakers.py).
 SURE = 0.7
+# A patient-side turn without family words, after someone spoke for the patient earlier in the visit, is labelled
+# 家族 with this confidence: the share of such labels that were right on the train writers (93 of 227).
+FAMILY_CARRIED = 0.41
 CUES_FILE = "data/speaker_cues.tsv"
 _COLUMNS = ("cue", "label", "weight", "example", "notes")
 
@@ -63,6 +66,7 @@ class Label:
     confidence: float  # 0–1, about the share of labels like this one that were right on the train visits
     margin: float = 0.0  # how far the words (and a question before) point to `speaker`; confidence grows with it
     asks: float = 0.0  # the weight of the 質問 cues in the turn: a change of speaker after it is an answer
+    carer: bool = False  # someone has spoken for the patient in this visit (a 家族 cue on the patient's side)
 
     @property
     def sure(self) -> bool:
@@ -128,8 +132,9 @@ def _decide(score: float, previous: str | None) -> str:
 
 
 def next_speaker(text: str, previous: str | None) -> str:
-    """The speaker of a new turn: the other party, unless the words clearly belong to the one who spoke last.
-    The first turn is the doctor's unless its words are clearly the patient's."""
+    """The side of a new turn (医師 or 患者; a 家族 `previous` is the patient's side): the other party, unless the
+    words clearly belong to the one who spoke last. The first turn is the doctor's unless its words are clearly
+    the patient's."""
     return _decide(doctor_score(text), None if previous is None else _side(previous))
 
 
@@ -138,10 +143,11 @@ def _side(speaker: str) -> str:
 
 
 def label_turn(text: str, previous: Label | None) -> Label:
-    """next_speaker with its confidence. The margin is how far the words point to the chosen speaker, beyond the
-    bar when they keep the previous one (a turn kept by words just over the bar is right 77 % of the time on the
-    train writers, one that only follows the alternation 74 %); a change of speaker right after a question is an
-    answer (93 %), so the question's 質問 weight adds to it."""
+    """next_speaker with its confidence, and 家族 for the patient's side where someone speaks for the patient.
+    The margin is how far the words point to the chosen speaker, beyond the bar when they keep the previous one
+    (a turn kept by words just over the bar is right 77 % of the time on the train writers, one that only follows
+    the alternation 74 %); a change of speaker right after a question is an answer (93 %), so the question's 質問
+    weight adds to it."""
     text = text.strip()
     score = doctor_score(text)
     before = None if previous is None else _side(previous.speaker)
@@ -154,4 +160,12 @@ def label_turn(text: str, previous: Label | None) -> Label:
     low, high = CONF_CLIP
     confidence = 1.0 / (1.0 + math.exp(-(CONF_BIAS + CONF_SLOPE * min(high, max(low, margin)))))
     asks = sum(c.weight for c in cues() if c.label == QUESTION and c.pattern.search(text))
-    return Label(speaker, round(confidence, 3), margin, asks)
+    carer = previous is not None and previous.carer
+    if speaker == PATIENT:
+        # 家族 where the words say someone speaks for the patient (本人は…, この子が…); after that, the patient's
+        # side stays 家族 for the visit (a parent, a spouse answers for them), but only as a guess
+        if any(c.label == FAMILY and c.pattern.search(text) for c in cues()):
+            speaker, carer = FAMILY, True
+        elif carer:
+            speaker, confidence = FAMILY, min(confidence, FAMILY_CARRIED)
+    return Label(speaker, round(confidence, 3), margin, asks, carer)
