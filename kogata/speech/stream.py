@@ -13,8 +13,9 @@ machine turns them into utterances:
 
 Speakers are labelled from turns and words, not by voice (kogata.speech.speakers): a new turn goes to the other
 party unless its words clearly belong to the one who spoke last (questions and instructions: 医師; 「先生」, one's
-own symptoms, thanks: 患者). What is not automatic: a third speaker (看護師, a parent is 患者), or two people talking
-at once; the monitor page lets the user correct the label.
+own symptoms, thanks: 患者; someone speaking for the patient: 家族), each with a confidence (an unsure label is
+shown as 患者?). What is not automatic: a third speaker (看護師), or two people talking at once; the monitor page
+lets the user correct the label.
 """
 
 from __future__ import annotations
