@@ -44,7 +44,9 @@ def references(data: Path) -> list[tuple[Path, str]]:
 
 
 def score_split(refs: list[tuple[Path, str]], split: str) -> dict:
-    right = alternating = total = visits = family = family_right = sure = sure_right = exact = family_exact = 0
+    right = alternating = total = visits = family = family_right = sure = sure_right = sure_exact = exact = (
+        family_exact
+    ) = 0
     for ref_path, ref_split in refs:
         if ref_split != split:
             continue
@@ -59,7 +61,9 @@ def score_split(refs: list[tuple[Path, str]], split: str) -> dict:
             total += 1
             right += label == want
             # the label itself, 医師 / 患者 / 家族 (anyone else on the patient's side is 家族)
-            exact += previous.speaker == (want if u.speaker in (DOCTOR, PATIENT) or want == DOCTOR else FAMILY)
+            is_exact = previous.speaker == (want if u.speaker in (DOCTOR, PATIENT) or want == DOCTOR else FAMILY)
+            exact += is_exact
+            sure_exact += previous.sure and is_exact
             sure += previous.sure
             sure_right += previous.sure and label == want
             alternating += (DOCTOR, PATIENT)[k % 2] == want
@@ -75,6 +79,7 @@ def score_split(refs: list[tuple[Path, str]], split: str) -> dict:
         "alternation": alternating / total,
         "sure_right": sure_right / sure if sure else None,
         "unsure_share": 1 - sure / total,
+        "sure_labels_right": sure_exact / sure if sure else None,  # the label itself (医師/患者/家族), sure ones
         "family_turns": family,
         "family_turns_right": family_right / family if family else None,
         "labels_right": exact / total,
