@@ -14,6 +14,7 @@ from websockets.sync.client import connect
 
 import kogata
 from kogata.serve import ServerConfig, Services, create_app
+from kogata.speech.speakers import SURE
 from kogata.store import VisitStore
 from kogata.tasks.karte import incremental
 from kogata.tasks.karte.chart import uncovered_of
@@ -68,6 +69,7 @@ def test_typed_visit_is_stored_as_it_goes_and_charted_at_the_end(server):
             ws.send(json.dumps({"type": "utterance", "speaker": speaker, "text": text}))
             stored = receive(ws, "utterance")["utterance"]
             assert (stored["seq"], stored["speaker"], stored["text"]) == (n, speaker, text)
+            assert "speaker_confidence" not in stored
             # on disk before the page hears of it: a second connection to the file sees it
             assert len(VisitStore(services.store.path).utterances(visit)) == n
         ws.send(json.dumps({"type": "end"}))
@@ -124,6 +126,10 @@ def test_audio_frames_become_stored_utterances(server):
             if message["type"] == "chart":
                 break
     assert [u["speaker"] for u in heard] == ["医師", "患者", "医師"]
+    # each heard label says how sure it is (the page marks an unsure one 患者?); a typed one says nothing
+    assert all(
+        0 < u["speaker_confidence"] <= 1 and u["speaker_sure"] == (u["speaker_confidence"] >= SURE) for u in heard
+    )
     # While an utterance is still being spoken its words come ahead as previews: the start of a preview is the
     # start of the utterance that follows it (a preview is never stored).
     assert previews, "no partial text while the utterances were spoken"

@@ -16,6 +16,7 @@ from kogata.errors import InputError
 from kogata.speech import AudioError, Glossary, StreamingTranscriber, Term, load_asr, load_audio, transcribe
 from kogata.speech.audio import SAMPLE_RATE, write_wav
 from kogata.speech.metrics import cer
+from kogata.speech.speakers import SURE
 from kogata.transcript import parse_transcript
 from kogata.transcript.formats import render
 
@@ -101,7 +102,8 @@ def test_json_and_srt_shapes(batch):
     doc = json.loads(render(batch.utterances, "json"))
     assert set(doc) == {"utterances"}
     first = doc["utterances"][0]
-    assert set(first) == {"id", "speaker", "text", "start", "end"} and first["id"] == 1
+    assert set(first) == {"id", "speaker", "text", "start", "end", "speaker_confidence", "speaker_sure"}
+    assert first["id"] == 1 and 0 < first["speaker_confidence"] <= 1 and first["speaker_sure"] is True  # 今日は…か
     assert parse_transcript(json.dumps(doc)).utterances[0].start == first["start"]
     blocks = render(batch.utterances, "srt").strip().split("\n\n")
     assert len(blocks) == len(batch.utterances)
@@ -115,6 +117,7 @@ def test_cli_transcribes_a_file(wav):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert [u["speaker"] for u in doc["utterances"]][:2] == ["医師", "患者"]
+    assert all(u["speaker_sure"] == (u["speaker_confidence"] >= SURE) for u in doc["utterances"])
 
 
 def test_phantoms_and_loops_are_dropped():

@@ -16,7 +16,9 @@ Server → client
     {"type": "partial", "text": "…"}                         the words of the utterance still being spoken (a
                                                              preview, about once a second; the next utterance or
                                                              partial replaces it; never stored)
-    {"type": "utterance", "utterance": {seq, speaker, text, start, end, …}}   stored (committed) before it is sent
+    {"type": "utterance", "utterance": {seq, speaker, text, start, end, …}}   stored (committed) before it is sent;
+                                                             from the audio also speaker_confidence (0–1) and
+                                                             speaker_sure (false: the page shows 患者? — a guess)
     {"type": "draft", "action": "draft"|"prefill", …}         background work on the chart (for the page's status line)
     {"type": "chart", "version": {version, chart, author, …}, "seconds": s}   the drafted chart, stored as a version
     {"type": "error", "message": "…"}                        bad input; the connection stays open unless it cannot
@@ -93,14 +95,23 @@ class LiveVisit:
 
     # ── utterances in ──
 
-    async def store(self, speaker: str, text: str, start: float | None = None, end: float | None = None) -> None:
+    async def store(
+        self, speaker: str, text: str, start: float | None = None, end: float | None = None, guess: dict | None = None
+    ) -> None:
         stored = await run_in_threadpool(
             self.svc.store.add_utterance, self.visit_id, speaker, text, start=start, end=end, actor=self.who
         )
-        await self.send("utterance", utterance=stored.to_dict())
+        await self.send("utterance", utterance=stored.to_dict() | (guess or {}))
         if self.chart is not None:
             self.chart.add(Utterance(stored.seq, stored.speaker, stored.text, start, end))
         self.background()
+
+    async def store_heard(self, u: Utterance) -> None:
+        """An utterance from the recogniser: stored like a typed one; its message also says how sure the speaker
+        label is (speaker_confidence, speaker_sure; the page marks an unsure label). The guess itself is not stored:
+        read back, a label is what it says."""
+        guess = {"speaker_confidence": u.speaker_confidence, "speaker_sure": u.speaker_sure}
+        await self.store(u.speaker, u.text, u.start, u.end, guess if u.speaker_confidence is not None else None)
 
     async def audio(self, data: bytes) -> None:
         if len(data) % self.dtype.itemsize or len(data) > MAX_FRAME_BYTES:
@@ -113,7 +124,7 @@ class LiveVisit:
         loop = asyncio.get_running_loop()
         finals, partial = await loop.run_in_executor(self.asr_thread, self._feed, samples)
         for u in finals:
-            await self.store(u.speaker, u.text, u.start, u.end)
+            await self.store_heard(u)
         if partial:
             await self.send("partial", text=partial)
 
@@ -141,7 +152,7 @@ class LiveVisit:
         elif kind == "transcript":
             transcript = parse_transcript(str(message.get("text", "")), source="pasted")
             for u in transcript.utterances:
-                await self.store(u.speaker, u.text, u.start, u.end)
+                await self.store_heard(u)
         else:
             raise KogataError(f"unknown message type {kind!r}; send audio frames, utterance, transcript or end")
 
@@ -203,7 +214,7 @@ class LiveVisit:
         if self.stream is not None:
             loop = asyncio.get_running_loop()
             for u in await loop.run_in_executor(self.asr_thread, self.stream.flush):
-                await self.store(u.speaker, u.text, u.start, u.end)
+                await self.store_heard(u)
             self.stream = None
         ended = time.perf_counter()
         if self.job is not None and not self.job.done:

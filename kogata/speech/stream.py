@@ -13,8 +13,9 @@ machine turns them into utterances:
 
 Speakers are labelled from turns and words, not by voice (kogata.speech.speakers): a new turn goes to the other
 party unless its words clearly belong to the one who spoke last (questions and instructions: 医師; 「先生」, one's
-own symptoms, thanks: 患者). What is not automatic: a third speaker (看護師, a parent is 患者), or two people talking
-at once; the monitor page lets the user correct the label.
+own symptoms, thanks: 患者; someone speaking for the patient: 家族), each with a confidence (an unsure label is
+shown as 患者?). What is not automatic: a third speaker (看護師), or two people talking at once; the monitor page
+lets the user correct the label.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 from kogata.speech.audio import MAX_SECONDS, SAMPLE_RATE, AudioError, check_samples
 from kogata.speech.decode import ASR, MAX_PIECE_SECONDS, Decoded, decode, is_speech, prompt_tokens
 from kogata.speech.glossary import Glossary, default
-from kogata.speech.speakers import next_speaker
+from kogata.speech.speakers import Label, label_turn
 from kogata.transcript.parse import Utterance
 
 WINDOW = 512  # samples per VAD window (32 ms)
@@ -127,7 +128,7 @@ class StreamingTranscriber:
         self._pause: tuple[int, int] | None = None  # latest pause inside the turn (first silent, next voiced window)
         self._continues = False  # the current piece continues the previous utterance's turn (a forced cut)
         self._last_end = 0  # sample where the last utterance's audio ended
-        self._speaker: str | None = None  # who spoke the last utterance
+        self._label: Label | None = None  # who spoke the last utterance, and how sure that is
         self._next_id = 1
         self._early: dict[tuple[int, int], Decoded] = {}
         self._closed = False
@@ -237,19 +238,19 @@ class StreamingTranscriber:
         text = self.glossary.correct(decoded.text) if is_speech(decoded) else ""
         if not text:
             return []  # noise or a phantom: no utterance, and the speaker does not change
-        if not self.speakers:
-            speaker = NO_SPEAKER
-        elif continues and self._speaker is not None:
-            speaker = self._speaker  # a long turn cut in two is still one speaker
-        else:
-            speaker = next_speaker(text, self._speaker)
-        self._speaker = speaker
+        label = None
+        if self.speakers:
+            # a long turn cut in two is still one speaker
+            label = self._label if continues and self._label is not None else label_turn(text, self._label)
+            self._label = label
         utterance = Utterance(
             self._next_id,
-            speaker,
+            label.speaker if label else NO_SPEAKER,
             text,
             round(start_w * WINDOW / SAMPLE_RATE, 2),
             round(end_w * WINDOW / SAMPLE_RATE, 2),
+            label.confidence if label else None,
+            label.sure if label else None,
         )
         self._next_id += 1
         return [utterance]

@@ -9,17 +9,29 @@ from kogata.transcript.parse import Utterance
 FORMATS = ("txt", "json", "srt")
 
 
+def label(u: Utterance) -> str:
+    """The speaker as written out: 患者? when the label is a guess the words and turns do not make sure of."""
+    return f"{u.speaker}?" if u.speaker_sure is False else u.speaker
+
+
 def utterance_line(u: Utterance) -> str:
-    """The line `kogata karte` reads: 医師：… (line breaks inside the text would start a new utterance)."""
-    return f"{u.speaker}：{' '.join(u.text.split())}"
+    """The line `kogata karte` reads: 医師：… (line breaks inside the text would start a new utterance); an unsure
+    label is written 患者?：, which kogata reads as 患者."""
+    return f"{label(u)}：{' '.join(u.text.split())}"
 
 
 def utterance_dict(u: Utterance) -> dict:
-    return {"id": u.id, "speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end}
+    out = {"id": u.id, "speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end}
+    if u.speaker_confidence is not None:  # a guessed label: how sure, and whether it is shown as sure
+        out |= {"speaker_confidence": u.speaker_confidence, "speaker_sure": bool(u.speaker_sure)}
+    return out
 
 
 def to_txt(utterances: list[Utterance], source: str = "") -> str:
-    head = f"# 自動文字起こし（kogata transcribe{' ' + source if source else ''}）。話者は発話の交代から推定。\n"
+    head = (
+        f"# 自動文字起こし（kogata transcribe{' ' + source if source else ''}）。話者は発話の交代から推定"
+        "（「患者?」は確かでない推定）。\n"
+    )
     return head + "".join(utterance_line(u) + "\n" for u in utterances)
 
 
@@ -36,7 +48,7 @@ def _timestamp(seconds: float | None) -> str:
 
 
 def srt_block(u: Utterance) -> str:
-    return f"{u.id}\n{_timestamp(u.start)} --> {_timestamp(u.end)}\n{u.speaker}：{u.text}\n\n"
+    return f"{u.id}\n{_timestamp(u.start)} --> {_timestamp(u.end)}\n{label(u)}：{u.text}\n\n"
 
 
 def to_srt(utterances: list[Utterance]) -> str:

@@ -47,6 +47,15 @@ class Utterance:
     text: str
     start: float | None = None  # seconds from the start of the recording, when the transcript has timings
     end: float | None = None
+    # When the speaker was guessed from turns and words (kogata.speech.speakers): how sure, 0–1, and whether the
+    # guess is sure enough to show as a plain label; None for labels a person wrote or corrected.
+    speaker_confidence: float | None = None
+    speaker_sure: bool | None = None
+
+
+def _record(u: Utterance) -> dict[str, Any]:
+    guessed = ("speaker_confidence", "speaker_sure")
+    return {k: v for k, v in asdict(u).items() if k not in guessed or v is not None}
 
 
 @dataclass
@@ -76,7 +85,7 @@ class Transcript:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; read_transcript accepts it back."""
-        return {"source": self.source, "utterances": [asdict(u) for u in self.utterances]}
+        return {"source": self.source, "utterances": [_record(u) for u in self.utterances]}
 
 
 def read_transcript(
@@ -229,6 +238,8 @@ def _speaker_label(line: str) -> tuple[str, str] | None:
     if at <= 0:
         return None
     label = unicodedata.normalize("NFKC", line[:at]).strip()
+    if label.endswith("?"):  # 患者?： is kogata transcribe's unsure guess; the chart reads it as the label
+        label = label[:-1].rstrip()
     if not 1 <= len(label) <= MAX_LABEL_CHARS:
         return None
     # Letters, digits and marks only, at least one letter: 医師, 母親, Dr, 話者1 are labels; "10:30" (a time),

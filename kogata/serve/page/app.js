@@ -469,8 +469,11 @@ function addUtterance(u) {
   row.className = "utterance"; row.id = "u" + u.seq; row.dataset.seq = u.seq;
   const seq = document.createElement("span"); seq.className = "seq"; seq.textContent = u.seq;
   const speaker = document.createElement("span");
-  speaker.className = "speaker " + speakerClass(u.speaker) + (u.corrected ? " corrected" : "");
-  speaker.textContent = u.speaker; speaker.title = "クリックで話者を切り替え"; speaker.setAttribute("role", "button");
+  // a label the words and turns do not make sure of is shown as a guess (患者?) until someone confirms or changes it
+  const unsure = u.speaker_sure === false && !u.corrected;
+  speaker.className = "speaker " + speakerClass(u.speaker) + (u.corrected ? " corrected" : "") + (unsure ? " unsure" : "");
+  speaker.textContent = u.speaker + (unsure ? "?" : "");
+  speaker.title = (unsure ? "推定が確かではありません。" : "") + "クリックで話者を切り替え"; speaker.setAttribute("role", "button");
   speaker.onclick = () => toggleSpeaker(u.seq);
   const text = document.createElement("p"); text.textContent = u.text;
   row.append(seq, speaker, text);
@@ -488,6 +491,7 @@ async function toggleSpeaker(seq) {
     u.speaker = fixed.speaker;
     const label = u.element.querySelector(".speaker");
     label.textContent = fixed.speaker; label.className = "speaker corrected " + speakerClass(fixed.speaker);
+    label.title = "クリックで話者を切り替え";
   } catch (e) { toast("話者を変更できません：" + e.message, true); }
 }
 
