@@ -39,7 +39,7 @@ def synonyms(package: str, name: str) -> tuple[tuple[str, tuple[str, ...]], ...]
 
 def vocabulary(package: str) -> Vocabulary:
     """The words a task hands the verifier, from those of its tables it has: staff.tsv (label), stock.tsv (word),
-    chart_terms.tsv and lay_terms.tsv (term, plain)."""
+    chart_terms.tsv, lay_terms.tsv and negative_terms.tsv (term, plain)."""
     data = files(package).joinpath("data")
 
     def has(name: str) -> bool:
@@ -49,6 +49,9 @@ def vocabulary(package: str) -> Vocabulary:
         staff=column(package, "staff.tsv", "label") if has("staff.tsv") else (),
         stock=column(package, "stock.tsv", "word") if has("stock.tsv") else (),
         synonyms=tuple(
-            pair for name in ("chart_terms.tsv", "lay_terms.tsv") if has(name) for pair in synonyms(package, name)
+            pair
+            for name in ("chart_terms.tsv", "lay_terms.tsv", "negative_terms.tsv")
+            if has(name)
+            for pair in synonyms(package, name)
         ),
     )

@@ -24,6 +24,7 @@ from kogata.tasks.grounded import Item, tidy, verified
 from kogata.tasks.karte import extractive, readings, vocabulary
 from kogata.tasks.karte import facts as fact_rules
 from kogata.tasks.karte import lines as in_words
+from kogata.tasks.karte import negatives as denied
 from kogata.tasks.karte.draft import SPEC, draft
 from kogata.tasks.karte.schema import SECTIONS
 from kogata.transcript import Transcript, Utterance, read_transcript
@@ -181,6 +182,15 @@ def _adds(item: Item, soap: dict[str, list[Item]]) -> bool:
     return len(mine - near) >= max(2, NOVEL_SHARE * len(mine))
 
 
+def _more_negatives(index: EvidenceIndex, found: fact_rules.Facts) -> list[denied.Negative]:
+    """The negatives kogata.tasks.karte.negatives finds that facts.negatives does not; added to `found.negatives`
+    (the chart's list of denied findings) as they are."""
+    have = {n["finding"] for n in found.negatives}
+    more = [n for n in denied.find(index) if n.finding not in have]
+    found.negatives += [{"finding": n.finding, "evidence": list(n.evidence)} for n in more]
+    return more
+
+
 def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list[Item]]:
     """The chart the rules write (kogata.tasks.karte.facts, .lines), every line citing the words it came from."""
     soap: dict[str, list[Item]] = {s: [] for s in SECTIONS}
@@ -198,9 +208,15 @@ def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list
                 sorted({i for n in found.negatives for i in n["evidence"]}),
             )
         )
+    # the denials the rules above leave (「吐いたり、下痢は？」「ないです」 → 嘔吐なし、下痢なし), in S or O, each line
+    # citing its question and answer (kogata.tasks.karte.negatives)
+    for section, text, ids in denied.lines(_more_negatives(index, found)):
+        soap[section].append(Item(text, ids))
     for allergy in found.allergies:
         reaction = f"で{allergy['reaction']}" if allergy["reaction"] else ""
         soap["S"].append(Item(f"アレルギー：{allergy['substance']}{reaction}。", allergy["evidence"]))
+    if not found.allergies and not found.no_allergies:  # a denial in a sentence of its own (negatives.no_allergy)
+        found.no_allergies = denied.no_allergy(index)
     if found.no_allergies:
         asked = index.said[found.no_allergies[0]].text
         soap["S"].append(Item(f"{'薬剤' if '薬' in asked else ''}アレルギー歴なし。", found.no_allergies))

@@ -1,0 +1,338 @@
+"""Denied findings: what the patient side or the examination says is absent, each as a chart line that cites the
+words it came from (「頭痛とか、めまい、ふらつきはどうですか」「いや、特にないです」 →
+頭痛なし、めまいなし、ふらつきなし).
+
+- A question that lists findings is split into its items (とか, たり, や, 、: data/negative_cues.tsv, separator). A
+  denial with nothing named (「ないです」「それは大丈夫です」) answers every item the answer does not affirm; a
+  clause that names items answers only those (「咳とか吐いたりはないです」, 「熱はないけど咳は出ます」); 「かゆい
+  だけです」 denies every item it does not name.
+- Each item becomes its chart term through data/negative_terms.tsv (a clinician's table: 吐いたり → 嘔吐, 足のしびれ
+  → 下肢しびれ), else the symptom lexicon (kogata.ja.findings), else a disease name. With none, the item's own words
+  stay (「光がまぶしい感じなし」): a denial the doctor asked about is not lost for want of a term.
+- A negative the doctor states (「骨折はありませんでした」「雑音はないですね」) is the examination's (O); one the
+  patient side states unasked (「痛風になったことはないです」) is their story (S). A statement gives a line only for a
+  known term; the item's own words are kept only where a question named them.
+- Negation is read per clause: in 「糖尿病で…飲んでいます。薬のアレルギーはありません。」 only the allergy is denied,
+  and advice or a condition (「濡らさないでください」「熱が下がらなければ」) denies nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from kogata.ja import find_findings
+from kogata.ja.diseases import find_diseases
+from kogata.ja.drugs import find_drugs
+from kogata.ja.sentences import is_question, sentences
+from kogata.ja.tokenizer import tokenize
+from kogata.tasks.data import rows
+from kogata.tasks.karte.facts import allergens
+from kogata.tasks.karte.lines import is_clinical
+from kogata.tasks.karte.vocabulary import PACKAGE
+from kogata.verify import EvidenceIndex, Said
+
+
+@dataclass(frozen=True)
+class Negative:
+    """One denied finding: its chart term (or the asked words, `known` False), the utterances that say so (the
+    question and the answer, or the statement), and its section (S: the patient side's; O: the examination's)."""
+
+    finding: str
+    evidence: tuple[int, ...]
+    section: str
+    known: bool = True
+
+
+@functools.cache
+def _cue(kind: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{r['cue']})" for r in rows(PACKAGE, "negative_cues.tsv") if r["kind"] == kind))
+
+
+def cue_found(kind: str, text: str) -> str:
+    """What the cues of one kind in data/negative_cues.tsv find in `text` (the first match), or "": for
+    `separator` the items they split it into (joined by |), for `generic` the first general word (normalized)."""
+    if kind == "separator":
+        return "|".join(split_items(text))
+    if kind == "generic":
+        return next((t.normalized_form for t in tokenize(text) if t.normalized_form in _generic()), "")
+    m = _cue(kind).search(text)
+    return m.group(0) if m else ""
+
+
+@functools.cache
+def _lay_forms() -> tuple[tuple[str, str], ...]:
+    """(the words said, the chart term) of data/negative_terms.tsv, longest words first."""
+    pairs = [(plain, r["term"]) for r in rows(PACKAGE, "negative_terms.tsv") for plain in r["plain"].split("|")]
+    return tuple(sorted(pairs, key=lambda p: -len(p[0])))
+
+
+def terms(text: str) -> list[tuple[int, str]]:
+    """The chart terms `text` names, each with where it starts, in order: the table's lay words first
+    (足のしびれ → 下肢しびれ, not しびれ), then the symptom lexicon's findings, then disease names, none inside
+    another's words."""
+    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, str]] = []
+
+    def add(start: int, end: int, term: str) -> None:
+        if not any(start < e and s < end for s, e in taken):
+            taken.append((start, end))
+            found.append((start, term))
+
+    for plain, term in _lay_forms():
+        at = text.find(plain)
+        while at >= 0:
+            add(at, at + len(plain), term)
+            at = text.find(plain, at + 1)
+    for f in find_findings(text):
+        add(*f.span, f.term)
+    for m in find_diseases(text):
+        add(*m.span, m.value.name)
+    return sorted(set(found))
+
+
+def chart_term(text: str) -> str:
+    """The first chart term `text` names (terms()), or ""."""
+    found = terms(text)
+    return found[0][1] if found else ""
+
+
+def _terms(text: str) -> list[tuple[int, str]]:
+    """terms() without the words that name no finding (健康診断: data/negative_cues.tsv, not_a_term)."""
+    return [(at, t) for at, t in terms(text) if not _cue("not_a_term").search(t)]
+
+
+# words too general to tell one asked item from another (それ, ある, する …), by Sudachi's normalized form
+@functools.cache
+def _generic() -> frozenset[str]:
+    return frozenset(r["cue"] for r in rows(PACKAGE, "negative_cues.tsv") if r["kind"] == "generic")
+
+
+def _keys(text: str, *, nouns: bool = True) -> set[str]:
+    """What an item or an answer's clause is about: its chart terms and its content words (normalized); the nouns
+    only where `nouns` (an item said with a predicate is told apart by it: 「耳がこもる感じ」 is not named by
+    「耳がかゆいだけ」)."""
+    kinds = ("名詞", "動詞", "形容詞", "形状詞") if nouns else ("動詞", "形容詞", "形状詞")
+    words = {t.normalized_form for t in tokenize(text) if t.pos[0] in kinds and t.pos[1] not in ("数詞", "非自立可能")}
+    return {term for _, term in terms(text)} | (words - _generic())
+
+
+def _item_keys(item: str) -> set[str]:
+    with_nouns = _keys(item)
+    return _keys(item, nouns=False) if _keys(item, nouns=False) - {t for _, t in terms(item)} else with_nouns
+
+
+def split_items(sentence: str) -> list[str]:
+    """A question's items as said (「頭痛とか、めまい、ふらつきはどうですか。」 → 頭痛とか、めまい、、ふらつき…), split
+    where a separator cue falls outside any finding's words (冷や汗 stays whole)."""
+    sentence = _cue("lead").sub("", sentence.strip(), count=1)
+    inside = [f.span for f in find_findings(sentence)] + [
+        (at, at + len(plain))
+        for plain, _ in _lay_forms()
+        for at in [m.start() for m in re.finditer(re.escape(plain), sentence)]
+    ]
+    cuts = [0]
+    for m in _cue("separator").finditer(sentence):
+        at = m.end()
+        if 0 < at < len(sentence) and not any(s < at < e for s, e in inside) and at != cuts[-1]:
+            cuts.append(at)
+    pieces = [sentence[a:b] for a, b in zip(cuts, [*cuts[1:], len(sentence)], strict=False)]
+    return [p for p in pieces if p.strip(" 、,。？?")]
+
+
+def _item_words(piece: str) -> str:
+    """An item without how it was asked (「痛いってことは？」 → 痛い, 「吐いたりは？」 → 吐いたり)."""
+    text = _cue("asking").sub("", piece.strip(" 、,")).strip(" 、,")
+    return re.sub(r"(?:とか|や)$", "", text)
+
+
+def asked_items(question: Said) -> list[str]:
+    """The findings a doctor's question asks about, one item each; none for a question that asks what, when or how
+    (「何分くらいで？」) or that does not end as a question."""
+    items: list[str] = []
+    parts = sentences(question.text)
+    for k, sentence in enumerate(parts):
+        # 「ぶつけたとか、重いものを持ったとか。」 lists too, when the utterance asks
+        listing = sentence.rstrip("。").endswith(("とか", "たり")) and any(is_question(p) for p in parts[k + 1 :])
+        if not (is_question(sentence) or listing):
+            continue
+        if _cue("wh").search(_cue("asking").sub("", sentence)) or _cue("not_asking").search(sentence):
+            continue
+        items += [w for w in (_item_words(p) for p in split_items(sentence)) if w]
+    return items
+
+
+_CLAUSE_END = re.compile(r"(?<=[。！？!?])|(?<=けど)、?|(?<=けれど)、?|(?<=ですが)、?|(?<=ますが)、?|(?<=[てしやえ]、)")
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in _CLAUSE_END.split(text) if c and c.strip(" 、,。")]
+
+
+def polarity(clause: str) -> str:
+    """How a clause answers: "no" (a denial), "only" (「かゆいだけです」), "yes", or "" (it says neither)."""
+    if _cue("only").search(clause):
+        return "only"
+    findings = find_findings(clause)
+    if _cue("not_denial").search(clause):
+        return "yes" if findings else ""  # 「咳が止まらない」: there
+    if _cue("affirm_end").search(clause):
+        return "yes"  # 「ちょっと…3日出ないことがありました」
+    no = _cue("denial").search(clause)
+    if no and not any(not f.negated and f.span[0] <= no.start() < f.span[1] for f in findings):
+        return "no"  # a denial the lexicon may not read (「熱はねえ」), but not one inside a finding (食欲がない)
+    return "yes" if findings or _cue("affirm").search(clause) else ""
+
+
+def answered(items: list[str], answer: str) -> list[int]:
+    """The indices of the `items` that `answer` denies (module docstring)."""
+    keys = [_item_keys(item) for item in items]
+    denied: set[int] = set()
+    affirmed: set[int] = set()
+    for_all = False  # a denial that names none of the items
+    vague_yes = False  # 「ちょっとあります」: something asked is there, which is not said
+    named: set[int] = set()
+    for clause in _clauses(answer):
+        named |= {i for i, k in enumerate(keys) if k & _keys(clause)}
+        way = polarity(clause)
+        if not way:  # 「目やには、」 names what the next clause answers, within its sentence
+            if clause.rstrip().endswith(("。", "？", "?", "！", "!")):
+                named = set()
+            continue
+        if way == "no":
+            denied |= named
+            for_all = for_all or not named
+        elif way == "only":
+            affirmed |= named
+            for_all = True
+        else:
+            affirmed |= named
+            vague_yes = vague_yes or not (named or for_all)  # 「ないです。ただ、目がかゆいんです」: another matter
+        named = set()
+    if for_all and not vague_yes:
+        denied |= set(range(len(items))) - affirmed
+    return sorted(denied - affirmed)
+
+
+def _lay_line(words: str) -> str:
+    """The asked words as a line's item: 「光がまぶしい」 → 光がまぶしい感じ,
+    「頭を打ったり」 → 頭を打ったりすること."""
+    tokens = tokenize(words)
+    last = tokens[-1] if tokens else None
+    if last is None or last.pos[0] == "名詞":
+        return words
+    if last.surface == "たり":
+        return words + "すること"
+    return words + ("感じ" if last.pos[0] in ("形容詞", "形状詞") else "こと")
+
+
+def _stated(s: Said) -> list[str]:
+    """The chart terms a statement denies, clause by clause (「骨折はありませんでした」 → 骨折): a term just before
+    the denial in its own clause (not 「風邪のウイルスには抗生物質は効かない」), and no advice or condition there."""
+    found: list[str] = []
+    for sentence in sentences(s.text):
+        if is_question(sentence):
+            continue
+        for clause in _clauses(sentence):
+            if polarity(clause) != "no":
+                continue
+            no = _cue("denial").search(clause)
+            if no is None:
+                continue
+            # a finding whose own words hold the denial (食欲がない, 眠れない) is there
+            present = {f.term for f in find_findings(clause) if not f.negated and f.span[0] <= no.start() < f.span[1]}
+            for at, term in _terms(clause):
+                gap = clause[at + len(_said_as(clause, at)) : no.start()]
+                if at < no.start() and term not in present and _cue("gap").search(gap):
+                    found.append(term)
+    return found
+
+
+def _said_as(text: str, at: int) -> str:
+    """The words at `at` that named a term: the longest lay form, finding or disease starting there."""
+    spans = [len(p) for p, _ in _lay_forms() if text.startswith(p, at)]
+    spans += [f.span[1] - f.span[0] for f in find_findings(text) if f.span[0] == at]
+    spans += [m.span[1] - m.span[0] for m in find_diseases(text) if m.span[0] == at]
+    return text[at : at + max(spans, default=0)]
+
+
+def _keeps_words(item: str) -> bool:
+    """Whether an asked item's own words make a negative line when no term is known: a finding said with a
+    predicate (「光がまぶしい」) or ending in a symptom noun (「性交の時の痛み」), not an action (「お薬は飲んで
+    ますか」) or a bare topic (「寝付き」「涙」)."""
+    if _cue("action").search(item) or _cue("wh").search(item) or _cue("vague").search(item) or find_drugs(item):
+        return False
+    if not is_clinical(item):
+        return False
+    last = [t for t in tokenize(item) if t.pos[0] not in ("補助記号", "空白")][-1:]
+    predicate = bool(last) and last[0].pos[0] in ("動詞", "形容詞", "形状詞", "助動詞")
+    return predicate or bool(re.search(f"(?:{_cue('symptom_noun').pattern})$", item))
+
+
+def find(index: EvidenceIndex) -> list[Negative]:
+    """The denied findings of a visit (module docstring), each once, none the patient side affirms elsewhere."""
+    said = list(index.said.values())
+    # what the patient side says is there, clause by clause (not 「熱はねえ」, which the lexicon reads as 熱)
+    affirmed = {
+        f.term
+        for s in said
+        if not s.staff
+        for c in _clauses(s.text)
+        if polarity(c) != "no"
+        for f in find_findings(c)
+        if not f.negated
+    }
+    out: dict[str, Negative] = {}
+
+    def add(finding: str, evidence: tuple[int, ...], section: str, *, known: bool = True) -> None:
+        if finding and finding not in affirmed and finding not in out:
+            out[finding] = Negative(finding, evidence, section, known)
+
+    for k, s in enumerate(said):
+        question = said[k - 1] if k and said[k - 1].staff and not s.staff else None
+        items = asked_items(question) if question is not None else []
+        answered_items = set(answered(items, s.text)) if items else set()
+        for i in sorted(answered_items):
+            item = items[i]
+            if {f.term for f in find_findings(item)} & affirmed:
+                continue  # 「足がしびれる」 said elsewhere: not denied as 下肢しびれ either
+            named = [t for _, t in _terms(item)]
+            for term in named:
+                add(term, (question.id, s.id), "S")  # type: ignore[union-attr]
+            if not named and _keeps_words(item):
+                add(_lay_line(item), (question.id, s.id), "S", known=False)  # type: ignore[union-attr]
+        for term in _stated(s):
+            add(term, (s.id,), "O" if s.staff else "S")
+    return list(out.values())
+
+
+def no_allergy(index: EvidenceIndex) -> list[int]:
+    """The ids of a denied allergy that names no substance, read per sentence: 「糖尿病でメトホルミンを飲んでいます。
+    薬のアレルギーはありません。」 denies a drug allergy though the utterance names a drug; with the question when
+    it asked about allergies. Empty when none is said."""
+    said = list(index.said.values())
+    for k, s in enumerate(said):
+        if s.staff:
+            continue
+        question = said[k - 1] if k and said[k - 1].staff and "アレルギー" in said[k - 1].text else None
+        for sentence in sentences(s.text):
+            about = "アレルギー" in sentence or (question is not None and not find_drugs(sentence))
+            if (
+                about
+                and not (find_drugs(sentence) or allergens(sentence))
+                and any(polarity(c) == "no" for c in _clauses(sentence))
+            ):
+                return ([question.id] if question is not None else []) + [s.id]
+    return []
+
+
+def lines(negatives: list[Negative]) -> list[tuple[str, str, list[int]]]:
+    """(section, line, evidence): one line for the negatives that cite the same words, 「嘔吐なし、下痢なし。」."""
+    groups: dict[tuple[str, tuple[int, ...]], list[str]] = {}
+    for n in negatives:
+        groups.setdefault((n.section, n.evidence), []).append(n.finding)
+    return [
+        (section, "、".join(f + "なし" for f in findings) + "。", list(evidence))
+        for (section, evidence), findings in groups.items()
+    ]
