@@ -98,3 +98,17 @@ def test_no_negative_line_writes_a_finding_as_present():
     assert negative_lines and all(f.negated for t in negative_lines for f in find_findings(clean(t)))
     assert any("心雑音なし" in t for t, _ in _shown(chart, "O"))
     assert {n["finding"] for n in chart.negatives} >= {"嘔吐", "下痢", "動悸", "喘鳴", "心雑音"}
+
+
+def test_a_finding_shared_by_two_parts_is_denied_for_each():
+    assert _denied("医師：唇やまぶたの腫れはありませんね。\n") == ["口唇腫脹", "眼瞼腫脹"]
+    assert _denied("医師：首や肩の痛みは？\n患者：ないです。\n") == ["頸部痛", "肩痛"]
+
+
+def test_a_list_the_doctor_states_is_denied_whole():
+    assert _denied("医師：筋肉のこわばりや、動作の遅さはありません。\n") == ["固縮", "無動"]
+
+
+def test_a_denied_allergy_is_read_in_its_own_sentence():
+    chart = _chart("患者：血圧の薬でアムロジピンを飲んでいます。薬のアレルギーはないです。\n")
+    assert any(t == "薬剤アレルギー歴なし。" and ids == [1] for t, ids in _shown(chart, "S"))

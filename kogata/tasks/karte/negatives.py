@@ -159,11 +159,32 @@ def asked_items(question: Said) -> list[str]:
             continue
         if _cue("wh").search(_cue("asking").sub("", sentence)) or _cue("not_asking").search(sentence):
             continue
-        items += [w for w in (_item_words(p) for p in split_items(sentence)) if w]
+        items += _shared_heads([w for w in (_item_words(p) for p in split_items(sentence)) if w])
     return items
 
 
-_CLAUSE_END = re.compile(r"(?<=[。！？!?])|(?<=けど)、?|(?<=けれど)、?|(?<=ですが)、?|(?<=ますが)、?|(?<=[てしやえ]、)")
+_HEAD = re.compile(r"の(?:痛み|腫れ|しびれ|かゆみ|むくみ|出血|傷|赤み|こわばり)$")
+_SHARED = re.compile(r"([一-龥ぁ-んァ-ヴー]{1,4})や([一-龥ぁ-んァ-ヴー]{1,4})(" + _HEAD.pattern[:-1] + ")")
+
+
+def _spread(text: str) -> str:
+    """「唇やのどの腫れはありません」 → 唇の腫れやのどの腫れは…: each part with the finding it shares."""
+    return _SHARED.sub(r"\1\3や\2\3", text)
+
+
+def _shared_heads(items: list[str]) -> list[str]:
+    """「首や肩の痛み」 → 首の痛み, 肩の痛み: a bare body part before an item that ends in 「の痛み」 shares it."""
+    out = list(items)
+    for k in range(len(out) - 2, -1, -1):
+        head = _HEAD.search(out[k + 1])
+        if head and all(t.pos[0] == "名詞" for t in tokenize(out[k])) and len(out[k]) <= 4:
+            out[k] += head.group(0)
+    return out
+
+
+_CLAUSE_END = re.compile(
+    r"(?<=[。！？!?])|(?<=けど)、?|(?<=けれど)、?|(?<=ですが)、?|(?<=ますが)、?|(?<=[てし]、)|(?<=^いや、)|(?<=^いえ、)|(?<=^ええ、)|(?<=^はい、)"
+)
 
 
 def _clauses(text: str) -> list[str]:
@@ -234,18 +255,29 @@ def _stated(s: Said) -> list[str]:
     for sentence in sentences(s.text):
         if is_question(sentence):
             continue
-        for clause in _clauses(sentence):
+        for clause in _clauses(_spread(sentence)):
             if polarity(clause) != "no":
                 continue
-            no = _cue("denial").search(clause)
-            if no is None:
-                continue
+            denials = list(_cue("denial").finditer(clause))
             # a finding whose own words hold the denial (食欲がない, 眠れない) is there
-            present = {f.term for f in find_findings(clause) if not f.negated and f.span[0] <= no.start() < f.span[1]}
-            for at, term in _terms(clause):
-                gap = clause[at + len(_said_as(clause, at)) : no.start()]
-                if at < no.start() and term not in present and _cue("gap").search(gap):
-                    found.append(term)
+            present = {
+                f.term
+                for f in find_findings(clause)
+                if not f.negated and any(f.span[0] <= no.start() < f.span[1] for no in denials)
+            }
+            listed_to = -1  # where the next term denied starts: 「筋肉のこわばりや、動作の遅さはありません」 is a list
+            for at, term in reversed(_terms(clause)):
+                end = at + len(_said_as(clause, at))
+                # the denial after the term's first character (「首も柔らか」 holds its own)
+                no = next((d for d in denials if d.start() > at), None)
+                if no is None or term in present:
+                    continue
+                gap = clause[end : no.start()] if end < no.start() else ""
+                if _cue("gap").search(gap) or (
+                    listed_to > end and re.fullmatch(r"[やとか、,\s]*", clause[end:listed_to])
+                ):
+                    found.insert(0, term)
+                    listed_to = at
     return found
 
 
@@ -257,17 +289,18 @@ def _said_as(text: str, at: int) -> str:
     return text[at : at + max(spans, default=0)]
 
 
-def _keeps_words(item: str) -> bool:
+def _keeps_words(item: str, question: str = "") -> bool:
     """Whether an asked item's own words make a negative line when no term is known: a finding said with a
     predicate (「光がまぶしい」) or ending in a symptom noun (「性交の時の痛み」), not an action (「お薬は飲んで
     ますか」) or a bare topic (「寝付き」「涙」)."""
     if _cue("action").search(item) or _cue("wh").search(item) or _cue("vague").search(item) or find_drugs(item):
         return False
-    if not is_clinical(item):
-        return False
     last = [t for t in tokenize(item) if t.pos[0] not in ("補助記号", "空白")][-1:]
     predicate = bool(last) and last[0].pos[0] in ("動詞", "形容詞", "形状詞", "助動詞")
-    return predicate or bool(re.search(f"(?:{_cue('symptom_noun').pattern})$", item))
+    if re.search(f"(?:{_cue('symptom_noun').pattern})$", item):
+        return is_clinical(item) or is_clinical(question)
+    # 「血が混じってたり」 asked in a visit about diarrhoea: the question around it says it is clinical
+    return predicate and (is_clinical(item) or is_clinical(question))
 
 
 def find(index: EvidenceIndex) -> list[Negative]:
@@ -300,7 +333,7 @@ def find(index: EvidenceIndex) -> list[Negative]:
             named = [t for _, t in _terms(item)]
             for term in named:
                 add(term, (question.id, s.id), "S")  # type: ignore[union-attr]
-            if not named and _keeps_words(item):
+            if not named and _keeps_words(item, question.text):  # type: ignore[union-attr]
                 add(_lay_line(item), (question.id, s.id), "S", known=False)  # type: ignore[union-attr]
         for term in _stated(s):
             add(term, (s.id,), "O" if s.staff else "S")
