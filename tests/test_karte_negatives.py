@@ -112,3 +112,7 @@ def test_a_list_the_doctor_states_is_denied_whole():
 def test_a_denied_allergy_is_read_in_its_own_sentence():
     chart = _chart("患者：血圧の薬でアムロジピンを飲んでいます。薬のアレルギーはないです。\n")
     assert any(t == "薬剤アレルギー歴なし。" and ids == [1] for t, ids in _shown(chart, "S"))
+
+
+def test_not_knowing_is_no_denial():
+    assert _denied("医師：頭をぶつけたり、胸を押さえたりは。\n妻：わかりません、倒れていたのを見つけたので。\n") == []

@@ -289,18 +289,19 @@ def _said_as(text: str, at: int) -> str:
     return text[at : at + max(spans, default=0)]
 
 
-def _keeps_words(item: str, question: str = "") -> bool:
+def _keeps_words(item: str, question: str = "", *, listed: bool = False) -> bool:
     """Whether an asked item's own words make a negative line when no term is known: a finding said with a
     predicate (「光がまぶしい」) or ending in a symptom noun (「性交の時の痛み」), not an action (「お薬は飲んで
     ますか」) or a bare topic (「寝付き」「涙」)."""
     if _cue("action").search(item) or _cue("wh").search(item) or _cue("vague").search(item) or find_drugs(item):
         return False
-    last = [t for t in tokenize(item) if t.pos[0] not in ("補助記号", "空白")][-1:]
+    last = [t for t in tokenize(re.sub(r"たり$", "", item)) if t.pos[0] not in ("補助記号", "空白")][-1:]
     predicate = bool(last) and last[0].pos[0] in ("動詞", "形容詞", "形状詞", "助動詞")
     if re.search(f"(?:{_cue('symptom_noun').pattern})$", item):
         return is_clinical(item) or is_clinical(question)
-    # 「血が混じってたり」 asked in a visit about diarrhoea: the question around it says it is clinical
-    return predicate and (is_clinical(item) or is_clinical(question))
+    # 「血が混じってたり」 asked in a visit about diarrhoea: the question around it, or a list of such, says it is
+    # clinical
+    return predicate and (is_clinical(item) or is_clinical(question) or listed)
 
 
 def find(index: EvidenceIndex) -> list[Negative]:
@@ -333,7 +334,7 @@ def find(index: EvidenceIndex) -> list[Negative]:
             named = [t for _, t in _terms(item)]
             for term in named:
                 add(term, (question.id, s.id), "S")  # type: ignore[union-attr]
-            if not named and _keeps_words(item, question.text):  # type: ignore[union-attr]
+            if not named and _keeps_words(item, question.text, listed=len(items) > 1):  # type: ignore[union-attr]
                 add(_lay_line(item), (question.id, s.id), "S", known=False)  # type: ignore[union-attr]
         for term in _stated(s):
             add(term, (s.id,), "O" if s.staff else "S")
