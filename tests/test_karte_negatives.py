@@ -116,3 +116,9 @@ def test_a_denied_allergy_is_read_in_its_own_sentence():
 
 def test_not_knowing_is_no_denial():
     assert _denied("医師：頭をぶつけたり、胸を押さえたりは。\n妻：わかりません、倒れていたのを見つけたので。\n") == []
+
+
+def test_a_finding_said_as_there_is_not_denied_by_another_clause():
+    assert _denied("医師：咳と息切れはどうですか。\n患者：咳は相変わらず、痰の出ない乾いた咳が一日中です。\n") == []
+    assert _denied("医師：息切れはいかがですか。\n患者：家の中は平気です。坂道はまだきついけど。\n") == []
+    assert _denied("医師：息切れは？\n患者：前は平気だったんですが、今は階段がつらいです。\n") == []

@@ -206,6 +206,18 @@ def polarity(clause: str) -> str:
     return "yes" if findings or _cue("affirm").search(clause) else ""
 
 
+def _there(clause: str) -> set[str]:
+    """The findings a clause says are there: the lexicon's, less those a denial it does not read follows
+    (「痛ない」「熱はねえ」: data/negative_cues.tsv, gap)."""
+    denials = list(_cue("denial").finditer(clause))
+    return {
+        f.term
+        for f in find_findings(clause)
+        if not f.negated
+        and not any(d.start() >= f.span[1] and _cue("gap").search(clause[f.span[1] : d.start()]) for d in denials)
+    }
+
+
 def answered(items: list[str], answer: str) -> list[int]:
     """The indices of the `items` that `answer` denies (module docstring)."""
     keys = [_item_keys(item) for item in items]
@@ -214,8 +226,12 @@ def answered(items: list[str], answer: str) -> list[int]:
     for_all = False  # a denial that names none of the items
     vague_yes = False  # 「ちょっとあります」: something asked is there, which is not said
     named: set[int] = set()
+    item_terms = [{t for _, t in terms(item)} for item in items]
     for clause in _clauses(answer):
         named |= {i for i, k in enumerate(keys) if k & _keys(clause)}
+        # a finding said as there in the clause is there, whatever else it denies (「咳は…痰の出ない乾いた咳が」)
+        there = _there(clause)
+        affirmed |= {i for i, t in enumerate(item_terms) if any(x in y for x in t for y in there)}  # 咳嗽 in 乾性咳嗽
         way = polarity(clause)
         if not way:  # 「目やには、」 names what the next clause answers, within its sentence
             if clause.rstrip().endswith(("。", "？", "?", "！", "!")):
@@ -229,7 +245,8 @@ def answered(items: list[str], answer: str) -> list[int]:
             for_all = True
         else:
             affirmed |= named
-            vague_yes = vague_yes or not (named or for_all)  # 「ないです。ただ、目がかゆいんです」: another matter
+            # 「坂道はまだきついけど」 is about what was asked; 「ただ、目がかゆいんです」 names another matter
+            vague_yes = vague_yes or not (named or there)
         named = set()
     if for_all and not vague_yes:
         denied |= set(range(len(items))) - affirmed
