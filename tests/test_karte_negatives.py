@@ -122,3 +122,12 @@ def test_a_finding_said_as_there_is_not_denied_by_another_clause():
     assert _denied("医師：咳と息切れはどうですか。\n患者：咳は相変わらず、痰の出ない乾いた咳が一日中です。\n") == []
     assert _denied("医師：息切れはいかがですか。\n患者：家の中は平気です。坂道はまだきついけど。\n") == []
     assert _denied("医師：息切れは？\n患者：前は平気だったんですが、今は階段がつらいです。\n") == []
+
+
+def test_no_allergy_only_where_the_allergy_is_denied():
+    assert negatives.no_allergy(evidence(read_transcript("患者：アレルギーの薬は飲んでないです。\n".encode()))) == []
+    text = (
+        "医師：お薬のアレルギーはありますか。\n"
+        "患者：血圧の薬でアムロジピンを飲んでいますが、アレルギーは特にないです。\n"
+    )
+    assert negatives.no_allergy(evidence(read_transcript(text.encode()))) == [1, 2]

@@ -359,7 +359,7 @@ def find(index: EvidenceIndex) -> list[Negative]:
 
 
 def no_allergy(index: EvidenceIndex) -> list[int]:
-    """The ids of a denied allergy that names no substance, read per sentence: 「糖尿病でメトホルミンを飲んでいます。
+    """The ids of a denied allergy that names no substance, read per clause: 「糖尿病でメトホルミンを飲んでいます。
     薬のアレルギーはありません。」 denies a drug allergy though the utterance names a drug; with the question when
     it asked about allergies. Empty when none is said."""
     said = list(index.said.values())
@@ -367,13 +367,17 @@ def no_allergy(index: EvidenceIndex) -> list[int]:
         if s.staff:
             continue
         question = said[k - 1] if k and said[k - 1].staff and "アレルギー" in said[k - 1].text else None
-        for sentence in sentences(s.text):
-            about = "アレルギー" in sentence or (question is not None and not find_drugs(sentence))
-            if (
-                about
-                and not (find_drugs(sentence) or allergens(sentence))
-                and any(polarity(c) == "no" for c in _clauses(sentence))
-            ):
+        for sentence in _clauses(s.text):  # a clause: 「アムロジピンを飲んでいますが、アレルギーは特にないです」
+            if find_drugs(sentence) or allergens(sentence):
+                continue  # a substance named: facts.allergies reads it
+            # 「薬のアレルギーはありません」, not 「アレルギーの薬は飲んでないです」
+            said_of_it = any(
+                _cue("gap").search(sentence[m.end() : d.start()])
+                for m in re.finditer("アレルギー", sentence)
+                for d in _cue("denial").finditer(sentence, m.end())
+            )
+            answers = question is not None and "アレルギー" not in sentence and polarity(sentence) == "no"
+            if said_of_it or answers:
                 return ([question.id] if question is not None else []) + [s.id]
     return []
 
