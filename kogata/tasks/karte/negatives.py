@@ -111,21 +111,22 @@ def _generic() -> frozenset[str]:
 
 def _keys(text: str, *, nouns: bool = True) -> set[str]:
     """What an item or an answer's clause is about: its chart terms and its content words (normalized); the nouns
-    only where `nouns` (an item said with a predicate is told apart by it: 「耳がこもる感じ」 is not named by
-    「耳がかゆいだけ」)."""
+    only where `nouns` (an item said with a predicate is told apart by it: 「自分の声が響く感じ」 is not named by
+    「耳がかゆいだけ」 for sharing a body part)."""
     kinds = ("名詞", "動詞", "形容詞", "形状詞") if nouns else ("動詞", "形容詞", "形状詞")
     words = {t.normalized_form for t in tokenize(text) if t.pos[0] in kinds and t.pos[1] not in ("数詞", "非自立可能")}
     return {term for _, term in terms(text)} | (words - _generic())
 
 
 def _item_keys(item: str) -> set[str]:
-    with_nouns = _keys(item)
-    return _keys(item, nouns=False) if _keys(item, nouns=False) - {t for _, t in terms(item)} else with_nouns
+    """An asked item's keys (_keys): without its nouns where it has a predicate of its own to be named by."""
+    predicates = _keys(item, nouns=False)
+    return predicates if predicates - {t for _, t in terms(item)} else _keys(item)
 
 
 def split_items(sentence: str) -> list[str]:
-    """A question's items as said (「頭痛とか、めまい、ふらつきはどうですか。」 → 頭痛とか、めまい、、ふらつき…), split
-    where a separator cue falls outside any finding's words (冷や汗 stays whole)."""
+    """A question's items as said (「頭痛とか、めまい、ふらつきはどうですか。」 → 頭痛とか | めまい、 |
+    ふらつきはどうですか。), split where a separator cue falls outside any finding's words (冷や汗 stays whole)."""
     sentence = _cue("lead").sub("", sentence.strip(), count=1)
     inside = [f.span for f in find_findings(sentence)] + [
         (at, at + len(plain))
