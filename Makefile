@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Verified weights for everything run from this checkout (demo, tests); the tests never read ~/.cache/kogata.
 export KOGATA_MODELS ?= $(abspath $(VENV))/models
 
-.PHONY: install models demo browser lint test fuzz bench clean speech-adapter reader
+.PHONY: install models demo browser lint test fuzz bench clean speech-adapter reader drug-status
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "kogata needs Python 3.11 ($(PYTHON) not found); run: make PYTHON=/path/to/python3.11"; exit 1; }
@@ -39,6 +39,11 @@ speech-adapter: install  ## retrain kogata/speech/data/medical_adapter.npz (abou
 # hash) from the train writers of data/corpus only (a, b, c); dev (d) chose the settings, the test writers are never read.
 reader: install  ## retrain the chart reader (6.5 CPU-minutes, 17 minutes on 2 shared cores under load; embedding is most of it)
 	$(BIN)/python -m kogata.tune.reader --data data/corpus --split train
+
+# The learned drug status (kogata/tasks/karte/data/drug_status.npz and .json: sha256, training data's hash, threshold)
+# from the train writers of data/corpus only; its threshold is chosen leaving one train writer out at a time.
+drug-status: install  ## retrain the learned drug status (about 4 CPU-minutes; 8 minutes on 2 shared cores under load)
+	$(BIN)/python -m kogata.tune.drug_reader --data data/corpus --split train
 
 # The demo's knowledge pack lives in the checkout (.venv/demo-home), not in the user's ~/.cache/kogata; it is embedded
 # on the first run and skipped (unchanged) after that.

@@ -260,3 +260,24 @@ def test_jmed_summary_mixes_option_counts_within_a_task():
     assert rows["rrtnm"]["random acc"] == pytest.approx((1 / 5 + 1 / 2) / 2)
     assert rows["rrtnm"]["kappa"] == pytest.approx(1.0)
     assert rows["average (kappa / partial F1)"]["kappa"] == pytest.approx(0.5)
+
+
+def test_a_listed_drug_is_scored_against_the_reference_drug_it_names_exactly():
+    from kogata.evals.karte import _wrong_medications
+
+    reference = {
+        "medications": [
+            {"name": "ロサルタン/ヒドロクロロチアジド", "brand": "プレミネント", "status": "stopped"},
+            {"name": "ロサルタン", "brand": "", "status": "changed"},
+            {"name": "フルチカゾン", "brand": "フルタイド", "status": "stopped"},
+        ]
+    }
+    listed = [
+        {"name": "ロサルタン", "brand": ""},  # changed today: not the stopped combination named beside it
+        {"name": "フルチカゾンプロピオン酸エステル", "brand": "フルタイド"},  # the stopped one, by its brand
+        {"name": "ロサルタン・ヒドロクロロチアジド", "brand": "プレミネント"},
+    ]
+    assert _wrong_medications(listed, reference) == [
+        "フルチカゾンプロピオン酸エステル",
+        "ロサルタン・ヒドロクロロチアジド",
+    ]

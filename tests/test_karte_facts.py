@@ -351,3 +351,28 @@ def test_a_drug_that_brought_a_rash_is_an_allergy_and_not_a_medicine():
     f = facts_from("患者：前にセフゾンを飲んだら、体に赤いぶつぶつが出て。\n医師：それはセフゾンじゃないですか？\n")
     assert [a["substance"] for a in f.allergies] == ["セフジニル（セフゾン）"]
     assert [m["status"] for m in f.medications] == ["allergy"]
+
+
+def test_a_drug_replaced_by_another_is_stopped_and_the_other_changed():
+    f = facts_from("医師：アレグラを、ザイザルっていう別の薬に変えましょう。1日1回、寝る前です。\n")
+    assert [(m["brand"], m["status"]) for m in f.medications] == [("アレグラ", "stopped"), ("ザイザル", "changed")]
+
+
+def test_a_drug_for_when_it_hurts_is_ordered_when_the_next_sentence_gives_it():
+    f = facts_from("医師：痛いときはカロナールにしましょう。十回分出しておきます。\n")
+    assert [(m["name"], m["status"]) for m in f.medications] == [("アセトアミノフェン", "prescribed")]
+
+
+def test_no_drug_allergy_is_read_in_its_own_sentence_after_a_drug_taken():
+    f = facts_from("患者：糖尿病でメトホルミンを1日2回飲んでいます。薬のアレルギーはありません。\n")
+    assert [m["status"] for m in f.medications] == ["current"]
+    assert f.no_allergies == [1]
+
+
+def test_a_drug_named_with_nothing_to_say_it_is_taken_is_unconfirmed_not_current():
+    bare = facts_from("医師：今飲んでいるお薬は？\n患者：アムロジピンです。\n")
+    assert [m["status"] for m in bare.medications] == ["unconfirmed"]
+    said = facts_from("患者：あと血圧の薬、アムロジピン。\n")  # 「血圧の薬、」 says it is a medicine taken
+    assert [m["status"] for m in said.medications] == ["current"]
+    dosed = facts_from("患者：アムロジピン5mgです。\n")
+    assert [(m["status"], m["dose"]) for m in dosed.medications] == [("current", "5mg")]

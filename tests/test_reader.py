@@ -76,7 +76,7 @@ def test_reader_lines_chart_what_no_rule_reads_and_keep_denials():
     )
     with_reader = karte(parse_transcript(visit), no_model=True, reader=True)
     baseline = karte(parse_transcript(visit), rules_only=True)
-    assert with_reader.model == "rules+reader" and baseline.model == "rules"
+    assert with_reader.model == "rules+reader+status" and baseline.model == "rules"
     shown = {i.text: i.evidence for s in with_reader.soap.values() for i in s if i.supported}
     before = {i.text for s in baseline.soap.values() for i in s}
     assert before <= set(shown)  # every rule line stays
@@ -90,8 +90,8 @@ def test_reader_lines_chart_what_no_rule_reads_and_keep_denials():
     # an answer a rule line already charts (脱力感なし) gets no second line
     assert not any(6 in ids for ids in added.values())
     assert all("えっと" not in text for text in added)
-    # the medication list is the rules' alone
-    assert with_reader.medications == baseline.medications
+    # the medication list is the rules', less what the learned drug status doubts (kogata.tasks.karte.drug_reader)
+    assert all(m in baseline.medications for m in with_reader.medications)
 
 
 def test_the_reader_vetoes_small_talk_that_a_clinical_cue_let_through():

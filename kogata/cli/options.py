@@ -15,7 +15,8 @@
 --json        print JSON instead of a table or text.
 --speech-adapter  the speech decoder's adapter (transcribe, serve), a name of its own: not an LLM adapter.
 --data        the folder of a data set (evaluations, bench); each command names its default.
---reader      on|off: the chart's learned reader (kogata.tasks.karte.reader); default: the package's choice.
+--reader      on|off: the chart's learned reader (its lines, kogata.tasks.karte.reader; the drug status, .drug_reader);
+              default: the package's choice per part.
 --no-model    chart without the language model (the reader still runs unless --reader off); --rules-only is
               neither model nor reader.
 """
@@ -115,7 +116,10 @@ def reader_options(f):
         "--reader",
         type=click.Choice(["on", "off"]),
         default=None,
-        help="The learned reader's lines for clinical words no rule reads (default: the package's choice).",
+        help=(
+            "The learned reader: its lines for clinical words no rule reads, and the learned drug status that keeps a"
+            " doubtful drug off the current list (default: the package's choice per part: lines off, status on)."
+        ),
     )(f)
 
 

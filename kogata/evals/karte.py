@@ -139,20 +139,26 @@ def _kept_negative(finding: str, lines: list[str]) -> bool:
 
 
 def _wrong_medications(listed: list[dict], reference: dict) -> list[str]:
-    """Drugs in the chart's medication list that the reference never gives a current status."""
-    statuses: dict[str, set[str]] = {}
-    for med in reference.get("medications", []):
-        for name in filter(None, (med.get("name"), med.get("brand"))):
-            statuses.setdefault(_nfkc(name), set()).add(med.get("status", ""))
+    """Drugs in the chart's medication list that the reference never gives a current status. A listed drug is
+    matched to the reference drugs it names exactly (name or brand) where there are any, else to those whose name
+    holds its name or is held in it: ロサルタン, changed today, is not the stopped ロサルタン/ヒドロクロロチアジド
+    named beside it."""
     wrong = []
     for med in listed:
+        names = {_nfkc(x) for x in (med.get("name"), med.get("brand")) if x}
         text = _nfkc(" ".join(filter(None, (med.get("name"), med.get("brand"), med.get("text")))))
         if not text:
             continue
-        for name, status in statuses.items():
-            if (name in text or text in name) and not status & CURRENT_STATUSES:
-                wrong.append(med.get("name", text))
-                break
+        refs = [[_nfkc(x) for x in (r.get("name"), r.get("brand")) if x] for r in reference.get("medications", [])]
+        exact = [r for r, ns in zip(reference.get("medications", []), refs, strict=True) if names & set(ns)]
+        near = [
+            r
+            for r, ns in zip(reference.get("medications", []), refs, strict=True)
+            if any(n in text or text in n for n in ns)
+        ]
+        statuses = {r.get("status", "") for r in exact or near}
+        if statuses and not statuses & CURRENT_STATUSES:
+            wrong.append(med.get("name", text))
     return wrong
 
 
@@ -233,9 +239,9 @@ def evaluate(
                 "seconds": time.perf_counter() - start,
             }
         rows.append(row)
-    reading = (chart_module.READER if reader is None else reader) and not rules_only
+    reading, status = chart_module.use_parts(reader, rules_only)
     return {
-        "model": (llm.spec.name if llm else "rules") + ("+reader" if reading else ""),
+        "model": (llm.spec.name if llm else "rules") + ("+reader" if reading else "") + ("+status" if status else ""),
         "adapter": adapter,
         "split": split,
         "data": str(data),

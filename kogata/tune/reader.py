@@ -93,27 +93,36 @@ def examples(
     return np.vstack(rows), {head: np.array(t, dtype=np.int64) for head, t in targets.items()}
 
 
-def _softmax_regression(x: np.ndarray, y: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
+def _softmax_regression(
+    x: np.ndarray,
+    y: np.ndarray,
+    classes: int,
+    *,
+    l2: float = L2,
+    steps: int = STEPS,
+    learning_rate: float = LEARNING_RATE,
+    class_balance: float = CLASS_BALANCE,
+) -> tuple[np.ndarray, np.ndarray]:
     """W, b minimising class-weighted cross-entropy + L2 by full-batch Adam from zero (deterministic)."""
     n, d = x.shape
     counts = np.bincount(y, minlength=classes).astype(np.float64)
-    class_weight = np.where(counts > 0, (n / np.maximum(counts, 1) / classes) ** CLASS_BALANCE, 0.0)
+    class_weight = np.where(counts > 0, (n / np.maximum(counts, 1) / classes) ** class_balance, 0.0)
     sample_weight = class_weight[y] / class_weight[y].mean()
     onehot = np.eye(classes)[y]
     w, b = np.zeros((d, classes)), np.zeros(classes)
     m = [np.zeros_like(w), np.zeros_like(b)]
     v = [np.zeros_like(w), np.zeros_like(b)]
-    for step in range(1, STEPS + 1):
+    for step in range(1, steps + 1):
         logits = x @ w + b
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         p /= p.sum(axis=1, keepdims=True)
         g = (p - onehot) * sample_weight[:, None] / n
-        grads = [x.T @ g + L2 * w, g.sum(axis=0)]
+        grads = [x.T @ g + l2 * w, g.sum(axis=0)]
         for k, (param, grad) in enumerate(zip((w, b), grads)):
             m[k] = 0.9 * m[k] + 0.1 * grad
             v[k] = 0.999 * v[k] + 0.001 * grad * grad
-            param -= LEARNING_RATE * (m[k] / (1 - 0.9**step)) / (np.sqrt(v[k] / (1 - 0.999**step)) + 1e-8)
+            param -= learning_rate * (m[k] / (1 - 0.9**step)) / (np.sqrt(v[k] / (1 - 0.999**step)) + 1e-8)
     return w.astype(np.float32), b.astype(np.float32)
 
 

@@ -262,6 +262,10 @@ def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list
         elif med["status"] == "allergy":
             if not any(a["substance"].startswith(med["name"]) for a in found.allergies):
                 soap["S"].append(Item(f"アレルギー：{_named(med)}。", list(med["evidence"])))
+        elif med["status"] == "unconfirmed":  # the learned status doubts what the rules read: said so, details kept
+            soap[section].append(
+                Item(f"{_medication(med)}：{fact_rules.status_word('unconfirmed')}。", med["evidence"])
+            )
         elif med["status"] != "current":  # refused, avoided, deferred, discussed: said, and not taken
             word = fact_rules.status_word(med["status"])
             if med["status"] in ("avoided", "deferred") and (why := fact_rules.reason_not_taken(said, med)):
@@ -305,6 +309,15 @@ def uncovered_of(transcript: Transcript) -> list:
 
 
 READER = False  # the learned reader's lines by default (README: measured on dev and data/holdout)
+DRUG_STATUS = True  # the learned drug status by default (kogata.tasks.karte.drug_reader; README: measured on dev)
+
+
+def use_parts(reader: bool | None, rules_only: bool) -> tuple[bool, bool]:
+    """(the reader's lines, the learned drug status) for karte()'s `reader` and `rules_only`: each part's default
+    where `reader` is None, both on or both off where it is given, neither with rules only."""
+    if rules_only:
+        return False, False
+    return (READER, DRUG_STATUS) if reader is None else (reader, reader)
 
 
 def _reader_lines(index: EvidenceIndex, found: fact_rules.Facts, soap: dict[str, list[Item]]) -> None:
@@ -399,23 +412,29 @@ def karte(
             drafted while the visit went on.
         rules_only: no model and no learned component: only the lines read from the words by rules (instant on
             any CPU; the baseline every figure is compared with). Overrides `reader` and `no_model`.
-        reader: the learned reader's lines for clinical utterances no rule cites (kogata.tasks.karte.reader,
-            .extractive); None: the default (READER).
+        reader: the learned reader's parts: its lines for clinical utterances no rule cites
+            (kogata.tasks.karte.reader, .extractive) and the learned drug status, which keeps a drug off the
+            current list unless it agrees with the rules (kogata.tasks.karte.drug_reader); None: each part's
+            default (READER, DRUG_STATUS).
         no_model: no language model, the reader still as `reader` says.
     """
     start = time.perf_counter()
     transcript = source if isinstance(source, Transcript) else read_transcript(source, encoding=encoding)
-    use_reader = (READER if reader is None else reader) and not rules_only
+    use_reader, use_status = use_parts(reader, rules_only)
     no_model = no_model or rules_only
     llm = model if isinstance(model, Model) and not no_model else None
     # an unknown name fails here, before any work; the model itself loads only when the rules leave something
     # to draft (on most visits they do not), or at once when an adapter is asked for (checked against it)
     name = "rules" if no_model else llm.spec.name if llm else get_spec(model).name
-    name += "+reader" if use_reader else ""
+    name += ("+reader" if use_reader else "") + ("+status" if use_status else "")
     if not no_model and llm is None and adapter:
         llm = load(model)
     index = vocabulary.evidence(transcript)
     found = fact_rules.extract(index)
+    if use_status:  # only ever takes a drug off the current list (kogata.tasks.karte.drug_reader.judge)
+        from kogata.tasks.karte import drug_reader  # numpy weights and the embedder load only when asked for
+
+        found.medications = drug_reader.judge(list(index.said.values()), found.medications)
     soap = _rule_lines(index, found)
     if use_reader:
         _reader_lines(index, found, soap)  # before the model: it then reads only what neither rules nor reader took
