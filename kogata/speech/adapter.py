@@ -94,6 +94,24 @@ def load(path: str | Path) -> SpeechAdapter:
     return SpeechAdapter(path.stem, path, hashlib.sha256(raw).hexdigest(), meta, deltas)
 
 
+def rescale(path: str | Path, scale: float, out: str | Path) -> Path:
+    """A copy of the adapter at `path` whose change to the model is × `scale` (each B × scale; meta merge_scale
+    records the product), written to `out`: a milder (below 1) or stronger adapter without retraining."""
+    found, out = load(path), Path(out)
+    if out.suffix != ".npz":
+        raise InputError(f"the speech adapter is written as .npz: {out}")
+    meta = found.meta | {"merge_scale": round(float(found.meta.get("merge_scale", 1.0)) * scale, 4)}
+    arrays = {}
+    for name, (a, b) in found.deltas.items():
+        arrays[name + "|A"] = a
+        arrays[name + "|B"] = (b.astype(np.float32) * scale).astype(np.float16)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.stem + ".partial.npz")
+    np.savez(tmp, meta=np.array(json.dumps(meta, ensure_ascii=False)), **arrays)
+    tmp.replace(out)
+    return out
+
+
 def merge(base_dir: Path, adapter: SpeechAdapter, out_dir: Path) -> Path:
     """Write Whisper base with `adapter` merged into out_dir (model.bin, config, tokenizer, vocabulary)."""
     trained_on = adapter.meta.get("base_sha256")
