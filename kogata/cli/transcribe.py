@@ -120,6 +120,12 @@ def transcribe(
     show_default=True,
     help="The adapter's change to the model × this when written (below 1: a milder adapter).",
 )
+@click.option(
+    "--max-lines",
+    type=click.IntRange(1),
+    default=None,
+    help="Train on a seeded sample of this many lines (default: all).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @options.threads_option
 def tune_speech(
@@ -132,6 +138,7 @@ def tune_speech(
     clean: bool,
     kokoro: float,
     merge_scale: float,
+    max_lines: int | None,
     seed: int,
     threads: int | None,
 ) -> None:
@@ -154,5 +161,6 @@ def tune_speech(
         augment=not clean,
         kokoro=kokoro,
         merge_scale=merge_scale,
+        max_lines=max_lines,
     )
     click.echo(train(list(transcripts), out, config).describe())

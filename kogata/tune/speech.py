@@ -66,6 +66,7 @@ class SpeechTuneConfig:
     augment: bool = True  # many voices, rooms, noise and channels (kogata.speech.augment); False: one clean voice
     kokoro: float = 0.15  # share of the lines spoken by Kokoro (about 10 times slower to synthesise than Open JTalk)
     merge_scale: float = 1.0  # the LoRA delta × this when written (a weaker adapter is a milder prior)
+    max_lines: int | None = None  # a seeded sample of this many lines (fewer lines, more conditions each: 2 cores)
 
 
 @dataclass(frozen=True)
@@ -314,6 +315,9 @@ def train(
     if out.suffix != ".npz":
         raise InputError(f"the speech adapter is written as .npz: {out}")
     lines = read_lines(paths)
+    if config.max_lines and config.max_lines < len(lines):
+        keep = sorted(random.Random(config.seed).sample(range(len(lines)), config.max_lines))
+        lines = [lines[i] for i in keep]  # in their order, so that overlaps still join neighbouring turns
     threads = config.threads or torch.get_num_threads()
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
