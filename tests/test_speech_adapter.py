@@ -161,6 +161,32 @@ def test_clinic_training_audio_is_seeded_and_says_what_it_did(plain):
     assert clean[0].conditions == ()
 
 
+def test_training_on_a_sample_of_lines_records_its_recipe(plain, tmp_path):
+    pytest.importorskip("torch")
+    import json
+
+    from kogata.tune.speech import SpeechTuneConfig, train
+
+    script = tmp_path / "lines.txt"
+    script.write_text(
+        "医師：お大事に。\n患者：ありがとうございます。\n医師：五日分出しておきます。\n", encoding="utf-8"
+    )
+    config = SpeechTuneConfig(rank=1, epochs=1, kokoro=0.0, max_lines=2, merge_scale=0.5, threads=2)
+    result = train([script], tmp_path / "two.npz", config, asr=plain, progress=False)
+    meta = json.loads(str(np.load(result.path)["meta"]))
+    assert result.lines == 2 and meta["lines"] == 2 and meta["max_lines"] == 2 and meta["merge_scale"] == 0.5
+    assert meta["conditions"]["openjtalk"] == 2  # the voice of each example is recorded
+    assert adapter.load(result.path).deltas  # and it loads as an adapter
+
+
+def test_bundled_clinic_adapter_heard_many_voices_and_rooms():
+    found = adapter.load(adapter.resolve("clinic"))
+    assert found.meta["augment"] and found.meta["base_sha256"] == weights.WHISPER_BASE.sha256
+    heard = found.meta["conditions"]
+    assert heard["kokoro"] > 0 and heard["openjtalk"] > 0 and min(heard.values()) > 0.05 * found.meta["examples"]
+    assert {a.shape[0] for a, _ in found.deltas.values()} == {found.meta["rank"]}
+
+
 def test_rescaled_adapter_scales_its_change(tmp_path):
     bundled = adapter.load(adapter.resolve("medical"))
     half = adapter.load(adapter.rescale(bundled.path, 0.5, tmp_path / "half.npz"))

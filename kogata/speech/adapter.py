@@ -9,7 +9,10 @@ An adapter is a `.npz` file: for each adapted decoder matrix W (CTranslate2 name
 trained on). Merging is numpy only (W + B·A written into a copy of model.bin), done once per adapter and cached
 under $KOGATA_HOME/models/whisper-base+ADAPTER-SHA/, so running kogata needs no torch.
 
-The bundled `medical` adapter is the default: kogata/speech/data/medical_adapter.npz (how it was made: its meta).
+The bundled `medical` adapter is the default: kogata/speech/data/medical_adapter.npz (how it was made: its meta),
+trained on one clean synthetic voice. The bundled `clinic` adapter (data/clinic_adapter.npz) was trained on many
+voices recorded as a clinic might (kogata.speech.augment): better on real voices, worse on the synthetic visits
+(README, "Training audio that looks like a clinic").
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from kogata.home import home
 from kogata.speech import ct2_file, weights
 
 DEFAULT = "medical"
-BUNDLED = {"medical": "data/medical_adapter.npz"}
+BUNDLED = {"medical": "data/medical_adapter.npz", "clinic": "data/clinic_adapter.npz"}
 _MERGED_STAMP = "adapter.json"
 
 
@@ -48,7 +51,7 @@ class SpeechAdapter:
 
 
 def resolve(adapter: str | Path | None) -> Path | None:
-    """None or "none" → no adapter; a bundled name ("medical") → its file; otherwise a path that must exist."""
+    """None or "none" → no adapter; a bundled name (medical, clinic) → its file; otherwise a path that must exist."""
     if adapter is None or str(adapter) == "none":
         return None
     if str(adapter) in BUNDLED:
