@@ -147,8 +147,9 @@ def tune_speech(
 
     Each line is spoken by one of the offline synthetic voices, recorded as a clinic might record it (room, noise,
     far microphone, telephone, codec, overlapping speech; kogata.speech.augment), and Whisper's decoder learns to
-    write it as written (a LoRA adapter; the encoder is unchanged). About 0.8 s per line to prepare and 0.6 s per
-    line and epoch to train on 2 cores. Use the result with `kogata transcribe --speech-adapter FILE`.
+    write it as written (a LoRA adapter; the encoder is unchanged). About 1.3 s a line to prepare (0.3 s with
+    --clean) and 0.8 s a line and epoch to train on 2 busy cores. Use the result with
+    `kogata transcribe --speech-adapter FILE`.
     """
     from kogata.tune.speech import SpeechTuneConfig, train
 
