@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Verified weights for everything run from this checkout (demo, tests); the tests never read ~/.cache/kogata.
 export KOGATA_MODELS ?= $(abspath $(VENV))/models
 
-.PHONY: install models demo browser lint test fuzz bench clean speech-adapter reader drug-status
+.PHONY: install models demo browser lint test fuzz bench clean speech-adapter speech-adapter-clinic reader drug-status
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "kogata needs Python 3.11 ($(PYTHON) not found); run: make PYTHON=/path/to/python3.11"; exit 1; }
@@ -32,8 +32,15 @@ SAMPLE := data/consultations/001_naika.txt
 SPEECH_TRAIN := data/speech/train_utterances.txt \
 	$(patsubst %.json,%.txt,$(shell grep -l '"split": *"train"' data/consultations/*.json))
 
+# medical (the default): one clean Open JTalk voice, the earlier recipe. clinic: each line in one of the bundled
+# synthetic voices (Open JTalk jittered, 6 % Kokoro's five voices), recorded as a clinic might (kogata.speech.augment:
+# rooms, noise, far field, telephone, μ-law, overlaps; SpecAugment), 900 of the lines; seeded.
 speech-adapter: install  ## retrain kogata/speech/data/medical_adapter.npz (about 30 minutes on 2 cores)
-	$(BIN)/kogata tune-speech $(SPEECH_TRAIN) --out kogata/speech/data/medical_adapter.npz
+	$(BIN)/kogata tune-speech $(SPEECH_TRAIN) --clean --rank 8 --epochs 1.5 --kokoro 0 --out kogata/speech/data/medical_adapter.npz
+
+speech-adapter-clinic: install  ## retrain kogata/speech/data/clinic_adapter.npz (32 minutes on 2 cores under load)
+	$(BIN)/kogata tune-speech $(SPEECH_TRAIN) --max-lines 900 --epochs 1.0 --kokoro 0.06 --rank 4 --seed 0 \
+		--threads 2 --out kogata/speech/data/clinic_adapter.npz
 
 # The chart's learned reader (kogata/tasks/karte/data/reader.npz and reader.json: its sha256 and the training data's
 # hash) from the train writers of data/corpus only (a, b, c); dev (d) chose the settings, the test writers are never read.

@@ -76,6 +76,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--voice", choices=VOICES, default="openjtalk", help="the synthetic voice the visits are spoken in")
     ap.add_argument("--adapter", default="medical", help="speech adapter to compare with plain Whisper base")
+    ap.add_argument("--no-plain", action="store_true", help="only the adapter's two rows (skip plain Whisper base)")
     ap.add_argument("--label", default="", help='e.g. "under load" or "quiet", stored with the figures')
     ap.add_argument("--out", type=Path, default=None, help="default bench/out/asr.json (asr_kokoro.json for Kokoro)")
     args = ap.parse_args()
@@ -91,13 +92,14 @@ def main() -> None:
             if json.loads(p.with_suffix(".json").read_text(encoding="utf-8")).get("split") == args.split
         ]
     scripts = scripts[: args.limit] if args.limit else scripts
-    adapted, plain = load_asr(threads=args.threads, adapter=args.adapter), load_asr(threads=args.threads, adapter=None)
+    adapted = load_asr(threads=args.threads, adapter=args.adapter)
     configs = {
         f"{args.adapter} adapter, glossary": (adapted, None),
         f"{args.adapter} adapter, no glossary": (adapted, Glossary.empty()),
-        "Whisper base, glossary": (plain, None),
-        "Whisper base, no glossary": (plain, Glossary.empty()),
     }
+    if not args.no_plain:
+        plain = load_asr(threads=args.threads, adapter=None)
+        configs |= {"Whisper base, glossary": (plain, None), "Whisper base, no glossary": (plain, Glossary.empty())}
     first = next(iter(configs))
     totals = {
         name: {

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/asr_real.py                                 # every file, four ways, 2 threads
     .venv/bin/python bench/asr_real.py --data PATH --out bench/out/asr_real.json --label quiet
+    .venv/bin/python bench/asr_real.py --adapters none,medical,new.npz   # each adapter with and without glossary
 
 The folder holds real recordings (Common Voice, FLEURS, LibriVox, a Julius sample) with references in MANIFEST.tsv
 (see its SOURCE.md). It is for measuring only: nothing here trains or tunes on it. Each file is transcribed by
@@ -51,6 +52,17 @@ def manifest(folder: Path) -> list[dict]:
         return list(csv.DictReader(f, delimiter="\t"))
 
 
+def adapter_ways(adapters: str) -> dict[str, tuple[str | None, str | None]]:
+    """ "none,medical,x.npz" → each adapter with the glossary and without (label: the adapter's name or file stem)."""
+    out: dict[str, tuple[str | None, str | None]] = {}
+    for spec in (a.strip() for a in adapters.split(",") if a.strip()):
+        label = Path(spec).stem if spec.endswith(".npz") else spec
+        adapter = None if spec == "none" else spec
+        out[f"{label}+glossary"] = (adapter, None)
+        out[label] = (adapter, "empty")
+    return out
+
+
 def source_of(file_name: str) -> str:
     return file_name.split("_", 1)[0]
 
@@ -68,15 +80,20 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the real-speech folder (with MANIFEST.tsv)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--ways", default=",".join(WAYS), help="comma-separated subset of: " + ", ".join(WAYS))
+    parser.add_argument(
+        "--adapters",
+        default="",
+        help="instead of --ways: comma-separated speech adapters (none, medical, or .npz files), each measured "
+        "with and without the glossary",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "asr_real.json"))
     parser.add_argument("--label", default="", help="e.g. quiet / under load, recorded in the JSON")
     args = parser.parse_args()
 
     rows = manifest(args.data)
-    ways = [w.strip() for w in args.ways.split(",") if w.strip()]
+    ways = adapter_ways(args.adapters) if args.adapters else {w.strip(): WAYS[w.strip()] for w in args.ways.split(",")}
     results: dict = {"machine": machine(), "label": args.label, "data": str(args.data), "files": len(rows), "ways": {}}
-    for way in ways:
-        adapter, glossary_kind = WAYS[way]
+    for way, (adapter, glossary_kind) in ways.items():
         asr = load_asr(threads=args.threads, adapter=adapter)
         glossary = Glossary.empty() if glossary_kind == "empty" else None
         per_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])

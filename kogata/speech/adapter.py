@@ -9,7 +9,10 @@ An adapter is a `.npz` file: for each adapted decoder matrix W (CTranslate2 name
 trained on). Merging is numpy only (W + B·A written into a copy of model.bin), done once per adapter and cached
 under $KOGATA_HOME/models/whisper-base+ADAPTER-SHA/, so running kogata needs no torch.
 
-The bundled `medical` adapter is the default: kogata/speech/data/medical_adapter.npz (how it was made: its meta).
+The bundled `medical` adapter is the default: kogata/speech/data/medical_adapter.npz (how it was made: its meta),
+trained on one clean synthetic voice. The bundled `clinic` adapter (data/clinic_adapter.npz) was trained on many
+voices recorded as a clinic might (kogata.speech.augment): better on real voices, worse on the synthetic visits
+(README, "Training audio that looks like a clinic").
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from kogata.home import home
 from kogata.speech import ct2_file, weights
 
 DEFAULT = "medical"
-BUNDLED = {"medical": "data/medical_adapter.npz"}
+BUNDLED = {"medical": "data/medical_adapter.npz", "clinic": "data/clinic_adapter.npz"}
 _MERGED_STAMP = "adapter.json"
 
 
@@ -48,7 +51,7 @@ class SpeechAdapter:
 
 
 def resolve(adapter: str | Path | None) -> Path | None:
-    """None or "none" → no adapter; a bundled name ("medical") → its file; otherwise a path that must exist."""
+    """None or "none" → no adapter; a bundled name (medical, clinic) → its file; otherwise a path that must exist."""
     if adapter is None or str(adapter) == "none":
         return None
     if str(adapter) in BUNDLED:
@@ -92,6 +95,24 @@ def load(path: str | Path) -> SpeechAdapter:
     if not deltas:
         raise InputError(f"speech adapter {path} holds no matrices")
     return SpeechAdapter(path.stem, path, hashlib.sha256(raw).hexdigest(), meta, deltas)
+
+
+def rescale(path: str | Path, scale: float, out: str | Path) -> Path:
+    """A copy of the adapter at `path` whose change to the model is × `scale` (each B × scale; meta merge_scale
+    records the product), written to `out`: a milder (below 1) or stronger adapter without retraining."""
+    found, out = load(path), Path(out)
+    if out.suffix != ".npz":
+        raise InputError(f"the speech adapter is written as .npz: {out}")
+    meta = found.meta | {"merge_scale": round(float(found.meta.get("merge_scale", 1.0)) * scale, 4)}
+    arrays = {}
+    for name, (a, b) in found.deltas.items():
+        arrays[name + "|A"] = a
+        arrays[name + "|B"] = (b.astype(np.float32) * scale).astype(np.float16)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.stem + ".partial.npz")
+    np.savez(tmp, meta=np.array(json.dumps(meta, ensure_ascii=False)), **arrays)
+    tmp.replace(out)
+    return out
 
 
 def merge(base_dir: Path, adapter: SpeechAdapter, out_dir: Path) -> Path:

@@ -116,13 +116,18 @@ def prompt_tokens(asr: ASR, prompt: str) -> list[int]:
     return [tok.sot_prev, *words, *start]
 
 
-def encode(asr: ASR, samples: np.ndarray):
-    """The encoder's output (a CTranslate2 StorageView) for one utterance plus a second (the whole 30 s window for a
-    short utterance): all the decoder reads."""
+def features(asr: ASR, samples: np.ndarray) -> np.ndarray:
+    """Whisper's log-mel features (80 × frames, 10 ms a frame) for one utterance plus a second (the whole 30 s window
+    for a short utterance): what the encoder reads."""
     seconds = len(samples) / SAMPLE_RATE
     padded = np.pad(samples, (0, max(0, 30 * SAMPLE_RATE - len(samples))))[: 30 * SAMPLE_RATE]
     frames = 3000 if seconds < asr.full_window_below else min(3000, 100 * math.ceil(seconds + 1.0))
-    return asr.model.encode(asr.model.feature_extractor(padded)[:, :frames])
+    return asr.model.feature_extractor(padded)[:, :frames]
+
+
+def encode(asr: ASR, samples: np.ndarray):
+    """The encoder's output (a CTranslate2 StorageView) for one utterance: all the decoder reads."""
+    return asr.model.encode(features(asr, samples))
 
 
 def decode(asr: ASR, samples: np.ndarray, prompt: list[int]) -> Decoded:

