@@ -43,3 +43,10 @@ def test_a_glyph_without_a_japanese_form_becomes_geta_not_a_silent_change():
 
 def test_every_rewrite_target_is_japanese():
     assert all(not is_non_japanese_han(ch) for ch in japanese_forms().values())
+
+
+def test_kanji_japanese_medicine_writes_in_their_jis_forms_are_japanese():
+    # 側弯症 (scoliosis) and 弯曲 are written with 弯 in Japanese clinical writing, though it is also a simplified form
+    for term in ("側弯症", "弯曲", "脉", "痒み"):
+        assert non_japanese_chars(term) == [], term
+        assert to_japanese(term) == term

@@ -13,7 +13,7 @@ from pathlib import Path
 
 # Simplified Chinese forms that Shift_JIS-2004 can still encode, with the Japanese form they stand for.
 # Checked one by one: each is absent from ordinary Japanese writing (radicals and variants that Japanese
-# does use, such as 叶, 弥, 痒, 脉, 云, are deliberately not listed).
+# does use, such as 叶, 弥, 痒, 脉, 云, and 弯 of 側弯症 and 弯曲, are deliberately not listed).
 SIMPLIFIED_IN_JIS = {
     "气": "気",
     "种": "種",
@@ -68,7 +68,6 @@ SIMPLIFIED_IN_JIS = {
     "圣": "聖",
     "复": "復",
     "异": "異",
-    "弯": "彎",
     "愿": "願",
     "厂": "廠",
     "儿": "児",
