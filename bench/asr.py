@@ -7,7 +7,7 @@
 The audio is synthesised offline from the synthetic consultations' scripts (data/consultations, test split) with
 pyopenjtalk-plus (one voice, the doctor five semitones lower) or Kokoro (`--voice kokoro`: a male doctor and a
 female patient), with pauses of 1.0–1.5 s between turns. Each visit is transcribed four ways: Whisper base with the
-bundled medical speech adapter (trained on other lines: data/speech/train_utterances.txt and the train split) or
+bundled default speech adapter (clinic; trained on other lines: data/speech/train_utterances.txt and the train split) or
 without it, each with and without the glossary.
 - CER: edit distance over the whole visit's text ÷ reference characters (kogata.speech.metrics: as written,
   numbers folded so that 七・八パーセント and 7.8% agree, and on kana readings so that 喉/のど is no error).
@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 
 from bench.common import machine, median, print_table, write_json  # noqa: E402
 from kogata.speech import Glossary, StreamingTranscriber, load_asr, transcribe  # noqa: E402
+from kogata.speech.adapter import DEFAULT as DEFAULT_ADAPTER  # noqa: E402
 from kogata.speech.audio import SAMPLE_RATE  # noqa: E402
 from kogata.speech.metrics import errors  # noqa: E402
 from kogata.speech.stream import TURN_GAP  # noqa: E402
@@ -75,7 +76,7 @@ def main() -> None:
     ap.add_argument("--stream-limit", type=int, default=3, help="consultations used for the streaming latency")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--voice", choices=VOICES, default="openjtalk", help="the synthetic voice the visits are spoken in")
-    ap.add_argument("--adapter", default="medical", help="speech adapter to compare with plain Whisper base")
+    ap.add_argument("--adapter", default=DEFAULT_ADAPTER, help="speech adapter to compare with plain Whisper base")
     ap.add_argument("--no-plain", action="store_true", help="only the adapter's two rows (skip plain Whisper base)")
     ap.add_argument("--label", default="", help='e.g. "under load" or "quiet", stored with the figures')
     ap.add_argument("--out", type=Path, default=None, help="default bench/out/asr.json (asr_kokoro.json for Kokoro)")

@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 from bench.common import machine, print_table, write_json  # noqa: E402
 from bench.plots import plot_file  # noqa: E402
 from kogata.speech import Glossary, load_asr, transcribe  # noqa: E402
+from kogata.speech.adapter import DEFAULT as DEFAULT_ADAPTER  # noqa: E402
 from kogata.speech.audio import SAMPLE_RATE, AudioError  # noqa: E402
 from kogata.speech.metrics import errors  # noqa: E402
 from kogata.speech.synth import NOISES, room_noise  # noqa: E402
@@ -37,8 +38,8 @@ from kogata.speech.synth import NOISES, room_noise  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "real-speech"
 WAYS = {  # label: (speech adapter, glossary)
-    "adapter+glossary (default)": ("medical", None),
-    "adapter": ("medical", "empty"),
+    "adapter+glossary (default)": (DEFAULT_ADAPTER, None),
+    "adapter": (DEFAULT_ADAPTER, "empty"),
     "base+glossary": (None, None),
     "base": (None, "empty"),
 }

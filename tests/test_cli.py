@@ -24,7 +24,7 @@ def test_models_json_lists_every_profile_with_state():
     assert all(r["state"] in {"ready", "unverified", "not-joined", "parts-missing", "corrupt"} for r in rows.values())
     assert rows["gemma-3-270m"]["licence"] == "Gemma Terms of Use"
     speech_adapter = rows["whisper-base"]["speech_adapter"]
-    assert speech_adapter["adapter"] == "medical" and speech_adapter["size"] > 100_000, speech_adapter
+    assert speech_adapter["adapter"] == "clinic" and speech_adapter["size"] > 100_000, speech_adapter
 
 
 def test_unknown_model_lists_known_ones():

@@ -180,6 +180,7 @@ def models(as_json: bool) -> None:
             click.echo(f"  {'':<20} {r.detail}")
     click.echo(
         f"  {'+ speech adapter':<20} {'merged' if speech_adapter['merged'] else 'merged on first use':<14} "
-        f"{speech_adapter['size'] / 1e6:>6.1f} MB  medical (kogata's own), used by default by transcribe/serve"
+        f"{speech_adapter['size'] / 1e6:>6.1f} MB  clinic (kogata's own: many voices and rooms), "
+        "used by default by transcribe/serve"
     )
     click.echo("(* default)")

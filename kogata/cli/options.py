@@ -132,7 +132,7 @@ def chart_mode(rules_only: bool, reader: str | None, no_model: bool) -> tuple[bo
 
 def speech_adapter_option(help: str):
     """--speech-adapter: Whisper's decoder adapter: medical or clinic (bundled), none, or a tune-speech .npz."""
-    return click.option("--speech-adapter", "speech_adapter", default="medical", show_default=True, help=help)
+    return click.option("--speech-adapter", "speech_adapter", default="clinic", show_default=True, help=help)
 
 
 def data_option(help: str, *, exists: bool = True, file_okay: bool = False):

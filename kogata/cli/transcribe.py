@@ -36,7 +36,8 @@ from kogata.transcript.parse import Utterance
 )
 @options.out_option("Write the transcript here (atomically) instead of standard output.")
 @options.speech_adapter_option(
-    "Decoder adapter: medical (bundled, default), clinic (bundled, trained on many voices and rooms), none (plain "
+    "Decoder adapter: clinic (bundled, default: trained on many voices and rooms), medical (bundled, one synthetic "
+    "voice), none (plain "
     "Whisper base), or a .npz from `kogata tune-speech`."
 )
 @options.threads_option

@@ -43,7 +43,7 @@ class ServerConfig:
     db: str | Path | None = None  # the visit store: a SQLite file, or a postgresql:// URL (kogata.store.open_store)
     n_ctx: int = 4096
     threads: int | None = None
-    speech_adapter: str = "medical"  # kogata.speech.adapter: medical, none, or a .npz path
+    speech_adapter: str = "clinic"  # kogata.speech.adapter: clinic, medical, none, or a .npz path
     backend: str | None = None  # URL of an OpenAI-compatible server that generates for every served model
     backend_models: dict[str, str] = field(default_factory=dict)  # with backend: adapter → backend model name
     rules_only: bool = False  # no model at all: charts hold the lines the rules read (kogata karte --rules-only)

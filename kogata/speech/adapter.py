@@ -32,7 +32,7 @@ from kogata.errors import InputError, ModelError
 from kogata.home import home
 from kogata.speech import ct2_file, weights
 
-DEFAULT = "medical"
+DEFAULT = "clinic"  # many voices and rooms: better than none and than medical on real voices (README, speech)
 BUNDLED = {"medical": "data/medical_adapter.npz", "clinic": "data/clinic_adapter.npz"}
 _MERGED_STAMP = "adapter.json"
 

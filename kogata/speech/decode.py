@@ -9,8 +9,9 @@ Decoding choices, each for a measured reason:
 - No conditioning on the previous text (a mistake would otherwise repeat), a token cap proportional to the audio's
   length (about twice what fast speech needs), known phantom phrases removed, repetition loops collapsed.
 - The glossary's terms are the prompt, and its correction pass runs on every utterance (kogata.speech.stream).
-- The decoder carries the bundled medical adapter unless told otherwise (kogata.speech.adapter): it spells a
-  clinic's words (脈, 痰, 五日分) where plain Whisper base wrote everyday homophones (幕, 単, いつか分).
+- The decoder carries the bundled clinic adapter unless told otherwise (kogata.speech.adapter): trained on a
+  clinic's words spoken in many voices and rooms, it spells 脈, 痰, 五日分 where plain Whisper base wrote everyday
+  homophones (幕, 単, いつか分), and does better than plain Whisper base on real voices (README, speech).
 """
 
 from __future__ import annotations
@@ -74,11 +75,12 @@ class ASR:
     full_window_below: float = FULL_WINDOW_BELOW  # seconds
 
 
-def load_asr(*, threads: int | None = None, beam_size: int = 5, adapter: str | Path | None = "medical") -> ASR:
+def load_asr(*, threads: int | None = None, beam_size: int = 5, adapter: str | Path | None = "clinic") -> ASR:
     """Load Whisper base (int8, CPU) from the verified model folder in $KOGATA_HOME (joined on first use).
 
-    `adapter`: "medical" (bundled, the default), None or "none" for plain Whisper base, or a `.npz` file from
-    `kogata tune-speech`; merged into a cached model folder on first use (kogata.speech.adapter).
+    `adapter`: "clinic" (bundled, the default), "medical" (bundled, one synthetic voice), None or "none" for plain
+    Whisper base, or a `.npz` file from `kogata tune-speech`; merged into a cached model folder on first use
+    (kogata.speech.adapter).
     """
     from faster_whisper import WhisperModel
     from faster_whisper.tokenizer import Tokenizer
