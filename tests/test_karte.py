@@ -132,14 +132,14 @@ def test_model_lines_are_added_only_where_they_say_something_new(small_llm, monk
             "P": [],
         }
 
-    rules = karte(SAMPLE, rules_only=True)
+    rules = karte(SAMPLE, no_model=True)  # the rules and the reader, as the default path has them before the model
     karte(SAMPLE, model=small_llm, drafter=drafter)
     assert asked == []  # on this visit every clinical utterance is in a rule line
     monkeypatch.setattr(chart_module, "uncovered", lambda said, soap: said)  # give the model the whole visit
     drafted = karte(SAMPLE, model=small_llm, drafter=drafter)
     s_rules = [i.text for i in rules.soap["S"]]
     s_drafted = [i.text for i in drafted.soap["S"]]
-    assert s_drafted[: len(s_rules)] == s_rules  # every rule line stays, in its place
+    assert s_drafted[: len(s_rules)] == s_rules  # every rule and reader line stays, in its place
     assert s_drafted[len(s_rules) :] == ["自宅での最高体温38℃台。"]
 
 
