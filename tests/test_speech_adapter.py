@@ -198,8 +198,8 @@ def test_rescaled_adapter_scales_its_change(tmp_path):
         adapter.rescale(bundled.path, 0.5, tmp_path / "half.bin")
 
 
-def test_medical_adapter_spells_clinic_words(plain):
-    """Lines the adapter never saw (data/speech/short_visit.txt): fewer errors with it than without."""
+def test_both_bundled_adapters_spell_clinic_words(plain):
+    """Lines the adapters never saw (data/speech/short_visit.txt): fewer errors with each than without."""
     from kogata.speech import transcribe
     from kogata.speech.synth import synthesize
 
@@ -208,10 +208,14 @@ def test_medical_adapter_spells_clinic_words(plain):
     from kogata.speech.metrics import errors
 
     err = {}
-    for name, asr in (("plain", plain), ("medical", load_asr(threads=2))):
+    for name, asr in (
+        ("plain", plain),
+        ("medical", load_asr(threads=2, adapter="medical")),
+        ("clinic", load_asr(threads=2)),  # the default
+    ):
         hyp = transcribe(visit.samples, asr=asr)
         err[name] = errors(ref, "".join(u.text for u in hyp.utterances))[0]
-    assert err["medical"] < err["plain"], err
+    assert err["medical"] < err["plain"] and err["clinic"] < err["plain"], err
 
 
 def test_cli_names_a_bad_adapter_and_a_bad_output(tmp_path):
