@@ -16,6 +16,7 @@ import kogata
 from kogata.serve import ServerConfig, Services, create_app
 from kogata.speech.speakers import SURE
 from kogata.store import VisitStore
+from kogata.tasks.karte import chart as chart_module
 from kogata.tasks.karte import incremental
 from kogata.tasks.karte.chart import uncovered_of
 from kogata.tasks.karte.incremental import IncrementalChart
@@ -142,6 +143,10 @@ def test_audio_frames_become_stored_utterances(server):
 def test_incremental_chart_drafts_what_the_rules_leave_in_windows_during_the_visit_and_only_its_tail_at_the_end(
     model, monkeypatch
 ):
+    # The windows' bookkeeping over the rules' residual: the learned reader is off here, because its judgement of an
+    # utterance can change as the visit grows (one of its signs is the place in the visit), and a window drafted
+    # during the visit may then be covered at the end (extra drafting, nothing lost: _assemble keeps what adds).
+    monkeypatch.setattr(chart_module, "READER", False)
     transcript = read_transcript(ROOT / "data" / "consultations" / "010_shonika.txt")
     residual = [s.id for s in uncovered_of(transcript)]  # what the model is given: no line of the rules cites it
     drafted: list[list[int]] = []
