@@ -6,7 +6,7 @@ from __future__ import annotations
 from kogata.ja import find_findings
 from kogata.tasks.karte import karte, negatives
 from kogata.tasks.karte.vocabulary import evidence
-from kogata.transcript import read_transcript
+from kogata.transcript import parse_transcript, read_transcript
 from kogata.verify import clean
 
 
@@ -131,3 +131,13 @@ def test_no_allergy_only_where_the_allergy_is_denied():
         "患者：血圧の薬でアムロジピンを飲んでいますが、アレルギーは特にないです。\n"
     )
     assert negatives.no_allergy(evidence(read_transcript(text.encode()))) == [1, 2]
+
+
+def test_a_symptom_that_goes_on_is_not_denied_by_its_negative_verb_form():
+    # 「止まらなくて」 says the cough goes on: no 「…なし」 line may cite the answer
+    chart = karte(
+        parse_transcript("医師：他に症状はありますか。\n患者：咳が止まらなくて、痰も出るんです。\n"), rules_only=True
+    )
+    lines = [item for items in chart.soap.values() for item in items if 2 in item.evidence]
+    assert lines and not any("なし" in item.text for item in lines), [i.text for i in lines]
+    assert any("咳嗽" in item.text for item in lines)
