@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kogata.tasks.karte import karte, reader
+from kogata.tasks.karte import artefact, karte, reader
 from kogata.transcript import parse_transcript
 from kogata.tune import reader as training
 
@@ -136,7 +136,7 @@ def test_weights_that_do_not_match_their_record_are_refused(monkeypatch, tmp_pat
     fake.mkdir()
     (fake / reader.WEIGHTS).write_bytes(reader.weights_path().read_bytes() + b"x")
     (fake / reader.RECORD).write_text(json.dumps({"sha256": "0" * 64}), encoding="utf-8")
-    monkeypatch.setattr(reader, "files", lambda package: tmp_path)
+    monkeypatch.setattr(artefact, "files", lambda package: tmp_path)
     reader.load_weights.cache_clear()
     try:
         with pytest.raises(ModelError, match="sha256"):

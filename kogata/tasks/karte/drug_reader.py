@@ -19,23 +19,19 @@ its details and is written in the plan as 「服用状況未確認」 (status "u
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.resources import files
 
 import numpy as np
 
 from kogata.engine.embed import EMBEDDING_DIM, embed
-from kogata.errors import ModelError
 from kogata.ja.drugs import find_drugs
 from kogata.ja.sentences import is_question, sentences
-from kogata.tasks.karte import facts
+from kogata.tasks.karte import artefact, facts
+from kogata.tasks.karte.artefact import softmax
 from kogata.verify import Said
 
-PACKAGE = "kogata.tasks.karte"
 WEIGHTS = "drug_status.npz"
 RECORD = "drug_status.json"
 STATUSES = ("current", "prescribed", "changed", "stopped", "refused", "avoided", "deferred", "allergy", "discussed")
@@ -155,10 +151,7 @@ class Weights:
     scale: np.ndarray
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        logits = ((x - self.mean) / self.scale) @ self.w + self.b
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=1, keepdims=True)
+        return softmax(((x - self.mean) / self.scale) @ self.w + self.b)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"w": self.w, "b": self.b, "mean": self.mean, "scale": self.scale}
@@ -169,32 +162,25 @@ class Weights:
 
 
 def weights_path():
-    return files(PACKAGE).joinpath("data", WEIGHTS)
+    return artefact.path(WEIGHTS)
 
 
 def sha256_of_weights() -> str:
-    return hashlib.sha256(weights_path().read_bytes()).hexdigest()
+    return artefact.sha256(WEIGHTS)
 
 
+@functools.cache
 def record() -> dict:
-    path = files(PACKAGE).joinpath("data", RECORD)
-    if not path.is_file():
-        raise ModelError(f"the drug-status reader's record is missing ({RECORD}); run: make drug-status")
-    return json.loads(path.read_text(encoding="utf-8"))
+    """drug_status.json (read once: judge() takes its threshold on every chart)."""
+    return artefact.read_record(RECORD, what="the drug-status reader", make="drug-status")
 
 
 @functools.cache
 def load_weights() -> Weights:
     """The shipped weights, refused if their sha256 is not the one recorded beside them."""
-    path = weights_path()
-    if not path.is_file():
-        raise ModelError(f"the drug-status reader's weights are missing ({WEIGHTS}); run: make drug-status")
-    if sha256_of_weights() != record()["sha256"]:
-        raise ModelError(
-            f"the drug-status weights ({WEIGHTS}) do not match their recorded sha256; run: make drug-status"
-        )
-    with path.open("rb") as f:
-        return Weights.from_arrays(dict(np.load(f)))
+    return Weights.from_arrays(
+        artefact.load_verified(WEIGHTS, RECORD, what="the drug-status reader", make="drug-status")
+    )
 
 
 def current_probability(said: Sequence[Said], meds: Sequence[dict], weights: Weights | None = None) -> dict[str, float]:

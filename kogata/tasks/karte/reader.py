@@ -15,21 +15,18 @@ utterance's, 0.674-0.701 with both neighbours', 0.744 without; README, chart sec
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.resources import files
 
 import numpy as np
 
 from kogata.engine.embed import EMBEDDING_DIM, embed
-from kogata.errors import ModelError
 from kogata.ja.sentences import is_question, sentences
+from kogata.tasks.karte import artefact
+from kogata.tasks.karte.artefact import softmax
 from kogata.verify import Said
 
-PACKAGE = "kogata.tasks.karte"
 WEIGHTS = "reader.npz"
 RECORD = "reader.json"
 
@@ -63,10 +60,7 @@ class Weights:
 
     def probabilities(self, features: np.ndarray, head: str) -> np.ndarray:
         w, b = self.heads[head]
-        logits = ((features - self.mean) / self.scale) @ w + b
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=1, keepdims=True)
+        return softmax(((features - self.mean) / self.scale) @ w + b)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         arrays = {"mean": self.mean, "scale": self.scale}
@@ -111,26 +105,17 @@ def features(said: Sequence[Said], vectors: np.ndarray | None = None, rows: Sequ
 
 
 def weights_path():
-    return files(PACKAGE).joinpath("data", WEIGHTS)
+    return artefact.path(WEIGHTS)
 
 
 def sha256_of_weights() -> str:
-    return hashlib.sha256(weights_path().read_bytes()).hexdigest()
+    return artefact.sha256(WEIGHTS)
 
 
 @functools.cache
 def load_weights() -> Weights:
     """The shipped weights, refused if their sha256 is not the one recorded beside them."""
-    path = weights_path()
-    record_path = files(PACKAGE).joinpath("data", RECORD)
-    if not path.is_file() or not record_path.is_file():
-        raise ModelError(f"the chart reader's weights are missing ({WEIGHTS}); run: make reader")
-    recorded = json.loads(record_path.read_text(encoding="utf-8"))["sha256"]
-    if sha256_of_weights() != recorded:
-        raise ModelError(f"the chart reader's weights ({WEIGHTS}) do not match their recorded sha256; run: make reader")
-    with path.open("rb") as f:
-        arrays = dict(np.load(f))
-    return Weights.from_arrays(arrays)
+    return Weights.from_arrays(artefact.load_verified(WEIGHTS, RECORD, what="the chart reader", make="reader"))
 
 
 def read(said: Sequence[Said], weights: Weights | None = None, *, only: set[int] | None = None) -> list[Reading]:
