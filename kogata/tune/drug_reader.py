@@ -27,8 +27,7 @@ from kogata.engine.embed import embed
 from kogata.tasks.karte import drug_reader, facts, vocabulary
 from kogata.tasks.karte.drug_reader import CURRENT, STATUSES, Mention, Weights
 from kogata.transcript import read_transcript
-from kogata.tune.reader import Visit, data_hash, npz_bytes, visits
-from kogata.tune.reader import _softmax_regression as softmax_regression
+from kogata.tune.reader import Visit, data_hash, npz_bytes, softmax_regression, visits, write_artefact
 
 L2 = 3.0  # chosen on dev among 0.03, 0.3, 3 (dev wrong medications left listed 3, 2, 2; README)
 STEPS = 150
@@ -152,9 +151,7 @@ def train(data: Path, out_dir: Path, *, split: str = "train", dev_split: str | N
         record["dev_accuracy"] = float((weights.probabilities(dx).argmax(axis=1) == dy).mean())
         record["dev"] = outcome(per_drug(weights, dx, dy, downers), threshold)
     record["seconds"] = round(time.perf_counter() - start, 1)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / drug_reader.WEIGHTS).write_bytes(blob)
-    (out_dir / drug_reader.RECORD).write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_artefact(out_dir, drug_reader.WEIGHTS, blob, drug_reader.RECORD, record)
     return record
 
 

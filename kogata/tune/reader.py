@@ -93,7 +93,7 @@ def examples(
     return np.vstack(rows), {head: np.array(t, dtype=np.int64) for head, t in targets.items()}
 
 
-def _softmax_regression(
+def softmax_regression(
     x: np.ndarray,
     y: np.ndarray,
     classes: int,
@@ -131,7 +131,7 @@ def fit(x: np.ndarray, y: dict[str, np.ndarray]) -> Weights:
     mean = x64.mean(axis=0)
     scale = x64.std(axis=0) + 1e-6
     z = (x64 - mean) / scale
-    heads = {head: _softmax_regression(z, y[head], len(HEADS[head])) for head in HEADS}
+    heads = {head: softmax_regression(z, y[head], len(HEADS[head])) for head in HEADS}
     return Weights(heads=heads, mean=mean.astype(np.float32), scale=scale.astype(np.float32))
 
 
@@ -172,10 +172,15 @@ def train(data: Path, out_dir: Path, *, split: str = "train", dev_split: str | N
         dx, dy = examples(dev)
         record["dev_accuracy"] = accuracy(weights, dx, dy)
     record["seconds"] = round(time.perf_counter() - start, 1)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / reader.WEIGHTS).write_bytes(blob)
-    (out_dir / reader.RECORD).write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_artefact(out_dir, reader.WEIGHTS, blob, reader.RECORD, record)
     return record
+
+
+def write_artefact(out_dir: Path, weights_name: str, blob: bytes, record_name: str, record: dict) -> None:
+    """The weights' bytes and their record side by side, as kogata.tasks.karte.artefact reads them."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / weights_name).write_bytes(blob)
+    (out_dir / record_name).write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def main() -> None:
