@@ -349,15 +349,13 @@ def _drop_small_talk(soap: dict[str, list[Item]], readings: list[Reading]) -> No
     what the rules took on a cue."""
     chat = {r.id for r in readings if r.section == "-"}
     soap["S"] = [
-        item
-        for item in soap["S"]
-        if not item.evidence
-        or not set(item.evidence) <= chat
-        or find_findings(clean(item.text))
-        or find_drugs(clean(item.text))
-        or find_diseases(clean(item.text))
-        or find_quantities(clean(item.text))
+        item for item in soap["S"] if not item.evidence or not set(item.evidence) <= chat or _names_a_fact(item.text)
     ]
+
+
+def _names_a_fact(text: str) -> bool:
+    text = clean(text)  # once, not once a lexicon
+    return bool(find_findings(text) or find_drugs(text) or find_diseases(text) or find_quantities(text))
 
 
 def _assemble(
