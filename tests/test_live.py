@@ -70,7 +70,7 @@ def test_typed_visit_is_stored_as_it_goes_and_charted_at_the_end(server):
             ws.send(json.dumps({"type": "utterance", "speaker": speaker, "text": text}))
             stored = receive(ws, "utterance")["utterance"]
             assert (stored["seq"], stored["speaker"], stored["text"]) == (n, speaker, text)
-            assert "speaker_confidence" not in stored
+            assert stored["speaker_confidence"] is None and stored["speaker_sure"] is None  # a person's label
             # on disk before the page hears of it: a second connection to the file sees it
             assert len(VisitStore(services.store.path).utterances(visit)) == n
         ws.send(json.dumps({"type": "end"}))
@@ -136,7 +136,12 @@ def test_audio_frames_become_stored_utterances(server):
     assert previews, "no partial text while the utterances were spoken"
     assert any(text[:3] in heard[n]["text"] for text, n in previews if n < len(heard)), (previews, heard)
     assert "熱" in heard[1]["text"] and "糖尿病" in heard[2]["text"]
-    assert [u.text for u in services.store.utterances(visit)] == [u["text"] for u in heard]
+    stored = services.store.utterances(visit)
+    assert [u.text for u in stored] == [u["text"] for u in heard]
+    # the guess is stored with the utterance, so a reload shows an unsure label unsure again
+    assert [(u.speaker_confidence, u.speaker_sure) for u in stored] == [
+        (u["speaker_confidence"], u["speaker_sure"]) for u in heard
+    ]
     assert message["version"]["utterances"] == 3
 
 

@@ -198,7 +198,7 @@ def _fill_and_close(store) -> None:
         encounter={"date": "2026-12-07", "department": "内科", "doctor": "dr"},
         consent={"given": True, "by": "患者本人"},
     )
-    store.add_utterance(visit.id, "患者", "頭が痛いです", actor="asr")
+    store.add_utterance(visit.id, "患者", "頭が痛いです", actor="asr", speaker_confidence=0.55, speaker_sure=False)
     store.correct_utterance(visit.id, 1, author="dr", speaker="家族")
     store.add_chart_version(visit.id, chart("頭痛あり。"), source="model", author="kogata")
     store.add_chart_version(visit.id, chart("頭痛あり（編集）。"), source="edit", author="dr", base_version=1)
@@ -215,7 +215,9 @@ def _stored(tmp_path) -> Path:
 
 REWRITES = [
     "INSERT OR REPLACE INTO visits (id, created_at, created_by, title) SELECT id, created_at, 'x', 'x' FROM visits",
-    "REPLACE INTO utterances SELECT visit_id, seq, speaker, 'rewritten', start_s, end_s, received_at, received_by "
+    "REPLACE INTO utterances SELECT visit_id, seq, speaker, 'rewritten', start_s, end_s, received_at, received_by, "
+    "speaker_confidence, speaker_sure FROM utterances",
+    "REPLACE INTO utterances SELECT visit_id, seq, speaker, text, start_s, end_s, received_at, received_by, 1.0, 1 "
     "FROM utterances",
     "INSERT OR REPLACE INTO utterance_corrections (id, visit_id, seq, speaker, text, author, at) "
     "SELECT id, visit_id, seq, '医師', text, author, at FROM utterance_corrections",
@@ -239,9 +241,10 @@ REWRITES = [
     "'' FROM audit",
     "UPDATE visits SET title = 'x'",
     "DELETE FROM visits",
-    "INSERT INTO utterances SELECT visit_id, seq, speaker, 'x', start_s, end_s, received_at, received_by "
-    "FROM utterances WHERE true ON CONFLICT (visit_id, seq) DO UPDATE SET text = 'x'",
+    "INSERT INTO utterances SELECT visit_id, seq, speaker, 'x', start_s, end_s, received_at, received_by, "
+    "speaker_confidence, speaker_sure FROM utterances WHERE true ON CONFLICT (visit_id, seq) DO UPDATE SET text = 'x'",
     "UPDATE utterances SET text = 'x'",
+    "UPDATE utterances SET speaker_sure = 1",
     "UPDATE utterance_corrections SET speaker = '医師'",
     "UPDATE chart_versions SET chart = '{}'",
     "UPDATE edits SET author = 'x'",
@@ -409,6 +412,7 @@ PG_REWRITES = [
     *(f"UPDATE {t} SET {c} = {c}" for t, c in PG_COLUMN.items()),
     *(f"DELETE FROM {t}" for t in PG_TABLES),
     *(f"TRUNCATE {t} CASCADE" for t in PG_TABLES),
+    "UPDATE utterances SET speaker_sure = 1",
     "INSERT INTO visits SELECT * FROM visits ON CONFLICT (id) DO UPDATE SET title = 'x'",
     "INSERT INTO utterances SELECT * FROM utterances ON CONFLICT (visit_id, seq) DO UPDATE SET text = 'x'",
     "INSERT INTO chart_versions SELECT * FROM chart_versions ON CONFLICT (visit_id, version) "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kogata.render.header import STATUS_JA, ChartHeader
 from kogata.tasks.karte.chart import Chart
 from kogata.tasks.karte.schema import SECTION_NAMES
+from kogata.transcript.formats import label
 
 _STATUS = {"suspected": "疑い", "confirmed": "確定", "history": "既往"}
 
@@ -46,7 +47,8 @@ def chart_markdown(chart: Chart, *, show_unsupported: bool = False, header: Char
     unread = chart.unread() if header.draft else []  # a signed chart has been read
     if unread:
         out.append(f"## 要確認：カルテに載っていない発言 {len(unread)} 件")
-        out += [f"- {evidence_note([u.id])} {u.speaker}：{_excerpt(u.text)}" for u in unread]
+        # an unsure guessed label reads 患者? here as in a transcript: a wrong label is worse than an unknown one
+        out += [f"- {evidence_note([u.id])} {label(u)}：{_excerpt(u.text)}" for u in unread]
         out.append("")
     hidden = [w for w in chart.warnings]
     if hidden:

@@ -17,8 +17,8 @@ Server → client
                                                              preview, about once a second; the next utterance or
                                                              partial replaces it; never stored)
     {"type": "utterance", "utterance": {seq, speaker, text, start, end, …}}   stored (committed) before it is sent;
-                                                             from the audio also speaker_confidence (0–1) and
-                                                             speaker_sure (false: the page shows 患者? — a guess)
+                                                             with speaker_confidence (0–1) and speaker_sure (false:
+                                                             the page shows 患者? — a guess), null for typed labels
     {"type": "draft", "action": "draft"|"prefill", …}         background work on the chart (for the page's status line)
     {"type": "chart", "version": {version, chart, author, …}, "seconds": s}   the drafted chart, stored as a version
     {"type": "error", "message": "…"}                        bad input; the connection stays open unless it cannot
@@ -96,22 +96,22 @@ class LiveVisit:
     # ── utterances in ──
 
     async def store(
-        self, speaker: str, text: str, start: float | None = None, end: float | None = None, guess: dict | None = None
+        self, speaker: str, text: str, start: float | None = None, end: float | None = None, **guess: Any
     ) -> None:
         stored = await run_in_threadpool(
-            self.svc.store.add_utterance, self.visit_id, speaker, text, start=start, end=end, actor=self.who
+            self.svc.store.add_utterance, self.visit_id, speaker, text, start=start, end=end, actor=self.who, **guess
         )
-        await self.send("utterance", utterance=stored.to_dict() | (guess or {}))
+        await self.send("utterance", utterance=stored.to_dict())
         if self.chart is not None:
             self.chart.add(Utterance(stored.seq, stored.speaker, stored.text, start, end))
         self.background()
 
     async def store_heard(self, u: Utterance) -> None:
-        """An utterance from the recogniser: stored like a typed one; its message also says how sure the speaker
-        label is (speaker_confidence, speaker_sure; the page marks an unsure label). The guess itself is not stored:
-        read back, a label is what it says."""
-        guess = {"speaker_confidence": u.speaker_confidence, "speaker_sure": u.speaker_sure}
-        await self.store(u.speaker, u.text, u.start, u.end, guess if u.speaker_confidence is not None else None)
+        """An utterance from the recogniser: stored like a typed one, with how sure the speaker label is
+        (speaker_confidence, speaker_sure; the page marks an unsure label), so a reload shows it unsure again."""
+        await self.store(
+            u.speaker, u.text, u.start, u.end, speaker_confidence=u.speaker_confidence, speaker_sure=u.speaker_sure
+        )
 
     async def audio(self, data: bytes) -> None:
         if len(data) % self.dtype.itemsize or len(data) > MAX_FRAME_BYTES:

@@ -30,6 +30,7 @@ from kogata.errors import KogataError
 from kogata.serve.deps import ApiError, api_error, error_body, finish, services, settings, submit
 from kogata.serve.queue import Cancelled, Job
 from kogata.serve.services import speech_module
+from kogata.transcript.formats import utterance_dict
 
 router = APIRouter(prefix="/v1")
 log = logging.getLogger("kogata.serve")
@@ -378,10 +379,9 @@ async def audio_transcriptions(
             "language": "japanese",
             "duration": duration,
             "text": text,
-            "segments": [
-                {"id": u.id, "start": u.start, "end": u.end, "text": u.text, "speaker": u.speaker}
-                for u in transcript.utterances
-            ],
+            # OpenAI's id, start, end and text; beside them kogata's speaker label and, where the recogniser guessed
+            # it, speaker_confidence (0–1) and speaker_sure (false: shown as 患者?)
+            "segments": [utterance_dict(u) for u in transcript.utterances],
             "processing_seconds": round(time.perf_counter() - start, 3),
         }
     )

@@ -193,6 +193,10 @@ Seconds = Field(
     None, ge=0, le=MAX_SECONDS, allow_inf_nan=False, strict=True, description="seconds from the visit's start"
 )
 Speaker = Field(min_length=1, max_length=MAX_SPEAKER_CHARS, description="医師, 患者 …")
+# A recogniser's guess at the speaker (both or neither; the store says which is missing): how sure, and whether the
+# label is shown as sure (false: 患者?). Left out: a label a person gave.
+Confidence = Field(None, ge=0, le=1, allow_inf_nan=False, strict=True, description="0–1: how sure the guess is")
+Sure = Field(None, description="false: the label is a guess shown as 患者?")
 Text = Field(min_length=1, max_length=MAX_UTTERANCE_CHARS)
 
 
@@ -215,6 +219,8 @@ class UtteranceIn(BaseModel):
     text: str = Text
     start: float | None = Seconds
     end: float | None = Seconds
+    speaker_confidence: float | None = Confidence
+    speaker_sure: StrictBool | None = Sure
 
     _end = field_validator("end")(_end_after_start)
     _blank = field_validator("speaker", "text")(_not_blank)
@@ -226,6 +232,8 @@ class UtterancesIn(BaseModel):
     text: str | None = Field(None, min_length=1, max_length=MAX_UTTERANCE_CHARS)
     start: float | None = Seconds
     end: float | None = Seconds
+    speaker_confidence: float | None = Confidence
+    speaker_sure: StrictBool | None = Sure
     utterances: list[UtteranceIn] | None = Field(None, min_length=1, max_length=MAX_BATCH)
 
     _end = field_validator("end")(_end_after_start)
@@ -300,9 +308,14 @@ def sign_chart(visit_id: str, body: SignRequest, request: Request) -> dict:
 
 @router.get("/visits/{visit_id}/history")
 def history(visit_id: str, request: Request) -> dict:
-    """Every chart version (status, source, who, when, who signed) and every identity change, oldest first."""
+    """Every chart version (status, source, who, when, who signed), every identity change, and each corrected
+    utterance as received (the recogniser's speaker guess with it) with its corrections, oldest first."""
     store = services(request).store
-    body = {"versions": store.history(visit_id), "identity": store.identity_history(visit_id)}
+    body = {
+        "versions": store.history(visit_id),
+        "identity": store.identity_history(visit_id),
+        "utterances": store.utterance_history(visit_id),
+    }
     store.audit("visit.history", actor=actor(request), visit_id=visit_id)
     return body
 
@@ -310,14 +323,16 @@ def history(visit_id: str, request: Request) -> dict:
 @router.post("/visits/{visit_id}/utterances", status_code=201)
 def append_utterances(visit_id: str, body: UtterancesIn, request: Request) -> dict:
     """One utterance ({speaker, text, start, end}) or several ({"utterances": [...]}). Several are stored in one
-    transaction: all of them, or (one bad item: 400 naming it) none. When this answers, they are on disk."""
+    transaction: all of them, or (one bad item: 400 naming it) none. When this answers, they are on disk.
+    A label a recogniser guessed comes with speaker_confidence (0–1) and speaker_sure, stored with it."""
     store, who = services(request).store, actor(request)
+    one = body.model_dump(exclude={"utterances"})
     if body.utterances is not None:
-        if any(v is not None for v in (body.speaker, body.text, body.start, body.end)):
+        if any(v is not None for v in one.values()):
             raise ApiError(400, "give {speaker, text} or {utterances: [...]}, not both", param="utterances")
         stored = store.add_utterances(visit_id, [u.model_dump() for u in body.utterances], actor=who)
     elif body.speaker is not None and body.text is not None:
-        stored = [store.add_utterance(visit_id, body.speaker, body.text, start=body.start, end=body.end, actor=who)]
+        stored = [store.add_utterance(visit_id, one.pop("speaker"), one.pop("text"), actor=who, **one)]
     else:
         raise ApiError(400, "give {speaker, text} or {utterances: [...]}", param="utterances")
     return {"visit_id": visit_id, "utterances": [u.to_dict() for u in stored]}
@@ -325,6 +340,8 @@ def append_utterances(visit_id: str, body: UtterancesIn, request: Request) -> di
 
 @router.patch("/visits/{visit_id}/utterances/{seq}")
 def correct_utterance(visit_id: str, seq: int, body: UtteranceFix, request: Request) -> dict:
+    """A correction, stored beside the original: a new speaker makes the label sure (the guess stays in the
+    history)."""
     fixed = services(request).store.correct_utterance(
         visit_id, seq, author=actor(request, body.author), speaker=body.speaker, text=body.text
     )

@@ -214,7 +214,22 @@ def _step_3(db: sqlite3.Connection) -> None:
         raise InputError(f"the visit database has {len(broken)} rows whose references are broken; not migrating")
 
 
-STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1, _step_2, _step_3)
+# Step 4: the recogniser's guess at who spoke, kept with the utterance: how sure (0–1) and whether it was shown as
+# sure. NULL in both: a label a person gave (typed, pasted, or an utterance stored before this step). ADD COLUMN
+# changes the schema only: no stored row is rewritten and the append-only triggers stay as they are.
+_GUESS_COLUMNS = (
+    "speaker_confidence REAL CHECK (speaker_confidence BETWEEN 0 AND 1)",
+    "speaker_sure INTEGER CHECK (speaker_sure IN (0, 1))",
+)
+
+
+def _step_4(db: sqlite3.Connection) -> None:
+    """Utterances gain speaker_confidence and speaker_sure (NULL for every row stored before)."""
+    for column in _GUESS_COLUMNS:
+        db.execute(f"ALTER TABLE utterances ADD COLUMN {column}")
+
+
+STEPS: tuple[Callable[[sqlite3.Connection], None], ...] = (_step_1, _step_2, _step_3, _step_4)
 LATEST = len(STEPS)
 
 
@@ -248,7 +263,25 @@ def _down_3(db: sqlite3.Connection) -> None:
     db.execute(_refuse_replace("chart_versions", _KEYS["chart_versions"]))
 
 
-DOWN: tuple[Callable[[sqlite3.Connection], None], ...] = (_down_1, _down_2, _down_3)
+def refuse_if_guessed(db: sqlite3.Connection | Any) -> None:
+    """Refuse to undo step 4 while an utterance holds a guess: dropping the columns would lose it."""
+    if db.execute(
+        "SELECT EXISTS (SELECT 1 FROM utterances WHERE speaker_confidence IS NOT NULL OR speaker_sure IS NOT NULL)"
+    ).fetchone()[0]:
+        raise InputError(
+            "cannot undo schema step 4: utterances hold the recogniser's speaker guesses; going back past stored "
+            "guesses is a restore from a backup, not a migration"
+        )
+
+
+def _down_4(db: sqlite3.Connection) -> None:
+    """Back to step 3: the guess columns go, only when no utterance holds a guess (rows without one lose nothing)."""
+    refuse_if_guessed(db)
+    for column in reversed(_GUESS_COLUMNS):
+        db.execute(f"ALTER TABLE utterances DROP COLUMN {column.split()[0]}")
+
+
+DOWN: tuple[Callable[[sqlite3.Connection], None], ...] = (_down_1, _down_2, _down_3, _down_4)
 
 
 def refuse_if_stored(db: sqlite3.Connection | Any, tables: list[str], step: int) -> None:

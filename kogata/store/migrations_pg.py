@@ -19,7 +19,7 @@ from collections.abc import Callable
 import psycopg
 
 from kogata.errors import InputError
-from kogata.store.migrations import refuse_if_stored
+from kogata.store.migrations import refuse_if_guessed, refuse_if_stored
 
 MIGRATION_LOCK = 0x6B6F6761  # "koga": the advisory lock every migrating process takes
 
@@ -213,8 +213,25 @@ def _down_3(db: psycopg.Connection) -> None:
     )
 
 
-STEPS: tuple[Callable[[psycopg.Connection], None], ...] = (_step_1, _step_2, _step_3)
-DOWN: tuple[Callable[[psycopg.Connection], None], ...] = (_down_1, _down_2, _down_3)
+# Step 4 (as SQLite's): the recogniser's speaker guess kept with each utterance; NULL for a label a person gave and
+# for every row stored before. Adding a nullable column without a default rewrites no row.
+_GUESS_COLUMNS = (
+    "speaker_confidence DOUBLE PRECISION CHECK (speaker_confidence BETWEEN 0 AND 1)",
+    "speaker_sure INTEGER CHECK (speaker_sure IN (0, 1))",
+)
+
+
+def _step_4(db: psycopg.Connection) -> None:
+    _run(db, [f"ALTER TABLE utterances ADD COLUMN {column}" for column in _GUESS_COLUMNS])
+
+
+def _down_4(db: psycopg.Connection) -> None:
+    refuse_if_guessed(db)
+    _run(db, [f"ALTER TABLE utterances DROP COLUMN {column.split()[0]}" for column in reversed(_GUESS_COLUMNS)])
+
+
+STEPS: tuple[Callable[[psycopg.Connection], None], ...] = (_step_1, _step_2, _step_3, _step_4)
+DOWN: tuple[Callable[[psycopg.Connection], None], ...] = (_down_1, _down_2, _down_3, _down_4)
 LATEST = len(STEPS)
 
 

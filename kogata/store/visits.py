@@ -10,6 +10,9 @@ DELETE), a doctor's edit is a new chart version plus a row saying who changed wh
 label is a new correction row. Every write is its own committed transaction (SQLite: WAL mode with
 synchronous=FULL; PostgreSQL: synchronous commit), so a server killed mid-visit has lost nothing it acknowledged.
 The audit log records actions and ids only, never patient text (logs must not hold it in clear).
+An utterance the recogniser labelled keeps its guess (speaker_confidence 0–1, and speaker_sure: whether the label
+was shown as sure) in its own row; a person's correction of the speaker makes the label sure, and the guess stays
+where it was stored (utterance_history).
 
 One store, two backends: the SQL here is written once (with `?` placeholders) and runs through
 kogata.store.sqlite (a file, one writer at a time) or kogata.store.postgres (one database that several
@@ -81,6 +84,11 @@ class StoredUtterance:
     end: float | None
     received_at: str
     corrected: bool = False
+    # The recogniser's guess at the speaker: how sure (0–1) and whether the label is shown as sure (False: 患者?).
+    # None in both for a label a person gave; after a person corrects the speaker, sure is True and the confidence
+    # None (the guess itself stays in the stored row: VisitStore.utterance_history).
+    speaker_confidence: float | None = None
+    speaker_sure: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -301,13 +309,17 @@ class VisitStore:
         actor: str,
         start: float | None = None,
         end: float | None = None,
+        speaker_confidence: float | None = None,
+        speaker_sure: bool | None = None,
     ) -> StoredUtterance:
-        """Append one utterance (committed before this returns); its seq is the next number in the visit."""
-        checked = _check_utterance(speaker, text, start, end)
+        """Append one utterance (committed before this returns); its seq is the next number in the visit.
+        `speaker_confidence` and `speaker_sure` (both or neither): the recogniser's guess at the speaker."""
+        checked = _check_utterance(speaker, text, start, end) + _check_guess(speaker_confidence, speaker_sure)
         return self._append(visit_id, [checked], actor)[0]
 
     def add_utterances(self, visit_id: str, items: list[dict[str, Any]], *, actor: str) -> list[StoredUtterance]:
-        """Append several utterances ({speaker, text, start?, end?} each) in one transaction: all are stored, or
+        """Append several utterances ({speaker, text, start?, end?, speaker_confidence?, speaker_sure?} each) in one
+        transaction: all are stored, or
         none (one bad item raises FieldError naming it as `utterances[i].field`, before anything is written)."""
         if not isinstance(items, list) or not items:
             raise FieldError("give at least one utterance", "utterances")
@@ -320,6 +332,7 @@ class VisitStore:
             try:
                 checked.append(
                     _check_utterance(item.get("speaker"), item.get("text"), item.get("start"), item.get("end"))
+                    + _check_guess(item.get("speaker_confidence"), item.get("speaker_sure"))
                 )
             except FieldError as e:
                 raise FieldError(f"utterances[{i}]: {e}", f"utterances[{i}].{e.param}") from None
@@ -339,24 +352,36 @@ class VisitStore:
                     f"visit {visit_id} holds {seq:,} utterances; at most {MAX_UTTERANCES:,} per visit",
                     "utterances",
                 )
-            for speaker, text, start, end in checked:
+            for speaker, text, start, end, confidence, sure in checked:
                 seq += 1
                 tx.execute(
                     "INSERT INTO utterances (visit_id, seq, speaker, text, start_s, end_s, received_at, "
-                    "received_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (visit_id, seq, speaker, text, start, end, at, actor),
+                    "received_by, speaker_confidence, speaker_sure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        visit_id,
+                        seq,
+                        speaker,
+                        text,
+                        start,
+                        end,
+                        at,
+                        actor,
+                        confidence,
+                        None if sure is None else int(sure),
+                    ),
                 )
                 tx.execute(
                     "INSERT INTO audit (at, actor, action, visit_id, detail) VALUES (?, ?, ?, ?, ?)",
                     (at, actor, "utterance.append", visit_id, f"seq={seq}"),
                 )
-                stored.append(StoredUtterance(seq, speaker, text, start, end, at))
+                stored.append(StoredUtterance(seq, speaker, text, start, end, at, False, confidence, sure))
         return stored
 
     def correct_utterance(
         self, visit_id: str, seq: int, *, author: str, speaker: str | None = None, text: str | None = None
     ) -> StoredUtterance:
-        """Record a correction (e.g. the speaker label fixed on the monitor page); the original stays."""
+        """Record a correction (e.g. the speaker label fixed on the monitor page); the original stays. A new speaker
+        makes the label sure: a person said who it was."""
         if speaker is None and text is None:
             raise InputError("a correction needs a new speaker or a new text")
         current = {u.seq: u for u in self.utterances(visit_id)}
@@ -589,7 +614,8 @@ class VisitStore:
         """The transcript in order, each utterance with its latest correction applied."""
         self._require(visit_id)
         rows = self._rows(
-            "SELECT seq, speaker, text, start_s, end_s, received_at FROM utterances WHERE visit_id = ? ORDER BY seq",
+            "SELECT seq, speaker, text, start_s, end_s, received_at, speaker_confidence, speaker_sure "
+            "FROM utterances WHERE visit_id = ? ORDER BY seq",
             (visit_id,),
         )
         corrections: dict[int, dict[str, str]] = {}
@@ -598,17 +624,28 @@ class VisitStore:
         ):
             fixed = corrections.setdefault(c["seq"], {})
             fixed.update({k: c[k] for k in ("speaker", "text") if c[k] is not None})
+        return [_utterance(r, corrections.get(r["seq"])) for r in rows]
+
+    def utterance_history(self, visit_id: str) -> list[dict[str, Any]]:
+        """Each corrected utterance as it was received (with the recogniser's guess, if it made one) and every
+        correction of it, oldest first: {seq, speaker, text, speaker_confidence, speaker_sure, received_at,
+        received_by, corrections: [{speaker, text, author, at}]} (a correction's None: that field unchanged)."""
+        self._require(visit_id)
+        corrections: dict[int, list[dict[str, Any]]] = {}
+        for c in self._rows(
+            "SELECT seq, speaker, text, author, at FROM utterance_corrections WHERE visit_id = ? ORDER BY id",
+            (visit_id,),
+        ):
+            corrections.setdefault(c.pop("seq"), []).append(c)
+        rows = self._rows(
+            "SELECT seq, speaker, text, received_at, received_by, speaker_confidence, speaker_sure "
+            "FROM utterances WHERE visit_id = ? ORDER BY seq",
+            (visit_id,),
+        )
         return [
-            StoredUtterance(
-                r["seq"],
-                corrections.get(r["seq"], {}).get("speaker", r["speaker"]),
-                corrections.get(r["seq"], {}).get("text", r["text"]),
-                r["start_s"],
-                r["end_s"],
-                r["received_at"],
-                r["seq"] in corrections,
-            )
+            {**r, "speaker_sure": _sure(r["speaker_sure"]), "corrections": corrections[r["seq"]]}
             for r in rows
+            if r["seq"] in corrections
         ]
 
     def chart_versions(self, visit_id: str) -> list[ChartVersion]:
@@ -660,6 +697,47 @@ class VisitStore:
             "versions": [v.to_dict() for v in self.chart_versions(visit_id)],
             "edits": self.edits(visit_id),
         }
+
+
+def _sure(stored: int | None) -> bool | None:
+    return None if stored is None else bool(stored)
+
+
+def _utterance(row: dict[str, Any], fixed: dict[str, str] | None) -> StoredUtterance:
+    """An utterances row with its corrections applied: a corrected speaker is a person's label, so sure."""
+    fixed = fixed or {}
+    confidence, sure = row["speaker_confidence"], _sure(row["speaker_sure"])
+    if "speaker" in fixed:
+        confidence, sure = None, True
+    return StoredUtterance(
+        row["seq"],
+        fixed.get("speaker", row["speaker"]),
+        fixed.get("text", row["text"]),
+        row["start_s"],
+        row["end_s"],
+        row["received_at"],
+        bool(fixed),
+        confidence,
+        sure,
+    )
+
+
+def _check_guess(confidence: Any, sure: Any) -> tuple[float | None, bool | None]:
+    """The recogniser's speaker guess as stored, or FieldError: both given (a number 0–1, a bool) or neither."""
+    if confidence is None and sure is None:
+        return None, None
+    if confidence is None or sure is None:
+        missing = "speaker_sure" if sure is None else "speaker_confidence"
+        raise FieldError("a speaker guess gives both speaker_confidence and speaker_sure, or neither", missing)
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
+        raise FieldError(
+            f"speaker_confidence must be a number from 0 to 1, not {type(confidence).__name__}", "speaker_confidence"
+        )
+    if not math.isfinite(confidence) or not 0 <= confidence <= 1:
+        raise FieldError(f"speaker_confidence must be from 0 to 1, not {confidence}", "speaker_confidence")
+    if not isinstance(sure, bool):
+        raise FieldError(f"speaker_sure must be true or false, not {type(sure).__name__}", "speaker_sure")
+    return float(confidence), sure
 
 
 def _local_day(day: str) -> tuple[str, str]:
@@ -722,5 +800,15 @@ def visit_transcript(store: VisitStore, visit_id: str) -> Transcript:
     utterances = store.utterances(visit_id)
     if not utterances:
         raise InputError(f"visit {visit_id} has no utterances yet; there is nothing to chart")
-    records = [{"speaker": u.speaker, "text": u.text, "start": u.start, "end": u.end} for u in utterances]
+    records = [
+        {
+            "speaker": u.speaker,
+            "text": u.text,
+            "start": u.start,
+            "end": u.end,
+            "speaker_confidence": u.speaker_confidence,
+            "speaker_sure": u.speaker_sure,
+        }
+        for u in utterances
+    ]
     return from_records(records, source=f"visit:{visit_id}")

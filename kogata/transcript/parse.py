@@ -7,7 +7,8 @@ Text form, one utterance per labelled line; unlabelled lines continue the previo
     患者: 三日前から熱があって、
     咳も出ます。                   ← continuation
 
-JSON form: {"utterances": [{"speaker": "医師", "text": "…", "start": 0.0, "end": 2.5}, …]}.
+JSON form: {"utterances": [{"speaker": "医師", "text": "…", "start": 0.0, "end": 2.5}, …]}; a label the recogniser
+guessed also carries "speaker_confidence" (0–1) and "speaker_sure" (as `kogata transcribe --format json` writes).
 Utterance ids are always 1, 2, 3 … in order of appearance: ids inside the JSON are ignored.
 Utterance text is kept exactly as written (only trimmed); normalisation happens in kogata.ja.
 """
@@ -227,9 +228,11 @@ def _encoding_hint(data: bytes) -> tuple[str, str] | None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Text → utterances. A turn is (speaker, text, start, end).
+# Text → utterances. A turn is (speaker, text, start, end), and from records also the speaker guess (confidence, sure).
 
-Turn = tuple[str, str, float | None, float | None]
+Turn = (
+    tuple[str, str, float | None, float | None] | tuple[str, str, float | None, float | None, float | None, bool | None]
+)
 
 
 def _speaker_label(line: str) -> tuple[str, str] | None:
@@ -317,8 +320,24 @@ def _turns_from_records(items: Sequence[Any], name: str) -> list[Turn]:
         if start is not None and end is not None and end < start:
             raise TranscriptError(f"{where}: end ({end}) is before start ({start})")
         if body.strip():
-            turns.append((speaker, body.strip(), start, end))
+            turns.append((speaker, body.strip(), start, end, *_guess(item, where)))
     return turns
+
+
+def _guess(item: Mapping[str, Any], where: str) -> tuple[float | None, bool | None]:
+    """A record's speaker guess as given: speaker_confidence (0–1) and speaker_sure (a bool; True alone: a person
+    confirmed the label); None where not given, as for a label a person wrote."""
+    confidence, sure = item.get("speaker_confidence"), item.get("speaker_sure")
+    if confidence is not None and (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, (int, float))
+        or not math.isfinite(confidence)
+        or not 0 <= confidence <= 1
+    ):
+        raise TranscriptError(f"{where}.speaker_confidence must be a number from 0 to 1, not {confidence!r}")
+    if sure is not None and not isinstance(sure, bool):
+        raise TranscriptError(f"{where}.speaker_sure must be true or false, not {sure!r}")
+    return (None if confidence is None else float(confidence)), sure
 
 
 def _seconds(value: Any, where: str) -> float | None:

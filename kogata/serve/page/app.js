@@ -456,6 +456,19 @@ function endVisit() {
 
 function speakerClass(speaker) { return speaker === "医師" ? "doctor" : "patient"; }
 
+// The labels a click cycles through: the ones the typing box offers (医師 → 患者 → 家族 → 医師 …).
+function speakerLabels() { return [...$("type-speaker").options].map((o) => o.value); }
+
+// A label as the server says it: a guess the words and turns do not make sure of (speaker_sure false) is shown as
+// 患者? with a dashed edge, until someone picks the label by clicking it; a person's label is plain (✎ if corrected).
+function showSpeaker(el, u) {
+  const unsure = u.speaker_sure === false;
+  el.className = "speaker " + speakerClass(u.speaker) + (u.corrected ? " corrected" : "") + (unsure ? " unsure" : "");
+  el.textContent = u.speaker + (unsure ? "?" : "");
+  const confidence = u.speaker_confidence != null ? `推定の確からしさ ${Math.round(u.speaker_confidence * 100)}%。` : "";
+  el.title = (unsure ? "推定が確かではありません。" : "") + confidence + "クリックで話者を切り替え（" + speakerLabels().join("→") + "）";
+}
+
 function showPartial(text) {
   const el = $("partial");
   el.querySelector("p").textContent = text;
@@ -469,11 +482,7 @@ function addUtterance(u) {
   row.className = "utterance"; row.id = "u" + u.seq; row.dataset.seq = u.seq;
   const seq = document.createElement("span"); seq.className = "seq"; seq.textContent = u.seq;
   const speaker = document.createElement("span");
-  // a label the words and turns do not make sure of is shown as a guess (患者?) until someone confirms or changes it
-  const unsure = u.speaker_sure === false && !u.corrected;
-  speaker.className = "speaker " + speakerClass(u.speaker) + (u.corrected ? " corrected" : "") + (unsure ? " unsure" : "");
-  speaker.textContent = u.speaker + (unsure ? "?" : "");
-  speaker.title = (unsure ? "推定が確かではありません。" : "") + "クリックで話者を切り替え"; speaker.setAttribute("role", "button");
+  showSpeaker(speaker, u); speaker.setAttribute("role", "button");
   speaker.onclick = () => toggleSpeaker(u.seq);
   const text = document.createElement("p"); text.textContent = u.text;
   row.append(seq, speaker, text);
@@ -483,15 +492,15 @@ function addUtterance(u) {
   if (pane.scrollHeight - pane.scrollTop - pane.clientHeight < 120) row.scrollIntoView({ block: "end" });
 }
 
+// A click on a label saves the next one as a correction (PATCH): the server keeps the guess and makes the label sure.
 async function toggleSpeaker(seq) {
   const u = state.utterances.get(seq);
-  const speaker = u.speaker === "医師" ? "患者" : "医師";
+  const labels = speakerLabels();
+  const speaker = labels[(labels.indexOf(u.speaker) + 1) % labels.length]; // a label not offered goes to the first
   try {
     const fixed = await api(`/v1/visits/${state.visitId}/utterances/${seq}`, { method: "PATCH", json: { speaker, author: author() } });
     u.speaker = fixed.speaker;
-    const label = u.element.querySelector(".speaker");
-    label.textContent = fixed.speaker; label.className = "speaker corrected " + speakerClass(fixed.speaker);
-    label.title = "クリックで話者を切り替え";
+    showSpeaker(u.element.querySelector(".speaker"), fixed);
   } catch (e) { toast("話者を変更できません：" + e.message, true); }
 }
 
