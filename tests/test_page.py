@@ -10,7 +10,9 @@ edits a line and saves it, signs (確定), copies the chart as text, prints, rea
 Bundle that says `final` with the patient, the encounter and the practitioner. It then restarts the server on the
 same database and home: the certificate is reused, and the visit (edit, signature, correction) is all there.
 
-The second test holds the page's stated troubles: no HTTPS from another PC, permission denied, server busy.
+The second test holds the page's stated troubles: no HTTPS from another PC, permission denied, server busy. The
+third shows a guessed speaker label the recogniser was unsure of: dashed 患者? after a reload, and a click that
+cycles 医師 → 患者 → 家族 and saves the choice as a correction.
 A screenshot goes to bench/out/page.png.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -218,10 +221,9 @@ def test_a_doctors_day_over_https_from_another_pc(browser, tmp_path):
         page.locator("#chart .line", has=page.locator(".ev", has_text="発言")).first.click()
         expect(page.locator("#transcript .utterance.evidence").first).to_be_visible()
 
-        page.locator("#u2 .speaker").click()  # the patient's line was labelled right; flip it and back
-        expect(page.locator("#u2 .speaker")).to_have_text("医師")
-        page.locator("#u2 .speaker").click()
-        expect(page.locator("#u2 .speaker")).to_have_text("患者")
+        for label in ("家族", "医師", "患者"):  # the patient's line was labelled right; cycle round and back
+            page.locator("#u2 .speaker").click()
+            expect(page.locator("#u2 .speaker")).to_have_text(label)
 
         page.locator('#chart .section[data-section="A"] h3 button').click()  # a line of the doctor's own
         page.locator('#chart .section[data-section="A"] .line .text').last.fill(EDITED)
@@ -364,3 +366,63 @@ def test_the_page_says_what_stops_recording(playwright, offline_server):
         expect(page.locator("#notice")).to_contain_text("マイクが見つかりません")
     finally:
         browser.close()
+
+
+def test_an_unsure_label_stays_unsure_after_a_reload_and_a_click_makes_it_sure(playwright, offline_server):
+    """The guess is stored, so a reload shows an unsure label as 患者? with a dashed edge again; a click on a label
+    cycles 医師 → 患者 → 家族 and saves it (PATCH): the label is sure from then on, across reloads, and the guess stays
+    in the visit's history."""
+    from playwright.sync_api import expect
+
+    port, _ = offline_server
+    base = f"http://127.0.0.1:{port}"
+    visit = httpx.post(base + "/v1/visits", json={}).json()["id"]
+    heard = [
+        {"speaker": "医師", "text": "今日はどうされましたか。", "speaker_confidence": 0.93, "speaker_sure": True},
+        {"speaker": "患者", "text": "それで、その。", "speaker_confidence": 0.55, "speaker_sure": False},
+        {"speaker": "家族", "text": "母です。"},  # typed: a person's label
+    ]
+    assert httpx.post(f"{base}/v1/visits/{visit}/utterances", json={"utterances": heard}).status_code == 201
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+    try:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/#{visit}")
+        unsure, sure, typed = (page.locator(f"#u{n} .speaker") for n in (2, 1, 3))
+        for _ in range(2):  # as first opened, and after a reload: the guess comes back from the store
+            expect(unsure).to_have_text("患者?", timeout=10_000)
+            expect(unsure).to_have_class(re.compile(r"\bunsure\b"))
+            assert unsure.evaluate("el => getComputedStyle(el).borderTopStyle") == "dashed"
+            expect(sure).to_have_text("医師")
+            expect(typed).to_have_text("家族")
+            for label in (sure, typed):
+                expect(label).not_to_have_class(re.compile(r"\bunsure\b"))
+                assert label.evaluate("el => getComputedStyle(el).borderTopStyle") != "dashed"
+            page.reload()
+
+        for label in ("家族", "医師", "患者"):  # each click is a stored correction, and the label is sure at once
+            unsure.click()
+            expect(unsure).to_have_text(label)
+            expect(unsure).not_to_have_class(re.compile(r"\bunsure\b"))
+            expect(unsure).to_have_class(re.compile(r"\bcorrected\b"))
+        typed.click()  # a label the list does not end on goes on to the next one
+        expect(typed).to_have_text("医師")
+
+        page.reload()
+        expect(unsure).to_have_text("患者", timeout=10_000)
+        expect(unsure).to_have_class(re.compile(r"\bcorrected\b"))
+        expect(unsure).not_to_have_class(re.compile(r"\bunsure\b"))
+        assert not errors, errors
+    finally:
+        browser.close()
+    record = httpx.get(f"{base}/v1/visits/{visit}").json()["utterances"]
+    assert [(u["speaker"], u["speaker_sure"], u["corrected"]) for u in record] == [
+        ("医師", True, False),
+        ("患者", True, True),
+        ("医師", True, True),
+    ]
+    (guessed, typed_row) = httpx.get(f"{base}/v1/visits/{visit}/history").json()["utterances"]
+    assert (guessed["speaker"], guessed["speaker_confidence"], guessed["speaker_sure"]) == ("患者", 0.55, False)
+    assert [c["speaker"] for c in guessed["corrections"]] == ["家族", "医師", "患者"]
+    assert (typed_row["speaker"], typed_row["speaker_sure"]) == ("家族", None)

@@ -25,6 +25,7 @@ from kogata.cli import cli
 from kogata.errors import InputError
 from kogata.serve import ModelQueue, QueueFull, ServerConfig, Services, create_app
 from kogata.serve.queue import Cancelled
+from kogata.speech.speakers import SURE
 from kogata.tasks.karte import CHART_SCHEMA
 
 SMALL = "qwen2.5-coder-0.5b"
@@ -161,6 +162,10 @@ def test_audio_transcriptions(client, tmp_path):
         verbose = client.audio.transcriptions.create(model="whisper-base", file=audio, response_format="verbose_json")
     assert "熱" in verbose.text and [s.speaker for s in verbose.segments] == ["医師", "患者"]
     assert 0 < verbose.segments[0].start < verbose.segments[0].end <= verbose.segments[1].start < verbose.duration
+    # beside OpenAI's fields, each guessed label says how sure it is (false: shown as 患者?), as the live page hears it
+    assert [s.id for s in verbose.segments] == [1, 2] and all(s.text for s in verbose.segments)
+    for segment in verbose.segments:
+        assert 0 < segment.speaker_confidence <= 1 and segment.speaker_sure == (segment.speaker_confidence >= SURE)
     with pytest.raises(openai.BadRequestError):
         client.audio.transcriptions.create(model="whisper-base", file=("x.wav", b"not audio at all"))
 
