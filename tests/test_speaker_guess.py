@@ -257,3 +257,25 @@ def test_a_bad_guess_over_http_is_a_400_naming_its_field(client, guess, param):
     assert response.status_code == 400, response.text
     assert param in (response.json()["error"]["param"] or "")
     assert client.get(f"/v1/visits/{visit}").json()["utterances"] == []
+
+
+def test_a_json_transcript_keeps_its_guesses_and_a_bad_one_is_refused():
+    from kogata.errors import TranscriptError
+    from kogata.transcript import parse_transcript
+    from kogata.transcript.formats import to_json
+
+    first = parse_transcript(to_json_records()).utterances
+    again = parse_transcript(to_json(first)).utterances  # written out and read back
+    assert [(u.speaker_confidence, u.speaker_sure) for u in again] == [(0.93, True), (0.55, False), (None, None)]
+    assert again == first and [label(u) for u in again] == ["医師", "患者?", "医師"]
+    for bad in ('"speaker_confidence": 2, "speaker_sure": true', '"speaker_confidence": 0.5, "speaker_sure": "yes"'):
+        with pytest.raises(TranscriptError, match=r"utterances\[0\]\.speaker_"):
+            parse_transcript('{"utterances": [{"speaker": "患者", "text": "熱があります。", ' + bad + "}]}")
+
+
+def to_json_records() -> str:
+    """HEARD and a typed line as a JSON transcript, the shape `kogata transcribe --format json` writes."""
+    import json
+
+    records = [dict(zip(("speaker", "text", "speaker_confidence", "speaker_sure"), h)) for h in HEARD]
+    return json.dumps({"utterances": [*records, {"speaker": "医師", "text": "お大事に。"}]}, ensure_ascii=False)
