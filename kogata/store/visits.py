@@ -319,8 +319,8 @@ class VisitStore:
 
     def add_utterances(self, visit_id: str, items: list[dict[str, Any]], *, actor: str) -> list[StoredUtterance]:
         """Append several utterances ({speaker, text, start?, end?, speaker_confidence?, speaker_sure?} each) in one
-        transaction: all are stored, or
-        none (one bad item raises FieldError naming it as `utterances[i].field`, before anything is written)."""
+        transaction: all are stored, or none (one bad item raises FieldError naming it as `utterances[i].field`,
+        before anything is written)."""
         if not isinstance(items, list) or not items:
             raise FieldError("give at least one utterance", "utterances")
         if len(items) > MAX_BATCH:
@@ -705,7 +705,7 @@ def _sure(stored: int | None) -> bool | None:
 
 def _utterance(row: dict[str, Any], fixed: dict[str, str] | None) -> StoredUtterance:
     """An utterances row with its corrections applied: a corrected speaker is a person's label, so sure."""
-    fixed = fixed or {}
+    corrected, fixed = fixed is not None, fixed or {}
     confidence, sure = row["speaker_confidence"], _sure(row["speaker_sure"])
     if "speaker" in fixed:
         confidence, sure = None, True
@@ -716,7 +716,7 @@ def _utterance(row: dict[str, Any], fixed: dict[str, str] | None) -> StoredUtter
         row["start_s"],
         row["end_s"],
         row["received_at"],
-        bool(fixed),
+        corrected,
         confidence,
         sure,
     )
