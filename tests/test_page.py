@@ -11,8 +11,8 @@ Bundle that says `final` with the patient, the encounter and the practitioner. I
 same database and home: the certificate is reused, and the visit (edit, signature, correction) is all there.
 
 The second test holds the page's stated troubles: no HTTPS from another PC, permission denied, server busy. The
-third shows a guessed speaker label the recogniser was unsure of: dashed 患者? after a reload, and a click that
-cycles 医師 → 患者 → 家族 and saves the choice as a correction.
+third shows a guessed speaker label the recogniser was unsure of: dashed 患者? after a reload, a first click that
+confirms the guess, and later clicks that cycle 医師 → 患者 → 家族, each saved as a correction.
 A screenshot goes to bench/out/page.png.
 """
 
@@ -371,7 +371,7 @@ def test_the_page_says_what_stops_recording(playwright, offline_server):
 def test_an_unsure_label_stays_unsure_after_a_reload_and_a_click_makes_it_sure(playwright, offline_server):
     """The guess is stored, so a reload shows an unsure label as 患者? with a dashed edge again; a click on a label
     cycles 医師 → 患者 → 家族 and saves it (PATCH): the label is sure from then on, across reloads, and the guess stays
-    in the visit's history."""
+    in the visit's history. The first click on an unsure guess confirms it; later clicks change it."""
     from playwright.sync_api import expect
 
     port, _ = offline_server
@@ -401,7 +401,7 @@ def test_an_unsure_label_stays_unsure_after_a_reload_and_a_click_makes_it_sure(p
                 assert label.evaluate("el => getComputedStyle(el).borderTopStyle") != "dashed"
             page.reload()
 
-        for label in ("家族", "医師", "患者"):  # each click is a stored correction, and the label is sure at once
+        for label in ("患者", "家族", "医師", "患者"):  # confirm, then cycle: each click a stored correction
             unsure.click()
             expect(unsure).to_have_text(label)
             expect(unsure).not_to_have_class(re.compile(r"\bunsure\b"))
@@ -424,5 +424,5 @@ def test_an_unsure_label_stays_unsure_after_a_reload_and_a_click_makes_it_sure(p
     ]
     (guessed, typed_row) = httpx.get(f"{base}/v1/visits/{visit}/history").json()["utterances"]
     assert (guessed["speaker"], guessed["speaker_confidence"], guessed["speaker_sure"]) == ("患者", 0.55, False)
-    assert [c["speaker"] for c in guessed["corrections"]] == ["家族", "医師", "患者"]
+    assert [c["speaker"] for c in guessed["corrections"]] == ["患者", "家族", "医師", "患者"]
     assert (typed_row["speaker"], typed_row["speaker_sure"]) == ("家族", None)

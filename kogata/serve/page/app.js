@@ -460,13 +460,16 @@ function speakerClass(speaker) { return speaker === "医師" ? "doctor" : "patie
 function speakerLabels() { return [...$("type-speaker").options].map((o) => o.value); }
 
 // A label as the server says it: a guess the words and turns do not make sure of (speaker_sure false) is shown as
-// 患者? with a dashed edge, until someone picks the label by clicking it; a person's label is plain (✎ if corrected).
+// 患者? with a dashed edge until someone clicks it (the first click confirms the guess, later ones change it); a
+// person's label is plain (✎ if corrected).
 function showSpeaker(el, u) {
   const unsure = u.speaker_sure === false;
   el.className = "speaker " + speakerClass(u.speaker) + (u.corrected ? " corrected" : "") + (unsure ? " unsure" : "");
   el.textContent = u.speaker + (unsure ? "?" : "");
   const confidence = u.speaker_confidence != null ? `推定の確からしさ ${Math.round(u.speaker_confidence * 100)}%。` : "";
-  el.title = (unsure ? "推定が確かではありません。" : "") + confidence + "クリックで話者を切り替え（" + speakerLabels().join("→") + "）";
+  el.title = unsure
+    ? "推定が確かではありません。" + confidence + "クリックでこの話者に確定（もう一度クリックで切り替え）"
+    : confidence + "クリックで話者を切り替え（" + speakerLabels().join("→") + "）";
 }
 
 function showPartial(text) {
@@ -487,19 +490,22 @@ function addUtterance(u) {
   const text = document.createElement("p"); text.textContent = u.text;
   row.append(seq, speaker, text);
   $("transcript").insertBefore(row, $("partial"));
-  state.utterances.set(u.seq, { speaker: u.speaker, element: row });
+  state.utterances.set(u.seq, { speaker: u.speaker, sure: u.speaker_sure !== false, element: row });
   const pane = $("transcript");
   if (pane.scrollHeight - pane.scrollTop - pane.clientHeight < 120) row.scrollIntoView({ block: "end" });
 }
 
-// A click on a label saves the next one as a correction (PATCH): the server keeps the guess and makes the label sure.
+// A click on a label saves a correction (PATCH): the server keeps the guess and makes the label sure. On an unsure
+// guess the first click confirms the guessed label (most guesses are right: one click, not a round of the cycle);
+// on a sure label it saves the next one.
 async function toggleSpeaker(seq) {
   const u = state.utterances.get(seq);
   const labels = speakerLabels();
-  const speaker = labels[(labels.indexOf(u.speaker) + 1) % labels.length]; // a label not offered goes to the first
+  const next = labels[(labels.indexOf(u.speaker) + 1) % labels.length]; // a label not offered goes to the first
+  const speaker = u.sure ? next : u.speaker;
   try {
     const fixed = await api(`/v1/visits/${state.visitId}/utterances/${seq}`, { method: "PATCH", json: { speaker, author: author() } });
-    u.speaker = fixed.speaker;
+    u.speaker = fixed.speaker; u.sure = fixed.speaker_sure !== false;
     showSpeaker(u.element.querySelector(".speaker"), fixed);
   } catch (e) { toast("話者を変更できません：" + e.message, true); }
 }
