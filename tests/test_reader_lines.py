@@ -95,3 +95,28 @@ def test_a_doctor_summing_up_what_the_patient_said_in_pieces_is_not_an_echo():
     soap["S"].append(Item("父が糖尿病、母が高血圧です。", [4]))
     assert chart._echoes(summary, "S", said, position, soap)
     assert not chart._echoes(summary, "A", said, position, soap)  # the doctor's assessment is never an echo
+
+
+def test_a_doctor_naming_in_chart_words_what_the_patient_described_is_not_an_echo():
+    from kogata.tasks.grounded import Item
+    from kogata.tasks.karte import chart, vocabulary
+
+    visit = (
+        "医師：今日はどうされました？\n"
+        "患者：急に顔がカーッと熱くなって、汗がだらだら出るのが、一日に何回も。\n"
+        "医師：ホットフラッシュですね。夜は眠れてます？\n"
+        "患者：三日前から熱が出てまして。\n"
+        "医師：三日前からですね。\n"
+    )
+    said = list(vocabulary.evidence(parse_transcript(visit)).said.values())
+    position = {s.id: k for k, s in enumerate(said)}
+    soap = {
+        "S": [Item("発汗あり（「汗がだらだら出る」）。", [2]), Item("3日前より発熱あり。", [4])],
+        "O": [],
+        "A": [],
+        "P": [],
+    }
+    # the chart word is the doctor's (most misses need words the patient did not say): it stays
+    assert not chart._echoes(Item("ホットフラッシュです。", [3]), "S", said, position, soap)
+    # a bare confirmation of what one charted patient utterance said goes
+    assert chart._echoes(Item("3日前からです。", [5]), "S", said, position, soap)

@@ -352,37 +352,27 @@ _CONFIRMING = re.compile(r"ね[。！!]*$")  # 「三日前からですね。」
 def _echoes(item: Item, section: str, said: list, position: dict[int, int], soap: dict[str, list[Item]]) -> bool:
     """Whether a reader S line from the staff side restates what the patient said just before, which a line
     already charts (「三日前からですね」 after 「三日前から熱が出てまして」, charted 「3日前より発熱あり」):
-    either every content character of it is in one line citing a patient utterance of the last ECHO_TURNS, or
-    the staff utterance only confirms (each sentence not a question ends in ね) and names no finding, drug, disease
-    or number that one of those patient utterances, charted, did not (「痛みが先だったんですね」). A line that adds a named fact, a
-    summary of what the patient said in pieces that no one line holds (a family history), and O, A and P stay."""
+    every content character of it (kanji, katakana, digits) is in one line citing a patient utterance of the last
+    ECHO_TURNS, or, where the staff utterance only confirms (each sentence not a question ends in ね), in one such
+    utterance that a line charts. A line with a word the patient did not say stays: the doctor's chart word
+    (「物盗られ妄想ですね」, 「ホットフラッシュですね」), a drug named first by the doctor, a summary of what the
+    patient said in pieces (a family history); so do O, A and P lines."""
     if section != "S" or not all(said[position[i]].staff for i in item.evidence if i in position):
         return False
     k = position[item.evidence[0]]
     before = [s for s in said[max(0, k - ECHO_TURNS) : k] if not s.staff]
     charting = [x for lines in soap.values() for x in lines if {s.id for s in before} & set(x.evidence)]
-    if not charting:
-        return False
     mine = _content(item.text)
-    if mine and any(mine <= _content(x.text) for x in charting):
+    if not mine or not charting:
+        return False
+    if any(mine <= _content(x.text) for x in charting):
         return True
     told = [x for x in sentences(said[k].text) if not is_question(x)]
     charted = {i for x in charting for i in x.evidence}
     return (
         bool(told)
         and all(_CONFIRMING.search(x.strip()) for x in told)
-        and any(_facts_named("".join(told)) <= _facts_named(s.text) for s in before if s.id in charted)
-    )
-
-
-def _facts_named(text: str) -> set[str]:
-    """The findings, drugs, diseases and numbers a text names, as comparable strings."""
-    text = clean(text)
-    return (
-        {f.term for f in find_findings(text)}
-        | {m.value.generic for m in find_drugs(text)}
-        | {m.value.name for m in find_diseases(text)}
-        | {f"{q.value}{q.unit}" for q in find_quantities(text)}
+        and any(mine <= _content(s.text) for s in before if s.id in charted)
     )
 
 
