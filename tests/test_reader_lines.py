@@ -120,3 +120,26 @@ def test_a_doctor_naming_in_chart_words_what_the_patient_described_is_not_an_ech
     assert not chart._echoes(Item("ホットフラッシュです。", [3]), "S", said, position, soap)
     # a bare confirmation of what one charted patient utterance said goes
     assert chart._echoes(Item("3日前からです。", [5]), "S", said, position, soap)
+
+
+def test_a_near_call_that_names_nothing_gives_no_line():
+    from kogata.tasks.karte import extractive, vocabulary
+    from kogata.tasks.karte.reader import Reading
+
+    visit = (
+        "医師：今日はどうされましたか。\n"
+        "患者：いやあ、なんとかやってます、おかげさまで。\n"
+        "患者：右の膝がずっと重だるいんです。\n"
+    )
+    said = list(vocabulary.evidence(parse_transcript(visit)).said.values())
+
+    def lines(p: float) -> dict[int, str]:
+        readings = [Reading(s.id, "S", "affirmed", "patient", p) for s in said]
+        return {item.evidence[-1]: item.text for _, item in extractive.lines(said, readings, set())}
+
+    near, sure = extractive.CLINICAL + 0.05, extractive.BARE + 0.05
+    assert extractive.CLINICAL < near < extractive.BARE
+    # between the two thresholds, only the line that names something (a body part: 膝) is kept
+    assert 2 not in lines(near) and 3 in lines(near)
+    # above BARE the reader's call stands on its own, as before
+    assert 2 in lines(sure) and 3 in lines(sure)
