@@ -12,7 +12,7 @@ import pytest
 from kogata.tasks.ask import vocabulary as ask_words
 from kogata.tasks.call import vocabulary as call_words
 from kogata.tasks.data import rows
-from kogata.tasks.karte import facts, lines, negatives, readings
+from kogata.tasks.karte import extractive, facts, lines, negatives, readings
 from kogata.tasks.karte import vocabulary as karte_words
 from kogata.verify import Vocabulary
 from kogata.verify.text import content_chars
@@ -25,6 +25,11 @@ def _first(found: list[str]) -> str:
 def _match(pattern: str | re.Pattern[str], example: str) -> str:
     m = re.search(pattern, example)
     return m.group(0) if m else ""
+
+
+def _every(pattern: str, example: str) -> str:
+    """Every place `pattern` matches in `example`, in order, joined by |."""
+    return "|".join(m.group(0) for m in re.finditer(pattern, example))
 
 
 def _left(vocabulary: Vocabulary, example: str) -> str:
@@ -54,6 +59,7 @@ RULES: dict[tuple[str, str], Callable[[dict[str, str]], str]] = {
     ("kogata.tasks.call", "lay_terms.tsv"): lambda r: _brought(call_words.VOCABULARY, r["example"]),
     ("kogata.tasks.ask", "stock.tsv"): lambda r: _left(ask_words.VOCABULARY, r["example"]),
     ("kogata.tasks.karte", "cues.tsv"): lambda r: _match(karte_words.cues(r["kind"]), r["example"]),
+    ("kogata.tasks.karte", "small_talk.tsv"): lambda r: _every(extractive.SMALL_TALK.pattern, r["example"]),
     ("kogata.tasks.karte", "statuses.tsv"): lambda r: facts.drug_status(r["example"]),
     ("kogata.tasks.karte", "readings.tsv"): lambda r: readings.line(r["example"]),
     ("kogata.tasks.karte", "reading_cues.tsv"): lambda r: _match(r["cue"], r["example"]),  # each row's own cue

@@ -19,7 +19,7 @@ from kogata.engine.registry import get_spec
 from kogata.ja import find_findings, find_quantities
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
-from kogata.ja.sentences import is_question
+from kogata.ja.sentences import is_question, sentences
 from kogata.tasks.grounded import Item, tidy, verified
 from kogata.tasks.karte import extractive, readings, vocabulary
 from kogata.tasks.karte import facts as fact_rules
@@ -334,12 +334,46 @@ def _reader_lines(index: EvidenceIndex, found: fact_rules.Facts, soap: dict[str,
     medicines = {m["name"] for m in found.medications}
     readings = reader.read(said, only=extractive.candidates(said))
     _drop_small_talk(soap, readings)
+    position = {s.id: k for k, s in enumerate(said)}
     for section, item in extractive.lines(said, readings, medicines):
+        if _echoes(item, section, said, position, soap):
+            continue
         near = [x for lines in soap.values() for x in lines if set(x.evidence) & set(item.evidence)]
         if len(item.evidence) > 1 and any(item.evidence[-1] in x.evidence for x in near):
             continue  # an answer with its question's subject (「…なし。」) only where nothing charts the answer yet
         if not near or _adds(item, soap):  # 「においはあんまりないです」 has no kanji for _adds to count
             soap[section].append(item)
+
+
+ECHO_TURNS = 3  # utterances back in which a doctor's restatement looks for what the patient said
+_CONFIRMING = re.compile(r"ね[。！!]*$")  # 「三日前からですね。」: said back to the patient, not news
+
+
+def _echoes(item: Item, section: str, said: list, position: dict[int, int], soap: dict[str, list[Item]]) -> bool:
+    """Whether a reader S line from the staff side restates what the patient said just before, which a line
+    already charts (「三日前からですね」 after 「三日前から熱が出てまして」, charted 「3日前より発熱あり」):
+    every content character of it (kanji, katakana, digits) is in one line citing a patient utterance of the last
+    ECHO_TURNS, or, where the staff utterance only confirms (each sentence not a question ends in ね), in one such
+    utterance that a line charts. A line with a word the patient did not say stays: the doctor's chart word
+    (「物盗られ妄想ですね」, 「ホットフラッシュですね」), a drug named first by the doctor, a summary of what the
+    patient said in pieces (a family history); so do O, A and P lines."""
+    if section != "S" or not all(said[position[i]].staff for i in item.evidence if i in position):
+        return False
+    k = position[item.evidence[0]]
+    before = [s for s in said[max(0, k - ECHO_TURNS) : k] if not s.staff]
+    charting = [x for lines in soap.values() for x in lines if {s.id for s in before} & set(x.evidence)]
+    mine = _content(item.text)
+    if not mine or not charting:
+        return False
+    if any(mine <= _content(x.text) for x in charting):
+        return True
+    told = [x for x in sentences(said[k].text) if not is_question(x)]
+    charted = {i for x in charting for i in x.evidence}
+    return (
+        bool(told)
+        and all(_CONFIRMING.search(x.strip()) for x in told)
+        and any(mine <= _content(s.text) for s in before if s.id in charted)
+    )
 
 
 def _drop_small_talk(soap: dict[str, list[Item]], readings: list[Reading]) -> None:
