@@ -68,7 +68,9 @@ def in_process(runs: int) -> tuple[list[dict], dict]:
     per_visit = []
     for path in sorted((ROOT / "data" / "consultations").glob("*.txt")):
         transcript = read_transcript(path)
-        per_visit.append({"visit": path.stem, "characters": chars(transcript), "seconds": round(timed(transcript)[0], 3)})
+        per_visit.append(
+            {"visit": path.stem, "characters": chars(transcript), "seconds": round(timed(transcript)[0], 3)}
+        )
     seconds = [v["seconds"] for v in per_visit]
     over = {
         "data": "data/consultations",

@@ -93,6 +93,14 @@ def test_the_cli_charts_without_a_model_unless_asked_and_refuses_contradictions(
         assert bad.returncode == 2 and says in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
 
 
+def test_eval_karte_measures_the_default_path_without_a_model(tmp_path):
+    cli = "import sys\nfrom kogata.cli import main\nsys.argv[0] = 'kogata'\nmain()\n"
+    out = _run(cli, "eval", "karte", "--limit", "2", "--out", str(tmp_path / "e.json"))
+    assert out.returncode == 0 and out.stderr.strip().splitlines()[-1] == "model loads: 0", out.stderr
+    result = json.loads((tmp_path / "e.json").read_text(encoding="utf-8"))
+    assert result["model"] == "rules+reader+status" and result["summary"]["errors"] == 0
+
+
 def test_the_library_refuses_what_contradicts_itself():
     from kogata.errors import InputError
 
