@@ -41,10 +41,11 @@ def chars(transcript: Transcript) -> int:
     return sum(len(u.text) for u in transcript.utterances)
 
 
-def timed(transcript: Transcript) -> tuple[float, str]:
-    start = time.perf_counter()
+def timed(transcript: Transcript) -> tuple[float, str, float]:
+    """(wall seconds, what made the chart, this process's CPU seconds: less swayed by other work on the cores)."""
+    cpu, start = time.process_time(), time.perf_counter()
     chart = karte(transcript)
-    return time.perf_counter() - start, chart.model
+    return time.perf_counter() - start, chart.model, time.process_time() - cpu
 
 
 def in_process(runs: int) -> tuple[list[dict], dict]:
@@ -52,30 +53,33 @@ def in_process(runs: int) -> tuple[list[dict], dict]:
     rows = []
     for path in (DEMO, LONG):
         transcript = read_transcript(path)
-        first, model = timed(transcript)
-        again = [timed(transcript)[0] for _ in range(runs)]
+        first, model, _ = timed(transcript)
+        again = [timed(transcript) for _ in range(runs)]
         rows.append(
             {
                 "visit": path.stem,
                 "characters": chars(transcript),
                 "utterances": len(transcript.utterances),
                 "first_s": round(first, 2),
-                "median_s": round(statistics.median(again), 2),
-                "runs_s": [round(t, 2) for t in again],
+                "median_s": round(statistics.median(t[0] for t in again), 2),
+                "median_cpu_s": round(statistics.median(t[2] for t in again), 2),
+                "runs_s": [round(t[0], 2) for t in again],
                 "made_by": model,
             }
         )
     per_visit = []
     for path in sorted((ROOT / "data" / "consultations").glob("*.txt")):
         transcript = read_transcript(path)
+        wall, _, cpu = timed(transcript)
         per_visit.append(
-            {"visit": path.stem, "characters": chars(transcript), "seconds": round(timed(transcript)[0], 3)}
+            {"visit": path.stem, "characters": chars(transcript), "seconds": round(wall, 3), "cpu_s": round(cpu, 3)}
         )
     seconds = [v["seconds"] for v in per_visit]
     over = {
         "data": "data/consultations",
         "visits": len(per_visit),
         "median_s": round(statistics.median(seconds), 3),
+        "median_cpu_s": round(statistics.median(v["cpu_s"] for v in per_visit), 3),
         "max_s": max(seconds),
         "per_visit": per_visit,
     }
@@ -108,17 +112,18 @@ def live(runs: int) -> list[dict]:
                 if server.poll() is not None or time.time() > deadline:
                     raise SystemExit(f"the server did not start: {server.stderr.read() if server.stderr else ''}")
                 time.sleep(0.5)
-            one_visit(url, read_transcript(DEMO))  # warm-up: the first chart loads the reader and embedder
+            one_visit(url, read_transcript(DEMO), server.pid)  # warm-up: the first chart loads reader and embedder
             rows = []
             for path in (DEMO, LONG):
                 transcript = read_transcript(path)
-                measured = [one_visit(url, transcript) for _ in range(runs)]
+                measured = [one_visit(url, transcript, server.pid) for _ in range(runs)]
                 rows.append(
                     {
                         "visit": path.stem,
                         "characters": chars(transcript),
                         "median_s": round(statistics.median(m[0] for m in measured), 2),
                         "server_median_s": round(statistics.median(m[1] for m in measured), 2),
+                        "server_median_cpu_s": round(statistics.median(m[3] for m in measured), 2),
                         "runs_s": [round(m[0], 2) for m in measured],
                         "made_by": measured[0][2],
                     }
@@ -129,8 +134,15 @@ def live(runs: int) -> list[dict]:
             server.wait(60)
 
 
-def one_visit(url: str, transcript: Transcript) -> tuple[float, float, str]:
-    """(seconds from "end" to the chart at the client, the server's own figure, what made the chart)."""
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU seconds so far (user + system, every thread), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_visit(url: str, transcript: Transcript, pid: int) -> tuple[float, float, str, float]:
+    """(seconds from "end" to the chart at the client, the server's own figure, what made the chart, the server's
+    CPU seconds in between)."""
     visit = httpx.post(url + "/v1/visits", json={}).json()["id"]
     with connect(url.replace("http", "ws") + f"/v1/visits/{visit}/live") as ws:
         json.loads(ws.recv(timeout=60))  # ready
@@ -138,13 +150,13 @@ def one_visit(url: str, transcript: Transcript) -> tuple[float, float, str]:
             ws.send(json.dumps({"type": "utterance", "speaker": u.speaker, "text": u.text}, ensure_ascii=False))
             while json.loads(ws.recv(timeout=60))["type"] != "utterance":
                 pass
-        ended = time.perf_counter()
+        ended, cpu = time.perf_counter(), cpu_seconds(pid)
         ws.send(json.dumps({"type": "end"}))
         while (message := json.loads(ws.recv(timeout=600)))["type"] != "chart":
             if message["type"] == "error":
                 raise SystemExit(message["message"])
-        waited = time.perf_counter() - ended
-    return waited, message["seconds"], message["version"]["model"]
+        waited, used = time.perf_counter() - ended, cpu_seconds(pid) - cpu
+    return waited, message["seconds"], message["version"]["model"], used
 
 
 def main() -> None:
@@ -153,23 +165,33 @@ def main() -> None:
     parser.add_argument("--label", default="", help="e.g. 'quiet' or 'under load', stored with the figures")
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "chart_speed.json"))
     args = parser.parse_args()
+    load = [os.getloadavg()[0]]
     rows, over = in_process(args.runs)
     ended = live(args.runs)
+    load.append(os.getloadavg()[0])
     print_table(
-        ["karte() on", "chars", "first chart s", f"median of {args.runs} s", "made by"],
-        [[r["visit"], r["characters"], r["first_s"], r["median_s"], r["made_by"]] for r in rows],
+        ["karte() on", "chars", "first chart s", f"median of {args.runs} s", "CPU s", "made by"],
+        [[r["visit"], r["characters"], r["first_s"], r["median_s"], r["median_cpu_s"], r["made_by"]] for r in rows],
     )
-    print(f"\n{over['data']}: {over['visits']} visits, median {over['median_s']} s a chart (max {over['max_s']} s)\n")
+    print(
+        f"\n{over['data']}: {over['visits']} visits, median {over['median_s']} s a chart "
+        f"({over['median_cpu_s']} CPU s; max {over['max_s']} s)\n"
+    )
     print_table(
-        ["live visit, kogata serve", "chars", "end → chart s (median)", "server's figure s", "made by"],
-        [[r["visit"], r["characters"], r["median_s"], r["server_median_s"], r["made_by"]] for r in ended],
+        ["live visit, kogata serve", "chars", "end → chart s (median)", "server's figure s", "server CPU s", "made by"],
+        [
+            [r["visit"], r["characters"], r["median_s"], r["server_median_s"], r["server_median_cpu_s"], r["made_by"]]
+            for r in ended
+        ],
     )
+    print(f"load average (1 min) at start and end: {load}")
     write_json(
         args.out,
         {
             "command": "bench/chart_speed.py " + " ".join(sys.argv[1:]),
             "machine": machine(),
             "label": args.label,
+            "load_average_1min": load,
             "date": time.strftime("%Y-%m-%d"),
             "karte": rows,
             "consultations": over,
