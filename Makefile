@@ -1,4 +1,5 @@
-# Two entry points: `make demo` runs the main job on the bundled default model, `make test` runs the tests.
+# Two entry points: `make demo` runs the main job (a chart, which needs no language model; an answer on the bundled
+# small model), `make test` runs the tests.
 # Both create .venv in the checkout and install everything into it (PyPI only; nothing downloads at run time).
 PYTHON ?= python3.11
 VENV := .venv

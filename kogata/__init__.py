@@ -3,8 +3,9 @@
 The verbs a user needs are named here and resolve on first use (PEP 562), so `import kogata.ja` does not load
 the engine or llama.cpp:
 
+    kogata.karte(transcript)                  # consultation → evidence-linked SOAP chart (no language model)
     llm = kogata.load()                       # the bundled default model
-    kogata.karte(transcript, llm)             # consultation → evidence-linked SOAP chart
+    kogata.karte(transcript, model=llm)       # …with the model drafting what the rules and the reader leave
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The product's main job with the real default model: consultation → verified chart → JSON/Markdown/FHIR."""
+"""The product's main job: consultation → verified chart → JSON/Markdown/FHIR, as `kogata karte` writes it (rules,
+learned reader and drug status; no language model), and with a real language model when one is asked for."""
 
 import json
 import subprocess
@@ -20,9 +21,93 @@ SAMPLE = Path(__file__).resolve().parents[1] / "data" / "consultations" / "001_n
 KOGATA = [sys.executable, "-m", "kogata.cli"]
 
 
+# A visit whose rules and reader leave one utterance for a model to draft (as tests/test_remote.py uses it).
+LEFT_OVER = SAMPLE.with_name("021_hifuka.txt")
+
+
 @pytest.fixture(scope="module")
-def chart(llm):
-    return karte(SAMPLE, model=llm)
+def chart():
+    return karte(SAMPLE)  # the default: no language model
+
+
+def _run(code: str, *args: str) -> subprocess.CompletedProcess:
+    """`code` in a fresh interpreter whose engine counts the language models it loads (the real loader, counted), and
+    says so on the last line of standard error."""
+    probe = (
+        "import atexit, sys\n"
+        "import kogata.engine, kogata.engine.model\n"
+        "loads, real_load = [], kogata.engine.model.load\n"
+        "def counted(*a, **k):\n"
+        "    loads.append(a[:1])\n"
+        "    return real_load(*a, **k)\n"
+        "kogata.engine.load = kogata.engine.model.load = counted\n"
+        "atexit.register(lambda: print('model loads:', len(loads), file=sys.stderr))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", probe + code, *args], capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+def test_the_default_chart_loads_no_language_model_and_naming_one_has_it_draft():
+    code = (
+        "import json, sys\n"
+        "from kogata.tasks.karte import karte\n"
+        "from kogata.tasks.karte.draft import draft\n"
+        "asked = []\n"
+        "def drafter(llm, said, **kw):  # the real drafting, noting what it was given\n"
+        "    asked.append([s.id for s in said])\n"
+        "    return draft(llm, said, **kw)\n"
+        "chart = karte(sys.argv[1], drafter=drafter)\n"
+        "print(json.dumps([chart.model, asked]), flush=True)\n"
+        "if len(sys.argv) > 2:\n"
+        "    chart = karte(sys.argv[1], model=sys.argv[2], drafter=drafter)\n"
+        "    print(json.dumps([chart.model, asked]), flush=True)\n"
+    )
+    plain = _run(code, str(LEFT_OVER))
+    assert plain.returncode == 0, plain.stderr
+    assert json.loads(plain.stdout) == ["rules+reader+status", []]  # something was left, and no model drafted it
+    assert plain.stderr.strip().splitlines()[-1] == "model loads: 0"
+    named = _run(code, str(LEFT_OVER), "small")
+    assert named.returncode == 0, named.stderr
+    first, second = (json.loads(line) for line in named.stdout.splitlines())
+    assert first == ["rules+reader+status", []]
+    assert second[0] == "qwen2.5-coder-0.5b+reader+status" and len(second[1]) == 1 and second[1][0]
+    assert named.stderr.strip().splitlines()[-1] == "model loads: 1"
+
+
+def test_the_cli_charts_without_a_model_unless_asked_and_refuses_contradictions():
+    cli = "import sys\nfrom kogata.cli import main\nsys.argv[0] = 'kogata'\nmain()\n"
+    out = _run(cli, "karte", str(LEFT_OVER), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["soap"]["S"] and out.stderr.strip().splitlines()[-1] == "model loads: 0"
+    old = _run(cli, "karte", str(LEFT_OVER), "--no-model", "--format", "json")  # kept: the default, said once more
+    assert old.returncode == 0 and json.loads(old.stdout) == json.loads(out.stdout)
+    asked = _run(cli, "karte", str(LEFT_OVER), "--model", "small", "--format", "json")
+    assert asked.returncode == 0 and asked.stderr.strip().splitlines()[-1] == "model loads: 1", asked.stderr
+    for flags, says in (
+        (["--rules-only", "--model", "small"], "--rules-only"),
+        (["--rules-only", "--adapter", "karte"], "--rules-only"),
+        (["--no-model", "--model", "small"], "--no-model"),
+    ):
+        bad = subprocess.run([*KOGATA, "karte", str(LEFT_OVER), *flags], capture_output=True, text=True, timeout=120)
+        assert bad.returncode == 2 and says in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+
+
+def test_eval_karte_measures_the_default_path_without_a_model(tmp_path):
+    cli = "import sys\nfrom kogata.cli import main\nsys.argv[0] = 'kogata'\nmain()\n"
+    out = _run(cli, "eval", "karte", "--limit", "2", "--out", str(tmp_path / "e.json"))
+    assert out.returncode == 0 and out.stderr.strip().splitlines()[-1] == "model loads: 0", out.stderr
+    result = json.loads((tmp_path / "e.json").read_text(encoding="utf-8"))
+    assert result["model"] == "rules+reader+status" and result["summary"]["errors"] == 0
+
+
+def test_the_library_refuses_what_contradicts_itself():
+    from kogata.errors import InputError
+
+    with pytest.raises(InputError, match="rules_only"):
+        karte(SAMPLE, rules_only=True, model="small")
+    with pytest.raises(InputError, match="model="):
+        karte(SAMPLE, adapter="karte")
 
 
 def test_chart_follows_the_contract(chart):
@@ -132,7 +217,7 @@ def test_model_lines_are_added_only_where_they_say_something_new(small_llm, monk
             "P": [],
         }
 
-    rules = karte(SAMPLE, no_model=True)  # the rules and the reader, as the default path has them before the model
+    rules = karte(SAMPLE)  # the rules and the reader: the default path, and what the model's lines come after
     karte(SAMPLE, model=small_llm, drafter=drafter)
     assert asked == []  # on this visit every clinical utterance is in a rule line
     monkeypatch.setattr(chart_module, "uncovered", lambda said, soap: said)  # give the model the whole visit

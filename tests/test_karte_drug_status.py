@@ -34,7 +34,7 @@ NOT_LISTED = {
 
 
 def chart_of(text: str, **kwargs):
-    return karte(read_transcript(text.encode()), no_model=True, **kwargs)
+    return karte(read_transcript(text.encode()), **kwargs)  # the default: rules, reader and status, no model
 
 
 @pytest.mark.parametrize("status", sorted(LISTED))

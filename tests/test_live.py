@@ -61,10 +61,12 @@ def new_visit(host: str) -> str:
     return httpx.post(f"http://{host}/v1/visits", json={}).json()["id"]
 
 
-def test_typed_visit_is_stored_as_it_goes_and_charted_at_the_end(server):
+@pytest.mark.parametrize("asked, made_by", [("", "rules+reader+status"), (f"?model={SMALL}", SMALL)])
+def test_typed_visit_is_stored_as_it_goes_and_charted_at_the_end(server, asked, made_by):
+    """Charted without a language model unless the session asks for one (?model=), which then drafts."""
     host, services = server
     visit = new_visit(host)
-    with connect(f"ws://{host}/v1/visits/{visit}/live") as ws:
+    with connect(f"ws://{host}/v1/visits/{visit}/live{asked}") as ws:
         assert receive(ws, "ready")["utterances"] == 0
         for n, (speaker, text) in enumerate(TYPED, 1):
             ws.send(json.dumps({"type": "utterance", "speaker": speaker, "text": text}))
@@ -77,6 +79,7 @@ def test_typed_visit_is_stored_as_it_goes_and_charted_at_the_end(server):
         chart = receive(ws, "chart")
     version = chart["version"]
     assert version["version"] == 1 and version["source"] == "model" and version["utterances"] == 3
+    assert version["model"] == made_by and version["author"] == f"kogata:{made_by}"
     meds = version["chart"]["medications"]
     assert [m["name"] for m in meds] == ["アセトアミノフェン"] and meds[0]["evidence"] == [3]
     assert services.store.chart_version(visit).chart == version["chart"]

@@ -74,7 +74,7 @@ def test_reader_lines_chart_what_no_rule_reads_and_keep_denials():
         "医師：手に持った物を落としたりすることは？\n"
         "患者：いや、それもないです。\n"
     )
-    with_reader = karte(parse_transcript(visit), no_model=True, reader=True)
+    with_reader = karte(parse_transcript(visit), reader=True)
     baseline = karte(parse_transcript(visit), rules_only=True)
     assert with_reader.model == "rules+reader+status" and baseline.model == "rules"
     shown = {i.text: i.evidence for s in with_reader.soap.values() for i in s if i.supported}
@@ -103,7 +103,7 @@ def test_the_reader_vetoes_small_talk_that_a_clinical_cue_let_through():
         "患者：孫の運動会の準備があるん。\n"
     )
     baseline = karte(parse_transcript(visit), rules_only=True)
-    with_reader = karte(parse_transcript(visit), no_model=True, reader=True)
+    with_reader = karte(parse_transcript(visit), reader=True)
     cited = lambda chart: {i for s in chart.soap.values() for item in s for i in item.evidence}  # noqa: E731
     # the clinical cues take 食 and 運動 for diet and exercise; the reader judges both utterances to be chat
     assert {4, 5} <= cited(baseline)
@@ -118,9 +118,9 @@ def test_rules_only_keeps_its_meaning_and_refuses_the_reader(tmp_path):
     out = subprocess.run(
         [*KOGATA, "karte", str(path), "--rules-only", "--reader", "on"], capture_output=True, text=True, timeout=120
     )
-    assert out.returncode == 2 and "--no-model" in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == 2 and "--rules-only" in out.stderr and "Traceback" not in out.stderr
     out = subprocess.run(
-        [*KOGATA, "karte", str(path), "--no-model", "--reader", "on", "--format", "json"],
+        [*KOGATA, "karte", str(path), "--reader", "on", "--format", "json"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -2,10 +2,11 @@
 answer may be a 5xx, have a status the document does not list, or break the documented response schema.
 
 Routes that run a model are generated too, but only with bodies that break their schema (negative mode): a valid
-one would wait for a model this test never loads. They are POST /v1/chat/completions, /v1/karte,
-/v1/visits/{visit_id}/chart and /v1/embeddings. POST /v1/audio/transcriptions is left out: its multipart form has
-only strings and a file, so a "negative" form is still a valid one, and any file goes to the recogniser
-(tests/test_serve.py covers its refusals). Everything else (visits, utterances,
+one would wait for a model this test never loads (a chart that names no model does not wait for one, but one that
+names the served model would; tests/test_serve_charts.py charts without it). They are POST /v1/chat/completions,
+/v1/karte, /v1/visits/{visit_id}/chart and /v1/embeddings. POST /v1/audio/transcriptions is left out: its
+multipart form has only strings and a file, so a "negative" form is still a valid one, and any file goes to the
+recogniser (tests/test_serve.py covers its refusals). Everything else (visits, utterances,
 corrections, edits, exports, models, health) gets valid and invalid bodies. A few examples per route keep the file
 to well under a minute on two cores.
 """

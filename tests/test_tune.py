@@ -244,7 +244,7 @@ def test_adapters_list_show_remove(tmp_path, monkeypatch):
         registry.get("../models")
 
 
-def test_a_rules_only_eval_records_nothing_in_the_adapter_named(tmp_path, monkeypatch):
+def test_a_rules_only_eval_with_an_adapter_is_refused_and_records_nothing(tmp_path, monkeypatch):
     from kogata.tune.convert import convert
 
     monkeypatch.setattr(registry, "home", lambda: tmp_path / "adapters")
@@ -252,5 +252,6 @@ def test_a_rules_only_eval_records_nothing_in_the_adapter_named(tmp_path, monkey
     convert(tmp_path / "peft", tmp_path / "a.gguf", architecture="qwen2", n_layers=24)
     registry.save("clinic-b", tmp_path / "a.gguf", {"base": {"name": "qwen2.5-coder-0.5b"}})
     out = CliRunner().invoke(cli, ["eval", "karte", "--rules-only", "--adapter", "clinic-b"])
-    assert out.exit_code == 0 and "key-fact recall" in out.output
-    assert "recorded" not in out.output and "eval" not in registry.get("clinic-b").meta  # no model charted anything
+    # an adapter asks for the model's drafting, which --rules-only rules out: one line, before anything is charted
+    assert out.exit_code == 2 and "--rules-only means no language model" in out.output
+    assert "recorded" not in out.output and "eval" not in registry.get("clinic-b").meta

@@ -52,8 +52,8 @@ def eval_group() -> None:
     show_default=True,
     help="Which visits (data/corpus: by writer; see its README).",
 )
-@options.model_option
-@options.adapter_option("A registered adapter NAME or a LoRA GGUF file.")
+@options.drafting_model_option
+@options.adapter_option("A registered adapter NAME or a LoRA GGUF file (with no --model: the default model).")
 @click.option("--limit", type=int, default=None, help="Only the first N consultations.")
 @options.out_option("Write the full results (every chart) as JSON here.")
 @click.option("--rules-only", is_flag=True, help="Chart without the model or the reader: what the rules alone recall.")
@@ -71,20 +71,22 @@ def eval_karte(
     no_model: bool,
     threads: int | None,
 ) -> None:
-    """Chart quality on the synthetic consultations: recall, unsupported lines, inventions, speed."""
+    """Chart quality on the synthetic consultations: recall, unsupported lines, inventions, speed.
+
+    Charts as `kogata karte` writes them: no language model unless --model (or --adapter) asks for its drafting.
+    """
     from kogata.evals.karte import DATA_DIR, evaluate
 
-    use_reader, no_model = options.chart_mode(rules_only, reader, no_model)
-    llm = None if no_model else options.load_model(model, threads=threads, adapter=adapter)
+    use_reader, drafts = options.chart_mode(rules_only, reader, no_model, model, adapter)
+    llm = options.load_model(model, threads=threads, adapter=adapter) if drafts else None
     result = evaluate(
         resolve_data(DATA_DIR, data),
         split=None if split == "all" else split,
         model=llm,
-        adapter=options.adapter_name(adapter),
+        adapter=options.adapter_name(adapter) if llm else None,
         limit=limit,
         rules_only=rules_only,
         reader=use_reader,
-        no_model=no_model,
     )
     _table(KARTE_HEADER, result["cases"], 5, _karte_row)
     s = result["summary"]
@@ -101,8 +103,8 @@ def eval_karte(
         )
     from kogata.adapters.registry import looks_like_path, record_eval
 
-    # a registered adapter that charted the whole split (with --rules-only it charted nothing)
-    if adapter and not no_model and limit is None and not data and not looks_like_path(adapter):
+    # a registered adapter that charted the whole split
+    if adapter and drafts and limit is None and not data and not looks_like_path(adapter):
         from datetime import date
 
         figures = {

@@ -22,8 +22,11 @@ _OPTION = {  # a field the store's checks name → the option that gave it
 @click.command()
 @click.argument("transcript")
 @options.format_option(["md", "text", "json", "fhir"], "md")
-@options.model_option
-@options.adapter_option("A LoRA adapter for this chart: a registered NAME (kogata adapters list) or a GGUF file.")
+@options.drafting_model_option
+@options.adapter_option(
+    "A LoRA adapter for the model's drafting: a registered NAME (kogata adapters list) or a GGUF file (with no"
+    " --model: the default model)."
+)
 @options.out_option()
 @click.option("--encoding", default=None, help="Encoding of a transcript that is not UTF-8 (e.g. cp932).")
 @click.option("--show-unsupported", is_flag=True, help="Also render lines the verifier could not tie to the words.")
@@ -59,6 +62,8 @@ def karte(
 ) -> None:
     """Write an evidence-linked SOAP chart from a consultation TRANSCRIPT (text or JSON; - for stdin).
 
+    Rules, the learned reader and the learned drug status write it; a language model drafts what they leave only
+    when --model (or --adapter) asks for it.
     The chart is a draft (下書き) in every format; --patient-* and the visit's options put who it is for into it.
     """
     from kogata.render.header import ChartHeader
@@ -77,16 +82,16 @@ def karte(
         raise click.BadParameter(str(e).replace(e.param or "", option or ""), param_hint=option) from None
     header = ChartHeader(patient=patient, encounter=encounter)
 
-    use_reader, no_model = options.chart_mode(rules_only, reader, no_model)
+    # no language model unless --model or --adapter asks for its drafting (it added nothing measurable: README)
+    use_reader, drafts = options.chart_mode(rules_only, reader, no_model, model, adapter)
     visit = read_transcript(transcript, encoding=encoding)  # bad input fails before the model loads
-    llm = None if no_model else options.load_model(model, threads=threads, adapter=adapter)
+    llm = options.load_model(model, threads=threads, adapter=adapter) if drafts else None
     chart = write_chart(
         visit,
         model=llm,
         adapter=options.adapter_name(adapter) if llm else None,
         rules_only=rules_only,
         reader=use_reader,
-        no_model=no_model,
     )
     if fmt == "json":
         # the chart contract's keys, and beside them what this chart is: a draft, for whom

@@ -17,8 +17,8 @@
 --data        the folder of a data set (evaluations, bench); each command names its default.
 --reader      on|off: the chart's learned reader (its lines, kogata.tasks.karte.reader; the drug status, .drug_reader);
               default: the package's choice per part.
---no-model    chart without the language model (the reader still runs unless --reader off); --rules-only is
-              neither model nor reader.
+--no-model    accepted and does nothing: charts use no language model unless --model or --adapter asks for one
+              (kept so that older commands still run); --rules-only is neither model nor reader.
 """
 
 from __future__ import annotations
@@ -73,6 +73,21 @@ def model_option(f):
     return _model(backend_option(backend_model_option(f)))
 
 
+_drafting_model = click.option(
+    "--model",
+    "-m",
+    default=None,
+    metavar="NAME",
+    help="Have this language model (a name or alias, e.g. default; see `kogata models`) draft what the rules and the"
+    " reader leave. Default: no language model.",
+)
+
+
+def drafting_model_option(f):
+    """--model for the chart commands, where the model is asked for, never loaded by default (see `chart_mode`)."""
+    return _drafting_model(backend_option(backend_model_option(f)))
+
+
 def backend() -> tuple[str | None, tuple[str, ...]]:
     """The running command's --backend URL (None: the embedded model) and --backend-model values."""
     ctx = click.get_current_context(silent=True)
@@ -110,7 +125,9 @@ def json_option(help: str | None = "Print JSON instead of a table."):
 def reader_options(f):
     """--reader on|off and --no-model for the chart commands; read back with `chart_mode`."""
     f = click.option(
-        "--no-model", is_flag=True, help="No language model; the learned reader still runs unless --reader off."
+        "--no-model",
+        is_flag=True,
+        help="The default (no language model unless --model or --adapter asks for one); kept for older commands.",
     )(f)
     return click.option(
         "--reader",
@@ -118,16 +135,24 @@ def reader_options(f):
         default=None,
         help=(
             "The learned reader: its lines for clinical words no rule reads, and the learned drug status that keeps a"
-            " doubtful drug off the current list (default: the package's choice per part: lines off, status on)."
+            " doubtful drug off the current list (default: the package's choice per part: both on)."
         ),
     )(f)
 
 
-def chart_mode(rules_only: bool, reader: str | None, no_model: bool) -> tuple[bool | None, bool]:
-    """(reader, no_model) for kogata.tasks.karte.karte; --rules-only is the baseline, so --reader on contradicts it."""
+def chart_mode(
+    rules_only: bool, reader: str | None, no_model: bool, model: str | None, adapter: str | None
+) -> tuple[bool | None, bool]:
+    """(reader, whether the language model drafts) for kogata.tasks.karte.karte. The model drafts only when --model
+    or --adapter asks for it; --rules-only is the baseline (no model, no reader), so each of those contradicts it."""
+    asked = model is not None or adapter is not None
     if rules_only and reader == "on":
-        raise click.UsageError("--rules-only means no model and no learned reader; for rules + reader: --no-model")
-    return (None if reader is None else reader == "on"), no_model or rules_only
+        raise click.UsageError("--rules-only means no model and no learned reader; for rules + reader, leave it out")
+    if rules_only and asked:
+        raise click.UsageError("--rules-only means no language model; leave out --model/--adapter, or --rules-only")
+    if no_model and asked:
+        raise click.UsageError("--no-model and --model/--adapter contradict each other; give one")
+    return (None if reader is None else reader == "on"), asked
 
 
 def speech_adapter_option(help: str):

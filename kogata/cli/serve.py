@@ -166,7 +166,10 @@ def serve(
     tls_key: str | None = None,
     tls_self_signed: bool = False,
 ) -> None:
-    """Serve the OpenAI-compatible API, visits and charts on HOST:PORT (logs are masked)."""
+    """Serve the OpenAI-compatible API, visits and charts on HOST:PORT (logs are masked).
+
+    A chart uses no language model unless its request names one (the served models answer chat and such requests).
+    """
     import logging
 
     import uvicorn

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from kogata.engine import Model, load
 from kogata.engine.schema import validation_errors
+from kogata.errors import InputError
 from kogata.evals.runner import default_data
 from kogata.ja import find_findings, find_quantities
 from kogata.ja.drugs import find_drugs
@@ -200,13 +201,14 @@ def evaluate(
     progress: bool = True,
     rules_only: bool = False,
     reader: bool | None = None,
-    no_model: bool = False,
 ) -> dict:
     """Chart every consultation of `split` and score it; an error in one case is recorded, not raised.
-    `rules_only` charts without the model or the reader, `no_model` without the model, `reader` turns the learned
-    reader on or off (None: the default); see kogata.tasks.karte.karte."""
-    no_model = no_model or rules_only
-    llm = None if no_model else model if isinstance(model, Model) else load(model, progress=progress)
+    As kogata.tasks.karte.karte: no language model unless `model` names one (a Model, or a name: "default" is the
+    default model), `rules_only` charts without the model or the reader, `reader` turns the learned reader on or off
+    (None: the default)."""
+    if adapter and model is None:  # as karte() refuses it, but once rather than on every case
+        raise InputError("an adapter is loaded with a language model: give model= too (e.g. model='default')")
+    llm = None if model is None else model if isinstance(model, Model) else load(model, progress=progress)
     selected = cases(data, split)[:limit]
     rows = []
     for case in tqdm(selected, desc="karte eval", disable=not progress, unit="visit"):
@@ -218,7 +220,6 @@ def evaluate(
                 adapter=adapter,
                 rules_only=rules_only,
                 reader=reader,
-                no_model=no_model,
             )
             row = score(chart, case.reference)
             row["chart"] = chart.to_dict()

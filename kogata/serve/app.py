@@ -164,7 +164,15 @@ def create_app(
         app.include_router(router, responses=ERRORS)
     app.openapi = lambda: openapi_without_422(app)
 
-    @app.get("/health", responses={503: {"description": "a model failed to load or its backend does not answer"}})
+    @app.get(
+        "/health",
+        responses={
+            503: {
+                "description": "a model failed to load or its backend does not answer (charts that name no model"
+                " are still written: `charts` says by what)"
+            }
+        },
+    )
     def health() -> JSONResponse:  # not async: asking a generation backend blocks for up to a probe's timeout
         health = state.state()
         return JSONResponse(health, status_code=503 if health["status"] == "error" else 200)

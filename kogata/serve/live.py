@@ -1,6 +1,6 @@
 """The live visit: a WebSocket that takes the room's audio (or typed text) and gives back utterances and the chart.
 
-    ws://127.0.0.1:8000/v1/visits/{id}/live?rate=16000&format=f32
+    ws://127.0.0.1:8000/v1/visits/{id}/live?rate=16000&format=f32[&model=NAME]
 
 With an API key, send `Authorization: Bearer KEY`, or (a browser cannot) offer the subprotocols
 ["kogata", "kogata.key.KEY"]: the server accepts with "kogata" and never echoes the key. Keep it out of the URL.
@@ -29,10 +29,12 @@ Resuming: a visit is its id, and everything about it is in the store, so a page 
 replica restarted, or died) connects again to the same /v1/visits/{id}/live through any replica on the same store.
 `ready` then says how many utterances are stored and which was last: the page resends only what it sent after
 that one (an utterance it saw acknowledged is always there), and the chart at `end` is drafted from them all.
-While the visit goes on, the model drafts finished windows of the transcript and keeps the rest's prompt in its
-cache (kogata.tasks.karte.incremental), whenever the model queue is free; that work is optional and never holds
-up an utterance. Speech recognition runs in its own thread per connection, outside the model queue, so utterances
-keep coming while the model drafts.
+The chart at `end` is the rules', the learned reader's and the learned drug status's, with no language model (as
+`kogata karte` writes it): it never waits for a model to load. With `model=NAME` (a served model, or
+`model:adapter`) that model also drafts what they leave: while the visit goes on it drafts finished windows of the
+transcript and keeps the rest's prompt in its cache (kogata.tasks.karte.incremental), whenever the model queue is
+free; that work is optional and never holds up an utterance. Speech recognition runs in its own thread per
+connection, outside the model queue, so utterances keep coming while the model drafts.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from kogata.serve import charts
 from kogata.serve.deps import api_error, services
 from kogata.serve.guard import MAX_BODY_DEPTH, too_deep
 from kogata.serve.queue import QueueFull
+from kogata.serve.services import Target
 from kogata.store import visit_transcript
 from kogata.transcript import Utterance, parse_transcript
 
@@ -71,15 +74,15 @@ PARTIAL_SHARE = 0.5  # at most this share of the recogniser's time goes to previ
 class LiveVisit:
     """One connection's state: the recogniser stream, the incremental chart, and the background job."""
 
-    def __init__(self, ws: WebSocket, visit_id: str, rate: int, dtype: np.dtype):
+    def __init__(self, ws: WebSocket, visit_id: str, rate: int, dtype: np.dtype, target: Target | None = None):
         self.ws = ws
         self.svc = services(ws)
         self.visit_id = visit_id
         self.rate = rate
         self.dtype = dtype
-        self.target = self.svc.resolve(None)
+        self.target = target  # the model the session asked for (?model=), or None: no language model
         self.stream = None  # StreamingTranscriber, made when the first audio arrives
-        self.chart = None  # IncrementalChart, made when the model is ready
+        self.chart = None  # IncrementalChart, made when the asked-for model is ready
         self.asr_thread = ThreadPoolExecutor(1, thread_name_prefix="kogata-live-asr")
         self.job = None  # the background draft/prefill job in the model queue, if one is running
         self.who = ws.headers.get("x-kogata-user") or LIVE_ACTOR
@@ -195,10 +198,10 @@ class LiveVisit:
         self.background()
 
     async def start_chart(self) -> None:
-        """The incremental chart, once the model is loaded, seeded with what the visit already holds."""
+        """The incremental chart, once the asked-for model is loaded, seeded with what the visit already holds."""
         from kogata.tasks.karte.incremental import IncrementalChart
 
-        if self.svc.config.rules_only:  # nothing to draft in the background: the rules read it all at the end
+        if self.target is None:  # no model asked for (or --rules-only): nothing to draft; the end charts it all
             return
         model = await run_in_threadpool(self.svc.model, self.target.base)
         chart = IncrementalChart(model, adapter=self.target.adapter)
@@ -276,7 +279,7 @@ class LiveVisit:
 
 
 @router.websocket("/visits/{visit_id}/live")
-async def live(ws: WebSocket, visit_id: str, rate: int = 16000, format: str = "f32") -> None:
+async def live(ws: WebSocket, visit_id: str, rate: int = 16000, format: str = "f32", model: str | None = None) -> None:
     # A client that offered subprotocols (the key travels as one) must get one back, or browsers drop it.
     await ws.accept(subprotocol="kogata" if "kogata" in (ws.scope.get("subprotocols") or ()) else None)
     state = ws.app.state
@@ -288,14 +291,15 @@ async def live(ws: WebSocket, visit_id: str, rate: int = 16000, format: str = "f
         return
     state.live_connections = getattr(state, "live_connections", 0) + 1
     try:
-        await _live(ws, visit_id, rate, format)
+        await _live(ws, visit_id, rate, format, model)
     finally:
         state.live_connections -= 1
 
 
-async def _live(ws: WebSocket, visit_id: str, rate: int, format: str) -> None:
+async def _live(ws: WebSocket, visit_id: str, rate: int, format: str, model: str | None) -> None:
     svc = services(ws)
     try:
+        target = charts.target(svc, model)  # ModelNotFound for a model not served here
         if rate not in RATES or format not in FORMATS:
             raise KogataError(
                 f"rate must be 8000–96000 Hz and format one of {', '.join(FORMATS)} "
@@ -306,7 +310,7 @@ async def _live(ws: WebSocket, visit_id: str, rate: int, format: str) -> None:
         await ws.send_text(json.dumps({"type": "error", "message": str(e)}, ensure_ascii=False))
         await ws.close(code=1008)
         return
-    visit = LiveVisit(ws, visit_id, rate, FORMATS[format])
+    visit = LiveVisit(ws, visit_id, rate, FORMATS[format], target)
     try:
         await visit.run()
     except WebSocketDisconnect:

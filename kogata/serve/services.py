@@ -28,7 +28,7 @@ log = logging.getLogger("kogata.serve")
 
 ADAPTER_SEPARATOR = ":"  # "base:adapter" picks a LoRA adapter per request
 LOAD_TIMEOUT_S = 600
-RULES = "rules"  # the target of every request on a --rules-only server
+RULES = "rules"  # the target of every request on a --rules-only server; what writes its charts
 BACKEND_PROBE_S = 5.0  # /health asks a generation backend at most this often
 
 
@@ -169,11 +169,27 @@ class Services:
             self._probes[name] = (now, problem)
             return problem
 
+    def charts(self) -> str:
+        """What writes a chart that names no model (kogata.serve.charts): never a language model, so it is ready
+        whatever the models' state."""
+        if self.config.rules_only:
+            return RULES
+        from kogata.tasks.karte.chart import use_parts
+
+        reader, status = use_parts(None, False)
+        return RULES + ("+reader" if reader else "") + ("+status" if status else "")
+
     def state(self) -> dict[str, Any]:
         """The server's health: each model ready, loading or in error (a backend is asked whether it answers);
-        status "ok" only when every model is ready. Blocks up to a backend probe's timeout: call off the loop."""
+        status "ok" only when every model is ready; `charts`: what writes a chart that names no model, ready in every
+        state. Blocks up to a backend probe's timeout: call off the loop."""
         if self.config.rules_only:
-            return {"status": "ok", "models": {n: "rules only" for n in self.names}, "queue": self.queue.state()}
+            return {
+                "status": "ok",
+                "models": {n: "rules only" for n in self.names},
+                "charts": self.charts(),
+                "queue": self.queue.state(),
+            }
         models = {}
         for n in self.names:
             if n in self._load_errors:
@@ -186,7 +202,7 @@ class Services:
                 models[n] = "ready"
         errors = any(s.startswith("error") for s in models.values())
         status = "ok" if all(s == "ready" for s in models.values()) else ("error" if errors else "loading")
-        return {"status": status, "models": models, "queue": self.queue.state()}
+        return {"status": status, "models": models, "charts": self.charts(), "queue": self.queue.state()}
 
     # ── speech ──
 

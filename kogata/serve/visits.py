@@ -104,13 +104,19 @@ def _map_strings(value: Any, fn) -> Any:
 # ── transcript → chart, statelessly ──
 
 
+MODEL_FIELD = (
+    "a served model (or `model:adapter`, see /v1/models) to draft what the rules and the learned reader leave; "
+    "none (the default): no language model, the chart is the rules', the reader's and the drug status's"
+)
+
+
 class KarteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     transcript: str | dict[str, Any] | list[dict[str, Any]] = Field(
         description='`医師：…` lines, {"utterances": [...]}, or the list of utterances'
     )
     format: Format = "json"
-    model: str | None = None
+    model: str | None = Field(None, description=MODEL_FIELD)
     show_unsupported: bool = False
 
 
@@ -122,8 +128,10 @@ def read_request_transcript(value: str | dict | list) -> Transcript:
 
 @router.post("/karte")
 async def karte_route(body: KarteRequest, request: Request) -> Response:
+    """A chart for a transcript, stored nowhere: by the rules, the learned reader and drug status (no language
+    model) unless `model` names a served one to draft what they leave."""
     svc = services(request)
-    target = svc.resolve(body.model)
+    target = charts.target(svc, body.model)
     transcript = read_request_transcript(body.transcript)  # TranscriptError → 400 before the line
 
     def work(job: Job) -> Chart:
@@ -251,7 +259,7 @@ class UtteranceFix(BaseModel):
 
 class ChartRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    model: str | None = None
+    model: str | None = Field(None, description=MODEL_FIELD)
 
 
 class ChartEdit(BaseModel):
@@ -350,9 +358,10 @@ def correct_utterance(visit_id: str, seq: int, body: UtteranceFix, request: Requ
 
 @router.post("/visits/{visit_id}/chart", status_code=201)
 async def generate_chart(visit_id: str, request: Request, body: ChartRequest | None = None) -> dict:
-    """Draft a new chart version from the transcript stored so far."""
+    """Draft a new chart version from the transcript stored so far: by the rules, the learned reader and drug status
+    (no language model) unless `model` names a served one to draft what they leave."""
     svc = services(request)
-    target = svc.resolve(body.model if body else None)
+    target = charts.target(svc, body.model if body else None)
     transcript = await run_in_threadpool(visit_transcript, svc.store, visit_id)
 
     chart = await finish(submit(request, lambda job: charts.draft(svc, target, transcript)), request)

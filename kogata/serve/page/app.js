@@ -97,8 +97,9 @@ async function watchHealth() {
     if (health.status === "ok") { setStatus("準備完了"); return; }
     const failed = Object.values(health.models).find((m) => m.startsWith("error"));
     // asked again: a backend that was away may come back
-    if (failed) setStatus("モデルが使えません（発言の記録はできます）：" + failed);
-    else setStatus("モデル読み込み中…（発言の記録はできます）");
+    // a chart needs no language model (health.charts: rules, reader and drug status), so both go on meanwhile
+    if (failed) setStatus("モデルが使えません（記録とカルテ作成はできます）：" + failed);
+    else setStatus("モデル読み込み中…（記録とカルテ作成はできます）");
   } catch (e) { setStatus("サーバーに接続できません"); }
   setTimeout(watchHealth, 2000);
 }

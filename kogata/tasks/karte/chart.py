@@ -1,7 +1,8 @@
-"""Consultation → chart: rules read facts and lines from the words, the model drafts what they leave, and the
-verifier checks every line.
+"""Consultation → chart: rules read facts and lines from the words, the learned reader adds what they miss, the
+language model (only when asked for) drafts what both leave, and the verifier checks every line.
 
-    chart = karte("visit.txt")            # or a Transcript, bytes, or "-" for standard input
+    chart = karte("visit.txt")            # or a Transcript, bytes, or "-" for standard input; no language model
+    chart = karte("visit.txt", model="default")   # the default language model drafts what is left
     print(chart.to_dict())                # the JSON contract (kogata.tasks.karte.schema.CHART_SCHEMA)
 """
 
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from kogata.engine import Model, load
 from kogata.engine.registry import get_spec
+from kogata.errors import InputError
 from kogata.ja import find_findings, find_quantities
 from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
@@ -431,37 +433,46 @@ def karte(
     drafter: Callable | None = None,
     rules_only: bool = False,
     reader: bool | None = None,
-    no_model: bool = False,
 ) -> Chart:
     """Write an evidence-linked SOAP chart draft from a consultation.
+
+    By default the chart is the rules', the learned reader's lines and the learned drug status: no language model
+    loads (it added no key fact on the fresh writers g, h, i at about ten times the time; README, chart section).
+
+        karte("visit.txt")                     # rules + reader + drug status; chart.model "rules+reader+status"
+        karte("visit.txt", model="default")    # …and the default language model drafts what they leave
+        karte("visit.txt", rules_only=True)    # the rules alone; chart.model "rules"
 
     Args:
         source: a Transcript, a path to a transcript file (text `医師：…` lines or JSON utterances),
             its bytes, or "-" for standard input.
-        model: a loaded Model, or a model name (None: the default model), loaded only when the rules leave
-            something to draft.
-        adapter: a LoRA adapter loaded with the model, for this chart only.
+        model: ask for the language model's drafting of what the rules and reader leave: a loaded Model, or a
+            model name or alias ("default" is the default model; see `kogata models`), loaded only when something
+            is left to draft. None (the default): no language model.
+        adapter: a LoRA adapter loaded with the model, for this chart only (needs `model`).
         encoding: the transcript file's encoding when it is not UTF-8 (e.g. "cp932").
         drafter: replaces draft() (same arguments), e.g. IncrementalChart.drafter, which reuses lines
-            drafted while the visit went on.
+            drafted while the visit went on; used only with `model`.
         rules_only: no model and no learned component: only the lines read from the words by rules (instant on
-            any CPU; the baseline every figure is compared with). Overrides `reader` and `no_model`.
+            any CPU; the baseline every figure is compared with). Refused with `model` or `reader=True`.
         reader: the learned reader's parts: its lines for clinical utterances no rule cites
             (kogata.tasks.karte.reader, .extractive) and the learned drug status, which keeps a drug off the
             current list unless it agrees with the rules (kogata.tasks.karte.drug_reader); None: each part's
             default (READER, DRUG_STATUS).
-        no_model: no language model, the reader still as `reader` says.
     """
     start = time.perf_counter()
+    if rules_only and (model is not None or reader):
+        raise InputError("rules_only means no language model and no learned reader: give neither model nor reader")
+    if adapter and model is None:
+        raise InputError("an adapter is loaded with a language model: give model= too (e.g. model='default')")
     transcript = source if isinstance(source, Transcript) else read_transcript(source, encoding=encoding)
     use_reader, use_status = use_parts(reader, rules_only)
-    no_model = no_model or rules_only
-    llm = model if isinstance(model, Model) and not no_model else None
+    llm = model if isinstance(model, Model) else None
     # an unknown name fails here, before any work; the model itself loads only when the rules leave something
     # to draft (on most visits they do not), or at once when an adapter is asked for (checked against it)
-    name = "rules" if no_model else llm.spec.name if llm else get_spec(model).name
+    name = "rules" if model is None else llm.spec.name if llm else get_spec(model).name
     name += ("+reader" if use_reader else "") + ("+status" if use_status else "")
-    if not no_model and llm is None and adapter:
+    if model is not None and llm is None and adapter:
         llm = load(model)
     index = vocabulary.evidence(transcript)
     found = fact_rules.extract(index)
@@ -473,7 +484,7 @@ def karte(
     if use_reader:
         _reader_lines(index, found, soap)  # before the model: it then reads only what neither rules nor reader took
     lines: dict[str, list[dict]] = {s: [] for s in SECTIONS}
-    if not no_model and (part := uncovered(list(index.said.values()), soap)):
+    if model is not None and (part := uncovered(list(index.said.values()), soap)):
         llm = llm or load(model)
         lines = (drafter or draft)(llm, part, adapter=adapter)
     soap = _assemble(index, found, soap, lines)
