@@ -7,7 +7,7 @@ from kogata.transcript import parse_transcript
 
 
 def _chart(visit: str):
-    return karte(parse_transcript(visit), no_model=True, reader=True)
+    return karte(parse_transcript(visit), reader=True)
 
 
 def _shown(chart, section: str) -> dict[str, list[int]]:
