@@ -55,6 +55,38 @@ def embed(texts: Sequence[str], role: Role = "passage") -> np.ndarray:
     return np.asarray(vectors, dtype=np.float32).reshape(len(texts), EMBEDDING_DIM)
 
 
+class EmbeddingCache:
+    """embed() that remembers each text's vector: for a caller that embeds the same texts again, e.g. a live visit
+    charted as it goes, so that at its end only what was said since is embedded (embedding is most of a chart's
+    time). One per visit, bounded; called like embed()."""
+
+    def __init__(self, limit: int = 4096):
+        self.limit = limit
+        self.embedded = 0  # texts actually embedded (the rest came from the cache)
+        self._vectors: dict[tuple[str, str], np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: Sequence[str], role: Role = "passage") -> np.ndarray:
+        texts = list(texts)
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if (role, t) not in self._vectors]
+        if missing:  # embedded outside the cache's lock: embed() keeps its own
+            vectors = embed(missing, role)
+            with self._lock:
+                self.embedded += len(missing)
+                for text, vector in zip(missing, vectors, strict=True):
+                    if len(self._vectors) >= self.limit:  # the oldest goes first (dicts keep insertion order)
+                        self._vectors.pop(next(iter(self._vectors)))
+                    self._vectors[(role, text)] = vector
+        with self._lock:
+            found = [self._vectors.get((role, t)) for t in texts]
+        if any(v is None for v in found):  # evicted meanwhile by a caller with more texts than the limit
+            return embed(texts, role)
+        if not texts:
+            return np.empty((0, EMBEDDING_DIM), dtype=np.float32)
+        return np.stack(found).astype(np.float32)
+
+
 def token_count(text: str) -> int:
     """Tokens the embedding model sees for `text` (it reads at most 512)."""
     with _lock:

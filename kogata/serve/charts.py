@@ -9,6 +9,7 @@ A request that names a served model (or `model:adapter`) also has that model dra
 
 from __future__ import annotations
 
+from kogata.engine.embed import EmbeddingCache
 from kogata.render.header import ChartHeader
 from kogata.serve.services import Services, Target
 from kogata.store import ChartVersion, VisitStore
@@ -24,11 +25,16 @@ def target(svc: Services, requested: str | None) -> Target | None:
     return svc.resolve(requested)
 
 
-def draft(svc: Services, target: Target | None, transcript: Transcript) -> Chart:
+def draft(
+    svc: Services, target: Target | None, transcript: Transcript, embeddings: EmbeddingCache | None = None
+) -> Chart:
     """The chart for `transcript` (call from a queue job): rules, reader and drug status without a target; with one,
-    its model and adapter draft what they leave; the rules' lines only on a server started with --rules-only."""
+    its model and adapter draft what they leave; the rules' lines only on a server started with --rules-only.
+    `embeddings`: the visit's vectors so far (a live visit warms them as it goes: LiveSession.warm)."""
     if target is None:
-        return karte(transcript, rules_only=svc.config.rules_only)
+        if svc.config.rules_only:
+            return karte(transcript, rules_only=True)
+        return karte(transcript, embeddings=embeddings)
     return karte(transcript, model=svc.model(target.base), adapter=target.adapter)
 
 

@@ -50,6 +50,7 @@ import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
+from kogata.engine.embed import EmbeddingCache
 from kogata.errors import KogataError
 from kogata.serve import charts
 from kogata.serve.deps import api_error, services
@@ -88,6 +89,9 @@ class LiveVisit:
         self.who = ws.headers.get("x-kogata-user") or LIVE_ACTOR
         self.audio_seconds = 0.0  # audio received so far
         self.next_partial = PARTIAL_EVERY  # audio time of the next preview
+        self.embeddings = EmbeddingCache()  # the visit's vectors, warmed as it goes (warm())
+        self.warming: asyncio.Task | None = None
+        self.warm_again = False
 
     async def send(self, kind: str, **fields: Any) -> None:
         await self.ws.send_text(json.dumps({"type": kind, **fields}, ensure_ascii=False))
@@ -108,6 +112,7 @@ class LiveVisit:
         if self.chart is not None:
             self.chart.add(Utterance(stored.seq, stored.speaker, stored.text, start, end))
         self.background()
+        self.warm()
 
     async def store_heard(self, u: Utterance) -> None:
         """An utterance from the recogniser: stored like a typed one, with how sure the speaker label is
@@ -197,6 +202,28 @@ class LiveVisit:
                 return
         self.background()
 
+    def warm(self) -> None:
+        """Chart the visit so far in the background, for its vectors only: embedding is most of a chart's time, so
+        the chart at `end` then embeds only what was said after the last warm-up (a 1,500-character visit: about
+        5 s of embedding otherwise). At most one runs; utterances stored meanwhile start one more after it."""
+        if self.target is not None or self.svc.config.rules_only:  # a model's own chart, or no learned part
+            return
+        if self.warming is not None and not self.warming.done():
+            self.warm_again = True
+            return
+        self.warming = asyncio.ensure_future(self._warm())
+
+    async def _warm(self) -> None:
+        self.warm_again = True
+        while self.warm_again:
+            self.warm_again = False
+            try:
+                transcript = await run_in_threadpool(visit_transcript, self.svc.store, self.visit_id)
+                await run_in_threadpool(charts.draft, self.svc, None, transcript, self.embeddings)
+            except Exception as e:  # a failed warm-up only costs time at the end
+                log.warning("live chart warm-up failed: %s", e)
+                return
+
     async def start_chart(self) -> None:
         """The incremental chart, once the asked-for model is loaded, seeded with what the visit already holds."""
         from kogata.tasks.karte.incremental import IncrementalChart
@@ -222,13 +249,16 @@ class LiveVisit:
         ended = time.perf_counter()
         if self.job is not None and not self.job.done:
             await asyncio.wait({asyncio.ensure_future(self.job.result())})  # a step already running finishes
+        if self.warming is not None and not self.warming.done():
+            self.warm_again = False
+            await self.warming  # its vectors are the end chart's; two charts at once would embed twice
         transcript = await run_in_threadpool(visit_transcript, self.svc.store, self.visit_id)
         chart_state = self.chart
 
         def work(job):
             if chart_state is not None:
                 return chart_state.finish(transcript)
-            return charts.draft(self.svc, self.target, transcript)
+            return charts.draft(self.svc, self.target, transcript, self.embeddings)
 
         chart = await self.svc.queue.submit(work).result()
         version = await run_in_threadpool(charts.keep, self.svc.store, self.visit_id, chart, transcript, self.target)
@@ -275,6 +305,8 @@ class LiveVisit:
     def close(self) -> None:
         if self.job is not None and not self.job.done:
             self.job.cancel()
+        if self.warming is not None:
+            self.warming.cancel()
         self.asr_thread.shutdown(wait=False, cancel_futures=True)
 
 

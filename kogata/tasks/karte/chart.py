@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kogata.engine import Model, load
+from kogata.engine.embed import EmbeddingCache, embed
 from kogata.engine.registry import get_spec
 from kogata.errors import InputError
 from kogata.ja import find_findings, find_quantities
@@ -324,17 +325,19 @@ def use_parts(reader: bool | None, rules_only: bool) -> tuple[bool, bool]:
     return (READER, DRUG_STATUS) if reader is None else (reader, reader)
 
 
-def _reader_lines(index: EvidenceIndex, found: fact_rules.Facts, soap: dict[str, list[Item]]) -> None:
+def _reader_lines(
+    index: EvidenceIndex, found: fact_rules.Facts, soap: dict[str, list[Item]], embeddings: EmbeddingCache | None = None
+) -> None:
     """Adds to `soap` a line for each utterance the learned reader judges clinical (kogata.tasks.karte.extractive)
     where no line cites it yet or the line says enough that those citing it do not (_adds); the verifier checks
-    them with the rest in _assemble."""
+    them with the rest in _assemble. `embeddings`: a cache of the visit's vectors (karte())."""
     from kogata.tasks.karte import reader  # loads numpy weights and the embedder only when asked for
 
     said = list(index.said.values())
     # every utterance is a candidate, those the rules cite too: a rule line may take one fact from a sentence that
     # says three (dev recall 0.644 reading only the uncited ones, 0.663 reading all; README, chart section)
     medicines = {m["name"] for m in found.medications}
-    readings = reader.read(said, only=extractive.candidates(said))
+    readings = reader.read(said, only=extractive.candidates(said), embed_texts=embeddings or embed)
     _drop_small_talk(soap, readings)
     position = {s.id: k for k, s in enumerate(said)}
     for section, item in extractive.lines(said, readings, medicines):
@@ -433,6 +436,7 @@ def karte(
     drafter: Callable | None = None,
     rules_only: bool = False,
     reader: bool | None = None,
+    embeddings: EmbeddingCache | None = None,
 ) -> Chart:
     """Write an evidence-linked SOAP chart draft from a consultation.
 
@@ -459,6 +463,9 @@ def karte(
             (kogata.tasks.karte.reader, .extractive) and the learned drug status, which keeps a drug off the
             current list unless it agrees with the rules (kogata.tasks.karte.drug_reader); None: each part's
             default (READER, DRUG_STATUS).
+        embeddings: an EmbeddingCache (kogata.engine.embed) the reader and the drug status embed through, kept
+            by a caller that charts the same visit again as it grows (a live visit: at its end only what was said
+            since the last chart is embedded, most of a chart's time otherwise).
     """
     start = time.perf_counter()
     if rules_only and (model is not None or reader):
@@ -479,10 +486,14 @@ def karte(
     if use_status:  # only ever takes a drug off the current list (kogata.tasks.karte.drug_reader.judge)
         from kogata.tasks.karte import drug_reader  # numpy weights and the embedder load only when asked for
 
-        found.medications = drug_reader.judge(list(index.said.values()), found.medications)
+        found.medications = drug_reader.judge(
+            list(index.said.values()), found.medications, embed_texts=embeddings or embed
+        )
     soap = _rule_lines(index, found)
     if use_reader:
-        _reader_lines(index, found, soap)  # before the model: it then reads only what neither rules nor reader took
+        _reader_lines(
+            index, found, soap, embeddings
+        )  # before the model: it then reads only what neither rules nor reader took
     lines: dict[str, list[dict]] = {s: [] for s in SECTIONS}
     if model is not None and (part := uncovered(list(index.said.values()), soap)):
         llm = llm or load(model)

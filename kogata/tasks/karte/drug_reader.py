@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,11 +133,16 @@ def mentions(said: Sequence[Said], meds: Sequence[dict]) -> list[Mention]:
     return out
 
 
-def features(found: Sequence[Mention], vectors: np.ndarray | None = None) -> np.ndarray:
-    """One row per mention: the e5 vector of its masked clause and its cue signs."""
+def features(
+    found: Sequence[Mention],
+    vectors: np.ndarray | None = None,
+    embed_texts: Callable[[list[str]], np.ndarray] = embed,
+) -> np.ndarray:
+    """One row per mention: the e5 vector of its masked clause (`embed_texts`: embed() or an EmbeddingCache) and
+    its cue signs."""
     if not found:
         return np.empty((0, EMBEDDING_DIM + CUE_FEATURES), dtype=np.float32)
-    vectors = embed([m.text for m in found]) if vectors is None else vectors
+    vectors = embed_texts([m.text for m in found]) if vectors is None else vectors
     return np.hstack([vectors, np.array([m.cues for m in found], dtype=np.float32)]).astype(np.float32)
 
 
@@ -183,13 +188,18 @@ def load_weights() -> Weights:
     )
 
 
-def current_probability(said: Sequence[Said], meds: Sequence[dict], weights: Weights | None = None) -> dict[str, float]:
+def current_probability(
+    said: Sequence[Said],
+    meds: Sequence[dict],
+    weights: Weights | None = None,
+    embed_texts: Callable[[list[str]], np.ndarray] = embed,
+) -> dict[str, float]:
     """For each drug of `meds` (by med_key) the learned probability that it is current, prescribed or changed: the
     mean over its mentions."""
     found = mentions(said, meds)
     if not found:
         return {}
-    p = (weights or load_weights()).probabilities(features(found))
+    p = (weights or load_weights()).probabilities(features(found, embed_texts=embed_texts))
     current = p[:, [STATUSES.index(s) for s in CURRENT]].sum(axis=1)
     by_drug: dict[str, list[float]] = {}
     for m, pc in zip(found, current, strict=True):
@@ -198,7 +208,11 @@ def current_probability(said: Sequence[Said], meds: Sequence[dict], weights: Wei
 
 
 def judge(
-    said: Sequence[Said], meds: list[dict], weights: Weights | None = None, threshold: float | None = None
+    said: Sequence[Said],
+    meds: list[dict],
+    weights: Weights | None = None,
+    threshold: float | None = None,
+    embed_texts: Callable[[list[str]], np.ndarray] = embed,
 ) -> list[dict]:
     """The rules' medications with each drug the rules call current, prescribed or changed kept so only where the
     learned status agrees (probability ≥ `threshold`, the recorded one unless given); the others become
@@ -206,7 +220,7 @@ def judge(
     off the current list."""
     threshold = record()["threshold"] if threshold is None else threshold
     listed = [m for m in meds if m["status"] in CURRENT]
-    p = current_probability(said, listed, weights)
+    p = current_probability(said, listed, weights, embed_texts)
     return [
         {**m, "status": UNCONFIRMED} if m["status"] in CURRENT and p.get(med_key(m), 1.0) < threshold else m
         for m in meds

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,13 +93,19 @@ def _form(said: Sequence[Said], k: int) -> list[float]:
     ]
 
 
-def features(said: Sequence[Said], vectors: np.ndarray | None = None, rows: Sequence[int] | None = None) -> np.ndarray:
+def features(
+    said: Sequence[Said],
+    vectors: np.ndarray | None = None,
+    rows: Sequence[int] | None = None,
+    embed_texts: Callable[[list[str]], np.ndarray] = embed,
+) -> np.ndarray:
     """One row per utterance (or per index in `rows`): its e5 vector and _form(). `vectors` are those rows'
-    embeddings when already computed (training embeds each visit once)."""
+    embeddings when already computed (training embeds each visit once); `embed_texts` embeds the others (e.g. an
+    EmbeddingCache that a live visit fills as it goes)."""
     rows = range(len(said)) if rows is None else rows
     if not rows:
         return np.empty((0, EMBEDDING_DIM + FORM_FEATURES), dtype=np.float32)
-    vectors = embed([said[k].text for k in rows]) if vectors is None else vectors
+    vectors = embed_texts([said[k].text for k in rows]) if vectors is None else vectors
     form = np.array([_form(said, k) for k in rows], dtype=np.float32)
     return np.hstack([vectors, form]).astype(np.float32)
 
@@ -118,7 +124,13 @@ def load_weights() -> Weights:
     return Weights.from_arrays(artefact.load_verified(WEIGHTS, RECORD, what="the chart reader", make="reader"))
 
 
-def read(said: Sequence[Said], weights: Weights | None = None, *, only: set[int] | None = None) -> list[Reading]:
+def read(
+    said: Sequence[Said],
+    weights: Weights | None = None,
+    *,
+    only: set[int] | None = None,
+    embed_texts: Callable[[list[str]], np.ndarray] = embed,
+) -> list[Reading]:
     """The reader's judgement of every utterance, or of those whose id is in `only` (only they are embedded, which
     is most of the reader's time), with the shipped weights unless `weights` is given."""
     said = list(said)
@@ -126,7 +138,7 @@ def read(said: Sequence[Said], weights: Weights | None = None, *, only: set[int]
     if not rows:
         return []
     weights = weights or load_weights()
-    x = features(said, rows=rows)
+    x = features(said, rows=rows, embed_texts=embed_texts)
     p = {head: weights.probabilities(x, head) for head in HEADS}
     return [
         Reading(
