@@ -12,7 +12,7 @@ import pytest
 from kogata.tasks.ask import vocabulary as ask_words
 from kogata.tasks.call import vocabulary as call_words
 from kogata.tasks.data import rows
-from kogata.tasks.karte import extractive, facts, lines, negatives, readings
+from kogata.tasks.karte import extractive, facts, layterms, lines, negatives, readings
 from kogata.tasks.karte import vocabulary as karte_words
 from kogata.verify import Vocabulary
 from kogata.verify.text import content_chars
@@ -64,6 +64,7 @@ RULES: dict[tuple[str, str], Callable[[dict[str, str]], str]] = {
     ("kogata.tasks.karte", "readings.tsv"): lambda r: readings.line(r["example"]),
     ("kogata.tasks.karte", "reading_cues.tsv"): lambda r: _match(r["cue"], r["example"]),  # each row's own cue
     ("kogata.tasks.karte", "negative_terms.tsv"): lambda r: negatives.chart_term(r["example"]),
+    ("kogata.tasks.karte", "lay_findings.tsv"): lambda r: _first(layterms.terms(r["example"], lexicon=False)),
     ("kogata.tasks.karte", "negative_cues.tsv"): lambda r: (
         negatives.cue_found(r["kind"], r["example"])
         if r["kind"] in ("separator", "generic")

@@ -24,7 +24,7 @@ from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
 from kogata.ja.sentences import is_question, sentences
 from kogata.tasks.grounded import Item, tidy, verified
-from kogata.tasks.karte import extractive, readings, vocabulary
+from kogata.tasks.karte import extractive, layterms, readings, vocabulary
 from kogata.tasks.karte import facts as fact_rules
 from kogata.tasks.karte import lines as in_words
 from kogata.tasks.karte import negatives as denied
@@ -402,6 +402,7 @@ def _assemble(
 ) -> dict[str, list[Item]]:
     """The rules' lines, then the model's where they say something those do not (chart wording for what the rules
     kept in the speakers' words, or a fact no rule reads), deduplicated and verified."""
+    layterms.reword(index, soap)  # 「天井がぐるぐる回って」 → 「回転性めまい：天井がぐるぐる回って」
     med_names = {m["name"] for m in found.medications}
     drafted = {
         s: [

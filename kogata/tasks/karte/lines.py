@@ -322,9 +322,23 @@ _REVISIT = re.compile(r"(?:もう一度|また)(?:来て|診せて|見せて|受
 _LIMIT_ADVICE = re.compile(vocabulary.cues("limit_advice"))
 
 
+# Findings said in lay words (data/lay_findings.tsv: 「しこりがある」, 「天井がぐるぐる回って」) are clinical too;
+# not its social rows (お酒, タバコ: the clinical cues say when a habit is clinical), diseases (「母が、60歳で乳がんに」
+# would lose 「母が、」, a clause of its own) or timing rows.
+_LAY_FINDINGS = re.compile(
+    "|".join(
+        re.escape(plain)
+        for row in data.rows(vocabulary.PACKAGE, "lay_findings.tsv")
+        if row["class"] in ("symptom", "finding")
+        for plain in row["plain"].split("|")
+    )
+)
+
+
 def is_clinical(text: str) -> bool:
     return bool(
         _CLINICAL.search(text)
+        or _LAY_FINDINGS.search(text)
         or find_findings(text)
         or find_drugs(text)
         or find_diseases(text)

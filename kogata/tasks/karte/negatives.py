@@ -50,6 +50,11 @@ def _cue(kind: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{r['cue']})" for r in rows(PACKAGE, "negative_cues.tsv") if r["kind"] == kind))
 
 
+def cue_pattern(kind: str) -> re.Pattern[str]:
+    """The cues of one kind in data/negative_cues.tsv (denial, gap, separator …) as one pattern."""
+    return _cue(kind)
+
+
 def cue_found(kind: str, text: str) -> str:
     """What the cues of one kind in data/negative_cues.tsv find in `text` (the first match), or "": for
     `separator` the items they split it into (joined by |), for `generic` the first general word (normalized)."""
@@ -63,8 +68,17 @@ def cue_found(kind: str, text: str) -> str:
 
 @functools.cache
 def _lay_forms() -> tuple[tuple[str, str], ...]:
-    """(the words said, the chart term) of data/negative_terms.tsv, longest words first."""
+    """(the words said, the chart term) of data/negative_terms.tsv, then of data/lay_findings.tsv (「しこりはない」
+    → 腫瘤), longest words first; of the latter only findings, not lacks (「ほとんど食べてない」 is 経口摂取不良
+    there, not denied), diseases (「乳がんとか」 asked of the family is history), habits (「お酒、特にビールは、
+    しばらくやめてください」 is advice) or timing (生理の前)."""
     pairs = [(plain, r["term"]) for r in rows(PACKAGE, "negative_terms.tsv") for plain in r["plain"].split("|")]
+    pairs += [
+        (plain, r["term"])
+        for r in rows(PACKAGE, "lay_findings.tsv")
+        if r["class"] in ("symptom", "finding") and r["lack"] != "yes"
+        for plain in r["plain"].split("|")
+    ]
     return tuple(sorted(pairs, key=lambda p: -len(p[0])))
 
 
@@ -190,6 +204,12 @@ _CLAUSE_END = re.compile(
 
 def _clauses(text: str) -> list[str]:
     return [c for c in _CLAUSE_END.split(text) if c and c.strip(" 、,。")]
+
+
+def clauses(text: str) -> list[str]:
+    """`text` cut where a denial's reach ends (a sentence, 「けど」「ですが」, a て-form's comma): what polarity()
+    reads."""
+    return _clauses(text)
 
 
 def polarity(clause: str) -> str:

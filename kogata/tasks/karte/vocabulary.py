@@ -27,9 +27,22 @@ def _reading_names() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((name, said) for name, said in pairs if said)
 
 
-# staff.tsv, stock.tsv, chart_terms.tsv, lay_terms.tsv, and the names of readings.tsv
+def _lay_findings(known: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(回転性めまい, (ぐるぐる回, …)): the terms of data/lay_findings.tsv for the words said (a line that says
+    回転性めまい for 「天井がぐるぐる回る」: kogata.tasks.karte.layterms), less the words the other tables already
+    give the same term (タバコ → 喫煙)."""
+    given = {(term, p) for term, plain in known for p in plain}
+    pairs = (
+        (term, tuple(p for p in plain if (term, p) not in given))
+        for term, plain in data.synonyms(PACKAGE, "lay_findings.tsv")
+    )
+    return tuple((term, plain) for term, plain in pairs if plain)
+
+
+# staff.tsv, stock.tsv, chart_terms.tsv, lay_terms.tsv, the names of readings.tsv, and lay_findings.tsv
 VOCABULARY = dataclasses.replace(
-    data.vocabulary(PACKAGE), synonyms=data.vocabulary(PACKAGE).synonyms + _reading_names()
+    data.vocabulary(PACKAGE),
+    synonyms=data.vocabulary(PACKAGE).synonyms + _reading_names() + _lay_findings(data.vocabulary(PACKAGE).synonyms),
 )
 
 
