@@ -161,6 +161,28 @@ def test_clinic_training_audio_is_seeded_and_says_what_it_did(plain):
     assert clean[0].conditions == ()
 
 
+def test_clean_share_leaves_lines_as_spoken_and_zero_changes_nothing(plain):
+    from kogata.speech import augment
+    from kogata.tune.speech import prepare, speak_any
+
+    lines = [("医師", "ムコダインを一日三回です。"), ("患者", "痰がからみます。"), ("医師", "お大事に。")]
+    prompt = prompt_tokens(plain, default().prompt())
+    kw = {"augment": True, "kokoro": 0.0, "seed": 5, "progress": False}
+    spoken = prepare(lines, plain, prompt, clean_share=1.0, **kw)
+    assert all(x.conditions[1:] == ("clean",) for x in spoken)  # the voice, then nothing done to it
+    assert all(x.conditions[0].startswith("openjtalk") for x in spoken)  # still the many voices, not one
+    # a clean line is its voice's audio at a fixed level: the same as the clinic chain's when the chain did nothing
+    recorded = prepare(lines, plain, prompt, **kw)
+    assert any(len(x.conditions) > 1 for x in recorded)  # the chain does act at this seed
+    assert not any("clean" in x.conditions for x in recorded)
+    # share 0 draws nothing extra (the bundled clinic adapter's recipe still gives its audio): the first line's voice
+    # and conditions are those of the voice and the chain drawn straight from the seed
+    rng = np.random.default_rng(5)
+    samples, voice = speak_any(lines[0][1], lines[0][0], rng, kokoro=0.0)
+    chain = augment.clinic(samples, rng, other=np.zeros(0, np.float32))
+    assert recorded[0].conditions[: 1 + len(chain.conditions)] == (voice, *chain.conditions)
+
+
 def test_training_on_a_sample_of_lines_records_its_recipe(plain, tmp_path):
     pytest.importorskip("torch")
     import json

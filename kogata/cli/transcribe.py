@@ -128,6 +128,13 @@ def transcribe(
     default=None,
     help="Train on a seeded sample of this many lines (default: all).",
 )
+@click.option(
+    "--clean-share",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Share of the lines left as spoken, without room, noise, channel or SpecAugment (ignored with --clean).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @options.threads_option
 def tune_speech(
@@ -141,6 +148,7 @@ def tune_speech(
     kokoro: float,
     merge_scale: float,
     max_lines: int | None,
+    clean_share: float,
     seed: int,
     threads: int | None,
 ) -> None:
@@ -165,5 +173,6 @@ def tune_speech(
         kokoro=kokoro,
         merge_scale=merge_scale,
         max_lines=max_lines,
+        clean_share=clean_share,
     )
     click.echo(train(list(transcripts), out, config).describe())

@@ -67,6 +67,7 @@ class SpeechTuneConfig:
     kokoro: float = 0.15  # share of the lines spoken by Kokoro (about 10 times slower to synthesise than Open JTalk)
     merge_scale: float = 1.0  # the LoRA delta × this when written (a weaker adapter is a milder prior)
     max_lines: int | None = None  # a seeded sample of this many lines (fewer lines, more conditions each: 2 cores)
+    clean_share: float = 0.0  # with augment: share of the lines left as spoken (no room, noise, channel, SpecAugment)
 
 
 @dataclass(frozen=True)
@@ -121,14 +122,18 @@ def prepare(
     seed: int = 0,
     augment: bool = False,
     kokoro: float = 0.0,
+    clean_share: float = 0.0,
     progress: bool = True,
 ) -> list[Example]:
     """Speak each line and encode it as kogata's decoder will see it: in one jittered Open JTalk voice, clean, or
-    with `augment` in any bundled voice (a share `kokoro` of them Kokoro's) recorded as a clinic might."""
+    with `augment` in any bundled voice (a share `kokoro` of them Kokoro's) recorded as a clinic might (all but a
+    share `clean_share`, left as spoken)."""
     from kogata.speech.synth import Voice, speak, voice_for
 
     if augment:
-        return _prepare_clinic(lines, asr, prompt, variants=variants, seed=seed, kokoro=kokoro, progress=progress)
+        return _prepare_clinic(
+            lines, asr, prompt, variants=variants, seed=seed, kokoro=kokoro, clean_share=clean_share, progress=progress
+        )
     rng = random.Random(seed)
     out = []
     for speaker, text in tqdm(lines, desc="speaking and encoding", unit="line", disable=not progress):
@@ -172,6 +177,7 @@ def _prepare_clinic(
     seed: int,
     kokoro: float,
     progress: bool,
+    clean_share: float = 0.0,
 ) -> list[Example]:
     from kogata.speech import augment
     from kogata.speech.decode import features
@@ -181,12 +187,18 @@ def _prepare_clinic(
     for speaker, text in tqdm(lines, desc="speaking, recording and encoding", unit="line", disable=not progress):
         for _ in range(variants):
             samples, voice = speak_any(text, speaker, rng, kokoro=kokoro)
-            recorded = augment.clinic(samples, rng, other=previous)
+            # a clean line is drawn only when asked for, so that clean_share 0 keeps every earlier draw (and adapter)
+            clean = clean_share > 0 and rng.random() < clean_share
+            if clean:  # as spoken, at the earlier recipe's level: the clean voice is what the synthetic bench hears
+                peak = max(float(np.abs(samples).max()), 1e-9)
+                recorded = augment.Augmented((samples * np.float32(0.5 / peak)).astype(np.float32), ["clean"])
+            else:
+                recorded = augment.clinic(samples, rng, other=previous)
             previous = samples  # the next line may overlap this one's tail, as turns do
             if len(recorded.samples) / SAMPLE_RATE > MAX_PIECE_SECONDS:
                 continue  # longer than one decoding window: the segmenter would have cut it
             feats, conditions = features(asr, recorded.samples), [voice, *recorded.conditions]
-            if rng.random() < augment.CHAIN.spec_augment:
+            if not clean and rng.random() < augment.CHAIN.spec_augment:
                 feats = augment.spec_augment(feats, rng, frames=math.ceil(len(recorded.samples) / 160))
                 conditions.append("specaugment")
             encoded = np.asarray(asr.model.encode(feats))[0].astype(np.float16)
@@ -330,6 +342,7 @@ def train(
         seed=config.seed,
         augment=config.augment,
         kokoro=config.kokoro,
+        clean_share=config.clean_share,
         progress=progress,
     )
     prepare_seconds = time.perf_counter() - t0
