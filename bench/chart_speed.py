@@ -9,8 +9,10 @@ live visit ends"):
   embedder load) and the median of --runs after it;
 - the median seconds per chart over every visit in data/consultations (one chart each, after the first);
 - seconds from the end of a live visit to its chart on a real server process (`kogata serve`, its default model
-  loaded and idle, as a clinic runs it): each visit is typed into /v1/visits/{id}/live utterance by utterance, then
-  {"type": "end"}; the clock runs from sending "end" to receiving the chart (the server's own figure beside it).
+  loaded and idle, as a clinic runs it): each visit is typed into /v1/visits/{id}/live utterance by utterance,
+  --pace seconds apart (default 0.5: far faster than speech, which gives the server's warm-up of the visit's
+  vectors more time; 0: everything at once, the worst case), then {"type": "end"}; the clock runs from sending
+  "end" to receiving the chart (the server's own figure beside it).
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ def _serve(port: int, db: Path) -> subprocess.Popen:
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
 
 
-def live(runs: int) -> list[dict]:
+def live(runs: int, pace: float) -> list[dict]:
     """End-of-visit seconds on a real `kogata serve` process, the demo and the long visit, after one warm-up visit."""
     import socket
 
@@ -112,11 +114,11 @@ def live(runs: int) -> list[dict]:
                 if server.poll() is not None or time.time() > deadline:
                     raise SystemExit(f"the server did not start: {server.stderr.read() if server.stderr else ''}")
                 time.sleep(0.5)
-            one_visit(url, read_transcript(DEMO), server.pid)  # warm-up: the first chart loads reader and embedder
+            one_visit(url, read_transcript(DEMO), server.pid, pace)  # warm-up: the first chart loads the reader
             rows = []
             for path in (DEMO, LONG):
                 transcript = read_transcript(path)
-                measured = [one_visit(url, transcript, server.pid) for _ in range(runs)]
+                measured = [one_visit(url, transcript, server.pid, pace) for _ in range(runs)]
                 rows.append(
                     {
                         "visit": path.stem,
@@ -140,7 +142,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def one_visit(url: str, transcript: Transcript, pid: int) -> tuple[float, float, str, float]:
+def one_visit(url: str, transcript: Transcript, pid: int, pace: float) -> tuple[float, float, str, float]:
     """(seconds from "end" to the chart at the client, the server's own figure, what made the chart, the server's
     CPU seconds in between)."""
     visit = httpx.post(url + "/v1/visits", json={}).json()["id"]
@@ -150,6 +152,7 @@ def one_visit(url: str, transcript: Transcript, pid: int) -> tuple[float, float,
             ws.send(json.dumps({"type": "utterance", "speaker": u.speaker, "text": u.text}, ensure_ascii=False))
             while json.loads(ws.recv(timeout=60))["type"] != "utterance":
                 pass
+            time.sleep(pace)
         ended, cpu = time.perf_counter(), cpu_seconds(pid)
         ws.send(json.dumps({"type": "end"}))
         while (message := json.loads(ws.recv(timeout=600)))["type"] != "chart":
@@ -162,12 +165,13 @@ def one_visit(url: str, transcript: Transcript, pid: int) -> tuple[float, float,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--pace", type=float, default=0.5, help="seconds between a live visit's utterances")
     parser.add_argument("--label", default="", help="e.g. 'quiet' or 'under load', stored with the figures")
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "chart_speed.json"))
     args = parser.parse_args()
     load = [os.getloadavg()[0]]
     rows, over = in_process(args.runs)
-    ended = live(args.runs)
+    ended = live(args.runs, args.pace)
     load.append(os.getloadavg()[0])
     print_table(
         ["karte() on", "chars", "first chart s", f"median of {args.runs} s", "CPU s", "made by"],
@@ -191,6 +195,7 @@ def main() -> None:
             "command": "bench/chart_speed.py " + " ".join(sys.argv[1:]),
             "machine": machine(),
             "label": args.label,
+            "pace_s": args.pace,
             "load_average_1min": load,
             "date": time.strftime("%Y-%m-%d"),
             "karte": rows,

@@ -279,7 +279,7 @@ def test_a_backend_that_is_down_is_one_clear_error():
     env = {**os.environ, "KOGATA_BACKEND": url}
     commands = (
         ["generate", "こんにちは"],
-        ["karte", str(VISIT)],
+        ["karte", str(VISIT), "--model", "m"],  # a chart asks for a model only when one is named
         ["generate", "--backend", url + "/v1", "hi"],
         ["serve", "--port", str(free_port())],  # without --model, serve asks the backend for its models at once
     )
@@ -292,6 +292,9 @@ def test_a_backend_that_is_down_is_one_clear_error():
             == f"error: the generation backend at {url} is not reachable ([Errno 111] Connection refused, 4 tries)"
         )
         assert "Traceback" not in err
+    charted = subprocess.run([*KOGATA, "karte", str(VISIT), "--format", "json"], capture_output=True, env=env)
+    assert charted.returncode == 0, charted.stderr.decode()  # the default chart needs no backend: it never calls it
+    assert json.loads(charted.stdout)["soap"]["S"]
     out = subprocess.run([*KOGATA, "serve", "--adapter", "a.gguf"], capture_output=True, env=env)
     assert out.returncode == 2 and "--backend-model ADAPTER=NAME" in out.stderr.decode()
 
