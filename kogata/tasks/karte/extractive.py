@@ -3,7 +3,11 @@ in the reader's section, made of the utterance's own words (extractive, so nothi
 acknowledgements out, fillers out, the closing ね/よ of speech out, lay words in chart words.
 
 A short answer that does not say what it is about takes the question's subject: 「いや、特にないです」 to
-「足のむくみは？」 → 「足のむくみなし。」, 「はい、あります」 → 「…あり。」. A denial stays a negative.
+「足のむくみは？」 → 「足のむくみなし。」, 「はい、あります」 → 「…あり。」. A denial stays a negative. A bare yes, no
+or not-sure word (data/answers.tsv: 「はい」「うん」, 「ううん」「いや」, 「たぶん」「わからない」) to a clinical
+question is read whatever the reader makes of it (it says nothing on its own): a confirmed restatement is charted in
+the doctor's words citing both (「夜も咳で起きるんですね？」「はい」 → 「夜も咳で起きる。」), a denied one is left to
+the negatives, an unsure one gives nothing.
 Medication safety stays with the rules: a sentence naming a drug the rules give a status is left to their line, and
 the medication list is never touched here.
 """
@@ -79,9 +83,10 @@ def _answer_line(question: Said, answer: Said, reading: Reading) -> str:
         return ""
     if said == "no" or reading.assertion == "denied" or says_no(answer.text):
         # 「タバコは吸いますか」「いや」: not chart words as a line; the negatives say it (喫煙なし)
-        return f"{subject}なし。" if _is_noun(subject) else ""
+        return f"{subject}なし。" if _ends_in_noun(subject) else ""
     if said == "yes" or (reading.assertion == "affirmed" and _YES.match(answer.text.strip())):
-        return f"{subject}あり。" if _is_noun(subject) else in_words.in_chart_words(f"{_STATED.sub('', subject)}。")
+        named = _ends_in_noun(subject) and not re.search(r"[はも]", subject)  # not 「お酒は毎日」: a statement
+        return f"{subject}あり。" if named else in_words.in_chart_words(f"{_STATED.sub('', subject)}。")
     return ""
 
 
@@ -89,10 +94,10 @@ def _answer_line(question: Said, answer: Said, reading: Reading) -> str:
 _STATED = re.compile(r"(?:ん|の)?(?:です|でしょう|だ)?(?:ね|よね)?$")
 
 
-def _is_noun(subject: str) -> bool:
-    """「足のむくみ」, not 「夜も咳で起きるんです」 or 「お酒は毎日」 (a topic and what is said of it)."""
+def _ends_in_noun(subject: str) -> bool:
+    """「足のむくみ」「ワクチンは打ったこと」, not 「タバコは吸います」 (no 「…吸いますなし」)."""
     tokens = [t for t in tokenize(subject) if t.pos[0] not in ("補助記号", "空白")]
-    return bool(tokens) and tokens[-1].pos[0] == "名詞" and not re.search(r"[はも]", subject)
+    return bool(tokens) and tokens[-1].pos[0] == "名詞"
 
 
 def _confirms(question: Said | None, answer: Said) -> bool:
