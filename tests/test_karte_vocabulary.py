@@ -45,6 +45,7 @@ def _brought(vocabulary: Vocabulary, example: str) -> str:
 
 # (package, file) → the rule: row → what it finds in row["example"]
 RULES: dict[tuple[str, str], Callable[[dict[str, str]], str]] = {
+    ("kogata.tasks.karte", "answers.tsv"): lambda r: karte_words.answer(r["example"]),
     ("kogata.tasks.karte", "staff.tsv"): lambda r: "staff" if karte_words.VOCABULARY.is_staff(r["example"]) else "",
     ("kogata.tasks.karte", "reactions.tsv"): lambda r: facts.reaction_term(r["example"]),
     ("kogata.tasks.karte", "swollen_parts.tsv"): lambda r: facts.reaction_term(r["example"]),

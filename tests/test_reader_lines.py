@@ -143,3 +143,58 @@ def test_a_near_call_that_names_nothing_gives_no_line():
     assert 2 not in lines(near) and 3 in lines(near)
     # above BARE the reader's call stands on its own, as before
     assert 2 in lines(sure) and 3 in lines(sure)
+
+
+def _negatives(chart) -> dict[str, list[int]]:
+    return {n["finding"]: n["evidence"] for n in chart.negatives}
+
+
+def test_a_confirmed_yes_no_question_is_charted_in_the_doctors_words_citing_both():
+    visit = (
+        "医師：今日はどうされましたか。\n"
+        "患者：咳が続いてて。\n"
+        "医師：夜も咳で起きるんですね？\n"
+        "患者：はい。\n"
+        "医師：お酒は毎日ですか。\n"
+        "患者：まあ、晩酌ぐらいは。\n"
+    )
+    chart = _chart(visit)
+    s = _shown(chart, "S")
+    # the fact is in the doctor's question, confirmed by a bare 「はい」: a patient-side line citing both
+    assert any("夜も咳で起きる" in text and ids == [3, 4] for text, ids in s.items()), s
+    assert any("お酒は毎日" in text and ids == [5, 6] for text, ids in s.items()), s
+    assert not any("ですね" in text or "ですか" in text for text in s), s
+    assert chart.negatives == []
+
+
+def test_a_parent_confirming_a_number_is_charted_and_a_denial_goes_to_the_negatives():
+    visit = (
+        "医師：熱は三十八度くらい？\n"
+        "母：うん。\n"
+        "医師：痰は出ますか。\n"
+        "患者：ううん。\n"
+        "医師：タバコは吸いますか。\n"
+        "患者：いや、吸いません。\n"
+    )
+    chart = _chart(visit)
+    lines = [i.text for section in "SOAP" for i in chart.soap[section] if i.supported]
+    assert any("38" in text for text in lines), lines
+    # 「ううん」 and 「いや」 deny: negatives, never a line that shows them as there
+    assert _negatives(chart).get("喀痰") == [3, 4], chart.negatives
+    assert _negatives(chart).get("喫煙") == [5, 6], chart.negatives
+    assert not any(("喀痰" in t or "痰" in t or "喫煙" in t or "タバコ" in t) and "なし" not in t for t in lines), lines
+
+
+def test_an_unsure_answer_gives_neither_a_finding_nor_a_negative():
+    visit = (
+        "医師：今日はどうされましたか。\n"
+        "患者：咳が続いてて。\n"
+        "医師：息苦しさはありますか。\n"
+        "患者：わからない。\n"
+        "医師：胸の痛みは？\n"
+        "患者：たぶん…どうだろう。\n"
+    )
+    chart = _chart(visit)
+    lines = [i.text for section in "SOAP" for i in chart.soap[section]]
+    assert not any("呼吸困難" in t or "息苦し" in t or "胸痛" in t or "胸の痛み" in t for t in lines), lines
+    assert not any(n["finding"] in ("呼吸困難", "胸痛") for n in chart.negatives), chart.negatives

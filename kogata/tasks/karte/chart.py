@@ -344,8 +344,14 @@ def _reader_lines(
         if _echoes(item, section, said, position, soap):
             continue
         near = [x for lines in soap.values() for x in lines if set(x.evidence) & set(item.evidence)]
-        if len(item.evidence) > 1 and any(item.evidence[-1] in x.evidence for x in near):
-            continue  # an answer with its question's subject (「…なし。」) only where nothing charts the answer yet
+        if (
+            len(item.evidence) > 1
+            and any(item.evidence[-1] in x.evidence for x in near)
+            and (item.text.endswith("なし。") or not _adds(item, soap))
+        ):
+            # an answer with its question's subject (「…なし。」) only where nothing charts the answer yet; a confirmed
+            # restatement (「夜も咳で起きる。」 beside 「咳嗽あり。」) where it says more
+            continue
         if not near or _adds(item, soap):  # 「においはあんまりないです」 has no kanji for _adds to count
             soap[section].append(item)
 

@@ -3,7 +3,11 @@ in the reader's section, made of the utterance's own words (extractive, so nothi
 acknowledgements out, fillers out, the closing ね/よ of speech out, lay words in chart words.
 
 A short answer that does not say what it is about takes the question's subject: 「いや、特にないです」 to
-「足のむくみは？」 → 「足のむくみなし。」, 「はい、あります」 → 「…あり。」. A denial stays a negative.
+「足のむくみは？」 → 「足のむくみなし。」, 「はい、あります」 → 「…あり。」. A denial stays a negative. A bare yes, no
+or not-sure word (data/answers.tsv: 「はい」「うん」, 「ううん」「いや」, 「たぶん」「わからない」) to a clinical
+question is read whatever the reader makes of it (it says nothing on its own): a confirmed restatement is charted in
+the doctor's words citing both (「夜も咳で起きるんですね？」「はい」 → 「夜も咳で起きる。」), a denied one is left to
+the negatives, an unsure one gives nothing.
 Medication safety stays with the rules: a sentence naming a drug the rules give a status is left to their line, and
 the medication list is never touched here.
 """
@@ -14,6 +18,7 @@ import re
 
 from kogata.ja.drugs import find_drugs
 from kogata.ja.sentences import is_question, says_no, sentences
+from kogata.ja.tokenizer import tokenize
 from kogata.tasks.grounded import Item
 from kogata.tasks.karte import lines as in_words
 from kogata.tasks.karte import vocabulary
@@ -68,15 +73,43 @@ def _subject(question: str) -> str:
 
 
 def _answer_line(question: Said, answer: Said, reading: Reading) -> str:
-    """A short answer with its question's subject: 「足のむくみなし。」, 「夜間の咳あり。」; "" when it is neither."""
+    """A short answer with its question's subject: 「足のむくみなし。」, 「夜間の咳あり。」; a confirmed restatement
+    in the doctor's words: 「夜も咳で起きるんですね？」「はい」 → 「夜も咳で起きる。」, 「お酒は毎日ですか」「まあ、
+    晩酌ぐらいは」 → 「お酒は毎日。」; "" when it is neither, or when the answer is unsure (「たぶん」「わからない」:
+    neither there nor absent; data/answers.tsv)."""
     subject = _subject(question.text)
-    if not subject:
+    said = vocabulary.answer(answer.text)
+    if not subject or said == "unsure":
         return ""
-    if reading.assertion == "denied" or says_no(answer.text):
-        return f"{subject}なし。"
-    if reading.assertion == "affirmed" and _YES.match(answer.text.strip()):
-        return f"{subject}あり。"
+    if said == "no" or reading.assertion == "denied" or says_no(answer.text):
+        # 「タバコは吸いますか」「いや」: not chart words as a line; the negatives say it (喫煙なし)
+        return f"{subject}なし。" if _ends_in_noun(subject) else ""
+    if said == "yes" or (reading.assertion == "affirmed" and _YES.match(answer.text.strip())):
+        named = _ends_in_noun(subject) and not re.search(r"[はも]", subject)  # not 「お酒は毎日」: a statement
+        return f"{subject}あり。" if named else in_words.in_chart_words(f"{_STATED.sub('', subject)}。")
     return ""
+
+
+# how a restatement asks to be confirmed (「起きるんですね？」 → 起きる): off the end of what is stated
+_STATED = re.compile(r"(?:ん|の)?(?:です|でしょう|だ)?(?:ね|よね)?$")
+
+
+def _ends_in_noun(subject: str) -> bool:
+    """「足のむくみ」「ワクチンは打ったこと」, not 「タバコは吸います」 (no 「…吸いますなし」)."""
+    tokens = [t for t in tokenize(subject) if t.pos[0] not in ("補助記号", "空白")]
+    return bool(tokens) and tokens[-1].pos[0] == "名詞"
+
+
+def _confirms(question: Said | None, answer: Said) -> bool:
+    """A patient-side answer of a yes, no or not-sure word (data/answers.tsv) and little more, to a doctor's question
+    the rules read as clinical (「夜も咳で起きるんですね？」「はい」, 「熱は三十八度くらい？」「うん」)."""
+    return (
+        question is not None
+        and not answer.staff
+        and len(answer.text) <= _SHORT_ANSWER
+        and bool(vocabulary.answer(answer.text))
+        and (in_words.is_clinical(question.text) or bool(re.search(r"\d|[一二三四五六七八九十]", question.text)))
+    )
 
 
 def _without_small_talk(line: str) -> str:
@@ -120,11 +153,18 @@ def lines(said: list[Said], readings: list[Reading], medicines: set[str]) -> lis
     by_id = {r.id: r for r in readings}
     for k, s in enumerate(said):
         r = by_id.get(s.id)
+        question = said[k - 1] if k and said[k - 1].staff and is_question(said[k - 1].text) else None
+        if _confirms(question, s):
+            # 「はい」「うん」 alone say nothing the reader can judge: the doctor's question holds the fact (a reply
+            # that ends like a question, 「まあ、晩酌ぐらいは。」, is not read at all: candidates())
+            reading = r or Reading(id=s.id, section="S", assertion="-", about="-", clinical=0.0)
+            if text := _answer_line(question, s, reading):  # type: ignore[arg-type]
+                found.append(("S", Item(text, [question.id, s.id])))  # type: ignore[union-attr]
+            continue
         if r is None or r.section == "-" or r.clinical < CLINICAL:
             continue
         if r.section in ("A", "P") and not s.staff:
             continue
-        question = said[k - 1] if k and said[k - 1].staff and is_question(said[k - 1].text) else None
         if question is not None and not s.staff and len(s.text) <= _SHORT_ANSWER:
             if text := _answer_line(question, s, r):
                 found.append((r.section, Item(text, [question.id, s.id])))

@@ -14,6 +14,7 @@ from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
 from kogata.ja.sentences import denies, is_question, says_no, sentences, sounds_fine
 from kogata.ja.tokenizer import tokenize
+from kogata.tasks.karte import vocabulary as karte_words
 from kogata.tasks.karte.vocabulary import alternation, chart_words, cues, status_cues
 from kogata.verify import EvidenceIndex, Said
 
@@ -504,6 +505,8 @@ def negatives(index: EvidenceIndex) -> list[dict]:
             continue
         before = said[k - 1] if k and said[k - 1].staff else None
         question = before if before is not None and any(is_question(x) for x in sentences(before.text)) else None
+        if karte_words.answer(s.text) == "unsure":
+            question = None  # 「わからない」 holds ない but denies nothing asked (data/answers.tsv)
         terms = [f.term for f in s.findings if f.negated]
         clauses = [c for x in sentences(s.text) for c in re.split(r"(?<=[、,])", x)]
         if question is not None and (

@@ -8,6 +8,8 @@ that matches at a place wins, so a longer word goes before its part: 運動負�
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 
 from kogata.tasks import data
 from kogata.tasks.data import rows
@@ -70,3 +72,22 @@ def status_cues(status: str) -> str:
     """The cues in data/statuses.tsv that give a drug named before them one status (stopped, avoided, refused,
     deferred, changed, current) as one alternation."""
     return data.alternation(PACKAGE, "statuses.tsv", "cue", kind=status)
+
+
+def answer(text: str) -> str:
+    """How a short answer to a yes/no question answers (data/answers.tsv): "unsure" (「たぶん」「わからない」,
+    read first and anywhere: neither there nor absent), "no" (「ううん」「いや、」), "yes" (「はい」「うん」「まあ、
+    …」, unless the rest denies: 「はい、飲んでません」), or "" (it says none of them in so many words)."""
+    text = text.strip()
+    for kind in ("unsure", "no", "yes"):
+        if _answers(kind).search(text):
+            return "" if kind == "yes" and _DENIED_AFTER.search(text) else kind
+    return ""
+
+
+@functools.cache
+def _answers(kind: str) -> re.Pattern[str]:
+    return re.compile(data.alternation(PACKAGE, "answers.tsv", "cue", kind=kind))
+
+
+_DENIED_AFTER = re.compile(r"ない|ません|なかった|いいえ")  # 「はい、でも飲んでません」: a yes word, then a no
