@@ -172,12 +172,9 @@ class Services:
     def charts(self) -> str:
         """What writes a chart that names no model (kogata.serve.charts): never a language model, so it is ready
         whatever the models' state."""
-        if self.config.rules_only:
-            return RULES
-        from kogata.tasks.karte.chart import use_parts
+        from kogata.tasks.karte.chart import made_by, use_parts
 
-        reader, status = use_parts(None, False)
-        return RULES + ("+reader" if reader else "") + ("+status" if status else "")
+        return made_by(RULES, *use_parts(None, self.config.rules_only))
 
     def state(self) -> dict[str, Any]:
         """The server's health: each model ready, loading or in error (a backend is asked whether it answers);

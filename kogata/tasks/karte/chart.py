@@ -317,6 +317,12 @@ READER = True
 DRUG_STATUS = True  # the learned drug status by default (kogata.tasks.karte.drug_reader; README: measured on dev)
 
 
+def made_by(base: str, use_reader: bool, use_status: bool) -> str:
+    """What writes a chart, as Chart.model says it: the language model's name or "rules", then the learned parts
+    (「rules+reader+status」)."""
+    return base + ("+reader" if use_reader else "") + ("+status" if use_status else "")
+
+
 def use_parts(reader: bool | None, rules_only: bool) -> tuple[bool, bool]:
     """(the reader's lines, the learned drug status) for karte()'s `reader` and `rules_only`: each part's default
     where `reader` is None, both on or both off where it is given, neither with rules only."""
@@ -326,18 +332,18 @@ def use_parts(reader: bool | None, rules_only: bool) -> tuple[bool, bool]:
 
 
 def _reader_lines(
-    index: EvidenceIndex, found: fact_rules.Facts, soap: dict[str, list[Item]], embeddings: EmbeddingCache | None = None
+    index: EvidenceIndex, found: fact_rules.Facts, soap: dict[str, list[Item]], embed_texts: Callable = embed
 ) -> None:
     """Adds to `soap` a line for each utterance the learned reader judges clinical (kogata.tasks.karte.extractive)
     where no line cites it yet or the line says enough that those citing it do not (_adds); the verifier checks
-    them with the rest in _assemble. `embeddings`: a cache of the visit's vectors (karte())."""
+    them with the rest in _assemble. `embed_texts`: embed(), or the visit's EmbeddingCache (karte())."""
     from kogata.tasks.karte import reader  # loads numpy weights and the embedder only when asked for
 
     said = list(index.said.values())
     # every utterance is a candidate, those the rules cite too: a rule line may take one fact from a sentence that
     # says three (dev recall 0.644 reading only the uncited ones, 0.663 reading all; README, chart section)
     medicines = {m["name"] for m in found.medications}
-    readings = reader.read(said, only=extractive.candidates(said), embed_texts=embeddings or embed)
+    readings = reader.read(said, only=extractive.candidates(said), embed_texts=embed_texts)
     _drop_small_talk(soap, readings)
     position = {s.id: k for k, s in enumerate(said)}
     for section, item in extractive.lines(said, readings, medicines):
@@ -484,23 +490,20 @@ def karte(
     llm = model if isinstance(model, Model) else None
     # an unknown name fails here, before any work; the model itself loads only when the rules leave something
     # to draft (on most visits they do not), or at once when an adapter is asked for (checked against it)
-    name = "rules" if model is None else llm.spec.name if llm else get_spec(model).name
-    name += ("+reader" if use_reader else "") + ("+status" if use_status else "")
+    name = made_by("rules" if model is None else llm.spec.name if llm else get_spec(model).name, use_reader, use_status)
     if model is not None and llm is None and adapter:
         llm = load(model)
+    embed_texts = embeddings or embed
     index = vocabulary.evidence(transcript)
     found = fact_rules.extract(index)
     if use_status:  # only ever takes a drug off the current list (kogata.tasks.karte.drug_reader.judge)
         from kogata.tasks.karte import drug_reader  # numpy weights and the embedder load only when asked for
 
-        found.medications = drug_reader.judge(
-            list(index.said.values()), found.medications, embed_texts=embeddings or embed
-        )
+        found.medications = drug_reader.judge(list(index.said.values()), found.medications, embed_texts=embed_texts)
     soap = _rule_lines(index, found)
     if use_reader:
-        _reader_lines(
-            index, found, soap, embeddings
-        )  # before the model: it then reads only what neither rules nor reader took
+        # before the model: it then reads only what neither rules nor reader took
+        _reader_lines(index, found, soap, embed_texts)
     lines: dict[str, list[dict]] = {s: [] for s in SECTIONS}
     if model is not None and (part := uncovered(list(index.said.values()), soap)):
         llm = llm or load(model)
