@@ -46,6 +46,7 @@ from kogata.store.identity import (
 )
 from kogata.store.sqlite import SqliteBackend
 from kogata.transcript import Transcript, from_records
+from kogata.transcript.parse import is_confidence
 
 MAX_UTTERANCE_CHARS = 4000
 MAX_SPEAKER_CHARS = 10
@@ -729,12 +730,10 @@ def _check_guess(confidence: Any, sure: Any) -> tuple[float | None, bool | None]
     if confidence is None or sure is None:
         missing = "speaker_sure" if sure is None else "speaker_confidence"
         raise FieldError("a speaker guess gives both speaker_confidence and speaker_sure, or neither", missing)
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
-        raise FieldError(
-            f"speaker_confidence must be a number from 0 to 1, not {type(confidence).__name__}", "speaker_confidence"
-        )
-    if not math.isfinite(confidence) or not 0 <= confidence <= 1:
-        raise FieldError(f"speaker_confidence must be from 0 to 1, not {confidence}", "speaker_confidence")
+    if not is_confidence(confidence):
+        number = isinstance(confidence, (int, float)) and not isinstance(confidence, bool)
+        wrong = confidence if number else type(confidence).__name__
+        raise FieldError(f"speaker_confidence must be a number from 0 to 1, not {wrong}", "speaker_confidence")
     if not isinstance(sure, bool):
         raise FieldError(f"speaker_sure must be true or false, not {type(sure).__name__}", "speaker_sure")
     return float(confidence), sure

@@ -324,16 +324,16 @@ def _turns_from_records(items: Sequence[Any], name: str) -> list[Turn]:
     return turns
 
 
+def is_confidence(value: Any) -> bool:
+    """A speaker guess's confidence as stored and read: a finite number from 0 to 1 (a bool is not one)."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) and 0 <= value <= 1
+
+
 def _guess(item: Mapping[str, Any], where: str) -> tuple[float | None, bool | None]:
     """A record's speaker guess as given: speaker_confidence (0–1) and speaker_sure (a bool; True alone: a person
     confirmed the label); None where not given, as for a label a person wrote."""
     confidence, sure = item.get("speaker_confidence"), item.get("speaker_sure")
-    if confidence is not None and (
-        isinstance(confidence, bool)
-        or not isinstance(confidence, (int, float))
-        or not math.isfinite(confidence)
-        or not 0 <= confidence <= 1
-    ):
+    if confidence is not None and not is_confidence(confidence):
         raise TranscriptError(f"{where}.speaker_confidence must be a number from 0 to 1, not {confidence!r}")
     if sure is not None and not isinstance(sure, bool):
         raise TranscriptError(f"{where}.speaker_sure must be true or false, not {sure!r}")
