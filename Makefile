@@ -44,7 +44,8 @@ speech-adapter-clinic: install  ## retrain kogata/speech/data/clinic_adapter.npz
 		--threads 2 --out kogata/speech/data/clinic_adapter.npz
 
 # The chart's learned reader (kogata/tasks/karte/data/reader.npz and reader.json: its sha256 and the training data's
-# hash) from the train writers of data/corpus only (a, b, c); dev (d) chose the settings, the test writers are never read.
+# hash) from the train writers of data/corpus only (a, b, c, g, h, i); dev (d, j, k, l) chose the settings, the test writers
+# (e, f) are never read.
 reader: install  ## retrain the chart reader (6.5 CPU-minutes, 17 minutes on 2 shared cores under load; embedding is most of it)
 	$(BIN)/python -m kogata.tune.reader --data data/corpus --split train
 

@@ -43,7 +43,7 @@ DRUG_STATUSES = {
 }
 ASSERTIONS = {"affirmed", "denied", "uncertain", "past", "family", "-"}
 ABOUT = {"patient", "family", "other", "-"}
-SPLITS = {"train", "dev", "test", "fresh", "fresh2"}
+SPLITS = {"train", "dev", "test", "fresh", "fresh3"}
 LINE = re.compile(r"^([^:：]{1,12})[:：](.+)$")
 LABEL = re.compile(r"^(\d+)\|([SOAP-])\|([a-z-]+)\|([a-z-]+)$")
 

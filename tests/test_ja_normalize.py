@@ -283,6 +283,28 @@ def test_no_false_findings(text):
     assert find_findings(text) == []
 
 
+def _not_findings_rows():
+    import csv
+    from importlib import resources
+
+    path = resources.files("kogata.ja") / "data" / "not_findings.tsv"
+    return list(csv.DictReader(path.read_text(encoding="utf-8").splitlines(), delimiter="\t"))
+
+
+@pytest.mark.parametrize("row", _not_findings_rows(), ids=lambda r: r["phrase"])
+def test_words_that_hold_a_findings_words_are_no_finding(row):
+    """data/not_findings.tsv: each example gives no finding where its phrase stands (吸って、吐いて is no 嘔吐)."""
+    assert row["phrase"] in row["example"]
+    start = row["example"].index(row["phrase"])
+    inside = [f for f in find_findings(row["example"]) if f.span[0] < start + len(row["phrase"]) and f.span[1] > start]
+    assert inside == []
+
+
+@pytest.mark.parametrize("text", ["昨日三回吐いた。", "朝から吐いています", "食べたあとに吐いてしまいました"])
+def test_vomiting_is_still_read_beside_the_not_findings(text):
+    assert "嘔吐" in [f.term for f in find_findings(text)]
+
+
 def test_longest_match_wins_and_spans_point_into_text():
     text = "先生、昨日から寝汗がひどくて、お腹も痛いんです。"
     found = find_findings(text)

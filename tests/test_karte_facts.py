@@ -103,6 +103,14 @@ def test_the_doctors_assessment_is_written_in_chart_words():
     assert [t for t, _ in spoken_lines(said, "A")] == ["軽度脱水。", "心不全の増悪。"]
 
 
+def test_chart_words_never_break_a_verb_or_a_longer_word():
+    from kogata.tasks.karte.lines import assessment_sentence, in_chart_words
+
+    # a finding said as a verb keeps its verb (no 「ふらつきて」); 生理食塩水 is no 月経 (lay_terms.tsv, kept_in)
+    assert "ふらついて" in assessment_sentence("それでふらついて脚立から落ちた、いうことでしょう。")
+    assert in_chart_words("点滴、生理食塩水を入れます。生理は順調。") == "点滴、生理食塩水を入れます。月経は順調。"
+
+
 def test_the_side_said_before_a_symptom_goes_into_its_term():
     from kogata.tasks.karte.lines import symptom_lines
 

@@ -47,7 +47,7 @@ def eval_group() -> None:
 @options.data_option("Folder of consultations with reference charts (default: data/consultations).")
 @click.option(
     "--split",
-    type=click.Choice(["test", "train", "dev", "fresh", "fresh2", "all"]),
+    type=click.Choice(["test", "train", "dev", "fresh3", "all"]),
     default="test",
     show_default=True,
     help="Which visits (data/corpus: by writer; see its README).",

@@ -188,7 +188,15 @@ def _symptom_phrases() -> tuple[_Phrase, ...]:
             compiled = _compile(p, e.term)
             if compiled:
                 phrases.append(compiled)
+    # words that hold a finding's words but are none (吸って吐いて, 生理食塩水): matched like a finding, so the
+    # longest match takes their span, then dropped (label "")
+    for phrase, _example, _note in _read_tsv("not_findings.tsv", ["phrase", "example", "note"]):
+        if compiled := _compile(phrase, _NOT_A_FINDING):
+            phrases.append(compiled)
     return tuple(phrases)
+
+
+_NOT_A_FINDING = ""
 
 
 _TOO_GENERAL = {
@@ -293,6 +301,8 @@ def find_findings(text: str) -> list[Finding]:
 
     findings = []
     for first, last, term in chosen:
+        if term == _NOT_A_FINDING:
+            continue
         negated = False
         for k in range(last + 1, min(len(tokens), last + 1 + _MAX_SCAN_TOKENS)):
             if _ends_clause(tokens, k):

@@ -40,7 +40,7 @@ class Visit:
 
 # The split is by writer (data/corpus/README.md); only these folders are ever opened, so the test writers' (e, f)
 # files are never read here.
-WRITERS = {"train": ("a", "b", "c"), "dev": ("d",)}
+WRITERS = {"train": ("a", "b", "c", "g", "h", "i"), "dev": ("d", "j", "k", "l")}
 
 
 def visits(data: Path, split: str) -> list[Visit]:

@@ -94,6 +94,23 @@ def _answer_line(question: Said, answer: Said, reading: Reading) -> str:
 _STATED = re.compile(r"(?:ん|の)?(?:です|でしょう|だ)?(?:ね|よね)?$")
 
 
+# what a question is about, before its topic particle (「眼科は最後にいつ行かれました」 → 眼科); not a pointing word
+_TOPIC = re.compile(r"^(?:じゃあ|では|で|それで|あと)?[、,]?\s*([^、,。？?\s]{1,12}?)(?:って|は|の方は|のほうは)")
+_POINTING = re.compile(
+    r"^(?:それ|これ|あれ|そこ|ここ|今日|今|最近|前回|ほか|他|何|どこ|いつ|[ぁ-ん]$)|こういう|そういう|ああいう"
+)
+
+
+def _topic(question: str) -> str:
+    """The subject a question names before は or って (「お酒はどのくらい？」 → お酒, 「ご家族で肝臓の病気の方は？」 →
+    ご家族で肝臓の病気), in chart words; "" when it names none."""
+    asked = [x for x in sentences(question) if is_question(x)] or sentences(question)[-1:]
+    m = _TOPIC.match(_FILLERS.sub("", asked[-1]).strip()) if asked else None
+    if not m or _POINTING.search(m.group(1)):
+        return ""
+    return in_words.in_chart_words(m.group(1))
+
+
 def _ends_in_noun(subject: str) -> bool:
     """「足のむくみ」「ワクチンは打ったこと」, not 「タバコは吸います」 (no 「…吸いますなし」)."""
     tokens = [t for t in tokenize(subject) if t.pos[0] not in ("補助記号", "空白")]
@@ -181,6 +198,12 @@ def lines(said: list[Said], readings: list[Reading], medicines: set[str]) -> lis
         text = "".join(kept)
         if r.clinical < BARE and not _names_anything(clean(text)):
             continue  # 「それはよかった。」: a reader's near call that names nothing
+        if question is not None and not s.staff and len(s.text) <= _SHORT_ANSWER:
+            if (topic := _topic(question.text)) and topic not in text:
+                text = f"{topic}：{text}"  # 「眼科は最後にいつ？」「2年ぐらい行ってない」 → 眼科：2年ぐらい行ってない。
+                evidence = [question.id, s.id]
+                found.append((r.section, Item(text, evidence)))
+                continue
         if r.assertion == "family" and "家族" not in text:
             text = "家族歴：" + text
         found.append((r.section, Item(text, [s.id])))

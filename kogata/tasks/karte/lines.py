@@ -289,18 +289,27 @@ _ABOUT_AGO = re.compile(r"(?<![約\d])(\d+(?:〜\d+)?)(日|週間|か月|ヶ月|
 
 
 def in_chart_words(text: str) -> str:
-    """後ろ頭 → 後頭部, お昼 → 昼食 (data/lay_terms.tsv); for lines, never inside a quote of the words."""
-    for word, term in _lay_words():
-        text = text.replace(word, term)
+    """後ろ頭 → 後頭部, お昼 → 昼食 (data/lay_terms.tsv); for lines, never inside a quote of the words, nor inside
+    the longer words its `kept_in` column names (生理 → 月経, but 生理食塩水 stays)."""
+    for word, term, kept_in in _lay_words():
+        if word not in text:
+            continue
+        if kept_in is None:
+            text = text.replace(word, term)
+        else:  # the pieces between the kept words (odd indices are the kept words themselves)
+            pieces = kept_in.split(text)
+            text = "".join(p if k % 2 else p.replace(word, term) for k, p in enumerate(pieces))
     return text
 
 
 @functools.cache
-def _lay_words() -> list[tuple[str, str]]:
-    return sorted(
-        ((word, term) for term, plain in data.synonyms(vocabulary.PACKAGE, "lay_terms.tsv") for word in plain),
-        key=lambda p: -len(p[0]),
-    )
+def _lay_words() -> list[tuple[str, str, re.Pattern[str] | None]]:
+    words = []
+    for row in data.rows(vocabulary.PACKAGE, "lay_terms.tsv"):
+        kept = [w for w in row["kept_in"].split("|") if w]
+        kept_in = re.compile("(" + "|".join(map(re.escape, kept)) + ")") if kept else None
+        words += [(word, row["term"], kept_in) for word in row["plain"].split("|")]
+    return sorted(words, key=lambda w: -len(w[0]))
 
 
 def chart_sentence(sentence: str) -> str:
@@ -382,11 +391,15 @@ def _without_small_talk(sentence: str, echo: set[str] = frozenset()) -> str:
     return "".join(kept).rstrip("、,") if any(clinical) else ""
 
 
+_VERB_GOES_ON = set("てたでだ")  # after a finding's words, a verb still being said: its term would not fit there
+
+
 def assessment_sentence(sentence: str) -> str:
     """「慢性の機能性便秘ですね。」 → 「慢性機能性便秘。」: the doctor's diagnosis without the words of speech."""
     text = chart_sentence(sentence)
     for f in find_findings(text):
-        if not f.negated and f.surface != f.term and len(f.surface) >= 2:
+        verb = text[f.span[1] : f.span[1] + 1] in _VERB_GOES_ON  # ふらついて: no 「ふらつきて」
+        if not f.negated and f.surface != f.term and len(f.surface) >= 2 and not verb:
             text = text.replace(f.surface, f.term)  # むくみ → 浮腫
     for pattern, chart_words in _ASSESSMENT_WORDS:
         text = pattern.sub(chart_words, text)

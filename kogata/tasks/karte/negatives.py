@@ -159,7 +159,7 @@ def split_items(sentence: str) -> list[str]:
 def _item_words(piece: str) -> str:
     """An item without how it was asked (「痛いってことは？」 → 痛い, 「吐いたりは？」 → 吐いたり)."""
     text = _cue("asking").sub("", piece.strip(" 、,")).strip(" 、,")
-    return re.sub(r"(?:とか|や)$", "", text)
+    return re.sub(r"(?:とか|や)(?:は|も)?$", "", text)
 
 
 def asked_items(question: Said) -> list[str]:
@@ -337,6 +337,8 @@ def _keeps_words(item: str, question: str = "", *, listed: bool = False) -> bool
     predicate = bool(last) and last[0].pos[0] in ("動詞", "形容詞", "形状詞", "助動詞")
     if re.search(f"(?:{_cue('symptom_noun').pattern})$", item):
         return is_clinical(item) or is_clinical(question)
+    if listed and bool(last) and last[0].pos[0] == "名詞" and _cue("exists").search(question):
+        return True  # 「左右差とか、…とかは、なかったです？」「なかったです」: 左右差なし, where no list knows 左右差
     # 「血が混じってたり」 asked in a visit about diarrhoea: the question around it, or a list of such, says it is
     # clinical
     return predicate and (is_clinical(item) or is_clinical(question) or listed)
