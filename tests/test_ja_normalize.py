@@ -305,6 +305,30 @@ def test_vomiting_is_still_read_beside_the_not_findings(text):
     assert "嘔吐" in [f.term for f in find_findings(text)]
 
 
+def _dialect_rows():
+    import csv
+    from importlib import resources
+
+    path = resources.files("kogata.ja") / "data" / "dialect_negation.tsv"
+    return list(csv.DictReader(path.read_text(encoding="utf-8").splitlines(), delimiter="\t"))
+
+
+@pytest.mark.parametrize("row", _dialect_rows(), ids=lambda r: r["example"])
+def test_a_dialects_negation_denies_the_finding_before_it(row):
+    """data/dialect_negation.tsv: each example's finding is denied (むくみはなかです, 頭痛はあらへん), its words and
+    span taken from the text as said."""
+    found = find_findings(row["example"])
+    assert found and all(f.negated for f in found), found
+    assert all(row["example"][f.span[0] : f.span[1]] == f.surface for f in found)
+
+
+@pytest.mark.parametrize(
+    "text", ["お腹が痛いです。", "夜中に咳が出るんです。", "ねえ、先生、咳が出るんです。", "熱が下がらんのです。"]
+)
+def test_words_like_a_dialects_negation_deny_nothing(text):
+    assert find_findings(text) and not any(f.negated for f in find_findings(text))
+
+
 def test_longest_match_wins_and_spans_point_into_text():
     text = "先生、昨日から寝汗がひどくて、お腹も痛いんです。"
     found = find_findings(text)

@@ -198,3 +198,17 @@ def test_an_unsure_answer_gives_neither_a_finding_nor_a_negative():
     lines = [i.text for section in "SOAP" for i in chart.soap[section]]
     assert not any("呼吸困難" in t or "息苦し" in t or "胸痛" in t or "胸の痛み" in t for t in lines), lines
     assert not any(n["finding"] in ("呼吸困難", "胸痛") for n in chart.negatives), chart.negatives
+
+
+def test_an_answer_that_does_not_name_its_subject_takes_the_questions():
+    visit = (
+        "医師：子どものころ、水ぼうそうはしましたか。\n"
+        "患者：たぶんしとると思いますけど、はっきりはわからんです。\n"
+        "医師：お腹の調子はどうですか。\n"
+        "患者：下痢が続いていて、一日に三回くらいです。\n"
+    )
+    s = _shown(_chart(visit), "S")
+    # the answer's subject is the question's (水ぼうそう), and the line cites both
+    assert any(text.startswith("水ぼうそう：") and ids == [1, 2] for text, ids in s.items()), s
+    # an answer that names its own finding keeps its own words, not a topic label
+    assert not any(text.startswith("お腹の調子：") for text in s), s

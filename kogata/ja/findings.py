@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import csv
 import functools
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -280,9 +281,36 @@ def _selected(view: _KeyView) -> list[tuple[int, int, str]]:
     return sorted(chosen)
 
 
+@functools.cache
+def _dialect_negations() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """(pattern, standard form) of data/dialect_negation.tsv: a dialect's ない (なかです, あらへん, 出とらん) as the
+    tokenizer knows it; each replacement is as long as what it matches, so spans still point into the text."""
+    rules = []
+    for n, (pattern, standard, example, _note) in enumerate(
+        _read_tsv("dialect_negation.tsv", ["pattern", "replacement", "example", "note"]), 2
+    ):
+        compiled = re.compile(pattern)
+        found = compiled.search(example)
+        if not found or len(found.group(0)) != len(standard):
+            raise KogataError(
+                f"kogata/ja/data/dialect_negation.tsv line {n}: the pattern must match its example with as many"
+                " characters as its replacement"
+            )
+        rules.append((compiled, standard))
+    return tuple(rules)
+
+
+def _standard_negation(text: str) -> str:
+    """`text` with dialect negations in standard form, character for character (same length)."""
+    for pattern, standard in _dialect_negations():
+        text = pattern.sub(lambda m, s=standard: s if len(m.group(0)) == len(s) else m.group(0), text)
+    return text
+
+
 def find_findings(text: str) -> list[Finding]:
-    """Symptoms mentioned in text, in order, each with the patient's words and a negation flag (module docstring)."""
-    tokens = tokenize(text)
+    """Symptoms mentioned in text, in order, each with the patient's words and a negation flag (module docstring).
+    Dialect negations (data/dialect_negation.tsv) are read as ない."""
+    tokens = tokenize(_standard_negation(text))
     if not tokens:
         return []
     view = _KeyView(tokens)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from kogata.ja import find_findings
+from kogata.ja.diseases import find_diseases
 from kogata.ja.drugs import find_drugs
 from kogata.ja.sentences import is_question, says_no, sentences
 from kogata.ja.tokenizer import tokenize
@@ -95,7 +97,7 @@ _STATED = re.compile(r"(?:ん|の)?(?:です|でしょう|だ)?(?:ね|よね)?$"
 
 
 # what a question is about, before its topic particle (「眼科は最後にいつ行かれました」 → 眼科); not a pointing word
-_TOPIC = re.compile(r"^(?:じゃあ|では|で|それで|あと)?[、,]?\s*([^、,。？?\s]{1,12}?)(?:って|は|の方は|のほうは)")
+_TOPIC = re.compile(r"([^、,。？?\s]{1,14}?)(?:って|は|の方は|のほうは)[^、,は]*$")
 _POINTING = re.compile(
     r"^(?:それ|これ|あれ|そこ|ここ|今日|今|最近|前回|ほか|他|何|どこ|いつ|[ぁ-ん]$)|こういう|そういう|ああいう"
 )
@@ -105,10 +107,23 @@ def _topic(question: str) -> str:
     """The subject a question names before は or って (「お酒はどのくらい？」 → お酒, 「ご家族で肝臓の病気の方は？」 →
     ご家族で肝臓の病気), in chart words; "" when it names none."""
     asked = [x for x in sentences(question) if is_question(x)] or sentences(question)[-1:]
-    m = _TOPIC.match(_FILLERS.sub("", asked[-1]).strip()) if asked else None
+    m = (
+        _TOPIC.search(re.sub(r"^(?:じゃあ|では|で|それで|あと)[、,]?", "", _FILLERS.sub("", asked[-1]).strip()))
+        if asked
+        else None
+    )
     if not m or _POINTING.search(m.group(1)):
         return ""
     return in_words.in_chart_words(m.group(1))
+
+
+def _needs_its_question(answer: str) -> bool:
+    """An answer that does not say what it is about: short (「10年前に1回あるよ」), or longer but naming no finding,
+    drug or disease of its own (「たぶんしとると思いますけど、はっきりはわからんです」)."""
+    if len(answer) <= _SHORT_ANSWER:
+        return True
+    text = clean(answer)
+    return len(answer) <= 2 * _SHORT_ANSWER and not (find_findings(text) or find_drugs(text) or find_diseases(text))
 
 
 def _ends_in_noun(subject: str) -> bool:
@@ -198,7 +213,7 @@ def lines(said: list[Said], readings: list[Reading], medicines: set[str]) -> lis
         text = "".join(kept)
         if r.clinical < BARE and not _names_anything(clean(text)):
             continue  # 「それはよかった。」: a reader's near call that names nothing
-        if question is not None and not s.staff and len(s.text) <= _SHORT_ANSWER:
+        if question is not None and not s.staff and _needs_its_question(s.text):
             if (topic := _topic(question.text)) and topic not in text:
                 text = f"{topic}：{text}"  # 「眼科は最後にいつ？」「2年ぐらい行ってない」 → 眼科：2年ぐらい行ってない。
                 evidence = [question.id, s.id]
