@@ -245,16 +245,14 @@ def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list
 
     # A: the assessment as the doctor said it, and any diagnosis the doctor named that it leaves out
     soap["A"] += _lines(in_words.spoken_lines(said, "A"))
+    # (once a visit, in chart form: a line that cites the words but keeps them as said, 「ウイルス性の胃腸炎」
+    # or 「骨粗しょう症の治療を始めましょう」, does not name it as a chart does)
     assessed = fact_rules.fold_modifiers(clean(" ".join(i.text for i in soap["A"])))
-    assessed_ids = {i for item in soap["A"] for i in item.evidence}
+    named = {m.value.name for m in find_diseases(assessed)}  # じんま疹 where a line says 蕁麻疹
     for problem in found.problems:
-        if (
-            problem["status"] != "history"
-            and problem["name"] not in assessed
-            and not set(problem["evidence"]) <= assessed_ids
-        ):  # じんま疹 where a line says 蕁麻疹
-            suffix = "の疑い" if problem["status"] == "suspected" else ""
-            soap["A"].append(Item(f"{problem['name']}{suffix}。", problem["evidence"]))
+        if problem["status"] != "history" and problem["name"] not in assessed and problem["name"] not in named:
+            text = in_words.diagnosis_line(problem["name"], problem["status"], index.cited(problem["evidence"]))
+            soap["A"].append(Item(text, problem["evidence"]))
 
     # P: prescriptions and changes, continued medicines, tests and the next visit, the doctor's instructions
     for med in found.medications:
