@@ -25,6 +25,7 @@ def assessment(visit: str) -> list[tuple[str, list[int]]]:
         ("ウイルス性の胃腸炎ですね。", "ウイルス性胃腸炎。"),  # 「…性の…」 folded, ですね of speech off
         ("一次性の夜尿症ですね。", "一次性夜尿症。"),
         ("骨密度が低いので、骨粗しょう症の治療を始めましょう。", "骨粗鬆症。"),  # the MEDIS spelling
+        ("COPDなので、吸入は毎日続けましょう。", "慢性閉塞性肺疾患（COPD）。"),  # the abbreviation said beside
         ("肺炎の可能性がありますね。", "肺炎疑い。"),
         ("喘息かもしれませんね。", "喘息疑い。"),  # the doctor's word kept in a line of the words
     ],

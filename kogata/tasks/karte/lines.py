@@ -425,8 +425,9 @@ def diagnosis_line(name: str, status: str, said: list[Said]) -> str:
         m.surface for s in said for m in find_diseases(fold_modifiers(s.text)) if m.value.name == name
     ]  # the words in `said` that name it
     word = spoken[0] if spoken else name
-    # a word with a kanji the name lacks is another word for it (風邪, 感冒); kana for a kanji (しょう, 鬆) is not
-    other = any("一" <= ch <= "龥" and ch not in name for ch in word)
+    # a word with a kanji or letter the name lacks is another word for it (風邪 for 感冒, COPD for 慢性閉塞性肺疾患);
+    # hiragana for a kanji (しょう for 鬆) is not
+    other = any(not "ぁ" <= ch <= "ゖ" and ch not in name for ch in word)
     return f"{name}{f'（{word}）' if other else ''}{'疑い' if status == 'suspected' else ''}。"
 
 
