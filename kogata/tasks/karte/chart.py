@@ -243,18 +243,8 @@ def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list
     examined_ids = {i for item in exam_items for i in item.evidence}
     soap["O"] += _lines(in_words.spoken_lines(said, "O", skip=examined_ids, known_values=vital_values))
 
-    # A: the assessment as the doctor said it, and any diagnosis the doctor named that it leaves out
+    # A: the assessment as the doctor said it (the diagnoses it leaves out: _diagnosis_lines, after the reader)
     soap["A"] += _lines(in_words.spoken_lines(said, "A"))
-    assessed = fact_rules.fold_modifiers(clean(" ".join(i.text for i in soap["A"])))
-    assessed_ids = {i for item in soap["A"] for i in item.evidence}
-    for problem in found.problems:
-        if (
-            problem["status"] != "history"
-            and problem["name"] not in assessed
-            and not set(problem["evidence"]) <= assessed_ids
-        ):  # じんま疹 where a line says 蕁麻疹
-            suffix = "の疑い" if problem["status"] == "suspected" else ""
-            soap["A"].append(Item(f"{problem['name']}{suffix}。", problem["evidence"]))
 
     # P: prescriptions and changes, continued medicines, tests and the next visit, the doctor's instructions
     for med in found.medications:
@@ -287,6 +277,19 @@ def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list
     return soap
 
 
+def _diagnosis_lines(index: EvidenceIndex, found: fact_rules.Facts, soap: dict[str, list[Item]]) -> None:
+    """Adds to A each diagnosis the doctor named that no A line names yet, in chart form, once a visit: a line that
+    cites the words but keeps them as said (「ウイルス性の胃腸炎」, 「骨粗しょう症の治療を始めましょう」) does not
+    name it as a chart does. After the reader's lines, so that a reader line saying more (「…ウイルス性の胃腸炎が一番
+    考えられます。軽い脱水があります。」) is not judged against a short diagnosis line and left out."""
+    assessed = fact_rules.fold_modifiers(clean(" ".join(i.text for i in soap["A"])))
+    named = {m.value.name for m in find_diseases(assessed)}  # じんま疹 where a line says 蕁麻疹
+    for problem in found.problems:
+        if problem["status"] != "history" and problem["name"] not in assessed and problem["name"] not in named:
+            text = in_words.diagnosis_line(problem["name"], problem["status"], index.cited(problem["evidence"]))
+            soap["A"].append(Item(text, problem["evidence"]))
+
+
 def uncovered(said: list, soap: dict[str, list[Item]]) -> list:
     """What the model is given to read: the clinical utterances no rule line cites, each after the question it
     answers. The rules write most of a chart; the model's part is the rest, so it reads a small part of the visit
@@ -308,6 +311,7 @@ def uncovered_of(transcript: Transcript) -> list:
     soap = _rule_lines(index, found)
     if READER:  # as karte() does by default, so that the live visit drafts the same residual
         _reader_lines(index, found, soap)
+    _diagnosis_lines(index, found, soap)
     return uncovered(list(index.said.values()), soap)
 
 
@@ -504,6 +508,7 @@ def karte(
     if use_reader:
         # before the model: it then reads only what neither rules nor reader took
         _reader_lines(index, found, soap, embed_texts)
+    _diagnosis_lines(index, found, soap)
     lines: dict[str, list[dict]] = {s: [] for s in SECTIONS}
     if model is not None and (part := uncovered(list(index.said.values()), soap)):
         llm = llm or load(model)

@@ -109,6 +109,7 @@ _HISTORY = re.compile(cues("history"))
 _RISK_AFTER = re.compile(
     r"[のをにが]?(?:原因|予防|防|リスク|危険|なる|なり|起こ|可能性は低|出たら|あったら|出る場合|の場合|なら)"
 )
+_FAMILY = re.compile(cues("family"))  # 「お母さんが」「ご家族も」: about a relative (data/cues.tsv)
 _IF = re.compile(r"たら|れば|場合|とき(?:は|に)|時は|なら")
 _NEGATED_AFTER = re.compile(
     r"(?:の(?:症状|所見|兆候|徴候|心配|可能性))?(?:は|も)?(?:ない|ありません|なさそう|否定|違う|ではない|じゃない|低い)"
@@ -530,9 +531,17 @@ def negatives(index: EvidenceIndex) -> list[dict]:
     return out
 
 
+_OF_A_KIND = re.compile(r"([一-龥ァ-ヶー]+性)の(?=[一-龥ァ-ヶー])")  # ウイルス性の, 一次性の, 機能性の
+
+
 def fold_modifiers(text: str) -> str:
-    """急性の気管支炎 → 急性気管支炎, as disease names are written."""
-    return re.sub(r"(急性|慢性|軽度|重度|軽症|重症)の", r"\1", text)
+    """急性の気管支炎 → 急性気管支炎, ウイルス性の胃腸炎 → ウイルス性胃腸炎, as disease names are written; a 「…性の」
+    only before a disease name (not 「可能性の高い」)."""
+    text = re.sub(r"(急性|慢性|軽度|重度|軽症|重症)の", r"\1", text)
+    for m in reversed(list(_OF_A_KIND.finditer(text))):
+        if any(d.span[0] == 0 for d in find_diseases(text[m.end() :])):
+            text = text[: m.end() - 1] + text[m.end() :]
+    return text
 
 
 def problems(said: list[Said]) -> list[dict]:
@@ -541,9 +550,9 @@ def problems(said: list[Said]) -> list[dict]:
         if is_allergy_talk(s):
             continue  # an allergic reaction is recorded as an allergy, not as a problem
         for sentence in sentences(s.text):
-            if s.staff and (is_question(sentence) or _IF.search(sentence)):
-                # a question (「アレルギーはありますか」) or a warning (「血便が出るときは」) names a disease
-                # without finding it
+            if s.staff and (is_question(sentence) or _IF.search(sentence) or _FAMILY.search(sentence)):
+                # a question (「アレルギーはありますか」), a warning (「血便が出るときは」) or a relative's illness
+                # (「お母さんが糖尿病なんですね」) names a disease without finding it in the patient
                 continue
             sentence = fold_modifiers(sentence)
             for m in find_diseases(sentence):

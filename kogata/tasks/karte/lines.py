@@ -58,6 +58,7 @@ _MAX_QUOTE = 120  # characters of the speaker's words kept beside a symptom or e
 _CHART_ONSET = {"昨日の夜": "昨夜", "昨日の朝": "昨日朝", "昨日の昼": "昨日昼", "昨日の夕方": "昨日夕方"}
 _NOT_A_FINDING = re.compile(vocabulary.cues("not_a_finding"))
 _CONDITIONAL = re.compile(vocabulary.cues("conditional"))
+_FAMILY = re.compile(vocabulary.cues("family"))
 
 
 # Someone else's symptoms (「上のお姉ちゃんが3日前に同じように吐いてました」): history of contacts, not the patient's.
@@ -256,7 +257,12 @@ _CLINICAL_UNITS = {
 _ASSESSMENT = re.compile(r"と考えられ|(?:だ|か)と思い|でしょう|疑い|可能性|かもしれ|状態|診断|ですね|です(?:。|$)")
 _ASSESSMENT_END = re.compile(
     r"(?:と考えられます|と考えます|だと思います|かと思います|と思います|でしょう|かもしれません|の状態|状態)?"
-    r"(?:ですね|です|ね)?(。?)$"
+    r"(?:な?[んの]です(?:ね)?|ですね|です|ね)?(。?)$"
+)
+# 「肺炎の可能性があります」「肺炎かもしれません」 after a disease's name: a chart writes 肺炎疑い
+_SUSPICION = re.compile(
+    r"(?:の)?(?:可能性(?:が(?:高い|ある|あります|考えられます))?|疑い(?:があります|がある)?|かもしれ(?:ません|ない))"
+    r"(?:です)?(?:ね|よ)?(?=。?$|[、,])"
 )
 # How a chart says what the doctor says in words (applied to assessment lines).
 _ASSESSMENT_WORDS = [
@@ -403,8 +409,26 @@ def assessment_sentence(sentence: str) -> str:
             text = text.replace(f.surface, f.term)  # むくみ → 浮腫
     for pattern, chart_words in _ASSESSMENT_WORDS:
         text = pattern.sub(chart_words, text)
+    text = fold_modifiers(text)
+    for d in reversed(find_diseases(text)):
+        if suspected := _SUSPICION.match(text, d.span[1]):
+            text = text[: d.span[1]] + "疑い" + text[suspected.end() :]
     text = _ASSESSMENT_END.sub(r"\1", text.rstrip("。")) + "。"
     return fold_modifiers(text)
+
+
+def diagnosis_line(name: str, status: str, said: list[Said]) -> str:
+    """A diagnosis the doctor named, as a chart line: its MEDIS name (骨粗鬆症 for 「骨粗しょう症」), with the word
+    said beside it where that is another word (「更年期症候群（更年期障害）」), and 疑い where the doctor only
+    suspects it (「肺炎疑い。」)."""
+    spoken = [
+        m.surface for s in said for m in find_diseases(fold_modifiers(s.text)) if m.value.name == name
+    ]  # the words in `said` that name it
+    word = spoken[0] if spoken else name
+    # a word with a kanji or letter the name lacks is another word for it (風邪 for 感冒, COPD for 慢性閉塞性肺疾患);
+    # hiragana for a kanji (しょう for 鬆) is not
+    other = any(not "ぁ" <= ch <= "ゖ" and ch not in name for ch in word)
+    return f"{name}{f'（{word}）' if other else ''}{'疑い' if status == 'suspected' else ''}。"
 
 
 def _is_assessment(sentence: str) -> bool:
@@ -529,7 +553,12 @@ def spoken_lines(
                         )
                     )  # レントゲンでは骨折はありません → X線では…
             elif section == "A":
-                if _CONDITIONAL.search(sentence) or _ADVICE_CUES.search(sentence) or not _ASSESSMENT.search(sentence):
+                if (
+                    _CONDITIONAL.search(sentence)
+                    or _ADVICE_CUES.search(sentence)
+                    or _FAMILY.search(sentence)  # a relative's illness is family history (S), not a diagnosis
+                    or not _ASSESSMENT.search(sentence)
+                ):
                     continue
                 if (
                     find_diseases(sentence)
