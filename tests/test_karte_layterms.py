@@ -63,6 +63,36 @@ def test_a_lack_said_with_its_own_denial_is_the_term_but_a_denied_lack_is_not():
     assert layterms.terms("食欲が落ちたりはしてないです。") == []
 
 
+def test_a_lack_is_a_row_of_words_not_a_term():
+    # 鼻閉 has words that say a lack (鼻が通らない) and words that do not (鼻が詰まる): a denial right after the
+    # latter denies them
+    assert layterms.terms("鼻が通らなくて、口で息してます。") == ["鼻閉"]
+    assert layterms.terms("鼻が詰まってないです。") == []
+    assert layterms.terms("生理が止まってしまって。") == ["無月経"]
+    assert layterms.terms("生理が止まらないんです。") == []  # lasting bleeding, not amenorrhoea
+    assert layterms.terms("ぐったりはしてないです。") == []
+
+
+def test_everyday_senses_of_lay_words_add_no_term():
+    for text in (
+        "甘いものが食べたくなるんです。",
+        "痩せたいんです。",
+        "結果が出るまでに時間がかかります。",
+        "ぶつぶつ言ってます。",
+    ):
+        assert layterms.terms(text, lexicon=False) == [], text
+
+
+def test_the_patients_words_for_sleep_and_urine_reach_the_chart_as_terms():
+    chart = _chart(
+        "医師：今日はどうされました？\n"
+        "患者：このところ、布団に入っても寝つけなくて。\n"
+        "患者：それと、夜中にトイレに3回は起きます。\n"
+    )
+    assert any(ids == [2] for _, _, ids in _with(chart, "入眠困難")), _shown(chart)
+    assert any(ids == [3] for _, _, ids in _with(chart, "夜間頻尿")), _shown(chart)
+
+
 def test_a_general_term_gives_way_to_the_precise_one_and_a_lay_topic_to_its_term():
     assert layterms.worded("めまいあり（「天井がぐるぐる回る」）。") == "回転性めまいあり（「天井がぐるぐる回る」）。"
     assert layterms.worded("タバコ：1日20本。") == "喫煙：1日20本。"

@@ -53,8 +53,10 @@ def forms() -> tuple[tuple[str, str], ...]:
 
 @functools.cache
 def _lacks() -> frozenset[str]:
-    """The terms whose words say that something is missing (「おむつが濡れない」 → 尿量減少: the table's `lack`)."""
-    return frozenset(row["term"] for row in rows(PACKAGE, TABLE) if row["lack"] == "yes")
+    """The words that say that something is missing (「おむつが濡れない」 → 尿量減少: the table's `lack`). Per row,
+    not per term: 「食欲がな」 says a lack, 「食欲が落ち」 does not, and a denial after it (「食欲は落ちてない」)
+    is a denial."""
+    return frozenset(plain for row in rows(PACKAGE, TABLE) if row["lack"] == "yes" for plain in row["plain"].split("|"))
 
 
 def _said(text: str, *, lexicon: bool) -> list[tuple[int, int, str]]:
@@ -100,7 +102,7 @@ def terms(text: str, *, lexicon: bool = LEXICON, staff: bool = False) -> list[st
         if staff and _EXPLAINING.search(clause):
             continue
         for start, end, term in _said(clause, lexicon=lexicon):
-            if not _denied(clause, start, end, lack=term in _lacks()) and term not in found:
+            if not _denied(clause, start, end, lack=clause[start:end] in _lacks()) and term not in found:
                 found.append(term)
     return found
 
