@@ -384,3 +384,53 @@ def test_a_drug_named_with_nothing_to_say_it_is_taken_is_unconfirmed_not_current
     assert [m["status"] for m in said.medications] == ["current"]
     dosed = facts_from("患者：アムロジピン5mgです。\n")
     assert [(m["status"], m["dose"]) for m in dosed.medications] == [("current", "5mg")]
+
+
+def _drug_lines(text: str) -> tuple[list[str], dict[str, str]]:
+    """The S and P lines of a short visit's chart (rules only), and its medication list (name → status)."""
+    from kogata.tasks.karte.chart import karte
+
+    chart = karte(read_transcript(text.encode()), rules_only=True)
+    assert all(item.supported for s in "SP" for item in chart.soap[s]), chart.warnings
+    return [i.text for s in "SP" for i in chart.soap[s]], {m["name"]: m["status"] for m in chart.medications}
+
+
+def test_a_drug_paused_for_a_procedure_and_restarted_says_so_on_its_line():
+    lines, listed = _drug_lines(
+        "医師：血をサラサラにするリクシアナ、30mgを1日1回ですね。抜歯の前の日だけ休んだんですよね。\n"
+        "患者：はい。\n"
+        "医師：リクシアナは今日から再開しましょう。\n"
+    )
+    assert any(line.startswith("エドキサバン（リクシアナ） 30mg 1日1回 休薬・再開") for line in lines), lines
+    assert "エドキサバン" in listed
+
+
+def test_a_drug_the_patient_stopped_is_self_stopped_not_stopped_by_the_doctor_and_stays_off_the_list():
+    lines, listed = _drug_lines(
+        "母親：吸入のフルタイドもあったんですけど、2か月前に調子よかったのでやめちゃって。\n"
+        "医師：フルタイドは50マイクロを朝と夜1回ずつ、再開してほしいです。\n"
+    )
+    assert any("（フルタイド） 50μg 朝夕 自己中断・再開。" in line for line in lines), lines
+    assert "フルチカゾンプロピオン酸エステル" not in listed  # the rules read it as stopped: not added to the list
+
+
+def test_frequency_condition_and_supply_are_written_as_said():
+    lines, _ = _drug_lines(
+        "医師：メネシットは朝昼夕の3回、飲めてますね。\n"
+        "患者：はい、飲んでます。\n"
+        "医師：吐き気止めのノバミンを、気持ち悪いとき1回1錠、5回分出します。\n"
+        "医師：センノシドを2錠、3日出ない日の寝る前に飲んでください。10回分出しておきます。\n"
+    )
+    assert "レボドパ・カルビドパ（メネシット） 朝昼夕3回 内服中。" in lines, lines
+    assert "プロクロルペラジン（ノバミン） 1錠 嘔気時 5回分 処方。" in lines, lines
+    assert any(line.startswith("センノシド 2錠 便秘時 就寝前 10回分") for line in lines), lines
+
+
+def test_a_pause_said_of_a_list_of_drugs_is_said_of_each_and_a_warning_is_no_note():
+    lines, _ = _drug_lines(
+        "医師：メトホルミンとジャディアンスは、食べられない間はお休みです。\n"
+        "医師：アムロジピンは飲み忘れないようにね。毎朝飲んでください。\n"
+    )
+    assert "メトホルミン 休薬。" in lines, lines
+    assert "エンパグリフロジン（ジャディアンス） 休薬。" in lines, lines
+    assert not any("飲み忘れ" in line and "アムロジピン" in line for line in lines), lines

@@ -15,7 +15,7 @@ from kogata.ja.drugs import find_drugs
 from kogata.ja.sentences import denies, is_question, says_no, sentences, sounds_fine
 from kogata.ja.tokenizer import tokenize
 from kogata.tasks.karte import vocabulary as karte_words
-from kogata.tasks.karte.vocabulary import alternation, chart_words, cues, status_cues
+from kogata.tasks.karte.vocabulary import alternation, chart_words, cues, drug_word_rows, status_cues
 from kogata.verify import EvidenceIndex, Said
 
 # name, pattern on cleaned text (value in group 1), unit
@@ -42,7 +42,7 @@ _MASS = re.compile(r"(?:mg|g|μg|mL|単位)$")
 _FREQUENCY = re.compile(
     r"1日\d回(?:毎食後|朝夕食後|朝食後|夕食後|就寝前|寝る前)?|毎食後|朝夕|朝食後|夕食後|就寝前|寝る前|頓用|頓服|\d+時間おき|週\d回"
 )
-_DURATION = re.compile(r"\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
+_DURATION = re.compile(r"\d+回分|\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
 _PRESCRIBING = re.compile(cues("prescribing"))
 # The status a drug's own words give it, strongest first (data/statuses.tsv; prescribing cues from data/cues.tsv).
 # Only current, prescribed and changed belong in the chart's current-medication list (CURRENT_STATUSES).
@@ -125,6 +125,7 @@ class Facts:
     continued: list[str] = field(default_factory=list)  # current medicines the doctor says to keep taking
     no_allergies: list[int] = field(default_factory=list)  # the question and answer 「アレルギーはないです」
     directions: dict[str, str] = field(default_factory=dict)  # medication name → 増量/減量 as the doctor said it
+    notes: dict[str, list[str]] = field(default_factory=dict)  # medication name → 休薬, 再開, 自己中断, 飲み忘れ
 
 
 def vitals(said: list[Said]) -> list[dict]:
@@ -166,6 +167,18 @@ def drug_status(text: str) -> str:
 def has_status_cue(text: str, status: str) -> bool:
     """Whether `text` holds a cue of `status` anywhere (data/statuses.tsv; prescribing cues from data/cues.tsv)."""
     return bool(dict(_STATUS_CUES)[status].search(text))
+
+
+# How a drug is taken as said, in a chart's words (data/drug_words.tsv): frequency (朝昼夕の三回 → 朝昼夕3回), condition
+# of an as-needed drug (気持ち悪いとき → 嘔気時) and notes beside its status (休薬, 再開, 自己中断, 飲み忘れ)
+_DRUG_WORDS = [(row["kind"], re.compile(row["said"]), row["chart"]) for row in drug_word_rows()]
+NOTE_ORDER = tuple(dict.fromkeys(chart for kind, _, chart in _DRUG_WORDS if kind == "note"))
+
+
+def drug_words(kind: str, text: str) -> list[str]:
+    """The chart words of `kind` (frequency, condition, note) that `text` says, in table order, each once."""
+    found = [m.expand(chart) for k, said, chart in _DRUG_WORDS if k == kind and (m := said.search(text))]
+    return list(dict.fromkeys(found))
 
 
 def gives_dose(text: str) -> bool:
@@ -257,6 +270,22 @@ def medications(said: list[Said]) -> list[dict]:
                 for key, pattern in (("frequency", _FREQUENCY), ("duration", _DURATION)):
                     if not med[key] and (found := pattern.search(scope)):
                         med[key] = _CHART_FREQUENCY.get(found.group(0), found.group(0))
+                if not med["frequency"] and (said_as := drug_words("frequency", scope)):
+                    med["frequency"] = said_as[0]  # 「朝昼夕の三回」「朝晩一錠ずつ」
+                # an as-needed drug's condition, said in its own sentence (「気持ち悪いとき一回一錠」); a warning in
+                # the next sentence (「痛いときはすぐ来て」) is not about it
+                start = mentions[k - 1].span[1] if k else 0
+                if (condition := drug_words("condition", sentence[start : m.span[0]] + own)) and not any(
+                    c in med["frequency"] for c in condition
+                ):
+                    med["frequency"] = " ".join(filter(None, (condition[0], med["frequency"])))
+                if not is_question(sentence):
+                    # 「メトホルミンとジャディアンスは…お休みです」: said after a list, said of each drug in it
+                    joined = later and _LIST_JOIN.search(own) and sentence[later[0].span[0] :]
+                    notes = med.setdefault("notes", [])
+                    notes += [
+                        n for n in drug_words("note", scope) or drug_words("note", joined or "") if n not in notes
+                    ]
                 if _overrides(status, med["status"]) and (said_how or not med["evidence"]):
                     med["status"] = status  # not a drug taken already, named again (「ワーファリンの効き具合は…」)
                 if status == "changed" and (direction := _DIRECTION.search(scope)):
@@ -590,8 +619,10 @@ def extract(index: EvidenceIndex) -> Facts:
         if med["name"] in allergens_named and med["status"] not in ("prescribed", "changed"):
             med["status"] = "allergy"  # 「ボルタレンで蕁麻疹」, named again: an allergen, not a medicine taken
     directions = {m["name"]: m.pop("direction") for m in meds if "direction" in m}  # not part of the contract
+    notes = {m["name"]: sorted(n, key=NOTE_ORDER.index) for m in meds if (n := m.pop("notes", []))}
     return Facts(
         directions=directions,
+        notes=notes,
         vitals=vitals(said),
         medications=meds,
         allergies=found_allergies,
