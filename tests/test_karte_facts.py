@@ -434,3 +434,14 @@ def test_a_pause_said_of_a_list_of_drugs_is_said_of_each_and_a_warning_is_no_not
     assert "メトホルミン 休薬。" in lines, lines
     assert "エンパグリフロジン（ジャディアンス） 休薬。" in lines, lines
     assert not any("飲み忘れ" in line and "アムロジピン" in line for line in lines), lines
+
+
+def test_a_missed_dose_answered_after_the_drug_asked_about_says_how_often():
+    lines, listed = _drug_lines(
+        "医師：お薬はアムロジピン5mg、朝1回、ちゃんと飲めてます？\n患者：ええ、飲み忘れは、2週に1回くらいかな。\n"
+    )
+    assert "アムロジピン 5mg 飲み忘れ（2週に1回） 内服中。" in lines, lines
+    assert listed == {"アムロジピン": "current"}
+    for answer in ("はい、忘れてないです。", "飲み忘れは特にないです。", "飲み忘れはありません。"):
+        kept, _ = _drug_lines(f"医師：アムロジピン5mg、朝1回、飲めてますか。\n患者：{answer}\n")
+        assert "アムロジピン 5mg 内服中。" in kept, (answer, kept)  # the drug line notes no missed dose

@@ -282,10 +282,7 @@ def medications(said: list[Said]) -> list[dict]:
                 if not is_question(sentence):
                     # 「メトホルミンとジャディアンスは…お休みです」: said after a list, said of each drug in it
                     joined = later and _LIST_JOIN.search(own) and sentence[later[0].span[0] :]
-                    notes = med.setdefault("notes", [])
-                    notes += [
-                        n for n in drug_words("note", scope) or drug_words("note", joined or "") if n not in notes
-                    ]
+                    _add_notes(med, drug_words("note", scope) or drug_words("note", joined or ""), scope)
                 if _overrides(status, med["status"]) and (said_how or not med["evidence"]):
                     med["status"] = status  # not a drug taken already, named again (「ワーファリンの効き具合は…」)
                 if status == "changed" and (direction := _DIRECTION.search(scope)):
@@ -293,6 +290,7 @@ def medications(said: list[Said]) -> list[dict]:
                 if s.id not in med["evidence"]:
                     med["evidence"].append(s.id)
     _answered_doses(said, by_name)
+    _answered_notes(said, by_name)
     _answered_offers(said, by_name)
     return list(by_name.values())
 
@@ -386,6 +384,31 @@ def _answered_offers(said: list[Said], by_name: dict[str, dict]) -> None:
         med["status"] = status
         if answer.id not in med["evidence"]:
             med["evidence"].append(answer.id)
+
+
+def _add_notes(med: dict, notes: list[str], text: str) -> None:
+    """Notes said of a drug, each once; a missed dose with how often `text` says it (「週に二回くらい」 →
+    飲み忘れ（週2回）)."""
+    have = med.setdefault("notes", [])
+    for note in notes:
+        if note == "飲み忘れ" and (often := drug_words("often", text)):
+            note = f"{note}（{often[0]}）"
+        if not any(h.split("（")[0] == note.split("（")[0] for h in have):
+            have.append(note)
+
+
+def _answered_notes(said: list[Said], by_name: dict[str, dict]) -> None:
+    """What the patient side's answer, naming no drug, says of the one drug the question before named:
+    「アムロジピン、ちゃんと飲めてます？」「飲み忘れは、二週に一回くらいかな」 (飲み忘れ（2週に1回）)."""
+    for asked, answer in zip(said, said[1:], strict=False):
+        named = {m.value.generic for m in find_drugs(asked.text)}
+        if not asked.staff or answer.staff or len(named) != 1 or find_drugs(answer.text):
+            continue
+        meds = [m for m in by_name.values() if m["name"] in named and asked.id in m["evidence"]]
+        if len(meds) == 1 and (notes := drug_words("note", answer.text)):
+            _add_notes(meds[0], notes, answer.text)
+            if answer.id not in meds[0]["evidence"]:
+                meds[0]["evidence"].append(answer.id)
 
 
 _SUPPLY = re.compile(r"(?<![\d〜])\d+(?:日|週間|か月|ヶ月)分")
@@ -619,7 +642,11 @@ def extract(index: EvidenceIndex) -> Facts:
         if med["name"] in allergens_named and med["status"] not in ("prescribed", "changed"):
             med["status"] = "allergy"  # 「ボルタレンで蕁麻疹」, named again: an allergen, not a medicine taken
     directions = {m["name"]: m.pop("direction") for m in meds if "direction" in m}  # not part of the contract
-    notes = {m["name"]: sorted(n, key=NOTE_ORDER.index) for m in meds if (n := m.pop("notes", []))}
+    notes = {
+        m["name"]: sorted(n, key=lambda note: NOTE_ORDER.index(note.split("（")[0]))
+        for m in meds
+        if (n := m.pop("notes", []))
+    }
     return Facts(
         directions=directions,
         notes=notes,
