@@ -445,3 +445,15 @@ def test_a_missed_dose_answered_after_the_drug_asked_about_says_how_often():
     for answer in ("はい、忘れてないです。", "飲み忘れは特にないです。", "飲み忘れはありません。"):
         kept, _ = _drug_lines(f"医師：アムロジピン5mg、朝1回、飲めてますか。\n患者：{answer}\n")
         assert "アムロジピン 5mg 内服中。" in kept, (answer, kept)  # the drug line notes no missed dose
+
+
+def test_a_condition_before_the_next_drug_is_that_drugs_and_one_dose_a_bag_is_no_supply():
+    lines, _ = _drug_lines(
+        "医師：めまい止めのメリスロン、6ミリを1日3回、1週間分と、吐き気が強いときのトラベルミンを頓服で出します。\n"
+        "医師：マグミットも朝1回、2錠にします。1回分を1袋にまとめます。\n"
+    )
+    assert "ベタヒスチン（メリスロン） 6mg 1日3回 1週間分 処方。" in lines, lines
+    assert any(line.startswith("ジフェンヒドラミン・ジプロフィリン（トラベルミン） 嘔気時 頓用") for line in lines), (
+        lines
+    )
+    assert not any("1回分" in line and "マグミット" in line for line in lines), lines

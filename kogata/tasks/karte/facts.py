@@ -42,7 +42,7 @@ _MASS = re.compile(r"(?:mg|g|μg|mL|単位)$")
 _FREQUENCY = re.compile(
     r"1日\d回(?:毎食後|朝夕食後|朝食後|夕食後|就寝前|寝る前)?|毎食後|朝夕|朝食後|夕食後|就寝前|寝る前|頓用|頓服|\d+時間おき|週\d回"
 )
-_DURATION = re.compile(r"\d+回分|\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
+_DURATION = re.compile(r"(?<!\d)(?:[2-9]|\d{2,})回分|\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
 _PRESCRIBING = re.compile(cues("prescribing"))
 # The status a drug's own words give it, strongest first (data/statuses.tsv; prescribing cues from data/cues.tsv).
 # Only current, prescribed and changed belong in the chart's current-medication list (CURRENT_STATUSES).
@@ -273,9 +273,11 @@ def medications(said: list[Said]) -> list[dict]:
                 if not med["frequency"] and (said_as := drug_words("frequency", scope)):
                     med["frequency"] = said_as[0]  # 「朝昼夕の三回」「朝晩一錠ずつ」
                 # an as-needed drug's condition, said in its own sentence (「気持ち悪いとき一回一錠」); a warning in
-                # the next sentence (「痛いときはすぐ来て」) is not about it
+                # the next sentence (「痛いときはすぐ来て」) is not about it, nor the clause before the next drug
+                # (「メリスロンを一日三回と、吐き気が強いときのトラベルミン」)
                 start = mentions[k - 1].span[1] if k else 0
-                if (condition := drug_words("condition", sentence[start : m.span[0]] + own)) and not any(
+                its_own = own[: own.rfind("、")] if later and "、" in own else own
+                if (condition := drug_words("condition", sentence[start : m.span[0]] + its_own)) and not any(
                     c in med["frequency"] for c in condition
                 ):
                     med["frequency"] = " ".join(filter(None, (condition[0], med["frequency"])))
