@@ -457,3 +457,10 @@ def test_a_condition_before_the_next_drug_is_that_drugs_and_one_dose_a_bag_is_no
         lines
     )
     assert not any("1回分" in line and "マグミット" in line for line in lines), lines
+
+
+def test_a_changed_drug_is_written_with_its_new_frequency():
+    lines, _ = _drug_lines(
+        "医師：セレコキシブは100mgを朝晩飲んでますね。\n患者：はい。\n医師：セレコキシブは100mgを1日1回夕に減らしましょう。\n"
+    )
+    assert "セレコキシブ 100mg 1日1回 減量。" in lines, lines

@@ -267,6 +267,8 @@ def medications(said: list[Said]) -> list[dict]:
                     )  # 「5mgから10mgに増やしましょう」, a taper 30mg→20mg→10mg
                 elif doses and (not med["dose"] or status == "changed"):
                     med["dose"] = doses[-1] if status == "changed" else doses[0]
+                if status == "changed" and (now := _FREQUENCY.findall(scope)):
+                    med["frequency"] = _CHART_FREQUENCY.get(now[-1], now[-1])  # the new one: 「朝夕から1日1回夕に」
                 for key, pattern in (("frequency", _FREQUENCY), ("duration", _DURATION)):
                     if not med[key] and (found := pattern.search(scope)):
                         med[key] = _CHART_FREQUENCY.get(found.group(0), found.group(0))
