@@ -464,3 +464,16 @@ def test_a_changed_drug_is_written_with_its_new_frequency():
         "医師：セレコキシブは100mgを朝晩飲んでますね。\n患者：はい。\n医師：セレコキシブは100mgを1日1回夕に減らしましょう。\n"
     )
     assert "セレコキシブ 100mg 1日1回 減量。" in lines, lines
+
+
+def test_an_answer_naming_no_drug_notes_a_stop_by_the_patient_or_a_restart_by_the_doctor():
+    lines, listed = _drug_lines(
+        "医師：メルカゾールはちゃんと飲めてますか。\n患者：調子よかったので、2か月前から自分でやめちゃってました。\n"
+        "患者：手術の前に止めとったバイアスピリン、あれはいつから飲んだらええの？\n"
+        "医師：傷も落ち着いてるので、明日から再開してください。\n"
+    )
+    assert any(line.startswith("チアマゾール（メルカゾール） 自己中断") for line in lines), lines
+    assert "アスピリン（バイアスピリン） 再開。" in lines, lines
+    assert "チアマゾール" not in listed and "アスピリン" not in listed  # statuses, and so the list, are as before
+    told, _ = _drug_lines("医師：アムロジピンは飲めてますか。\n患者：先生に言われてやめました。\n")
+    assert not any("自己中断" in line for line in told), told

@@ -280,6 +280,9 @@ def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list
                     med["evidence"],
                 )
             )
+        elif med["status"] == "discussed" and (noted := found.notes.get(med["name"])):
+            # 「バイアスピリンはいつから？」「明日から再開してください」: what was said of it, not 説明のみ
+            soap[section].append(Item(f"{_medication(med)} {'・'.join(noted)}。", list(med["evidence"])))
         elif med["status"] != "current":  # refused, avoided, deferred, discussed: said, and not taken
             word = fact_rules.status_word(med["status"])
             if med["status"] in ("avoided", "deferred") and (why := fact_rules.reason_not_taken(said, med)):

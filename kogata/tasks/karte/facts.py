@@ -286,7 +286,10 @@ def medications(said: list[Said]) -> list[dict]:
                 if not is_question(sentence):
                     # 「メトホルミンとジャディアンスは…お休みです」: said after a list, said of each drug in it
                     joined = later and _LIST_JOIN.search(own) and sentence[later[0].span[0] :]
-                    _add_notes(med, drug_words("note", scope) or drug_words("note", joined or ""), scope)
+                    said_of = drug_words("note", scope) or drug_words("note", joined or "")
+                    if not s.staff:  # the patient side saying they stopped it (「やめちゃって」) stopped it themselves
+                        said_of += drug_words("own_stop", scope)
+                    _add_notes(med, said_of, scope)
                 if _overrides(status, med["status"]) and (said_how or not med["evidence"]):
                     med["status"] = status  # not a drug taken already, named again (「ワーファリンの効き具合は…」)
                 if status == "changed" and (direction := _DIRECTION.search(scope)):
@@ -402,14 +405,16 @@ def _add_notes(med: dict, notes: list[str], text: str) -> None:
 
 
 def _answered_notes(said: list[Said], by_name: dict[str, dict]) -> None:
-    """What the patient side's answer, naming no drug, says of the one drug the question before named:
-    「アムロジピン、ちゃんと飲めてます？」「飲み忘れは、二週に一回くらいかな」 (飲み忘れ（2週に1回）)."""
+    """What an answer from the other side, naming no drug, says of the one drug the words before named:
+    「アムロジピン、ちゃんと飲めてます？」「飲み忘れは、二週に一回くらいかな」 (飲み忘れ（2週に1回）), 「自分でやめちゃって
+    ました」 (自己中断), and the doctor's 「明日から再開してください」 to 「バイアスピリンはいつから飲んだらええの？」."""
     for asked, answer in zip(said, said[1:], strict=False):
         named = {m.value.generic for m in find_drugs(asked.text)}
-        if not asked.staff or answer.staff or len(named) != 1 or find_drugs(answer.text):
+        if asked.staff == answer.staff or len(named) != 1 or find_drugs(answer.text):
             continue
         meds = [m for m in by_name.values() if m["name"] in named and asked.id in m["evidence"]]
-        if len(meds) == 1 and (notes := drug_words("note", answer.text)):
+        notes = drug_words("note", answer.text) + ([] if answer.staff else drug_words("own_stop", answer.text))
+        if len(meds) == 1 and notes:
             _add_notes(meds[0], notes, answer.text)
             if answer.id not in meds[0]["evidence"]:
                 meds[0]["evidence"].append(answer.id)
