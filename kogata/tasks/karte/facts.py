@@ -406,8 +406,9 @@ def _add_notes(med: dict, notes: list[str], text: str) -> None:
 
 def _answered_notes(said: list[Said], by_name: dict[str, dict]) -> None:
     """What an answer from the other side, naming no drug, says of the one drug the words before named:
-    「アムロジピン、ちゃんと飲めてます？」「飲み忘れは、二週に一回くらいかな」 (飲み忘れ（2週に1回）), 「自分でやめちゃって
-    ました」 (自己中断), and the doctor's 「明日から再開してください」 to 「バイアスピリンはいつから飲んだらええの？」."""
+    「アムロジピン、ちゃんと飲めてます？」「飲み忘れは、二週に一回くらいかな」 (飲み忘れ（2週に1回）),
+    「自分でやめちゃってました」 (自己中断), and the doctor's 「明日から再開してください」 to
+    「バイアスピリンはいつから飲んだらええの？」."""
     for asked, answer in zip(said, said[1:], strict=False):
         named = {m.value.generic for m in find_drugs(asked.text)}
         if asked.staff == answer.staff or len(named) != 1 or find_drugs(answer.text):
