@@ -384,3 +384,96 @@ def test_a_drug_named_with_nothing_to_say_it_is_taken_is_unconfirmed_not_current
     assert [m["status"] for m in said.medications] == ["current"]
     dosed = facts_from("患者：アムロジピン5mgです。\n")
     assert [(m["status"], m["dose"]) for m in dosed.medications] == [("current", "5mg")]
+
+
+def _drug_lines(text: str) -> tuple[list[str], dict[str, str]]:
+    """The S and P lines of a short visit's chart (rules only), and its medication list (name → status)."""
+    from kogata.tasks.karte.chart import karte
+
+    chart = karte(read_transcript(text.encode()), rules_only=True)
+    assert all(item.supported for s in "SP" for item in chart.soap[s]), chart.warnings
+    return [i.text for s in "SP" for i in chart.soap[s]], {m["name"]: m["status"] for m in chart.medications}
+
+
+def test_a_drug_paused_for_a_procedure_and_restarted_says_so_on_its_line():
+    lines, listed = _drug_lines(
+        "医師：血をサラサラにするリクシアナ、30mgを1日1回ですね。抜歯の前の日だけ休んだんですよね。\n"
+        "患者：はい。\n"
+        "医師：リクシアナは今日から再開しましょう。\n"
+    )
+    assert any(line.startswith("エドキサバン（リクシアナ） 30mg 1日1回 休薬・再開") for line in lines), lines
+    assert "エドキサバン" in listed
+
+
+def test_a_drug_the_patient_stopped_is_self_stopped_not_stopped_by_the_doctor_and_stays_off_the_list():
+    lines, listed = _drug_lines(
+        "母親：吸入のフルタイドもあったんですけど、2か月前に調子よかったのでやめちゃって。\n"
+        "医師：フルタイドは50マイクロを朝と夜1回ずつ、再開してほしいです。\n"
+    )
+    assert any("（フルタイド） 50μg 朝夕 自己中断・再開。" in line for line in lines), lines
+    assert "フルチカゾンプロピオン酸エステル" not in listed  # the rules read it as stopped: not added to the list
+
+
+def test_frequency_condition_and_supply_are_written_as_said():
+    lines, _ = _drug_lines(
+        "医師：メネシットは朝昼夕の3回、飲めてますね。\n"
+        "患者：はい、飲んでます。\n"
+        "医師：吐き気止めのノバミンを、気持ち悪いとき1回1錠、5回分出します。\n"
+        "医師：センノシドを2錠、3日出ない日の寝る前に飲んでください。10回分出しておきます。\n"
+    )
+    assert "レボドパ・カルビドパ（メネシット） 朝昼夕3回 内服中。" in lines, lines
+    assert "プロクロルペラジン（ノバミン） 1錠 嘔気時 5回分 処方。" in lines, lines
+    assert any(line.startswith("センノシド 2錠 便秘時 就寝前 10回分") for line in lines), lines
+
+
+def test_a_pause_said_of_a_list_of_drugs_is_said_of_each_and_a_warning_is_no_note():
+    lines, _ = _drug_lines(
+        "医師：メトホルミンとジャディアンスは、食べられない間はお休みです。\n"
+        "医師：アムロジピンは飲み忘れないようにね。毎朝飲んでください。\n"
+    )
+    assert "メトホルミン 休薬。" in lines, lines
+    assert "エンパグリフロジン（ジャディアンス） 休薬。" in lines, lines
+    assert not any("飲み忘れ" in line and "アムロジピン" in line for line in lines), lines
+
+
+def test_a_missed_dose_answered_after_the_drug_asked_about_says_how_often():
+    lines, listed = _drug_lines(
+        "医師：お薬はアムロジピン5mg、朝1回、ちゃんと飲めてます？\n患者：ええ、飲み忘れは、2週に1回くらいかな。\n"
+    )
+    assert "アムロジピン 5mg 飲み忘れ（2週に1回） 内服中。" in lines, lines
+    assert listed == {"アムロジピン": "current"}
+    for answer in ("はい、忘れてないです。", "飲み忘れは特にないです。", "飲み忘れはありません。"):
+        kept, _ = _drug_lines(f"医師：アムロジピン5mg、朝1回、飲めてますか。\n患者：{answer}\n")
+        assert "アムロジピン 5mg 内服中。" in kept, (answer, kept)  # the drug line notes no missed dose
+
+
+def test_a_condition_before_the_next_drug_is_that_drugs_and_one_dose_a_bag_is_no_supply():
+    lines, _ = _drug_lines(
+        "医師：めまい止めのメリスロン、6ミリを1日3回、1週間分と、吐き気が強いときのトラベルミンを頓服で出します。\n"
+        "医師：マグミットも朝1回、2錠にします。1回分を1袋にまとめます。\n"
+    )
+    assert "ベタヒスチン（メリスロン） 6mg 1日3回 1週間分 処方。" in lines, lines
+    assert any(line.startswith("ジフェンヒドラミン・ジプロフィリン（トラベルミン） 嘔気時 頓用") for line in lines), (
+        lines
+    )
+    assert not any("1回分" in line and "マグミット" in line for line in lines), lines
+
+
+def test_a_changed_drug_is_written_with_its_new_frequency():
+    lines, _ = _drug_lines(
+        "医師：セレコキシブは100mgを朝晩飲んでますね。\n患者：はい。\n医師：セレコキシブは100mgを1日1回夕に減らしましょう。\n"
+    )
+    assert "セレコキシブ 100mg 1日1回 減量。" in lines, lines
+
+
+def test_an_answer_naming_no_drug_notes_a_stop_by_the_patient_or_a_restart_by_the_doctor():
+    lines, listed = _drug_lines(
+        "医師：メルカゾールはちゃんと飲めてますか。\n患者：調子よかったので、2か月前から自分でやめちゃってました。\n"
+        "患者：手術の前に止めとったバイアスピリン、あれはいつから飲んだらええの？\n"
+        "医師：傷も落ち着いてるので、明日から再開してください。\n"
+    )
+    assert any(line.startswith("チアマゾール（メルカゾール） 自己中断") for line in lines), lines
+    assert "アスピリン（バイアスピリン） 再開。" in lines, lines
+    assert "チアマゾール" not in listed and "アスピリン" not in listed  # statuses, and so the list, are as before
+    told, _ = _drug_lines("医師：アムロジピンは飲めてますか。\n患者：先生に言われてやめました。\n")
+    assert not any("自己中断" in line for line in told), told

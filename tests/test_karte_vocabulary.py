@@ -62,6 +62,7 @@ RULES: dict[tuple[str, str], Callable[[dict[str, str]], str]] = {
     ("kogata.tasks.karte", "cues.tsv"): lambda r: _match(karte_words.cues(r["kind"]), r["example"]),
     ("kogata.tasks.karte", "small_talk.tsv"): lambda r: _every(extractive.SMALL_TALK.pattern, r["example"]),
     ("kogata.tasks.karte", "statuses.tsv"): lambda r: facts.drug_status(r["example"]),
+    ("kogata.tasks.karte", "drug_words.tsv"): lambda r: _first(facts.drug_words(r["kind"], r["example"])),
     ("kogata.tasks.karte", "readings.tsv"): lambda r: readings.line(r["example"]),
     ("kogata.tasks.karte", "reading_cues.tsv"): lambda r: _match(r["cue"], r["example"]),  # each row's own cue
     ("kogata.tasks.karte", "negative_terms.tsv"): lambda r: negatives.chart_term(r["example"]),

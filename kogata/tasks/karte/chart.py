@@ -134,11 +134,16 @@ def _medication(med: dict) -> str:
     return f"{name}{' ' + details if details else ''}"
 
 
-def _medication_line(med: dict, direction: str = "") -> Item:
+def _medication_line(med: dict, direction: str = "", notes: list[str] = ()) -> Item:
+    """「エドキサバン（リクシアナ） 30mg 1日1回 休薬・再開 内服中。」: the drug, what was said of it, and its status;
+    a drug stopped for a while or by the patient is written so (休薬, 自己中断) rather than 中止."""
     word = (
         fact_rules.change_word(med, direction) if med["status"] == "changed" else fact_rules.status_word(med["status"])
     )
-    return Item(f"{_medication(med)} {word}。", list(med["evidence"]))
+    if med["status"] == "stopped" and {"休薬", "自己中断"} & set(notes):
+        word = ""
+    said = " ".join(filter(None, (_medication(med), "・".join(notes), word)))
+    return Item(f"{said}。", list(med["evidence"]))
 
 
 def _content(text: str) -> set[str]:
@@ -225,7 +230,7 @@ def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list
         soap["S"].append(Item(f"{'薬剤' if '薬' in asked else ''}アレルギー歴なし。", found.no_allergies))
     for med in found.medications:
         if med["status"] == "current":
-            soap["S"].append(_medication_line(med))
+            soap["S"].append(_medication_line(med, notes=found.notes.get(med["name"], [])))
     symptom_ids = {i for item in symptom_items if "「" in item.text for i in item.evidence}  # quoted whole, if it fit
     soap["S"] += _lines(in_words.spoken_lines(said, "S", skip=symptom_ids))
 
@@ -251,14 +256,23 @@ def _rule_lines(index: EvidenceIndex, found: fact_rules.Facts) -> dict[str, list
         # what only the patient side said of a drug (「もう飲んどらん」) is their story, in S; a plan is the doctor's
         section = "P" if any(s.staff for s in index.cited(med["evidence"])) else "S"
         if med["status"] in ("prescribed", "changed", "stopped"):
-            soap[section].append(_medication_line(med, found.directions.get(med["name"], "")))
+            soap[section].append(
+                _medication_line(med, found.directions.get(med["name"], ""), found.notes.get(med["name"], []))
+            )
         elif med["status"] == "allergy":
             if not any(a["substance"].startswith(med["name"]) for a in found.allergies):
                 soap["S"].append(Item(f"アレルギー：{_named(med)}。", list(med["evidence"])))
         elif med["status"] == "unconfirmed":  # the learned status doubts what the rules read: said so, details kept
+            noted = "・".join(found.notes.get(med["name"], []))
             soap[section].append(
-                Item(f"{_medication(med)}：{fact_rules.status_word('unconfirmed')}。", med["evidence"])
+                Item(
+                    f"{_medication(med)}{' ' + noted if noted else ''}：{fact_rules.status_word('unconfirmed')}。",
+                    med["evidence"],
+                )
             )
+        elif med["status"] == "discussed" and (noted := found.notes.get(med["name"])):
+            # 「バイアスピリンはいつから？」「明日から再開してください」: what was said of it, not 説明のみ
+            soap[section].append(Item(f"{_medication(med)} {'・'.join(noted)}。", list(med["evidence"])))
         elif med["status"] != "current":  # refused, avoided, deferred, discussed: said, and not taken
             word = fact_rules.status_word(med["status"])
             if med["status"] in ("avoided", "deferred") and (why := fact_rules.reason_not_taken(said, med)):

@@ -15,7 +15,7 @@ from kogata.ja.drugs import find_drugs
 from kogata.ja.sentences import denies, is_question, says_no, sentences, sounds_fine
 from kogata.ja.tokenizer import tokenize
 from kogata.tasks.karte import vocabulary as karte_words
-from kogata.tasks.karte.vocabulary import alternation, chart_words, cues, status_cues
+from kogata.tasks.karte.vocabulary import alternation, chart_words, cues, drug_word_rows, status_cues
 from kogata.verify import EvidenceIndex, Said
 
 # name, pattern on cleaned text (value in group 1), unit
@@ -42,7 +42,7 @@ _MASS = re.compile(r"(?:mg|g|μg|mL|単位)$")
 _FREQUENCY = re.compile(
     r"1日\d回(?:毎食後|朝夕食後|朝食後|夕食後|就寝前|寝る前)?|毎食後|朝夕|朝食後|夕食後|就寝前|寝る前|頓用|頓服|\d+時間おき|週\d回"
 )
-_DURATION = re.compile(r"\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
+_DURATION = re.compile(r"(?<!\d)(?:[2-9]|\d{2,})回分|\d+日分|\d+週間分|\d+日間|\d+週間|\d+か月分|\d+ヶ月分|\d+カ月分")
 _PRESCRIBING = re.compile(cues("prescribing"))
 # The status a drug's own words give it, strongest first (data/statuses.tsv; prescribing cues from data/cues.tsv).
 # Only current, prescribed and changed belong in the chart's current-medication list (CURRENT_STATUSES).
@@ -126,6 +126,7 @@ class Facts:
     continued: list[str] = field(default_factory=list)  # current medicines the doctor says to keep taking
     no_allergies: list[int] = field(default_factory=list)  # the question and answer 「アレルギーはないです」
     directions: dict[str, str] = field(default_factory=dict)  # medication name → 増量/減量 as the doctor said it
+    notes: dict[str, list[str]] = field(default_factory=dict)  # medication name → 休薬, 再開, 自己中断, 飲み忘れ
 
 
 def vitals(said: list[Said]) -> list[dict]:
@@ -167,6 +168,18 @@ def drug_status(text: str) -> str:
 def has_status_cue(text: str, status: str) -> bool:
     """Whether `text` holds a cue of `status` anywhere (data/statuses.tsv; prescribing cues from data/cues.tsv)."""
     return bool(dict(_STATUS_CUES)[status].search(text))
+
+
+# How a drug is taken as said, in a chart's words (data/drug_words.tsv): frequency (朝昼夕の三回 → 朝昼夕3回), condition
+# of an as-needed drug (気持ち悪いとき → 嘔気時) and notes beside its status (休薬, 再開, 自己中断, 飲み忘れ)
+_DRUG_WORDS = [(row["kind"], re.compile(row["said"]), row["chart"]) for row in drug_word_rows()]
+NOTE_ORDER = tuple(dict.fromkeys(chart for kind, _, chart in _DRUG_WORDS if kind == "note"))
+
+
+def drug_words(kind: str, text: str) -> list[str]:
+    """The chart words of `kind` (frequency, condition, note) that `text` says, in table order, each once."""
+    found = [m.expand(chart) for k, said, chart in _DRUG_WORDS if k == kind and (m := said.search(text))]
+    return list(dict.fromkeys(found))
 
 
 def gives_dose(text: str) -> bool:
@@ -255,9 +268,29 @@ def medications(said: list[Said]) -> list[dict]:
                     )  # 「5mgから10mgに増やしましょう」, a taper 30mg→20mg→10mg
                 elif doses and (not med["dose"] or status == "changed"):
                     med["dose"] = doses[-1] if status == "changed" else doses[0]
+                if status == "changed" and (now := _FREQUENCY.findall(scope)):
+                    med["frequency"] = _CHART_FREQUENCY.get(now[-1], now[-1])  # the new one: 「朝夕から1日1回夕に」
                 for key, pattern in (("frequency", _FREQUENCY), ("duration", _DURATION)):
                     if not med[key] and (found := pattern.search(scope)):
                         med[key] = _CHART_FREQUENCY.get(found.group(0), found.group(0))
+                if not med["frequency"] and (said_as := drug_words("frequency", scope)):
+                    med["frequency"] = said_as[0]  # 「朝昼夕の三回」「朝晩一錠ずつ」
+                # an as-needed drug's condition, said in its own sentence (「気持ち悪いとき一回一錠」); a warning in
+                # the next sentence (「痛いときはすぐ来て」) is not about it, nor the clause before the next drug
+                # (「メリスロンを一日三回と、吐き気が強いときのトラベルミン」)
+                start = mentions[k - 1].span[1] if k else 0
+                its_own = own[: own.rfind("、")] if later and "、" in own else own
+                if (condition := drug_words("condition", sentence[start : m.span[0]] + its_own)) and not any(
+                    c in med["frequency"] for c in condition
+                ):
+                    med["frequency"] = " ".join(filter(None, (condition[0], med["frequency"])))
+                if not is_question(sentence):
+                    # 「メトホルミンとジャディアンスは…お休みです」: said after a list, said of each drug in it
+                    joined = later and _LIST_JOIN.search(own) and sentence[later[0].span[0] :]
+                    said_of = drug_words("note", scope) or drug_words("note", joined or "")
+                    if not s.staff:  # the patient side saying they stopped it (「やめちゃって」) stopped it themselves
+                        said_of += drug_words("own_stop", scope)
+                    _add_notes(med, said_of, scope)
                 if _overrides(status, med["status"]) and (said_how or not med["evidence"]):
                     med["status"] = status  # not a drug taken already, named again (「ワーファリンの効き具合は…」)
                 if status == "changed" and (direction := _DIRECTION.search(scope)):
@@ -265,6 +298,7 @@ def medications(said: list[Said]) -> list[dict]:
                 if s.id not in med["evidence"]:
                     med["evidence"].append(s.id)
     _answered_doses(said, by_name)
+    _answered_notes(said, by_name)
     _answered_offers(said, by_name)
     return list(by_name.values())
 
@@ -358,6 +392,34 @@ def _answered_offers(said: list[Said], by_name: dict[str, dict]) -> None:
         med["status"] = status
         if answer.id not in med["evidence"]:
             med["evidence"].append(answer.id)
+
+
+def _add_notes(med: dict, notes: list[str], text: str) -> None:
+    """Notes said of a drug, each once; a missed dose with how often `text` says it (「週に二回くらい」 →
+    飲み忘れ（週2回）)."""
+    have = med.setdefault("notes", [])
+    for note in notes:
+        if note == "飲み忘れ" and (often := drug_words("often", text)):
+            note = f"{note}（{often[0]}）"
+        if not any(h.split("（")[0] == note.split("（")[0] for h in have):
+            have.append(note)
+
+
+def _answered_notes(said: list[Said], by_name: dict[str, dict]) -> None:
+    """What an answer from the other side, naming no drug, says of the one drug the words before named:
+    「アムロジピン、ちゃんと飲めてます？」「飲み忘れは、二週に一回くらいかな」 (飲み忘れ（2週に1回）),
+    「自分でやめちゃってました」 (自己中断), and the doctor's 「明日から再開してください」 to
+    「バイアスピリンはいつから飲んだらええの？」."""
+    for asked, answer in zip(said, said[1:], strict=False):
+        named = {m.value.generic for m in find_drugs(asked.text)}
+        if asked.staff == answer.staff or len(named) != 1 or find_drugs(answer.text):
+            continue
+        meds = [m for m in by_name.values() if m["name"] in named and asked.id in m["evidence"]]
+        notes = drug_words("note", answer.text) + ([] if answer.staff else drug_words("own_stop", answer.text))
+        if len(meds) == 1 and notes:
+            _add_notes(meds[0], notes, answer.text)
+            if answer.id not in meds[0]["evidence"]:
+                meds[0]["evidence"].append(answer.id)
 
 
 _SUPPLY = re.compile(r"(?<![\d〜])\d+(?:日|週間|か月|ヶ月)分")
@@ -599,8 +661,14 @@ def extract(index: EvidenceIndex) -> Facts:
         if med["name"] in allergens_named and med["status"] not in ("prescribed", "changed"):
             med["status"] = "allergy"  # 「ボルタレンで蕁麻疹」, named again: an allergen, not a medicine taken
     directions = {m["name"]: m.pop("direction") for m in meds if "direction" in m}  # not part of the contract
+    notes = {
+        m["name"]: sorted(n, key=lambda note: NOTE_ORDER.index(note.split("（")[0]))
+        for m in meds
+        if (n := m.pop("notes", []))
+    }
     return Facts(
         directions=directions,
+        notes=notes,
         vitals=vitals(said),
         medications=meds,
         allergies=found_allergies,

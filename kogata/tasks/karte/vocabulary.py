@@ -74,6 +74,11 @@ def status_cues(status: str) -> str:
     return data.alternation(PACKAGE, "statuses.tsv", "cue", kind=status)
 
 
+def drug_word_rows() -> tuple[dict[str, str], ...]:
+    """The rows of data/drug_words.tsv: how a drug is taken as said (kind, said, chart)."""
+    return rows(PACKAGE, "drug_words.tsv")
+
+
 def answer(text: str) -> str:
     """How a short answer to a yes/no question answers (data/answers.tsv): "unsure" (「たぶん」「わからない」,
     read first and anywhere: neither there nor absent), "no" (「ううん」「いや、」), "yes" (「はい」「うん」「まあ、
