@@ -72,3 +72,17 @@ def test_a_ruled_out_or_past_disease_is_never_charted_as_a_diagnosis(doctor, kep
 def test_of_a_kind_folds_only_before_a_disease():
     assert fold_modifiers("アレルギー性の鼻炎です") == "アレルギー性鼻炎です"
     assert fold_modifiers("可能性の高い病気です") == "可能性の高い病気です"
+
+
+@pytest.mark.parametrize(
+    ("doctor", "disease"),
+    [
+        ("レントゲンを撮りました。骨折や歯のかけらはありません。", "骨折"),  # ruled out as one of a list
+        ("肘のレントゲン、骨折なし。", "骨折"),
+        ("この薬と一緒だと出血しやすくなるので、飲まないでください。", "出血"),  # a risk explained
+        ("子宮筋腫などがないか、婦人科で診てもらいましょう。", "子宮筋腫"),  # a check to be made
+    ],
+)
+def test_a_disease_ruled_out_risked_or_to_be_checked_is_no_assessment(doctor, disease):
+    shown = assessment(f"医師：{doctor}\n")
+    assert not any(text.startswith(disease) for text, _ in shown), shown

@@ -107,12 +107,15 @@ _ASKS_ALLERGY = re.compile(r"アレルギー")
 _SUSPECTED = re.compile(cues("suspected"))
 _HISTORY = re.compile(cues("history"))
 _RISK_AFTER = re.compile(
-    r"[のをにが]?(?:原因|予防|防|リスク|危険|なる|なり|起こ|可能性は低|出たら|あったら|出る場合|の場合|なら)"
+    r"[のをにが]?(?:原因|予防|防|リスク|危険|なる|なり|起こ|可能性は低|出たら|あったら|出る場合|の場合|なら|しやす|が出やす)"
 )
 _FAMILY = re.compile(cues("family"))  # 「お母さんが」「ご家族も」: about a relative (data/cues.tsv)
 _IF = re.compile(r"たら|れば|場合|とき(?:は|に)|時は|なら")
+# a disease ruled out after its name, alone or as one of a list (「骨折や歯のかけらはありません」「骨折なし」「子宮筋腫など
+# がないか」)
 _NEGATED_AFTER = re.compile(
-    r"(?:の(?:症状|所見|兆候|徴候|心配|可能性))?(?:は|も)?(?:ない|ありません|なさそう|否定|違う|ではない|じゃない|低い)"
+    r"(?:(?:や|とか|と|、)[^。、]{1,12}?)?(?:など|とか)?(?:の(?:症状|所見|兆候|徴候|心配|可能性))?(?:は|も|が)?"
+    r"(?:ない|ありません|なさそう|なし|無し|認めず|認めません|否定|違う|ではない|じゃない|低い)"
 )
 
 
