@@ -111,8 +111,8 @@ _RISK_AFTER = re.compile(
 )
 _FAMILY = re.compile(cues("family"))  # 「お母さんが」「ご家族も」: about a relative (data/cues.tsv)
 _IF = re.compile(r"たら|れば|場合|とき(?:は|に)|時は|なら")
-# a disease ruled out after its name, alone or as one of a list (「骨折や歯のかけらはありません」「骨折なし」「子宮筋腫など
-# がないか」)
+# a disease ruled out after its name, alone or as one of a list (「骨折や歯のかけらはありません」「骨折なし」
+# 「子宮筋腫などがないか」)
 _NEGATED_AFTER = re.compile(
     r"(?:(?:や|とか|と|、)[^。、]{1,12}?)?(?:など|とか)?(?:の(?:症状|所見|兆候|徴候|心配|可能性))?(?:は|も|が)?"
     r"(?:ない|ありません|なさそう|なし|無し|認めず|認めません|否定|違う|ではない|じゃない|低い)"
