@@ -111,6 +111,17 @@ def test_chart_words_never_break_a_verb_or_a_longer_word():
     assert in_chart_words("点滴、生理食塩水を入れます。生理は順調。") == "点滴、生理食塩水を入れます。月経は順調。"
 
 
+def test_an_onset_given_when_asked_dates_the_symptom_said_before_it():
+    from kogata.tasks.karte.lines import symptom_lines
+
+    said = said_of("患者：毎日、頭痛がひどいんです。\n医師：いつからですか。\n患者：半年くらい前から。\n")
+    [(text, ids)] = symptom_lines(said)
+    assert text.startswith("半年前より頭痛あり") and ids == [1, 2, 3]
+    # a symptom that has its own onset keeps it; an answer far from any symptom dates nothing
+    said = said_of("患者：三日前から熱があります。\n医師：いつからですか。\n患者：昨日から。\n")
+    assert symptom_lines(said)[0][0].startswith("3日前より発熱")
+
+
 def test_the_side_said_before_a_symptom_goes_into_its_term():
     from kogata.tasks.karte.lines import symptom_lines
 

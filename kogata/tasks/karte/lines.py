@@ -96,6 +96,7 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     """「3日前より発熱、咳嗽あり。」 from what the patient side says, one line per utterance with symptoms (and the
     question it answers, where the answer affirms what was asked without naming it)."""
     lines = []
+    undated: dict[int, bool] = {}  # line index → said with no onset of its own
     previous: Said | None = None
     for s in said:
         heard, previous = previous, s
@@ -111,10 +112,7 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         present += [t for t in dict.fromkeys(affirmed) if t not in present]
         if present:
             onset = _ONSET.search(s.text)
-            when = (
-                re.sub(r"ぐらい|くらい|ほど", "", onset.group(1) or onset.group(2) + "前") if onset else ""
-            )  # この1週間で
-            lead = f"{_CHART_ONSET.get(when, when)}{'、' if onset.group(0).endswith('、') else 'より'}" if onset else ""
+            lead = _onset_lead(onset)
             circumstances = (
                 []
                 if onset
@@ -138,7 +136,29 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
             ]
             quote = f"（「{'。'.join(words)}」）" if words and len("".join(words)) <= _MAX_QUOTE else ""
             lines.append((f"{lead}{'、'.join(present)}あり{quote}。", [heard.id, s.id] if affirmed else [s.id]))
+            undated[len(lines) - 1] = not onset
+        elif heard is not None and heard.staff and _ASKS_WHEN.search(heard.text) and (onset := _ONSET.search(s.text)):
+            # 「いつからですか」「半年くらい前から」: the onset of the last symptom said without one, in its line
+            last = max((k for k, bare in undated.items() if bare), default=None)
+            if last is not None and lines[last][1][-1] >= s.id - _ONSET_REACH:
+                text, ids = lines[last]
+                lines[last] = (f"{_onset_lead(onset)}{text}", [*ids, heard.id, s.id])
+                undated[last] = False
     return lines
+
+
+# a question that asks since when (「いつからですか」「何日前から？」), and how far back (utterances) its answer's onset may
+# go to find the symptom it dates
+_ASKS_WHEN = re.compile(r"いつ(?:から|ごろ|頃|ぐらい|くらい)|何(?:日|週間|か月|ヶ月|年)(?:前|くらい前|ぐらい前)")
+_ONSET_REACH = 4
+
+
+def _onset_lead(onset: re.Match[str] | None) -> str:
+    """「3日前より」「昨夜より」「この1週間、」: how a symptom line opens with its onset (_ONSET), or ""."""
+    if onset is None:
+        return ""
+    when = re.sub(r"ぐらい|くらい|ほど", "", onset.group(1) or onset.group(2) + "前")  # この1週間で
+    return f"{_CHART_ONSET.get(when, when)}{'、' if onset.group(0).endswith('、') else 'より'}"
 
 
 def examination_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
