@@ -147,8 +147,8 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     return lines
 
 
-# a question that asks since when (「いつからですか」「何日前から？」), and how far back (utterances) its answer's onset may
-# go to find the symptom it dates
+# a question that asks since when (「いつからですか」「何日前から？」), and how far back (utterances) its answer's
+# onset may go to find the symptom it dates
 _ASKS_WHEN = re.compile(r"いつ(?:から|ごろ|頃|ぐらい|くらい)|何(?:日|週間|か月|ヶ月|年)(?:前|くらい前|ぐらい前)")
 _ONSET_REACH = 4
 
