@@ -20,7 +20,7 @@ from kogata.ja import find_findings
 from kogata.tasks.data import rows
 from kogata.tasks.grounded import Item
 from kogata.tasks.karte.negatives import clauses, cue_pattern, polarity
-from kogata.tasks.karte.vocabulary import PACKAGE
+from kogata.tasks.karte.vocabulary import PACKAGE, cues
 from kogata.verify import EvidenceIndex, clean
 
 TABLE = "lay_findings.tsv"
@@ -36,7 +36,8 @@ _ADVICE = re.compile(r"ください|ましょう|して下さい")
 # A judgement that rules the finding out (「頭のけがの可能性は低そうです」) or a side effect that may come
 _UNLIKELY = re.compile(r"可能性は(?:低|少な|な)|考えにく|否定的")
 # What staff explain rather than find (「鉄剤は、吐き気が出やすいんです」「2、3kg減らすだけでも」): no term in O or A
-_EXPLAINING = re.compile(r"やすい|ことが多い|ことがあ|だけでも|副作用|ように")
+# and data/cues.tsv's explaining (「便が黒くなりますが」)
+_EXPLAINING = re.compile(r"やすい|ことが多い|ことがあ|だけでも|副作用|ように|" + cues("explaining"))
 # Someone else's words (「友達がそういう薬で筋肉が痛くなったって」): the lexicon's findings there are not the
 # patient's; the table's rows stay (「母が乳がんに」 is family history, 乳癌)
 _DENIAL = cue_pattern("denial")  # data/negative_cues.tsv

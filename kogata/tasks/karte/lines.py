@@ -59,6 +59,12 @@ _CHART_ONSET = {"昨日の夜": "昨夜", "昨日の朝": "昨日朝", "昨日�
 _NOT_A_FINDING = re.compile(vocabulary.cues("not_a_finding"))
 _CONDITIONAL = re.compile(vocabulary.cues("conditional"))
 _FAMILY = re.compile(vocabulary.cues("family"))
+# What staff explain, warn or reassure about (「飲むと便が黒くなりますが、心配いりません」「震えや汗…が出ることが
+# あります」) is no finding of the patient's; what they find now (「右の陰嚢が腫れていますが、心配いりません」) is.
+_EXPLAINING = re.compile(vocabulary.cues("explaining"))
+_FOUND_NOW = re.compile(vocabulary.cues("found_now"))
+# The weather said in a symptom's words (「今朝はよう冷えましたけんねえ」) is no 冷感
+_WEATHER = re.compile(vocabulary.cues("weather"))
 
 
 # Someone else's symptoms (「上のお姉ちゃんが3日前に同じように吐いてました」): history of contacts, not the patient's.
@@ -92,6 +98,27 @@ def _answered_yes(question: Said | None, answer: Said) -> list[str]:
     return [f.term for f in asked if f.term not in named and predicates(f.term) & said_words]
 
 
+def explained(sentence: str, start: int) -> bool:
+    """Whether the finding at `start` of a staff `sentence` is explained rather than found: its clause explains
+    (data/cues.tsv, explaining), or a later clause does (「…黒くなりますが、心配いりません」) and its own does not
+    say what is there now (found_now: 「腫れていますが、心配いりません」)."""
+    from kogata.tasks.karte.negatives import clauses  # here: negatives reads lines' is_clinical
+
+    at = 0
+    for i, clause in enumerate(parts := clauses(sentence)):
+        at = sentence.find(clause, at)
+        if at <= start < at + len(clause):
+            later = "".join(parts[i + 1 :])
+            return bool(_EXPLAINING.search(clause)) or bool(_EXPLAINING.search(later) and not _FOUND_NOW.search(clause))
+        at += len(clause)
+    return False
+
+
+def _weather(text: str, finding) -> bool:
+    """Whether the words of `finding` are part of what `text` says about the weather (「今朝はよう冷えました」)."""
+    return any(m.start() <= finding.span[0] and finding.span[1] <= m.end() for m in _WEATHER.finditer(text))
+
+
 def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     """「3日前より発熱、咳嗽あり。」 from what the patient side says, one line per utterance with symptoms (and the
     question it answers, where the answer affirms what was asked without naming it)."""
@@ -105,7 +132,9 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
         others = [x for x in sentences(s.text) if _ABOUT_OTHERS.search(x)]
         present = list(
             dict.fromkeys(
-                _sided(s.text, f) for f in s.findings if not f.negated and not any(f.surface in x for x in others)
+                _sided(s.text, f)
+                for f in s.findings
+                if not f.negated and not any(f.surface in x for x in others) and not _weather(s.text, f)
             )
         )
         affirmed = _answered_yes(heard, s)
@@ -186,7 +215,9 @@ def examination_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
                 or _is_assessment(sentence)
             ):
                 continue  # 「むくみも見ておきますね」 announces an examination; 「吐き気止めに…」 names a drug's use
-            findings = [f for f in find_findings(sentence) if f.term not in echoed]
+            findings = [
+                f for f in find_findings(sentence) if f.term not in echoed and not explained(sentence, f.span[0])
+            ]
             present += [f.term for f in findings if not f.negated]
             absent += [f.term for f in findings if f.negated]
             if findings or _RESULT_CUES.search(sentence):
