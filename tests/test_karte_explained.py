@@ -65,3 +65,11 @@ def test_a_patients_own_complaint_said_as_what_happens_stays():
 def test_cold_hands_are_a_chill():
     lines = _lines("医師：どうされました。\n患者：最近、手足が冷えてつらいんです。\n")
     assert "冷感" in "\n".join(lines["S"]), lines
+
+
+def test_a_finding_a_manoeuvre_brings_out_stays_a_finding():
+    from kogata.tasks.karte import karte
+    from kogata.transcript import read_transcript
+
+    chart = karte(read_transcript("医師：ここを押すと痛くなりますね。\n".encode()), rules_only=True)
+    assert any(i.text.startswith("圧痛あり") for i in chart.items()["O"]), chart.items()["O"]

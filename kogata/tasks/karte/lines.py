@@ -63,6 +63,7 @@ _FAMILY = re.compile(vocabulary.cues("family"))
 # あります」) is no finding of the patient's; what they find now (「右の陰嚢が腫れていますが、心配いりません」) is.
 _EXPLAINING = re.compile(vocabulary.cues("explaining"))
 _FOUND_NOW = re.compile(vocabulary.cues("found_now"))
+_EXAMINING = re.compile(vocabulary.cues("examining"))  # 「押すと痛くなりますね」: found by a manoeuvre, now
 # The weather said in a symptom's words (「今朝はよう冷えましたけんねえ」) is no 冷感
 _WEATHER = re.compile(vocabulary.cues("weather"))
 
@@ -109,6 +110,8 @@ def explained(sentence: str, start: int) -> bool:
         at = sentence.find(clause, at)
         if at <= start < at + len(clause):
             later = "".join(parts[i + 1 :])
+            if _EXAMINING.search(clause):
+                return False  # 「ここを押すと痛くなりますね」 is what the examination finds, however it is worded
             return bool(_EXPLAINING.search(clause)) or bool(_EXPLAINING.search(later) and not _FOUND_NOW.search(clause))
         at += len(clause)
     return False
