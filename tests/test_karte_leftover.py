@@ -69,6 +69,7 @@ def test_a_dose_said_with_a_word_like_a_cue_is_still_a_dose():
         ("は…14錠。", "残りを数えましょう", ["14錠"]),  # a count said after a pause
         ("は、1日3回の分がまとまって36錠。", "一緒に数えましょう", ["36錠"]),  # 「1日3回の分」 names which tablets
         ("は36錠です", "", []),  # no talk of leftovers: a count is what it is
+        ("は1日1錠、続けてください", "むくみが残ってますね", []),  # a dose, whatever was said before
         ("を1日3回2錠ずつ飲んでください", "残りを数えてきてください", []),  # an order, not a count
     ],
 )

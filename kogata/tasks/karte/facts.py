@@ -206,6 +206,7 @@ def orders_a_drug(sentence: str) -> bool:
 _LEFTOVER = re.compile(cues("leftover"))
 _COUNT = re.compile(r"\d+(?:錠|カプセル|包|枚|本|粒|個)")
 _MASS_DOSE = re.compile(r"\d+(?:\.\d+)?(?:mg|g|mL|μg|単位)")
+_PER_DOSE = re.compile(r"(?:1日|1回|毎[朝晩日]?)\d+(?:錠|カプセル|包|枚|本|粒|個)|ずつ")
 
 
 def _orders_here(text: str) -> bool:
@@ -224,7 +225,12 @@ def leftover_counts(scope: str, context: str = "") -> list[str]:
         if _LEFTOVER.search(clause) and not _orders_here(clause)
         for c in _COUNT.findall(clause)
     ]
-    if not found and _LEFTOVER.search(context) and not _orders_here(scope):
+    # from the talk around only where the drug's words give no status or per-dose amount (「バクタは1日1錠、続けて」)
+    if (
+        not found
+        and _LEFTOVER.search(context)
+        and not (_orders_here(scope) or _status(scope) or _PER_DOSE.search(scope))
+    ):
         found = _COUNT.findall(scope)
     return list(dict.fromkeys(found))
 
