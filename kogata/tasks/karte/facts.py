@@ -201,11 +201,58 @@ def orders_a_drug(sentence: str) -> bool:
     return _status(sentence) in _ORDERS or bool(_DOSE.search(sentence) or _FREQUENCY.search(sentence))
 
 
+# Leftover tablets counted aloud (残薬: 「アムロジピンは14錠残ってました」) are a note on the drug's line, never a
+# dose or an amount prescribed: the cues are data/cues.tsv's leftover rows.
+_LEFTOVER = re.compile(cues("leftover"))
+_COUNT = re.compile(r"\d+(?:錠|カプセル|包|枚|本|粒|個)")
+_MASS_DOSE = re.compile(r"\d+(?:\.\d+)?(?:mg|g|mL|μg|単位)")
+_PER_DOSE = re.compile(r"(?:1日|1回|毎[朝晩日]?)\d+(?:錠|カプセル|包|枚|本|粒|個)|ずつ")
+
+
+def _orders_here(text: str) -> bool:
+    """Whether `text` gives an order or a regimen (出します, 1日2回, 14日分, 5mg): a count there is no leftover."""
+    regimen = [m for m in _FREQUENCY.finditer(text) if not text.startswith("の", m.end())]  # 「1日3回の分が」 names
+    return bool(regimen or _PRESCRIBING.search(text) or _DURATION.search(text) or _MASS_DOSE.search(text))
+
+
+def leftover_counts(scope: str, context: str = "") -> list[str]:
+    """The counts in a drug's words that are leftovers: in a clause holding a leftover cue (「14錠残ってました」
+    「残薬が4錠」), or anywhere in words that order nothing when the talk around (`context`: the utterance and the two
+    before) is of counting leftovers (「残りを数えてきましたか」「アムロジピンは14錠です」)."""
+    found = [
+        c
+        for clause in re.split(r"[、。]", scope)
+        if _LEFTOVER.search(clause) and not _orders_here(clause)
+        for c in _COUNT.findall(clause)
+    ]
+    # from the talk around only where the drug's words give no status or per-dose amount (「バクタは1日1錠、続けて」)
+    if (
+        not found
+        and _LEFTOVER.search(context)
+        and not (_orders_here(scope) or _status(scope) or _PER_DOSE.search(scope))
+    ):
+        found = _COUNT.findall(scope)
+    return list(dict.fromkeys(found))
+
+
+def _without(text: str, counts: list[str]) -> str:
+    for count in counts:
+        text = re.sub(rf"(?<!\d)(?<!\d\.){re.escape(count)}", "", text)  # not the 4錠 of 14錠 or 0.4錠
+    return text
+
+
+def _add_leftover(med: dict, counts: list[str]) -> None:
+    """「残薬14錠」 on the drug's line, once (the first count said)."""
+    have = med.setdefault("notes", [])
+    if counts and not any(n.startswith("残薬") for n in have):
+        have.append(f"残薬{counts[0]}")
+
+
 def medications(said: list[Said]) -> list[dict]:
     """Drugs named, with dose, frequency, duration and status read from the words after each name
     (「吐き気止めにナウゼリン」: the 止め before the name is not about it)."""
     by_name: dict[str, dict] = {}
-    for s in said:
+    for n, s in enumerate(said):
         parts = sentences(s.text)
         for si, sentence in enumerate(parts):
             if is_allergy_sentence(sentence) and not _PRESCRIBING.search(sentence):
@@ -219,6 +266,9 @@ def medications(said: list[Said]) -> list[dict]:
                         if find_drugs(follow) or is_question(follow):
                             break
                         scope += follow
+                # a leftover count is taken out of the words read for a dose and a status (「14錠残ってました」)
+                left = leftover_counts(scope, "".join(x.text for x in said[max(0, n - 2) : n + 1]))
+                scope, own = _without(scope, left), _without(own, left)
                 # the drug's own sentence first: 「カロナールを頓服で出します。下痢止めは…使いません」
                 status = _status(own) or _status(scope)
                 if later and _REPLACED.search(own) and _REPLACED_BY.search(sentence[later[0].span[1] :]):
@@ -294,6 +344,7 @@ def medications(said: list[Said]) -> list[dict]:
                     if not s.staff:  # the patient side saying they stopped it (「やめちゃって」) stopped it themselves
                         said_of += drug_words("own_stop", scope)
                     _add_notes(med, said_of, scope)
+                _add_leftover(med, left)
                 if _overrides(status, med["status"]) and (said_how or not med["evidence"]):
                     med["status"] = status  # not a drug taken already, named again (「ワーファリンの効き具合は…」)
                 if status == "changed" and (direction := _DIRECTION.search(scope)):
@@ -447,8 +498,12 @@ def _answered_doses(said: list[Said], by_name: dict[str, dict]) -> None:
             supply = _SUPPLY.search(follow.text) if follow.staff else None
             if follow.staff and supply is None:
                 continue
+            left = [] if follow.staff else leftover_counts(follow.text, named_in.text)
+            _add_leftover(med, left)
+            if left and follow.id not in med["evidence"]:
+                med["evidence"].append(follow.id)
             found = {
-                "dose": (_DOSE.findall(follow.text) or [""])[0],
+                "dose": (_DOSE.findall(_without(follow.text, left)) or [""])[0],
                 "frequency": (m.group(0) if (m := _FREQUENCY.search(follow.text)) else ""),
                 "duration": supply.group(0) if supply else "",
             }
@@ -655,6 +710,12 @@ def problems(said: list[Said]) -> list[dict]:
     return [p for n, p in found.items() if not any(n != other and n in other for other in names)]
 
 
+def _note_order(note: str) -> int:
+    """A note's place on the drug's line: the table's order (休薬, 再開 …), then 残薬."""
+    base = note.split("（")[0]
+    return NOTE_ORDER.index(base) if base in NOTE_ORDER else len(NOTE_ORDER)
+
+
 def extract(index: EvidenceIndex) -> Facts:
     said = list(index.said.values())
     found_allergies, denied = allergies(said)
@@ -664,11 +725,7 @@ def extract(index: EvidenceIndex) -> Facts:
         if med["name"] in allergens_named and med["status"] not in ("prescribed", "changed"):
             med["status"] = "allergy"  # 「ボルタレンで蕁麻疹」, named again: an allergen, not a medicine taken
     directions = {m["name"]: m.pop("direction") for m in meds if "direction" in m}  # not part of the contract
-    notes = {
-        m["name"]: sorted(n, key=lambda note: NOTE_ORDER.index(note.split("（")[0]))
-        for m in meds
-        if (n := m.pop("notes", []))
-    }
+    notes = {m["name"]: sorted(n, key=_note_order) for m in meds if (n := m.pop("notes", []))}
     return Facts(
         directions=directions,
         notes=notes,
