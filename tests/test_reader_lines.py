@@ -210,5 +210,6 @@ def test_an_answer_that_does_not_name_its_subject_takes_the_questions():
     s = _shown(_chart(visit), "S")
     # the answer's subject is the question's (水ぼうそう), and the line cites both
     assert any(text.startswith("水ぼうそう：") and ids == [1, 2] for text, ids in s.items()), s
+    assert not any("水痘なし" in text for text in s), s  # 「わからん」 is not knowing, no denial
     # an answer that names its own finding keeps its own words, not a topic label
     assert not any(text.startswith("お腹の調子：") for text in s), s
