@@ -69,8 +69,12 @@ def _said(text: str, *, lexicon: bool) -> list[tuple[int, int, str]]:
             found.append((start, end, term))
 
     for plain, term in forms():
-        for m in re.finditer(re.escape(plain), text):
-            add(m.start(), m.end(), term)
+        # str.find, not re.finditer: a pattern per form overflowed re's cache of compiled patterns once the table
+        # passed a few hundred words, and recompiling them was most of a chart's time
+        at = text.find(plain)
+        while at >= 0:
+            add(at, at + len(plain), term)
+            at = text.find(plain, at + len(plain))
     if lexicon and not _OTHERS.search(text):
         for f in find_findings(text):
             if not f.negated and f.surface != f.term:

@@ -138,14 +138,22 @@ def _item_keys(item: str) -> set[str]:
     return predicates if predicates - {t for _, t in terms(item)} else _keys(item)
 
 
+def _occurrences(word: str, text: str) -> list[int]:
+    """Where `word` starts in `text`, non-overlapping (str.find: a compiled pattern per table word overflows re's
+    cache once the tables hold a few hundred words)."""
+    found, at = [], text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + len(word))
+    return found
+
+
 def split_items(sentence: str) -> list[str]:
     """A question's items as said (「頭痛とか、めまい、ふらつきはどうですか。」 → 頭痛とか | めまい、 |
     ふらつきはどうですか。), split where a separator cue falls outside any finding's words (冷や汗 stays whole)."""
     sentence = _cue("lead").sub("", sentence.strip(), count=1)
     inside = [f.span for f in find_findings(sentence)] + [
-        (at, at + len(plain))
-        for plain, _ in _lay_forms()
-        for at in [m.start() for m in re.finditer(re.escape(plain), sentence)]
+        (at, at + len(plain)) for plain, _ in _lay_forms() for at in _occurrences(plain, sentence)
     ]
     cuts = [0]
     for m in _cue("separator").finditer(sentence):
