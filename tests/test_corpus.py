@@ -24,6 +24,9 @@ SPLIT_OF_WRITER = {
     "j": "dev",
     "k": "dev",
     "l": "dev",
+    "m": "fresh3",
+    "n": "fresh3",
+    "o": "fresh3",
 }
 
 
