@@ -38,7 +38,8 @@ def test_shipped_weights_match_their_record_and_the_training_data():
 def test_training_is_deterministic_and_uses_only_its_split():
     chosen = training.visits(CORPUS, "train")[:2]
     assert all(v.reference["split"] == "train" for v in chosen)
-    assert {v.transcript.parent.name for v in training.visits(CORPUS, "train")} == {"a", "b", "c"}
+    assert {v.transcript.parent.name for v in training.visits(CORPUS, "train")} == {"a", "b", "c", "g", "h", "i"}
+    assert {v.transcript.parent.name for v in training.visits(CORPUS, "dev")} == {"d", "j", "k", "l"}  # never e, f
     x, y = training.examples(chosen)
     assert len(x) == sum(len(v.reference["utterance_labels"]) for v in chosen)
     first, second = training.npz_bytes(training.fit(x, y)), training.npz_bytes(training.fit(x, y))
@@ -81,8 +82,9 @@ def test_reader_lines_chart_what_no_rule_reads_and_keep_denials():
     before = {i.text for s in baseline.soap.values() for i in s}
     assert before <= set(shown)  # every rule line stays
     added = {text: ids for text, ids in shown.items() if text not in before}
-    # the occupation, which no word list names, in the patient's words without the filler
-    assert added.get("倉庫で1日中、段ボールを棚に上げ下ろししてます。") == [4]
+    # the occupation, which no word list names, in the patient's words without the filler, under the question's
+    # subject (the answer names none of its own), citing both
+    assert added.get("お仕事：倉庫で1日中、段ボールを棚に上げ下ろししてます。") == [3, 4]
     # a denial of something no lexicon knows stays a negative, with its question's subject, citing both (the rules'
     # per-item negatives now write it too, so the reader adds no second line)
     assert shown.get("手に持った物を落としたりすることなし。") == [7, 8]
