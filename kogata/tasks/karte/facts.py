@@ -254,6 +254,7 @@ def medications(said: list[Said]) -> list[dict]:
     by_name: dict[str, dict] = {}
     for n, s in enumerate(said):
         parts = sentences(s.text)
+        around = "".join(x.text for x in said[max(0, n - 2) : n + 1])  # the talk a leftover count is read in
         for si, sentence in enumerate(parts):
             if is_allergy_sentence(sentence) and not _PRESCRIBING.search(sentence):
                 continue  # 「ペニシリンで蕁麻疹が出た」 is an allergy, not a medication
@@ -267,7 +268,7 @@ def medications(said: list[Said]) -> list[dict]:
                             break
                         scope += follow
                 # a leftover count is taken out of the words read for a dose and a status (「14錠残ってました」)
-                left = leftover_counts(scope, "".join(x.text for x in said[max(0, n - 2) : n + 1]))
+                left = leftover_counts(scope, around)
                 scope, own = _without(scope, left), _without(own, left)
                 # the drug's own sentence first: 「カロナールを頓服で出します。下痢止めは…使いません」
                 status = _status(own) or _status(scope)

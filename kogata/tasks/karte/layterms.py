@@ -19,7 +19,7 @@ import re
 from kogata.ja import find_findings
 from kogata.tasks.data import rows
 from kogata.tasks.grounded import Item
-from kogata.tasks.karte.negatives import clauses, cue_pattern, polarity
+from kogata.tasks.karte.negatives import clauses, cue_pattern, occurrences, polarity
 from kogata.tasks.karte.vocabulary import PACKAGE, cues
 from kogata.verify import EvidenceIndex, clean
 
@@ -69,12 +69,8 @@ def _said(text: str, *, lexicon: bool) -> list[tuple[int, int, str]]:
             found.append((start, end, term))
 
     for plain, term in forms():
-        # str.find, not re.finditer: a pattern per form overflowed re's cache of compiled patterns once the table
-        # passed a few hundred words, and recompiling them was most of a chart's time
-        at = text.find(plain)
-        while at >= 0:
+        for at in occurrences(plain, text):
             add(at, at + len(plain), term)
-            at = text.find(plain, at + len(plain))
     if lexicon and not _OTHERS.search(text):
         for f in find_findings(text):
             if not f.negated and f.surface != f.term:

@@ -126,7 +126,7 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
     """「3日前より発熱、咳嗽あり。」 from what the patient side says, one line per utterance with symptoms (and the
     question it answers, where the answer affirms what was asked without naming it)."""
     lines = []
-    undated: dict[int, bool] = {}  # line index → said with no onset of its own
+    undated: set[int] = set()  # the lines said with no onset of their own
     previous: Said | None = None
     for s in said:
         heard, previous = previous, s
@@ -168,14 +168,15 @@ def symptom_lines(said: list[Said]) -> list[tuple[str, list[int]]]:
             ]
             quote = f"（「{'。'.join(words)}」）" if words and len("".join(words)) <= _MAX_QUOTE else ""
             lines.append((f"{lead}{'、'.join(present)}あり{quote}。", [heard.id, s.id] if affirmed else [s.id]))
-            undated[len(lines) - 1] = not onset
+            if not onset:
+                undated.add(len(lines) - 1)
         elif heard is not None and heard.staff and _ASKS_WHEN.search(heard.text) and (onset := _ONSET.search(s.text)):
             # 「いつからですか」「半年くらい前から」: the onset of the last symptom said without one, in its line
-            last = max((k for k, bare in undated.items() if bare), default=None)
+            last = max(undated, default=None)
             if last is not None and lines[last][1][-1] >= s.id - _ONSET_REACH:
                 text, ids = lines[last]
                 lines[last] = (f"{_onset_lead(onset)}{text}", [*ids, heard.id, s.id])
-                undated[last] = False
+                undated.discard(last)
     return lines
 
 

@@ -138,7 +138,7 @@ def _item_keys(item: str) -> set[str]:
     return predicates if predicates - {t for _, t in terms(item)} else _keys(item)
 
 
-def _occurrences(word: str, text: str) -> list[int]:
+def occurrences(word: str, text: str) -> list[int]:
     """Where `word` starts in `text`, non-overlapping (str.find: a compiled pattern per table word overflows re's
     cache once the tables hold a few hundred words)."""
     found, at = [], text.find(word)
@@ -153,7 +153,7 @@ def split_items(sentence: str) -> list[str]:
     ふらつきはどうですか。), split where a separator cue falls outside any finding's words (冷や汗 stays whole)."""
     sentence = _cue("lead").sub("", sentence.strip(), count=1)
     inside = [f.span for f in find_findings(sentence)] + [
-        (at, at + len(plain)) for plain, _ in _lay_forms() for at in _occurrences(plain, sentence)
+        (at, at + len(plain)) for plain, _ in _lay_forms() for at in occurrences(plain, sentence)
     ]
     cuts = [0]
     for m in _cue("separator").finditer(sentence):
